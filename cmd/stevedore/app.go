@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// buildVersion is stevedore's own version, set at link time with
+// -ldflags "-X main.buildVersion=1.2.3".
+var buildVersion = "dev"
+
+// env looks up an environment variable. Commands receive it instead of
+// calling os.Getenv so tests run without touching the process environment.
+type env func(string) string
+
+// run executes one invocation and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
+	app := newApp(stdin, stdout, stderr, getenv)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	fmt.Fprintf(stderr, "stevedore: %s\n", errorText(err))
+	return code
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
+	return &cli.App{
+		Name:      "stevedore",
+		Usage:     "take a commit to a signed, published, verifiable container release",
+		Version:   buildVersion,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		// Errors are printed and mapped to exit codes by run, in one place.
+		ExitErrHandler:  func(*cli.Context, error) {},
+		HideHelpCommand: true,
+		// Tag rules are comma-separated key=value lists (metadata-action
+		// syntax): repeatable flags must not be split on commas.
+		DisableSliceFlagSeparator: true,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageErrorf("%v", err)
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("unknown command %q; run stevedore --help for the list", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+		Commands: []*cli.Command{
+			versionCommand(getenv),
+			publishCommand(getenv),
+			loginCommand(getenv, stdin),
+		},
+	}
+}
+
+// usageError marks errors in what the user typed (flags, arguments), as
+// opposed to failures of the work itself.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...)}
+}
+
+// commandUsage wraps a command's own OnUsageError so flag errors name the
+// command and map to the usage exit code.
+func commandUsage(_ *cli.Context, err error, _ bool) error {
+	return usageErrorf("%v", err)
+}
+
+// errorText keeps error output on one line per cause, so CI logs and
+// annotations show the whole message.
+func errorText(err error) string {
+	return strings.TrimSpace(err.Error())
+}

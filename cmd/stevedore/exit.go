@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/version"
+)
+
+// Exit codes. Only this package maps errors to them; the README lists them.
+const (
+	exitOK       = 0
+	exitFailed   = 1   // the work failed: registry, git or file system errors
+	exitUsage    = 2   // bad input: flags, references, tag rules, repository state to fix first
+	exitDenied   = 3   // authentication or authorization refused by a registry
+	exitCanceled = 130 // interrupted (SIGINT/SIGTERM), as shells report it
+)
+
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitCanceled
+	case errors.Is(err, publish.ErrDenied):
+		return exitDenied
+	case errors.Is(err, publish.ErrBadReference),
+		errors.Is(err, version.ErrNotGit),
+		errors.Is(err, version.ErrShallow):
+		return exitUsage
+	default:
+		return exitFailed
+	}
+}

@@ -1,0 +1,18 @@
+// Command stevedore takes a commit to a signed, published, verifiable container
+// release. This package owns the command line: flags, their conversion into
+// library options, output formatting and exit codes.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sreevishnu07/stevedore/publish"
+)
+
+func publishCommand(getenv env) *cli.Command {
+	return &cli.Command{
+		Name:      "publish",
+		Usage:     "copy an image or index by digest to one or more destinations, then tag",
+		UsageText: "stevedore publish --from REF --to REF [--to REF ...] [--tag T ...]",
+		Description: `REF is a registry reference (ghcr.io/owner/app:1.2.3, docker.io/user/app,
+localhost:5000/app@sha256:...) or an OCI image layout, oci:PATH[:TAG|@DIGEST].
+Content goes to every destination by digest first; tags move only after every
+destination holds it, so a failed publish moves no tag anywhere.`,
+		OnUsageError: commandUsage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "source `REF`"},
+			&cli.StringSliceFlag{Name: "to", Usage: "destination `REF` (repeatable)"},
+			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination after the push (repeatable)"},
+			&cli.IntFlag{Name: "jobs", Value: 4, Usage: "parallel blob uploads per destination"},
+			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
+			&cli.BoolFlag{Name: "json", Usage: `print {"destinations":[{"ref","digest","tags"}]}`},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("publish takes no arguments (got %q); name the source with --from and destinations with --to", c.Args().First())
+			}
+			if c.String("from") == "" || len(c.StringSlice("to")) == 0 {
+				return usageErrorf("publish needs --from REF and at least one --to REF")
+			}
+			if c.Int("jobs") < 1 {
+				return usageErrorf("--jobs must be at least 1 (got %d)", c.Int("jobs"))
+			}
+			insecure := c.StringSlice("insecure-registry")
+			src, err := parseRef(c.String("from"), insecure)
+			if err != nil {
+				return err
+			}
+			var dsts []publish.Reference
+			for _, s := range c.StringSlice("to") {
+				d, err := parseRef(s, insecure)
+				if err != nil {
+					return err
+				}
+				dsts = append(dsts, d)
+			}
+			res, err := publish.Publish(c.Context, src, dsts, c.StringSlice("tag"),
+				publish.WithKeychain(keychain(getenv)),
+				publish.WithJobs(c.Int("jobs")),
+				publish.WithInsecureRegistries(insecure...),
+			)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return writeJSON(c.App.Writer, res)
+			}
+			for _, d := range res.Destinations {
+				fmt.Fprintln(c.App.Writer, d.Ref)
+			}
+			return nil
+		},
+	}
+}
+
+func parseRef(s string, insecure []string) (publish.Reference, error) {
+	return publish.ParseReference(s, publish.WithInsecureRegistries(insecure...))
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sreevishnu07/stevedore/version"
+)
+
+func versionCommand(getenv env) *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "plan the next semantic version and image tags from git history",
+		Description: `Reads the tags and Conventional Commits of the repository and prints the
+version this commit releases and the image tags it gets. Tag rules use
+docker/metadata-action's "tags:" syntax; pass them with --tags (repeatable,
+one rule per line) or --tags-file.`,
+		OnUsageError: commandUsage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Value: ".", Usage: "git repository to read"},
+			&cli.StringFlag{Name: "tag-prefix", Value: "v", Usage: "prefix of version tags (`app/v` for monorepos)"},
+			&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
+			&cli.StringFlag{Name: "prerelease", Usage: "prerelease identifier, e.g. rc gives 1.3.0-rc.1"},
+			&cli.BoolFlag{Name: "v0-major", Usage: "below 1.0.0, let a breaking change bump the major version"},
+			&cli.StringSliceFlag{Name: "tags", Usage: "tag rules in metadata-action syntax (repeatable)"},
+			&cli.StringFlag{Name: "tags-file", Usage: "file holding tag rules, one per line"},
+			&cli.StringFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix="},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("version takes no arguments (got %q); use --dir to name the repository", c.Args().First())
+			}
+			opts, err := versionOptions(c, getenv)
+			if err != nil {
+				return err
+			}
+			rel, err := version.Plan(c.Context, c.String("dir"), opts...)
+			if err != nil {
+				return fmt.Errorf("planning version: %w", err)
+			}
+			if c.Bool("json") {
+				return writeJSON(c.App.Writer, rel)
+			}
+			writeRelease(c.App.Writer, rel)
+			return nil
+		},
+	}
+}
+
+// versionOptions converts flags and the CI context into library options.
+func versionOptions(c *cli.Context, getenv env) ([]version.Option, error) {
+	opts := []version.Option{
+		version.WithTagPrefix(c.String("tag-prefix")),
+		version.WithV0Major(c.Bool("v0-major")),
+	}
+	if b := c.String("bump"); b != "" {
+		opts = append(opts, version.WithBump(b))
+	}
+	if p := c.String("prerelease"); p != "" {
+		opts = append(opts, version.WithPrerelease(p))
+	}
+	text := strings.Join(c.StringSlice("tags"), "\n")
+	if f := c.String("tags-file"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, usageErrorf("reading tag rules: %v", err)
+		}
+		text += "\n" + string(data)
+	}
+	if strings.TrimSpace(text) != "" {
+		rules, err := version.ParseRules(text)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		opts = append(opts, version.WithRules(rules))
+	}
+	if f := c.String("flavor"); f != "" {
+		flavor, err := version.ParseFlavor(f)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		opts = append(opts, version.WithFlavor(flavor))
+	}
+	ev, err := githubEvent(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, version.WithEvent(ev)), nil
+}
+
+func writeRelease(w io.Writer, rel *version.Release) {
+	current := rel.Current
+	if current == "" {
+		current = "(none)"
+	} else if rel.CurrentTag != "" {
+		current += " (" + rel.CurrentTag + ")"
+	}
+	fmt.Fprintf(w, "current  %s\n", current)
+	switch {
+	case !rel.Releasable:
+		fmt.Fprintf(w, "version  %s (no releasable commits since %s; nothing to bump)\n", rel.Version, orNone(rel.CurrentTag))
+	case rel.Tagged:
+		fmt.Fprintf(w, "version  %s (HEAD is tagged %s)\n", rel.Version, rel.GitTag)
+	default:
+		fmt.Fprintf(w, "version  %s (%s bump, git tag %s)\n", rel.Version, rel.Bump, rel.GitTag)
+	}
+	fmt.Fprintf(w, "commit   %s\n", rel.Commit)
+	fmt.Fprintf(w, "tags     %s\n", strings.Join(rel.Tags, " "))
+	for _, n := range rel.Notes {
+		fmt.Fprintf(w, "note     %s\n", n)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "the first commit"
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,329 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// RefNameAnnotation holds a layout entry's tag, as skopeo and crane write it.
+const RefNameAnnotation = "org.opencontainers.image.ref.name"
+
+const ociLayoutFile = `{"imageLayoutVersion":"1.0.0"}`
+
+// readIndexJSON reads PATH/index.json, naming the path when it is missing.
+func readIndexJSON(path string) (*v1.IndexManifest, error) {
+	raw, err := os.ReadFile(filepath.Join(path, "index.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(path); serr != nil {
+			return nil, newKindError(ErrNotFound, nil, "reading OCI layout %s: directory does not exist", path)
+		}
+		return nil, newKindError(ErrNotFound, nil, "reading OCI layout %s: no index.json (not an OCI image layout)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
+	}
+	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: index.json: %w", path, err)
+	}
+	return im, nil
+}
+
+// resolveLayout picks the index.json entry the reference names.
+func resolveLayout(r Reference, im *v1.IndexManifest) (v1.Descriptor, error) {
+	var found []v1.Descriptor
+	switch {
+	case r.pinned:
+		for _, d := range im.Manifests {
+			if d.Digest == r.digest {
+				return d, nil
+			}
+		}
+		// Not listed: may be a child of a listed index (findChild).
+		return v1.Descriptor{Digest: r.digest}, nil
+	case r.tag != "":
+		for _, d := range im.Manifests {
+			if d.Annotations[RefNameAnnotation] == r.tag {
+				found = append(found, d)
+			}
+		}
+		if len(found) == 0 {
+			return v1.Descriptor{}, newKindError(ErrNotFound, nil, "reading %s: no entry tagged %q in index.json (available: %s)", r, r.tag, choices(im))
+		}
+		if len(found) > 1 && !sameDigest(found) {
+			return v1.Descriptor{}, newKindError(ErrBadReference, nil, "reading %s: tag %q names several manifests; use %s@DIGEST (available: %s)", r, r.tag, LayoutPrefix+r.path, choices(im))
+		}
+		return found[0], nil
+	}
+	switch len(im.Manifests) {
+	case 0:
+		return v1.Descriptor{}, newKindError(ErrNotFound, nil, "reading %s: the layout is empty", r)
+	case 1:
+		return im.Manifests[0], nil
+	}
+	if sameDigest(im.Manifests) {
+		return im.Manifests[0], nil
+	}
+	return v1.Descriptor{}, newKindError(ErrBadReference, nil, "reading %s: the layout holds %d manifests; choose one with :TAG or @DIGEST (available: %s)", r, len(im.Manifests), choices(im))
+}
+
+func sameDigest(ds []v1.Descriptor) bool {
+	for _, d := range ds[1:] {
+		if d.Digest != ds[0].Digest {
+			return false
+		}
+	}
+	return true
+}
+
+func choices(im *v1.IndexManifest) string {
+	var out []string
+	for _, d := range im.Manifests {
+		if t := d.Annotations[RefNameAnnotation]; t != "" {
+			out = append(out, ":"+t)
+		} else {
+			out = append(out, "@"+d.Digest.String())
+		}
+	}
+	sort.Strings(out)
+	out = slices.Compact(out)
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}
+
+func loadLayout(ctx context.Context, r Reference) (Artifact, error) {
+	if err := ctx.Err(); err != nil {
+		return Artifact{}, err
+	}
+	im, err := readIndexJSON(r.path)
+	if err != nil {
+		return Artifact{}, err
+	}
+	desc, err := resolveLayout(r, im)
+	if err != nil {
+		return Artifact{}, err
+	}
+	root, err := layout.Path(r.path).ImageIndex()
+	if err != nil {
+		return Artifact{}, fmt.Errorf("reading %s: %w", r, err)
+	}
+	parent, d, err := findChild(root, desc.Digest, 0)
+	if err != nil {
+		return Artifact{}, fmt.Errorf("reading %s: %w", r, err)
+	}
+	if parent == nil {
+		return Artifact{}, newKindError(ErrNotFound, nil, "reading %s: digest not in the layout (available: %s)", r, choices(im))
+	}
+	switch {
+	case d.MediaType.IsIndex():
+		ii, err := parent.ImageIndex(d.Digest)
+		if err != nil {
+			return Artifact{}, fmt.Errorf("reading %s: %w", r, err)
+		}
+		return newIndexArtifact(ii)
+	case d.MediaType.IsImage():
+		img, err := parent.Image(d.Digest)
+		if err != nil {
+			return Artifact{}, fmt.Errorf("reading %s: %w", r, err)
+		}
+		return newImageArtifact(img)
+	}
+	return Artifact{}, fmt.Errorf("reading %s: unsupported media type %q", r, d.MediaType)
+}
+
+// findChild finds the index listing h, searching nested indexes so a
+// platform image of a multi-platform index can be read by digest.
+func findChild(ii v1.ImageIndex, h v1.Hash, depth int) (v1.ImageIndex, v1.Descriptor, error) {
+	if depth > 8 {
+		return nil, v1.Descriptor{}, nil
+	}
+	im, err := ii.IndexManifest()
+	if err != nil {
+		return nil, v1.Descriptor{}, err
+	}
+	for _, d := range im.Manifests {
+		if d.Digest == h {
+			return ii, d, nil
+		}
+	}
+	for _, d := range im.Manifests {
+		if !d.MediaType.IsIndex() {
+			continue
+		}
+		child, err := ii.ImageIndex(d.Digest)
+		if err != nil {
+			return nil, v1.Descriptor{}, err
+		}
+		if p, cd, err := findChild(child, h, depth+1); err != nil || p != nil {
+			return p, cd, err
+		}
+	}
+	return nil, v1.Descriptor{}, nil
+}
+
+// writeLayout writes the content to a layout (blobs, then manifests) and
+// lists it in index.json by digest, untagged unless already listed.
+// go-containerregistry's layout writes skip blobs that already exist and
+// write each one through a temporary file and rename.
+func writeLayout(ctx context.Context, path string, a Artifact) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := initLayout(path); err != nil {
+		return err
+	}
+	p := layout.Path(path)
+	var err error
+	if a.Index != nil {
+		err = p.WriteIndex(a.Index)
+	} else {
+		err = p.WriteImage(a.Image)
+	}
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return updateIndexJSON(path, func(im *v1.IndexManifest) {
+		for _, d := range im.Manifests {
+			if d.Digest == a.Descriptor.Digest {
+				return
+			}
+		}
+		im.Manifests = append(im.Manifests, plain(a.Descriptor))
+	})
+}
+
+// tagLayout points each tag at desc: an entry already carrying the tag is
+// replaced, an untagged entry for the digest takes the tag, and untagged
+// duplicates of the digest are dropped, so re-publishing never grows
+// index.json.
+func tagLayout(path string, desc v1.Descriptor, tags []string) error {
+	return updateIndexJSON(path, func(im *v1.IndexManifest) {
+		for _, tag := range tags {
+			placed := false
+			for i, d := range im.Manifests {
+				if d.Annotations[RefNameAnnotation] == tag {
+					nd := plain(desc)
+					nd.Annotations = map[string]string{RefNameAnnotation: tag}
+					im.Manifests[i] = nd
+					placed = true
+				}
+			}
+			if placed {
+				continue
+			}
+			for i, d := range im.Manifests {
+				if d.Digest == desc.Digest && d.Annotations[RefNameAnnotation] == "" {
+					if im.Manifests[i].Annotations == nil {
+						im.Manifests[i].Annotations = map[string]string{}
+					}
+					im.Manifests[i].Annotations[RefNameAnnotation] = tag
+					placed = true
+					break
+				}
+			}
+			if !placed {
+				nd := plain(desc)
+				nd.Annotations = map[string]string{RefNameAnnotation: tag}
+				im.Manifests = append(im.Manifests, nd)
+			}
+		}
+		// The digest is reachable through a tag now; keep no untagged copy.
+		tagged := false
+		for _, d := range im.Manifests {
+			if d.Digest == desc.Digest && d.Annotations[RefNameAnnotation] != "" {
+				tagged = true
+			}
+		}
+		if tagged {
+			im.Manifests = slices.DeleteFunc(im.Manifests, func(d v1.Descriptor) bool {
+				return d.Digest == desc.Digest && d.Annotations[RefNameAnnotation] == ""
+			})
+		}
+	})
+}
+
+func plain(d v1.Descriptor) v1.Descriptor {
+	return v1.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size}
+}
+
+func initLayout(path string) error {
+	if err := os.MkdirAll(filepath.Join(path, "blobs", "sha256"), 0o755); err != nil {
+		return fmt.Errorf("creating OCI layout %s: %w", path, err)
+	}
+	if _, err := os.Stat(filepath.Join(path, "oci-layout")); errors.Is(err, fs.ErrNotExist) {
+		if err := writeFileAtomic(filepath.Join(path, "oci-layout"), []byte(ociLayoutFile)); err != nil {
+			return fmt.Errorf("creating OCI layout %s: %w", path, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(path, "index.json")); errors.Is(err, fs.ErrNotExist) {
+		empty := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}
+		raw, _ := json.Marshal(empty)
+		if err := writeFileAtomic(filepath.Join(path, "index.json"), raw); err != nil {
+			return fmt.Errorf("creating OCI layout %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// updateIndexJSON rewrites index.json through a temporary file and rename,
+// so a reader never sees a half-written index. Concurrent writers to the same
+// layout are not coordinated (last rename wins).
+func updateIndexJSON(path string, change func(*v1.IndexManifest)) error {
+	im, err := readIndexJSON(path)
+	if err != nil {
+		return err
+	}
+	if im.Manifests == nil {
+		im.Manifests = []v1.Descriptor{}
+	}
+	change(im)
+	raw, err := json.MarshalIndent(im, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing %s/index.json: %w", path, err)
+	}
+	if err := writeFileAtomic(filepath.Join(path, "index.json"), raw); err != nil {
+		return fmt.Errorf("writing %s/index.json: %w", path, err)
+	}
+	return nil
+}
+
+func writeFileAtomic(file string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // no-op after a successful rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), file)
+}

@@ -1,0 +1,268 @@
+package version
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Release is the plan for the checked-out commit.
+type Release struct {
+	Current    string   `json:"current"`               // highest semver tag reachable from HEAD, without prefix; "" if none
+	CurrentTag string   `json:"current_tag,omitempty"` // its git tag name, e.g. "v1.2.3"
+	Version    string   `json:"version"`               // the version this commit releases (no prefix); Current when not releasable
+	GitTag     string   `json:"git_tag"`               // prefix+Version, the git tag to create
+	Bump       string   `json:"bump"`                  // "major"|"minor"|"patch"|"none"
+	Prerelease bool     `json:"prerelease"`
+	Releasable bool     `json:"releasable"` // false when nothing since the last tag bumps the version and no bump was forced
+	Tagged     bool     `json:"tagged"`     // HEAD already carries GitTag: a re-run plans the same release
+	Highest    bool     `json:"highest"`    // a releasable stable version at least as high as every stable tag: it gets latest
+	Commit     string   `json:"commit"`     // full HEAD sha
+	Tags       []string `json:"tags"`       // image tags, highest priority first, sanitized, deduplicated
+	Commits    []Commit `json:"commits,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
+}
+
+// prereleaseIDRe is one semver identifier that cannot be mistaken for the
+// counter: alphanumerics and hyphens with at least one non-digit.
+var prereleaseIDRe = regexp.MustCompile(`^[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*$`)
+
+// Plan reads the repository at dir and plans the release of HEAD.
+func Plan(ctx context.Context, dir string, opts ...Option) (*Release, error) {
+	o := options{prefix: "v"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	g := git{dir: dir}
+	if err := g.check(ctx); err != nil {
+		return nil, err
+	}
+	head, headTime, err := g.head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("planning release in %s: %w", dir, err)
+	}
+	all, reachable, err := g.tags(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("planning release in %s: %w", dir, err)
+	}
+	tags := matchTags(all, reachable, o.prefix)
+	rel := &Release{Commit: head, Tags: []string{}, Bump: bumpName(bumpNone)}
+	if len(tags) == 0 {
+		rel.Notes = append(rel.Notes, fmt.Sprintf("no tags match prefix %s (%d other tags); planning from 0.0.0; if the repository has tags, run git fetch --tags", o.prefix, len(all)))
+	}
+	if o.event.SHA != "" && o.event.SHA != head {
+		rel.Notes = append(rel.Notes, fmt.Sprintf("event sha %s differs from HEAD %s; the plan describes HEAD", o.event.SHA, head))
+	}
+
+	version, err := planVersion(ctx, g, &o, tags, head, rel)
+	if err != nil {
+		return nil, fmt.Errorf("planning release in %s: %w", dir, err)
+	}
+
+	tc := &tagContext{release: rel, version: version, all: tags, flavor: o.flavor, commitTime: headTime}
+	if tc.flavor.Latest == "" {
+		tc.flavor.Latest = "auto"
+	}
+	tc.now = o.now
+	if tc.now.IsZero() {
+		tc.now = headTime
+	}
+	o.event.apply(ctx, g, tc)
+	rules := o.rules
+	if len(rules) == 0 {
+		rules = DefaultRules()
+	}
+	if rel.Tags, err = imageTags(tc, rules); err != nil {
+		return nil, fmt.Errorf("planning image tags in %s: %w", dir, err)
+	}
+	return rel, nil
+}
+
+func (o *options) validate() error {
+	if o.bump != "" {
+		if _, ok := parseBump(o.bump); !ok {
+			return fmt.Errorf("checking bump level: %w: %q is not major, minor or patch", ErrInvalidOption, o.bump)
+		}
+	}
+	if o.prerelease != "" && !prereleaseIDRe.MatchString(o.prerelease) {
+		return fmt.Errorf("checking prerelease id: %w: %q must be letters, digits and hyphens, not only digits (e.g. rc, beta)", ErrInvalidOption, o.prerelease)
+	}
+	switch o.flavor.Latest {
+	case "", "auto", "true", "false":
+	default:
+		return fmt.Errorf("checking flavor: %w: latest=%q must be auto, true or false", ErrInvalidRule, o.flavor.Latest)
+	}
+	for i, r := range o.rules {
+		if err := validateRule(r); err != nil {
+			if r.Line > 0 {
+				return fmt.Errorf("checking tag rule on line %d: %w", r.Line, err)
+			}
+			return fmt.Errorf("checking tag rule %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// planVersion fills the version fields of rel and returns the released
+// version, or nil when nothing is released.
+func planVersion(ctx context.Context, g git, o *options, tags []versionTag, head string, rel *Release) (*semver.Version, error) {
+	onHead := func(t versionTag) bool { return t.Commit == head }
+	if cur, ok := first(tags, func(t versionTag) bool { return t.Reachable }); ok {
+		rel.Current, rel.CurrentTag = cur.Version.String(), cur.Name
+	}
+	zero := semver.New(0, 0, 0, "", "")
+
+	// A re-run on an already tagged commit must plan the same release.
+	headKind := func(t versionTag) bool {
+		if !onHead(t) {
+			return false
+		}
+		if o.prerelease == "" {
+			return t.stable()
+		}
+		return prereleaseNumber(t.Version.Prerelease(), o.prerelease) >= 0
+	}
+	if t, ok := first(tags, headKind); ok {
+		base := zero
+		prev, hasPrev := first(tags, func(x versionTag) bool { return x.Reachable && x.stable() && !onHead(x) })
+		from := ""
+		if hasPrev {
+			base, from = prev.Version, prev.Commit
+		}
+		if err := addCommits(ctx, g, from, rel); err != nil {
+			return nil, err
+		}
+		if o.bump != "" {
+			rel.Notes = append(rel.Notes, fmt.Sprintf("HEAD already carries %s; bump %s ignored so a re-run releases the same version", t.Name, o.bump))
+		}
+		rel.Bump = bumpName(levelBetween(base, coreOf(t.Version)))
+		return finish(rel, tags, t.Version, t.Name, true), nil
+	}
+
+	base, from := zero, ""
+	if last, ok := first(tags, func(t versionTag) bool { return t.Reachable && t.stable() }); ok {
+		base, from = last.Version, last.Commit
+	}
+	level, err := commitsLevel(ctx, g, from, rel)
+	if err != nil {
+		return nil, err
+	}
+	if level == bumpMajor && base.Major() == 0 && !o.v0Major {
+		level = bumpMinor
+	}
+	if forced, ok := parseBump(o.bump); ok {
+		level = forced
+	}
+	var target *semver.Version
+	if level == bumpNone && o.prerelease == "" {
+		// Promotion of a prerelease tagged by hand on HEAD with no
+		// releasable commit behind it: v1.3.0-rc.2 on HEAD releases 1.3.0.
+		if pre, ok := first(tags, func(t versionTag) bool { return onHead(t) && coreOf(t.Version).GreaterThan(base) }); ok {
+			target = coreOf(pre.Version)
+			level = levelBetween(base, target)
+		}
+	}
+	if level == bumpNone {
+		rel.Version, rel.GitTag = rel.Current, rel.CurrentTag
+		if cur, ok := first(tags, func(t versionTag) bool { return t.Reachable }); ok {
+			rel.Tagged = onHead(cur)
+		}
+		rel.Prerelease = strings.Contains(rel.Version, "-")
+		return nil, nil
+	}
+	rel.Bump = bumpName(level)
+	if target == nil {
+		target = bumpVersion(base, level)
+		// A reachable prerelease of a later version means the history already
+		// aims there (v2.0.0-rc.1 was cut); releasing 1.2.1 past it would
+		// step backwards.
+		if pre, ok := first(tags, func(t versionTag) bool { return t.Reachable && !t.stable() && coreOf(t.Version).GreaterThan(target) }); ok {
+			target = coreOf(pre.Version)
+		}
+	}
+	v := target
+	if o.prerelease != "" {
+		n := nextPrerelease(tags, *target, o.prerelease)
+		pv, err := target.SetPrerelease(o.prerelease + "." + strconv.Itoa(n))
+		if err != nil {
+			return nil, fmt.Errorf("making prerelease version: %w", err)
+		}
+		v = &pv
+	}
+	gitTag := o.prefix + v.String()
+	tagged := false
+	for _, t := range tags {
+		if !t.Version.Equal(v) || t.Version.Prerelease() != v.Prerelease() {
+			continue
+		}
+		if !onHead(t) {
+			return nil, fmt.Errorf("computing next version %s: %w: tag %s is on commit %s, not HEAD %s; merge that commit, delete the tag if it was a mistake, or pick another version with --bump", v, ErrTagExists, t.Name, t.Commit, head)
+		}
+		gitTag, tagged = t.Name, true
+	}
+	return finish(rel, tags, v, gitTag, tagged), nil
+}
+
+func finish(rel *Release, tags []versionTag, v *semver.Version, gitTag string, tagged bool) *semver.Version {
+	rel.Version, rel.GitTag = v.String(), gitTag
+	rel.Releasable, rel.Tagged = true, tagged
+	rel.Prerelease = v.Prerelease() != ""
+	rel.Highest = !rel.Prerelease && highestIn(tags, v, func(*semver.Version) bool { return true })
+	return v
+}
+
+func addCommits(ctx context.Context, g git, from string, rel *Release) error {
+	_, err := commitsLevel(ctx, g, from, rel)
+	return err
+}
+
+func commitsLevel(ctx context.Context, g git, from string, rel *Release) (int, error) {
+	raw, err := g.log(ctx, from)
+	if err != nil {
+		return bumpNone, err
+	}
+	commits, level := parseCommits(raw)
+	rel.Commits = commits
+	return level, nil
+}
+
+// apply turns the CI event into what rules can see. A zero Event (local run)
+// takes the branch from git.
+func (e Event) apply(ctx context.Context, g git, tc *tagContext) {
+	tc.eventName = e.Name
+	tc.baseRef = e.BaseRef
+	ref := e.Ref
+	switch {
+	case strings.HasPrefix(ref, "refs/heads/"):
+		tc.branch = strings.TrimPrefix(ref, "refs/heads/")
+	case strings.HasPrefix(ref, "refs/tags/"):
+		tc.gitTagRef = strings.TrimPrefix(ref, "refs/tags/")
+	case strings.HasPrefix(ref, "refs/pull/"):
+		num, _, _ := strings.Cut(strings.TrimPrefix(ref, "refs/pull/"), "/")
+		if n, err := strconv.Atoi(num); err == nil && e.PRNumber == 0 {
+			e.PRNumber = n
+		}
+	case ref == "":
+		tc.branch = g.branch(ctx)
+	}
+	if e.Name == "pull_request" || e.Name == "pull_request_target" || strings.HasPrefix(ref, "refs/pull/") {
+		tc.prEvent = true
+		tc.pr = e.PRNumber
+		tc.headRef = e.HeadRef
+		tc.branch = ""
+	}
+	tc.defaultBranch = e.DefaultBranch
+	if tc.defaultBranch == "" {
+		tc.defaultBranch = g.remoteDefaultBranch(ctx)
+	}
+	if tc.defaultBranch == "" {
+		tc.defaultBranch = "main"
+	}
+}

@@ -1,0 +1,334 @@
+package version
+
+import (
+	"encoding/csv"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Rule is one docker/metadata-action `tags:` entry. Rules made by
+// [ParseRules] carry metadata-action's defaults (priorities, `sha-` prefix,
+// short sha, `nightly`); rules built in Go are used exactly as given, so a
+// Go caller wanting `sha-` must set Prefix itself.
+type Rule struct {
+	Type     string `json:"type"`              // schedule | semver | edge | ref | raw | sha
+	Pattern  string `json:"pattern,omitempty"` // semver, schedule
+	Value    string `json:"value,omitempty"`   // raw; for semver, a version to use instead of the plan's
+	Event    string `json:"event,omitempty"`   // ref: branch | tag | pr
+	Branch   string `json:"branch,omitempty"`  // edge: the branch that gets `edge` (default: the default branch)
+	Format   string `json:"format,omitempty"`  // sha: short | long
+	Prefix   string `json:"prefix,omitempty"`  // replaces the flavor prefix when non-empty
+	Suffix   string `json:"suffix,omitempty"`  // replaces the flavor suffix when non-empty
+	Priority int    `json:"priority"`          // higher first
+	Disabled bool   `json:"disabled,omitempty"`
+	Line     int    `json:"line,omitempty"` // 1-based source line, for messages; 0 for rules built in Go
+}
+
+// Flavor is metadata-action's `flavor:` input.
+type Flavor struct {
+	Latest         string `json:"latest"` // auto (also ""), true, false
+	Prefix         string `json:"prefix,omitempty"`
+	PrefixOnLatest bool   `json:"prefix_on_latest,omitempty"`
+	Suffix         string `json:"suffix,omitempty"`
+	SuffixOnLatest bool   `json:"suffix_on_latest,omitempty"`
+}
+
+// defaultPriority is metadata-action's table (src/tag.ts DefaultPriorities).
+var defaultPriority = map[string]int{
+	"schedule": 1000,
+	"semver":   900,
+	"edge":     700,
+	"ref":      600,
+	"raw":      200,
+	"sha":      100,
+}
+
+// typeKeys lists the keys each type accepts beyond the common ones.
+var typeKeys = map[string][]string{
+	"schedule": {"pattern"},
+	"semver":   {"pattern", "value"},
+	"edge":     {"branch"},
+	"ref":      {"event"},
+	"raw":      {"value"},
+	"sha":      {"format"},
+}
+
+var commonKeys = []string{"type", "enable", "priority", "prefix", "suffix"}
+
+// defaultRulesText is what stevedore uses when no rules are given: the
+// version, its floating aliases (subject to the floating-tag safety rules),
+// and the commit sha.
+const defaultRulesText = `type=semver,pattern={{version}}
+type=semver,pattern={{major}}.{{minor}}
+type=semver,pattern={{major}}
+type=sha`
+
+// DefaultRules returns the rules used when none are given.
+func DefaultRules() []Rule {
+	r, err := ParseRules(defaultRulesText)
+	if err != nil {
+		panic(err) // the constant above is covered by tests
+	}
+	return r
+}
+
+// ParseRules parses metadata-action's `tags:` input: one rule per line, each
+// line a CSV list of key=value fields. A field without "=" is the value
+// (metadata-action's shorthand), and a line without type= is type=raw.
+// Blank lines and lines starting with # are ignored.
+func ParseRules(text string) ([]Rule, error) {
+	var rules []Rule
+	for i, line := range strings.Split(text, "\n") {
+		n := i + 1
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields, err := splitCSV(line)
+		if err != nil {
+			return nil, fmt.Errorf("tag rules line %d: %w: %v", n, ErrInvalidRule, err)
+		}
+		attrs := map[string]string{}
+		var order []string
+		for _, f := range fields {
+			key, value, ok := strings.Cut(f, "=")
+			key, value = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(value)
+			if !ok {
+				key, value = "value", strings.TrimSpace(f)
+			}
+			if _, dup := attrs[key]; dup {
+				return nil, fmt.Errorf("tag rules line %d: %w: key %q given twice", n, ErrInvalidRule, key)
+			}
+			attrs[key] = value
+			order = append(order, key)
+		}
+		r, err := ruleFromAttrs(attrs, order)
+		if err != nil {
+			return nil, fmt.Errorf("tag rules line %d: %w", n, err)
+		}
+		r.Line = n
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+func splitCSV(line string) ([]string, error) {
+	rd := csv.NewReader(strings.NewReader(line))
+	rd.LazyQuotes = true
+	rd.TrimLeadingSpace = true
+	rd.FieldsPerRecord = -1
+	return rd.Read()
+}
+
+func ruleFromAttrs(attrs map[string]string, order []string) (Rule, error) {
+	typ, ok := attrs["type"]
+	if !ok {
+		typ = "raw"
+	}
+	if typ == "pep440" || typ == "match" {
+		return Rule{}, fmt.Errorf("%w: type %q is not supported by stevedore (it plans semantic versions from git history; use type=semver)", ErrInvalidRule, typ)
+	}
+	if _, known := typeKeys[typ]; !known {
+		return Rule{}, fmt.Errorf("%w: unknown type %q%s", ErrInvalidRule, typ, suggest(typ, keysOf(typeKeys)))
+	}
+	allowed := append(append([]string{}, commonKeys...), typeKeys[typ]...)
+	for _, k := range order {
+		if !contains(allowed, k) {
+			return Rule{}, fmt.Errorf("%w: unknown key %q for type=%s%s", ErrInvalidRule, k, typ, suggest(k, allowed))
+		}
+	}
+	r := Rule{
+		Type: typ, Pattern: attrs["pattern"], Value: attrs["value"], Event: attrs["event"],
+		Branch: attrs["branch"], Format: attrs["format"], Prefix: attrs["prefix"], Suffix: attrs["suffix"],
+		Priority: defaultPriority[typ],
+	}
+	if p, ok := attrs["priority"]; ok {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return Rule{}, fmt.Errorf("%w: key \"priority\": %q is not an integer", ErrInvalidRule, p)
+		}
+		r.Priority = n
+	}
+	if e, ok := attrs["enable"]; ok {
+		switch e {
+		case "true":
+		case "false":
+			r.Disabled = true
+		default:
+			return Rule{}, fmt.Errorf("%w: key \"enable\": %q must be true or false", ErrInvalidRule, e)
+		}
+	}
+	switch typ {
+	case "schedule":
+		if _, ok := attrs["pattern"]; !ok {
+			r.Pattern = "nightly"
+		}
+	case "semver":
+		if _, ok := attrs["pattern"]; !ok {
+			return Rule{}, fmt.Errorf("%w: key \"pattern\" is required for type=semver (e.g. pattern={{version}})", ErrInvalidRule)
+		}
+	case "ref":
+		if _, ok := attrs["event"]; !ok {
+			return Rule{}, fmt.Errorf("%w: key \"event\" is required for type=ref (branch, tag or pr)", ErrInvalidRule)
+		}
+		if _, ok := attrs["prefix"]; !ok && r.Event == "pr" {
+			r.Prefix = "pr-"
+		}
+	case "raw":
+		if _, ok := attrs["value"]; !ok {
+			return Rule{}, fmt.Errorf("%w: key \"value\" is required for type=raw", ErrInvalidRule)
+		}
+	case "sha":
+		if _, ok := attrs["prefix"]; !ok {
+			r.Prefix = "sha-"
+		}
+		if r.Format == "" {
+			r.Format = "short"
+		}
+	}
+	if err := validateRule(r); err != nil {
+		return Rule{}, err
+	}
+	return r, nil
+}
+
+// validateRule checks a rule whatever its origin (parsed or built in Go).
+func validateRule(r Rule) error {
+	if _, ok := typeKeys[r.Type]; !ok {
+		return fmt.Errorf("%w: unknown type %q%s", ErrInvalidRule, r.Type, suggest(r.Type, keysOf(typeKeys)))
+	}
+	switch r.Type {
+	case "ref":
+		if !contains([]string{"branch", "tag", "pr"}, r.Event) {
+			return fmt.Errorf("%w: key \"event\": unknown event %q (want branch, tag or pr)%s", ErrInvalidRule, r.Event, suggest(r.Event, []string{"branch", "tag", "pr"}))
+		}
+	case "sha":
+		if r.Format != "short" && r.Format != "long" && r.Format != "" {
+			return fmt.Errorf("%w: key \"format\": %q must be short or long", ErrInvalidRule, r.Format)
+		}
+	case "semver":
+		if r.Pattern == "" {
+			return fmt.Errorf("%w: key \"pattern\" is required for type=semver", ErrInvalidRule)
+		}
+	}
+	check := func(key, text string, semverVars bool) error {
+		if err := checkTemplate(text, semverVars); err != nil {
+			return fmt.Errorf("%w: key %q: %v", ErrInvalidRule, key, err)
+		}
+		return nil
+	}
+	isSemver := r.Type == "semver"
+	for _, kv := range [][2]string{{"pattern", r.Pattern}, {"value", r.Value}, {"prefix", r.Prefix}, {"suffix", r.Suffix}} {
+		if err := check(kv[0], kv[1], isSemver && kv[0] == "pattern"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ParseFlavor parses metadata-action's `flavor:` input: latest=auto|true|false,
+// prefix=…, suffix=…, each of the latter optionally followed on the same line
+// by onlatest=true|false (whether `latest` gets the prefix/suffix too).
+func ParseFlavor(text string) (Flavor, error) {
+	f := Flavor{Latest: "auto"}
+	for i, line := range strings.Split(text, "\n") {
+		n := i + 1
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields, err := splitCSV(line)
+		if err != nil {
+			return Flavor{}, fmt.Errorf("flavor line %d: %w: %v", n, ErrInvalidRule, err)
+		}
+		last := ""
+		for _, field := range fields {
+			key, value, ok := strings.Cut(field, "=")
+			key, value = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(value)
+			if !ok {
+				return Flavor{}, fmt.Errorf("flavor line %d: %w: %q is not key=value", n, ErrInvalidRule, field)
+			}
+			switch key {
+			case "latest":
+				if value != "auto" && value != "true" && value != "false" {
+					return Flavor{}, fmt.Errorf("flavor line %d: %w: key \"latest\": %q must be auto, true or false", n, ErrInvalidRule, value)
+				}
+				f.Latest = value
+			case "prefix":
+				f.Prefix, last = value, "prefix"
+			case "suffix":
+				f.Suffix, last = value, "suffix"
+			case "onlatest":
+				if value != "true" && value != "false" {
+					return Flavor{}, fmt.Errorf("flavor line %d: %w: key \"onlatest\": %q must be true or false", n, ErrInvalidRule, value)
+				}
+				switch last {
+				case "prefix":
+					f.PrefixOnLatest = value == "true"
+				case "suffix":
+					f.SuffixOnLatest = value == "true"
+				default:
+					return Flavor{}, fmt.Errorf("flavor line %d: %w: key \"onlatest\" must follow prefix= or suffix= on the same line", n, ErrInvalidRule)
+				}
+			default:
+				return Flavor{}, fmt.Errorf("flavor line %d: %w: unknown key %q%s", n, ErrInvalidRule, key, suggest(key, []string{"latest", "prefix", "suffix", "onlatest"}))
+			}
+		}
+	}
+	return f, nil
+}
+
+// suggest returns ` (did you mean "x"?)` for the closest candidate within
+// edit distance 2, which catches the usual typos without wild guesses.
+func suggest(got string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(got, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" || got == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func keysOf(m map[string][]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
