@@ -23,7 +23,7 @@ one rule per line) or --tags-file.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: ".", Usage: "git repository to read"},
-			&cli.StringFlag{Name: "tag-prefix", Value: "v", Usage: "prefix of version tags (`app/v` for monorepos)"},
+			&cli.StringFlag{Name: "tag-prefix", Value: "v", Usage: "prefix of version tags (app/v for a monorepo's app/v1.2.3)"},
 			&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
 			&cli.StringFlag{Name: "prerelease", Usage: "prerelease identifier, e.g. rc gives 1.3.0-rc.1"},
 			&cli.BoolFlag{Name: "v0-major", Usage: "below 1.0.0, let a breaking change bump the major version"},
@@ -104,7 +104,7 @@ func writeRelease(w io.Writer, rel *version.Release) {
 	fmt.Fprintf(w, "current  %s\n", current)
 	switch {
 	case !rel.Releasable:
-		fmt.Fprintf(w, "version  %s (no releasable commits since %s; nothing to bump)\n", rel.Version, orNone(rel.CurrentTag))
+		fmt.Fprintf(w, "version  %s (no releasable commits since %s; nothing to bump)\n", orDash(rel.Version), orFirst(rel.CurrentTag))
 	case rel.Tagged:
 		fmt.Fprintf(w, "version  %s (HEAD is tagged %s)\n", rel.Version, rel.GitTag)
 	default:
@@ -117,9 +117,16 @@ func writeRelease(w io.Writer, rel *version.Release) {
 	}
 }
 
-func orNone(s string) string {
-	if s == "" {
+func orFirst(tag string) string {
+	if tag == "" {
 		return "the first commit"
+	}
+	return tag
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
 	}
 	return s
 }
