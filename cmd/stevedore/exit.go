@@ -28,7 +28,9 @@ func exitCode(err error) int {
 		return exitDenied
 	case errors.Is(err, publish.ErrBadReference),
 		errors.Is(err, version.ErrNotGit),
-		errors.Is(err, version.ErrShallow):
+		errors.Is(err, version.ErrShallow),
+		errors.Is(err, version.ErrInvalidOption),
+		errors.Is(err, version.ErrInvalidRule):
 		return exitUsage
 	default:
 		return exitFailed

@@ -129,6 +129,9 @@ func TestVersionGitHubContext(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	repo := gitRepo(t, "commit feat: first", "tag v1.0.0")
 	notGit := t.TempDir()
+	shallow := filepath.Join(t.TempDir(), "shallow")
+	git(t, repo, "commit", "-q", "--allow-empty", "-m", "fix: second")
+	git(t, notGit, "clone", "-q", "--depth", "1", "file://"+repo, shallow)
 	tests := []struct {
 		name string
 		args []string
@@ -137,7 +140,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"non-git directory", []string{"version", "--dir", notGit}, exitUsage, notGit},
 		{"unknown tag-rule key", []string{"version", "--dir", repo, "--tags", "type=semver,patern={{version}}"}, exitUsage, "patern"},
-		{"bad bump", []string{"version", "--dir", repo, "--bump", "huge"}, exitFailed, "huge"},
+		{"bad bump", []string{"version", "--dir", repo, "--bump", "huge"}, exitUsage, "huge"},
+		{"shallow clone", []string{"version", "--dir", shallow}, exitUsage, "fetch-depth: 0"},
 		{"unknown flag", []string{"version", "--nope"}, exitUsage, "nope"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, "frobnicate"},
 		{"publish without destination", []string{"publish", "--from", "oci:x"}, exitUsage, "--to"},
