@@ -1,0 +1,168 @@
+package buildcontext
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/moby/patternmatcher"
+)
+
+// Match is what one source pattern selected: the matched path (Root) and,
+// for a directory, everything below it.
+type Match struct {
+	Root    Entry
+	Entries []Entry // Root first, then descendants, sorted
+}
+
+// Select resolves COPY/ADD source patterns against the tree. Patterns are
+// relative to the tree's root (a leading "/" and ".." cannot leave it) and
+// may hold wildcards, matched one path element at a time as docker does.
+// Paths matching an exclude pattern (COPY --exclude) are left out. A pattern
+// that selects nothing is an error wrapping ErrNotFound.
+func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
+	var ex *patternmatcher.PatternMatcher
+	if len(excludes) > 0 {
+		var err error
+		if ex, err = patternmatcher.New(excludes); err != nil {
+			return nil, fmt.Errorf("reading --exclude patterns: %w", err)
+		}
+	}
+	var out []Match
+	for _, p := range patterns {
+		clean := path.Clean("/" + filepath.ToSlash(p))
+		roots, err := t.glob(strings.TrimPrefix(clean, "/"))
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: %w", p, err)
+		}
+		var found bool
+		for _, r := range roots {
+			entries, err := t.walk(r)
+			if err != nil {
+				return nil, fmt.Errorf("resolving %s: %w", p, err)
+			}
+			if ex != nil {
+				entries = slices.DeleteFunc(entries, func(e Entry) bool {
+					m, _ := ex.MatchesOrParentMatches(e.Path)
+					return m && e.Path != "."
+				})
+				if len(entries) == 0 || entries[0].Path != r {
+					continue
+				}
+			}
+			found = true
+			out = append(out, Match{Root: entries[0], Entries: entries})
+		}
+		if !found {
+			return nil, fmt.Errorf("resolving %s: %w", p, ErrNotFound)
+		}
+	}
+	return out, nil
+}
+
+// glob expands pattern into the existing, non-ignored paths it names.
+func (t *Tree) glob(pattern string) ([]string, error) {
+	if pattern == "" {
+		return []string{"."}, nil
+	}
+	paths := []string{"."}
+	for _, elem := range strings.Split(pattern, "/") {
+		var next []string
+		for _, dir := range paths {
+			if !hasMeta(elem) {
+				p := path.Join(dir, elem)
+				fi, err := os.Lstat(filepath.Join(t.dir, filepath.FromSlash(p)))
+				switch {
+				case err == nil:
+					if t.visible(p, fi.IsDir()) {
+						next = append(next, p)
+					}
+				case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+					// nothing here
+				default:
+					return nil, err
+				}
+				continue
+			}
+			des, err := os.ReadDir(filepath.Join(t.dir, filepath.FromSlash(dir)))
+			if err != nil {
+				continue // not a directory: nothing below it matches
+			}
+			for _, de := range des {
+				ok, err := path.Match(elem, de.Name())
+				if err != nil {
+					return nil, fmt.Errorf("bad pattern %q: %w", pattern, err)
+				}
+				if p := path.Join(dir, de.Name()); ok && t.visible(p, de.IsDir()) {
+					next = append(next, p)
+				}
+			}
+		}
+		paths = next
+	}
+	slices.Sort(paths)
+	return paths, nil
+}
+
+// visible reports whether a pattern may select p: not ignored, or an
+// ignored directory below which a "!pattern" may re-include files.
+func (t *Tree) visible(p string, isDir bool) bool {
+	return !t.ignored(p) || (isDir && t.ignore.Exclusions())
+}
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
+
+// Placement says where one selected entry lands in the image.
+type Placement struct {
+	Entry Entry
+	Dest  string // absolute path in the image
+}
+
+// Place maps what Select found to paths in the image, with docker's COPY
+// rules: a directory's contents (not the directory itself) go into dest; a
+// file goes to dest itself, or into it when dest is a directory (ends in "/",
+// or destIsDir says the image already has a directory there). With several
+// sources, dest must end in "/". dest is absolute (the caller has applied
+// WORKDIR).
+func Place(matches []Match, dest string, destIsDir bool, nSources int) ([]Placement, error) {
+	if !path.IsAbs(dest) {
+		return nil, fmt.Errorf("placing files: destination %q is not absolute", dest)
+	}
+	dirDest := destIsDir || strings.HasSuffix(dest, "/") || strings.HasSuffix(dest, "/.")
+	if nSources > 1 && !dirDest {
+		return nil, fmt.Errorf("placing files at %s: with more than one source the destination must be a directory and end with a /", dest)
+	}
+	if len(matches) > 1 {
+		dirDest = true
+	}
+	dest = path.Clean(dest)
+	var out []Placement
+	for _, m := range matches {
+		if m.Root.Mode.IsDir() {
+			for _, e := range m.Entries {
+				rel := strings.TrimPrefix(strings.TrimPrefix(e.Path, m.Root.Path), "/")
+				if m.Root.Path == "." {
+					rel = e.Path
+				}
+				if rel == "" || rel == "." {
+					out = append(out, Placement{Entry: e, Dest: dest})
+					continue
+				}
+				out = append(out, Placement{Entry: e, Dest: path.Join(dest, rel)})
+			}
+			continue
+		}
+		d := dest
+		if dirDest {
+			d = path.Join(dest, path.Base(m.Root.Path))
+		}
+		out = append(out, Placement{Entry: m.Root, Dest: d})
+	}
+	return out, nil
+}

@@ -1,0 +1,181 @@
+// Package buildcontext reads the files a build copies from: the build context
+// directory (filtered by .dockerignore) and the root filesystems of finished
+// stages. It resolves COPY/ADD source patterns the way docker does and
+// fingerprints what they select for the build cache, recognising unchanged
+// files by their metadata before any content is hashed again.
+package buildcontext
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// ErrNotFound means a COPY source selects nothing.
+var ErrNotFound = errors.New("no such file or directory in the build context")
+
+// Tree is a directory that COPY reads from.
+type Tree struct {
+	dir    string
+	ignore *patternmatcher.PatternMatcher // nil: nothing ignored
+}
+
+// Entry is one file, directory or symlink of a tree.
+type Entry struct {
+	Path    string // slash-separated, relative to the tree, never "" (the root is ".")
+	Mode    fs.FileMode
+	Size    int64
+	ModTime time.Time
+	Link    string // symlink target
+	UID     int
+	GID     int
+	Ino     uint64
+	Dev     uint64
+}
+
+// Abs is the entry's path on disk.
+func (t *Tree) Abs(e Entry) string { return filepath.Join(t.dir, filepath.FromSlash(e.Path)) }
+
+// Dir is the tree's directory.
+func (t *Tree) Dir() string { return t.dir }
+
+// OpenContext opens a build context directory. Its .dockerignore (or the
+// file named by ignoreFile, e.g. Dockerfile.dockerignore, when it exists)
+// excludes files as docker does.
+func OpenContext(dir, ignoreFile string) (*Tree, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening build context: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("opening build context %s: not a directory", dir)
+	}
+	t := &Tree{dir: dir}
+	candidates := []string{filepath.Join(dir, ".dockerignore")}
+	if ignoreFile != "" {
+		candidates = append([]string{ignoreFile}, candidates...)
+	}
+	for _, f := range candidates {
+		r, err := os.Open(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		patterns, err := ignorefile.ReadAll(r)
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		if t.ignore, err = patternmatcher.New(patterns); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		break
+	}
+	return t, nil
+}
+
+// OpenDir opens a directory with nothing ignored: a finished stage's root
+// filesystem, or a named build context of files.
+func OpenDir(dir string) *Tree { return &Tree{dir: dir} }
+
+// ignored reports whether rel is excluded by .dockerignore.
+func (t *Tree) ignored(rel string) bool {
+	if t.ignore == nil || rel == "." {
+		return false
+	}
+	m, err := t.ignore.MatchesOrParentMatches(rel)
+	return err == nil && m
+}
+
+func (t *Tree) stat(rel string) (Entry, error) {
+	fi, err := os.Lstat(filepath.Join(t.dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return Entry{}, err
+	}
+	return t.entry(rel, fi)
+}
+
+func (t *Tree) entry(rel string, fi fs.FileInfo) (Entry, error) {
+	e := Entry{Path: rel, Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		e.UID, e.GID, e.Ino, e.Dev = int(st.Uid), int(st.Gid), st.Ino, uint64(st.Dev)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		l, err := os.Readlink(filepath.Join(t.dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return Entry{}, err
+		}
+		e.Link = l
+	}
+	if !fi.Mode().IsDir() {
+		// Sizes of directories differ between filesystems and mean nothing.
+	} else {
+		e.Size = 0
+	}
+	return e, nil
+}
+
+// walk lists rel and, when it is a directory, everything below it that is
+// not ignored, sorted by path (parents first).
+func (t *Tree) walk(rel string) ([]Entry, error) {
+	root, err := t.stat(rel)
+	if err != nil {
+		return nil, err
+	}
+	out := []Entry{root}
+	if !root.Mode.IsDir() {
+		return out, nil
+	}
+	var rec func(dir string) error
+	rec = func(dir string) error {
+		des, err := os.ReadDir(filepath.Join(t.dir, filepath.FromSlash(dir)))
+		if err != nil {
+			return err
+		}
+		for _, de := range des {
+			p := path.Join(dir, de.Name())
+			if t.ignored(p) {
+				// A later "!pattern" may re-include something below an
+				// ignored directory, so only skip it when none could.
+				if de.IsDir() && t.ignore.Exclusions() {
+					if err := rec(p); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			fi, err := de.Info()
+			if err != nil {
+				return err
+			}
+			e, err := t.entry(p, fi)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+			if de.IsDir() {
+				if err := rec(p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := rec(rel); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
