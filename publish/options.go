@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -111,4 +112,13 @@ type anonymousKeychain struct{}
 
 func (anonymousKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 	return authn.Anonymous, nil
+}
+
+// RemoteOptions returns go-containerregistry remote options carrying this
+// package's transport policy (credentials, retries honouring Retry-After,
+// the plain-HTTP guard), so other packages (build pulling base images)
+// reach registries exactly as Publish does without importing it.
+func RemoteOptions(ctx context.Context, opts ...Option) []remote.Option {
+	o := makeOptions(opts)
+	return o.remoteOptions(ctx, nil)
 }

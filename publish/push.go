@@ -40,29 +40,49 @@ func Publish(ctx context.Context, src Reference, dsts []Reference, tags []string
 	if err := src.valid(); err != nil {
 		return nil, err
 	}
-	if len(dsts) == 0 {
-		return nil, newKindError(ErrBadReference, nil, "publishing %s: no destination given", src)
-	}
-	for _, t := range tags {
-		if !tagRE.MatchString(t) {
-			return nil, newKindError(ErrBadReference, nil, "publishing %s: tag %q must be 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-'", src, t)
-		}
+	// Bad destinations or tags fail before anything is read.
+	if err := checkTargets(src.String(), dsts, tags); err != nil {
+		return nil, err
 	}
 	o := makeOptions(opts)
-	var insecure []string
-	for _, r := range append([]Reference{src}, dsts...) {
-		if err := r.valid(); err != nil {
-			return nil, err
-		}
-		insecure = append(insecure, r.insecureHosts()...)
-	}
-	o.insecure = append(o.insecure, insecure...)
-
+	o.insecure = append(o.insecure, src.insecureHosts()...)
 	art, err := Load(ctx, src, func(x *options) { *x = *o })
 	if err != nil {
 		return nil, err
 	}
+	return PublishArtifact(ctx, art, dsts, tags, opts...)
+}
+
+func checkTargets(src string, dsts []Reference, tags []string) error {
+	if len(dsts) == 0 {
+		return newKindError(ErrBadReference, nil, "publishing %s: no destination given", src)
+	}
+	for _, t := range tags {
+		if !tagRE.MatchString(t) {
+			return newKindError(ErrBadReference, nil, "publishing %s: tag %q must be 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-'", src, t)
+		}
+	}
+	for _, r := range dsts {
+		if err := r.valid(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PublishArtifact is Publish for content already in hand: an image or index
+// just built, or loaded earlier. Same order, same guarantees.
+func PublishArtifact(ctx context.Context, art Artifact, dsts []Reference, tags []string, opts ...Option) (*Result, error) {
+	src := art.Digest().String()
+	if err := checkTargets(src, dsts, tags); err != nil {
+		return nil, err
+	}
+	o := makeOptions(opts)
+	for _, r := range dsts {
+		o.insecure = append(o.insecure, r.insecureHosts()...)
+	}
 	digest := art.Digest()
+	var err error
 	for _, d := range dsts {
 		if h, ok := d.Digest(); ok && h != digest {
 			return nil, newKindError(ErrBadReference, nil, "publishing %s to %s: the destination is pinned to %s but the source is %s", src, d, h, digest)
