@@ -1,0 +1,72 @@
+package isolate
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestResolveUser(t *testing.T) {
+	root := t.TempDir()
+	writeRootfsEtc(t, root)
+	tests := []struct {
+		spec    string
+		want    execUser
+		wantErr string
+	}{
+		{spec: "", want: execUser{UID: 0, GID: 0, Groups: []int{3000}, Home: "/root"}},
+		{spec: "builder", want: execUser{UID: 1000, GID: 1000, Groups: []int{2000, 3000}, Home: "/home/builder"}},
+		{spec: "1000", want: execUser{UID: 1000, GID: 1000, Groups: []int{2000, 3000}, Home: "/home/builder"}},
+		{spec: "builder:extra", want: execUser{UID: 1000, GID: 2000, Home: "/home/builder"}},
+		{spec: "0:5", want: execUser{UID: 0, GID: 5, Home: "/root"}},
+		{spec: "77", want: execUser{UID: 77, GID: 0, Home: "/"}},
+		{spec: "ghost", wantErr: `no user named "ghost"`},
+		{spec: "builder:ghosts", wantErr: `no group named "ghosts"`},
+		{spec: "builder:", wantErr: "empty group"},
+		{spec: "-1", wantErr: "negative"},
+	}
+	for _, tt := range tests {
+		got, err := resolveUser(root, tt.spec)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("resolveUser(%q) err = %v, want %q", tt.spec, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("resolveUser(%q): %v", tt.spec, err)
+			continue
+		}
+		if !reflect.DeepEqual(*got, tt.want) {
+			t.Errorf("resolveUser(%q) = %+v, want %+v", tt.spec, *got, tt.want)
+		}
+	}
+}
+
+func TestResolveUserWithoutEtc(t *testing.T) {
+	got, err := resolveUser(t.TempDir(), "123:456")
+	if err != nil || got.UID != 123 || got.GID != 456 || got.Home != "/" {
+		t.Errorf("resolveUser in an empty rootfs = %+v, %v", got, err)
+	}
+	if _, err := resolveUser(t.TempDir(), "root"); err == nil {
+		t.Error("a name resolved without /etc/passwd")
+	}
+}
+
+func writeRootfsEtc(t *testing.T, root string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"etc/passwd": "# comment\nroot:x:0:0:root:/root:/bin/sh\nbuilder:x:1000:1000::/home/builder:/bin/sh\n",
+		"etc/group":  "root:x:0:\nbuilder:x:1000:\nextra:x:2000:builder\ntools:x:3000:root, builder\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
