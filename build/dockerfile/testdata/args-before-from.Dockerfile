@@ -1,0 +1,12 @@
+ARG REGISTRY=docker.io/library
+ARG BASE=alpine
+ARG TAG
+FROM ${REGISTRY}/${BASE}:${TAG:-3.20} AS base
+ARG TAG
+ARG FLAVOR=${TAG:-none}
+ENV FLAVOR=$FLAVOR TAG_SEEN=${TAG:+yes}
+RUN echo "$FLAVOR"
+
+FROM ${BASE_IMAGE:-base}
+ARG REGISTRY
+LABEL from.registry=$REGISTRY

@@ -1,0 +1,5 @@
+FROM alpine
+
+RUN echo ok \
+    && echo continued
+COPYY a b
