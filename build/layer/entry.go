@@ -1,0 +1,287 @@
+package layer
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kind is what a layer entry is.
+type Kind uint8
+
+// Entry kinds. KindWhiteout marks a path deleted by the step; it becomes an
+// OCI ".wh.NAME" entry when written.
+const (
+	KindFile Kind = iota + 1
+	KindDir
+	KindSymlink
+	KindCharDevice
+	KindBlockDevice
+	KindFIFO
+	KindWhiteout
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindFile:
+		return "file"
+	case KindDir:
+		return "directory"
+	case KindSymlink:
+		return "symlink"
+	case KindCharDevice:
+		return "character device"
+	case KindBlockDevice:
+		return "block device"
+	case KindFIFO:
+		return "fifo"
+	case KindWhiteout:
+		return "whiteout"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Entry is one path a step added, changed or deleted.
+type Entry struct {
+	// Path is slash-separated and relative to the layer root ("usr/bin/x").
+	Path string
+	Kind Kind
+	// Opaque, for a directory, hides everything lower layers hold below it
+	// (written as ".wh..wh..opq").
+	Opaque bool
+	// Mode holds the permission bits plus fs.ModeSetuid, fs.ModeSetgid and
+	// fs.ModeSticky; the type lives in Kind.
+	Mode     fs.FileMode
+	UID, GID int
+	// ModTime is the file's own time; Write clamps it to the build epoch.
+	ModTime time.Time
+	// Size is the content length of a regular file.
+	Size int64
+	// Linkname is a symlink's target.
+	Linkname           string
+	Devmajor, Devminor uint32
+	// Xattrs kept in the layer; only names that mean the same on every host
+	// are read from disk (see keepXattr).
+	Xattrs map[string][]byte
+
+	src   string // file holding the content, or ""
+	data  []byte // in-memory content when src is ""
+	dev   uint64 // device and inode of src: hard links share both
+	ino   uint64
+	nlink uint64
+}
+
+// Changes is a step's change set, sorted by path with parents before
+// children. The zero value is an empty change set.
+type Changes struct {
+	entries []Entry
+}
+
+// Entries returns the entries in layer order. The slice is shared: do not
+// modify it.
+func (c *Changes) Entries() []Entry {
+	if c == nil {
+		return nil
+	}
+	return c.entries
+}
+
+// Len is the number of entries.
+func (c *Changes) Len() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.entries)
+}
+
+func newChanges(entries []Entry) *Changes {
+	slices.SortStableFunc(entries, func(a, b Entry) int { return comparePaths(a.Path, b.Path) })
+	return &Changes{entries: entries}
+}
+
+// comparePaths orders paths component by component, so that "a/b" comes
+// right after "a" and before "a-b": a plain string sort would put "a-b"
+// between "a" and "a/b" and, worse, could place children of one directory
+// after a sibling. Byte order, not locale order, keeps it host independent.
+func comparePaths(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
+		}
+		if ca == '/' {
+			return -1
+		}
+		if cb == '/' {
+			return 1
+		}
+		if ca < cb {
+			return -1
+		}
+		return 1
+	}
+	return len(a) - len(b)
+}
+
+// cleanLayerPath turns a user-supplied destination into the layer's form:
+// slash separated, relative, no "." or "..".
+func cleanLayerPath(p string) (string, error) {
+	c := path.Clean("/" + p)
+	c = strings.TrimPrefix(c, "/")
+	if c == "" || c == "." {
+		return "", fmt.Errorf("checking path %q: %w", p, ErrInvalidPath)
+	}
+	return c, nil
+}
+
+// keepXattr says which extended attributes go into layers. File
+// capabilities are part of what a binary is; SELinux labels, ACLs and
+// overlay's own attributes describe the build host, and would make the same
+// tree hash differently on two machines.
+func keepXattr(name string) bool {
+	return name == "security.capability"
+}
+
+// statEntry reads one path's metadata (not following symlinks) into an
+// Entry named rel.
+func statEntry(abs, rel string) (Entry, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(abs, &st); err != nil {
+		return Entry{}, fmt.Errorf("reading metadata of %s: %w", abs, err)
+	}
+	return entryFromStat(abs, rel, &st)
+}
+
+func entryFromStat(abs, rel string, st *unix.Stat_t) (Entry, error) {
+	e := Entry{
+		Path:    rel,
+		Mode:    fs.FileMode(st.Mode & 0o777),
+		UID:     int(st.Uid),
+		GID:     int(st.Gid),
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
+		dev:     uint64(st.Dev),
+		ino:     st.Ino,
+		nlink:   uint64(st.Nlink),
+	}
+	if st.Mode&unix.S_ISUID != 0 {
+		e.Mode |= fs.ModeSetuid
+	}
+	if st.Mode&unix.S_ISGID != 0 {
+		e.Mode |= fs.ModeSetgid
+	}
+	if st.Mode&unix.S_ISVTX != 0 {
+		e.Mode |= fs.ModeSticky
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		e.Kind, e.Size, e.src = KindFile, st.Size, abs
+	case unix.S_IFDIR:
+		e.Kind = KindDir
+	case unix.S_IFLNK:
+		e.Kind = KindSymlink
+		target, err := readlink(abs)
+		if err != nil {
+			return Entry{}, err
+		}
+		e.Linkname = target
+	case unix.S_IFCHR:
+		e.Kind = KindCharDevice
+		e.Devmajor, e.Devminor = unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev))
+	case unix.S_IFBLK:
+		e.Kind = KindBlockDevice
+		e.Devmajor, e.Devminor = unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev))
+	case unix.S_IFIFO:
+		e.Kind = KindFIFO
+	default:
+		// Sockets cannot be stored in a tar; like BuildKit and Docker we
+		// leave them out rather than fail the step.
+		return Entry{}, errSkip
+	}
+	x, err := readXattrs(abs)
+	if err != nil {
+		return Entry{}, err
+	}
+	e.Xattrs = x
+	return e, nil
+}
+
+// errSkip marks an object that has no place in a layer.
+var errSkip = errors.New("skip")
+
+func readlink(abs string) (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlink(abs, buf)
+		if err != nil {
+			return "", fmt.Errorf("reading symlink %s: %w", abs, err)
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+func readXattrs(abs string) (map[string][]byte, error) {
+	var out map[string][]byte
+	for _, name := range listXattrs(abs) {
+		if !keepXattr(name) {
+			continue
+		}
+		v, ok, err := getXattr(abs, name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if out == nil {
+				out = map[string][]byte{}
+			}
+			out[name] = v
+		}
+	}
+	return out, nil
+}
+
+// listXattrs returns nil where the filesystem has no xattr support: such a
+// file simply has none to keep.
+func listXattrs(abs string) []string {
+	sz, err := unix.Llistxattr(abs, nil)
+	if err != nil || sz <= 0 {
+		return nil
+	}
+	buf := make([]byte, sz)
+	sz, err = unix.Llistxattr(abs, buf)
+	if err != nil || sz <= 0 {
+		return nil
+	}
+	var names []string
+	for _, n := range strings.Split(string(buf[:sz]), "\x00") {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func getXattr(abs, name string) ([]byte, bool, error) {
+	sz, err := unix.Lgetxattr(abs, name, nil)
+	if errors.Is(err, unix.ENODATA) || errors.Is(err, unix.ENOTSUP) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading xattr %s of %s: %w", name, abs, err)
+	}
+	buf := make([]byte, sz)
+	sz, err = unix.Lgetxattr(abs, name, buf)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading xattr %s of %s: %w", name, abs, err)
+	}
+	return buf[:sz], true, nil
+}
