@@ -17,6 +17,7 @@ import (
 // Match is what one source pattern selected: the matched path (Root) and,
 // for a directory, everything below it.
 type Match struct {
+	Tree    *Tree
 	Root    Entry
 	Entries []Entry // Root first, then descendants, sorted
 }
@@ -57,7 +58,7 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 				}
 			}
 			found = true
-			out = append(out, Match{Root: entries[0], Entries: entries})
+			out = append(out, Match{Tree: t, Root: entries[0], Entries: entries})
 		}
 		if !found {
 			return nil, fmt.Errorf("resolving %s: %w", p, ErrNotFound)
@@ -120,6 +121,7 @@ func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
 // Placement says where one selected entry lands in the image.
 type Placement struct {
+	Tree  *Tree
 	Entry Entry
 	Dest  string // absolute path in the image
 }
@@ -151,10 +153,10 @@ func Place(matches []Match, dest string, destIsDir bool, nSources int) ([]Placem
 					rel = e.Path
 				}
 				if rel == "" || rel == "." {
-					out = append(out, Placement{Entry: e, Dest: dest})
+					out = append(out, Placement{Tree: m.Tree, Entry: e, Dest: dest})
 					continue
 				}
-				out = append(out, Placement{Entry: e, Dest: path.Join(dest, rel)})
+				out = append(out, Placement{Tree: m.Tree, Entry: e, Dest: path.Join(dest, rel)})
 			}
 			continue
 		}
@@ -162,7 +164,7 @@ func Place(matches []Match, dest string, destIsDir bool, nSources int) ([]Placem
 		if dirDest {
 			d = path.Join(dest, path.Base(m.Root.Path))
 		}
-		out = append(out, Placement{Entry: m.Root, Dest: d})
+		out = append(out, Placement{Tree: m.Tree, Entry: m.Root, Dest: d})
 	}
 	return out, nil
 }

@@ -144,3 +144,14 @@ func readColonFile(root, p string) ([][]string, error) {
 	}
 	return out, nil
 }
+
+// LookupUser resolves a USER or --chown spec ("name", "uid", "name:group",
+// "uid:gid") against root's /etc/passwd and /etc/group, as a RUN step would,
+// so COPY --chown and WORKDIR give files the same owner RUN would.
+func LookupUser(root, spec string) (uid, gid int, err error) {
+	u, err := resolveUser(root, spec)
+	if err != nil {
+		return 0, 0, err
+	}
+	return u.UID, u.GID, nil
+}

@@ -70,3 +70,24 @@ func writeRootfsEtc(t *testing.T, root string) {
 		}
 	}
 }
+func TestLookupUser(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/group"), []byte("root:x:0:\napp:x:1001:\nstaff:x:50:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for spec, want := range map[string][2]int{"app": {1000, 1001}, "app:staff": {1000, 50}, "42": {42, 0}, "42:7": {42, 7}} {
+		uid, gid, err := LookupUser(root, spec)
+		if err != nil || uid != want[0] || gid != want[1] {
+			t.Errorf("LookupUser(%q) = %d, %d, %v; want %v", spec, uid, gid, err, want)
+		}
+	}
+	if _, _, err := LookupUser(root, "nobody"); err == nil {
+		t.Error("an unknown user name resolved")
+	}
+}

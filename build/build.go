@@ -1,0 +1,257 @@
+// Package build turns a Dockerfile and a build context into OCI images with
+// no daemon: stages run in dependency order (independent ones in parallel),
+// RUN steps run in Linux namespaces on an overlay of the stage's root
+// filesystem, and every step's layer is cached by what it depends on, with a
+// reason given whenever the cache misses. Images are reproducible: the same
+// inputs and build epoch give the same digest on any machine.
+//
+// Its sub-packages hold the parts: dockerfile (parsing, stage graph, config
+// and history), buildcontext (COPY sources), layer (deterministic layers),
+// rootfs (materializing layers), isolate (running commands) and store
+// (content-addressed blobs and base images).
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sreevishnu07/stevedore/build/buildcontext"
+	"github.com/sreevishnu07/stevedore/build/dockerfile"
+	"github.com/sreevishnu07/stevedore/build/isolate"
+	"github.com/sreevishnu07/stevedore/build/layer"
+	"github.com/sreevishnu07/stevedore/build/store"
+)
+
+// NamedContext is what a --build-context NAME=VALUE stands for: a directory
+// of files, an image already in hand (from an oci: layout), or an image
+// reference to pull. Exactly one is set.
+type NamedContext struct {
+	Dir   string
+	Image v1.Image
+	Index v1.ImageIndex
+	Ref   name.Reference
+}
+
+// Option configures Build.
+type Option func(*options)
+
+type options struct {
+	contextDir  string
+	dockerfile  string
+	target      string
+	buildArgs   map[string]string
+	platforms   []v1.Platform
+	named       map[string]NamedContext
+	cacheDir    string
+	remote      []remote.Option
+	epoch       time.Time
+	isolation   isolate.Isolation
+	secrets     map[string]string
+	noCache     bool
+	compression layer.Compression
+	progress    Progress
+	output      io.Writer
+	forceCopy   bool // tests: capture RUN changes by copying and scanning instead of overlayfs
+}
+
+// WithContextDir sets the build context directory. Default ".".
+func WithContextDir(dir string) Option { return func(o *options) { o.contextDir = dir } }
+
+// WithDockerfile sets the Dockerfile. Default CONTEXT/Dockerfile.
+func WithDockerfile(path string) Option { return func(o *options) { o.dockerfile = path } }
+
+// WithTarget builds the named stage. Default: the last stage.
+func WithTarget(stage string) Option { return func(o *options) { o.target = stage } }
+
+// WithBuildArgs sets --build-arg values.
+func WithBuildArgs(args map[string]string) Option { return func(o *options) { o.buildArgs = args } }
+
+// WithPlatforms builds an image per platform and an index over them.
+// Default: this machine's platform.
+func WithPlatforms(p ...v1.Platform) Option { return func(o *options) { o.platforms = p } }
+
+// WithNamedContext overrides a stage, FROM image or --from name, as
+// --build-context NAME=VALUE does.
+func WithNamedContext(name string, c NamedContext) Option {
+	return func(o *options) {
+		if o.named == nil {
+			o.named = map[string]NamedContext{}
+		}
+		o.named[name] = c
+	}
+}
+
+// WithCacheDir keeps the image store, the step cache, cache mounts and
+// file sums in dir, so later builds reuse them. Default: a temporary
+// directory removed after the build (nothing is cached).
+func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+
+// WithRemoteOptions sets how base images are pulled (credentials, transport).
+func WithRemoteOptions(opts ...remote.Option) Option {
+	return func(o *options) { o.remote = append(o.remote, opts...) }
+}
+
+// WithEpoch sets the build epoch: image and history creation times, and the
+// clamp for file times in layers. Default: the Unix epoch (1970).
+func WithEpoch(t time.Time) Option { return func(o *options) { o.epoch = t.UTC() } }
+
+// WithIsolation chooses how RUN steps run. Default: namespaces as root,
+// a user namespace otherwise.
+func WithIsolation(i isolate.Isolation) Option { return func(o *options) { o.isolation = i } }
+
+// WithSecrets makes files available to RUN --mount=type=secret,id=ID.
+// Their contents never reach a layer, the cache key or any log.
+func WithSecrets(idToFile map[string]string) Option { return func(o *options) { o.secrets = idToFile } }
+
+// WithNoCache rebuilds every step (the results still refresh the cache).
+func WithNoCache(b bool) Option { return func(o *options) { o.noCache = b } }
+
+// WithCompression sets the layer compression. Default gzip.
+func WithCompression(c layer.Compression) Option { return func(o *options) { o.compression = c } }
+
+// WithProgress receives an event per step.
+func WithProgress(p Progress) Option { return func(o *options) { o.progress = p } }
+
+// WithOutput receives what RUN commands print. Default: discarded (the
+// tail of a failing command's output is in its error either way).
+func WithOutput(w io.Writer) Option { return func(o *options) { o.output = w } }
+
+// Result is what Build made.
+type Result struct {
+	// Image is the image when one platform was built, Index when several.
+	Image v1.Image
+	Index v1.ImageIndex
+	// Platforms lists each platform's image (also when there is one).
+	Platforms []PlatformImage
+	// Steps reports every step of every platform, in order of completion.
+	Steps []StepReport
+	// Bases are the images pulled for FROM, COPY --from and mounts.
+	Bases []Base
+	// Warnings are docker's non-fatal complaints (unused build args, ...).
+	Warnings []string
+}
+
+// Artifact is the built image or index.
+func (r *Result) Artifact() any {
+	if r.Index != nil {
+		return r.Index
+	}
+	return r.Image
+}
+
+// PlatformImage is one platform's image.
+type PlatformImage struct {
+	Platform v1.Platform
+	Image    v1.Image
+}
+
+// Base is an image a build read, by digest.
+type Base struct {
+	Ref      string
+	Digest   v1.Hash
+	Platform v1.Platform
+}
+
+// ErrNoDockerfile means the Dockerfile could not be read.
+var ErrNoDockerfile = errors.New("no Dockerfile")
+
+// Build builds the Dockerfile in the context for every platform.
+func Build(ctx context.Context, opts ...Option) (*Result, error) {
+	o := &options{contextDir: "."}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if o.dockerfile == "" {
+		o.dockerfile = filepath.Join(o.contextDir, "Dockerfile")
+	}
+	if len(o.platforms) == 0 {
+		o.platforms = []v1.Platform{HostPlatform()}
+	}
+	if o.progress == nil {
+		o.progress = discardProgress{}
+	}
+	if o.output == nil {
+		o.output = io.Discard
+	}
+	f, err := os.Open(o.dockerfile)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w: %w", o.dockerfile, ErrNoDockerfile, err)
+	}
+	df, err := dockerfile.ParseContext(ctx, f, o.dockerfile)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if o.cacheDir == "" {
+		tmp, err := os.MkdirTemp("", "stevedore-build-")
+		if err != nil {
+			return nil, fmt.Errorf("creating build directory: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		o.cacheDir = tmp
+	}
+	st, err := store.Open(o.cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	ctxTree, err := buildcontext.OpenContext(o.contextDir, o.dockerfile+".dockerignore")
+	if err != nil {
+		return nil, err
+	}
+	hasher := buildcontext.LoadHasher(filepath.Join(o.cacheDir, "sums", keyOf(absPath(o.contextDir))))
+	defer hasher.Save()
+
+	res := &Result{}
+	for _, p := range o.platforms {
+		b := &builder{o: o, st: st, df: df, platform: p, ctxTree: ctxTree, hasher: hasher, res: res,
+			cache: &stepCache{dir: o.cacheDir, noCache: o.noCache}}
+		img, err := b.build(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res.Platforms = append(res.Platforms, PlatformImage{Platform: p, Image: img})
+	}
+	if len(res.Platforms) == 1 {
+		res.Image = res.Platforms[0].Image
+		return res, nil
+	}
+	var ii v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, pi := range res.Platforms {
+		p := pi.Platform
+		ii = mutate.AppendManifests(ii, mutate.IndexAddendum{Add: pi.Image, Descriptor: v1.Descriptor{Platform: &p}})
+	}
+	res.Index = ii
+	return res, nil
+}
+
+// HostPlatform is the platform of this machine.
+func HostPlatform() v1.Platform {
+	p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	switch runtime.GOARCH {
+	case "arm64":
+		p.Variant = "v8"
+	case "arm":
+		p.Variant = "v7"
+	}
+	return p
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

@@ -1,0 +1,206 @@
+package build
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sreevishnu07/stevedore/build/buildcontext"
+	"github.com/sreevishnu07/stevedore/build/store"
+)
+
+// stepCache maps a step's key (everything its layer depends on) to the
+// layer it made, and remembers what each step's inputs were last time so a
+// miss can say what changed.
+type stepCache struct {
+	dir     string
+	noCache bool
+}
+
+// cachedLayer is a cache entry: enough to rebuild the v1.Layer from the
+// store without reading the blob.
+type cachedLayer struct {
+	Digest    string          `json:"digest"`
+	DiffID    string          `json:"diffID"`
+	Size      int64           `json:"size"`
+	MediaType types.MediaType `json:"mediaType"`
+}
+
+// inputs is what a step's key was made of, kept per step position to
+// explain the next miss.
+type inputs struct {
+	Key    string                 `json:"key"`
+	Parent string                 `json:"parent"`
+	Text   string                 `json:"text"`
+	Source string                 `json:"source,omitempty"`
+	Files  []buildcontext.FileSum `json:"files,omitempty"`
+}
+
+func keyOf(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s\n", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (c *stepCache) entryPath(key string) string {
+	return filepath.Join(c.dir, "steps", key[:2], key+".json")
+}
+
+// lookup returns the cached layer for key if its blob is still stored.
+func (c *stepCache) lookup(st *store.Store, key string) (v1.Layer, bool) {
+	if c.noCache {
+		return nil, false
+	}
+	data, err := os.ReadFile(c.entryPath(key))
+	if err != nil {
+		return nil, false
+	}
+	var e cachedLayer
+	if json.Unmarshal(data, &e) != nil {
+		return nil, false
+	}
+	d, err1 := v1.NewHash(e.Digest)
+	diffID, err2 := v1.NewHash(e.DiffID)
+	if err1 != nil || err2 != nil || !st.Has(d) {
+		return nil, false
+	}
+	return &storedLayer{st: st, digest: d, diffID: diffID, size: e.Size, mt: e.MediaType}, true
+}
+
+func (c *stepCache) record(key string, l v1.Layer) error {
+	d, err := l.Digest()
+	if err != nil {
+		return err
+	}
+	diffID, err := l.DiffID()
+	if err != nil {
+		return err
+	}
+	size, err := l.Size()
+	if err != nil {
+		return err
+	}
+	mt, err := l.MediaType()
+	if err != nil {
+		return err
+	}
+	data, _ := json.Marshal(cachedLayer{Digest: d.String(), DiffID: diffID.String(), Size: size, MediaType: mt})
+	return writeAtomic(c.entryPath(key), data)
+}
+
+func (c *stepCache) lastPath(scope string) string {
+	return filepath.Join(c.dir, "last", keyOf(scope)+".json")
+}
+
+// explain compares a missed step's inputs with the last build's at the same
+// position and says what changed.
+func (c *stepCache) explain(scope string, in inputs, parentRebuilt bool) string {
+	if c.noCache {
+		return "--no-cache"
+	}
+	data, err := os.ReadFile(c.lastPath(scope))
+	var last inputs
+	if err != nil || json.Unmarshal(data, &last) != nil {
+		return "not built before"
+	}
+	switch {
+	case last.Key == in.Key:
+		return "cached layer is gone from the store"
+	case last.Parent != in.Parent:
+		if parentRebuilt {
+			return "an earlier step was rebuilt"
+		}
+		return "the base changed"
+	case last.Text != in.Text:
+		return "the instruction changed"
+	}
+	if changed := changedFiles(last.Files, in.Files); len(changed) > 0 {
+		n := len(changed)
+		if len(changed) > 3 {
+			changed = append(changed[:3], "…")
+		}
+		return fmt.Sprintf("%d %s changed: %s", n, plural(n, "file", "files"), strings.Join(changed, ", "))
+	}
+	if last.Source != in.Source {
+		return "the files it reads changed (" + sourceKind(in.Source) + ")"
+	}
+	return "inputs changed"
+}
+
+func (c *stepCache) remember(scope string, in inputs) {
+	data, _ := json.Marshal(in)
+	_ = writeAtomic(c.lastPath(scope), data)
+}
+
+func changedFiles(before, after []buildcontext.FileSum) []string {
+	old := map[string]string{}
+	for _, f := range before {
+		old[f.Path] = f.Sum
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range after {
+		seen[f.Path] = true
+		if s, ok := old[f.Path]; !ok {
+			out = append(out, f.Path+" (added)")
+		} else if s != f.Sum {
+			out = append(out, f.Path)
+		}
+	}
+	for _, f := range before {
+		if !seen[f.Path] {
+			out = append(out, f.Path+" (removed)")
+		}
+	}
+	// Match markers ("#0 src") are bookkeeping, not files.
+	out = slices.DeleteFunc(out, func(s string) bool { return strings.HasPrefix(s, "#") })
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func writeAtomic(file string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+func sourceKind(src string) string {
+	switch {
+	case strings.Contains(src, "stage:"):
+		return "the stage it copies from was rebuilt"
+	case strings.Contains(src, "url:"):
+		return "a downloaded file"
+	case strings.Contains(src, "image"):
+		return "the image it copies from"
+	}
+	return "build context"
+}

@@ -1,0 +1,361 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/build/buildcontext"
+	"github.com/sreevishnu07/stevedore/build/dockerfile"
+	"github.com/sreevishnu07/stevedore/build/isolate"
+	"github.com/sreevishnu07/stevedore/build/layer"
+	"github.com/sreevishnu07/stevedore/build/rootfs"
+)
+
+// download is an ADD source fetched over HTTP.
+type download struct {
+	url, file, name string
+	modTime         time.Time
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.CopyOp) (*prepared, error) {
+	p := &prepared{}
+	var local []string
+	var urls []string
+	for _, src := range op.Sources {
+		switch {
+		case op.Add && isURL(src):
+			urls = append(urls, src)
+		case op.Add && (strings.HasPrefix(src, "git@") || strings.HasSuffix(src, ".git")):
+			return nil, fmt.Errorf("ADD from a git repository is not supported; clone it into the build context and COPY it")
+		default:
+			local = append(local, src)
+		}
+	}
+	var srcKey string
+	if len(local) > 0 {
+		tree, key, err := b.sourceTree(ctx, op.FromRef, s.ps.Platform)
+		if err != nil {
+			return nil, err
+		}
+		matches, err := tree.Select(local, op.Exclude)
+		if err != nil {
+			return nil, err
+		}
+		p.tree, p.matches = tree, matches
+		if key == "" {
+			fp, err := b.hasher.Fingerprint(tree, matches)
+			if err != nil {
+				return nil, err
+			}
+			p.files, key = fp.Files, "files:"+fp.Digest
+		}
+		srcKey = key
+	}
+	for _, u := range urls {
+		d, sum, err := b.fetch(ctx, u, op.Checksum)
+		if err != nil {
+			return nil, err
+		}
+		p.downloads = append(p.downloads, d)
+		srcKey += " url:" + u + "=" + sum
+	}
+	opText, err := json.Marshal(op)
+	if err != nil {
+		return nil, err
+	}
+	p.text, p.source = string(opText), srcKey
+	return p, nil
+}
+
+// fetch downloads an ADD URL into the build directory, verifying --checksum
+// when given. Without one the content is hashed so a changed remote file
+// misses the cache.
+func (b *builder) fetch(ctx context.Context, rawURL, checksum string) (download, string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return download{}, "", fmt.Errorf("parsing ADD URL %s: %w", rawURL, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return download{}, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return download{}, "", fmt.Errorf("downloading %s: %w", rawURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return download{}, "", fmt.Errorf("downloading %s: %s", rawURL, resp.Status)
+	}
+	f, err := os.CreateTemp(b.work, "add-")
+	if err != nil {
+		return download{}, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), resp.Body); err != nil {
+		return download{}, "", fmt.Errorf("downloading %s: %w", rawURL, err)
+	}
+	sum := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	if checksum != "" && checksum != sum {
+		return download{}, "", fmt.Errorf("downloading %s: checksum mismatch: --checksum=%s but the content is %s", rawURL, checksum, sum)
+	}
+	d := download{url: rawURL, file: f.Name(), name: path.Base(u.Path)}
+	if d.name == "/" || d.name == "." {
+		d.name = "index.html"
+	}
+	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
+		d.modTime = lm
+	}
+	return d, sum, nil
+}
+
+// copy makes the layer of a COPY or ADD.
+func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *prepared) (v1.Layer, error) {
+	owner, err := b.owner(ctx, s, op.Chown)
+	if err != nil {
+		return nil, err
+	}
+	var chmod fs.FileMode
+	if op.Chmod != "" {
+		m, err := strconv.ParseUint(op.Chmod, 8, 32)
+		if err != nil || m > 0o7777 {
+			return nil, fmt.Errorf("--chmod=%s: only octal modes (e.g. 0755) are supported", op.Chmod)
+		}
+		chmod = fs.FileMode(m&0o777) | specialBits(uint32(m))
+	}
+	nSources := len(op.Sources) + len(op.Inline)
+	matches, tree := p.matches, p.tree
+	var keepOwner map[string]bool
+	if op.Add && (op.Unpack == nil || *op.Unpack) {
+		if matches, keepOwner, err = b.unpackArchives(ctx, tree, matches); err != nil {
+			return nil, err
+		}
+	}
+	destIsDir := false
+	if needsDestCheck(matches, op.Dest, nSources+len(p.downloads)) {
+		root, err := b.ensureRoot(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		destIsDir = isDirIn(root, op.Dest)
+	}
+	var files []layer.File
+	if len(matches) > 0 {
+		places, err := buildcontext.Place(matches, op.Dest, destIsDir, nSources+len(p.downloads))
+		if err != nil {
+			return nil, err
+		}
+		for _, pl := range places {
+			if pl.Dest == "/" {
+				continue // the root directory is never a layer entry
+			}
+			abs := pl.Tree.Abs(pl.Entry)
+			f := layer.File{Path: pl.Dest, Mode: chmod}
+			if !keepOwner[abs] {
+				f.Owner = &owner
+			}
+			if pl.Entry.Mode.IsDir() {
+				f.Kind, f.ModTime = layer.KindDir, pl.Entry.ModTime
+				if chmod == 0 {
+					f.Mode = pl.Entry.Mode&fs.ModePerm | pl.Entry.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+				}
+			} else {
+				f.Source = abs
+			}
+			files = append(files, f)
+		}
+	}
+	intoDir := strings.HasSuffix(op.Dest, "/") || destIsDir || nSources+len(p.downloads) > 1
+	for _, in := range op.Inline {
+		dest := op.Dest
+		if intoDir {
+			dest = path.Join(op.Dest, in.Name)
+		}
+		mode := fs.FileMode(in.Mode)
+		if chmod != 0 {
+			mode = chmod
+		}
+		files = append(files, layer.File{Path: dest, Data: []byte(in.Data), Mode: mode, Owner: &owner})
+	}
+	for _, d := range p.downloads {
+		dest := op.Dest
+		if intoDir {
+			dest = path.Join(op.Dest, d.name)
+		}
+		mode := fs.FileMode(0o600) // docker's mode for ADD URL files
+		if chmod != 0 {
+			mode = chmod
+		}
+		if err := os.Chtimes(d.file, d.modTime, d.modTime); err != nil && !d.modTime.IsZero() {
+			return nil, err
+		}
+		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, Owner: &owner})
+	}
+	return b.writeLayer(ctx, files)
+}
+
+func (b *builder) writeLayer(ctx context.Context, files []layer.File) (v1.Layer, error) {
+	changes, err := layer.FromFiles(ctx, files)
+	if err != nil {
+		return nil, err
+	}
+	return layer.Write(ctx, changes, filepath.Dir(b.st.Path(v1.Hash{Algorithm: "sha256", Hex: "x"})),
+		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
+}
+
+// needsDestCheck reports whether placing matches depends on whether dest is
+// an existing directory in the image: a single file copied to a path
+// without a trailing slash.
+func needsDestCheck(matches []buildcontext.Match, dest string, nSources int) bool {
+	if strings.HasSuffix(dest, "/") || nSources != 1 || len(matches) != 1 {
+		return false
+	}
+	return !matches[0].Root.Mode.IsDir()
+}
+
+func isDirIn(root, p string) bool {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	rel := strings.TrimPrefix(path.Clean(p), "/")
+	if rel == "" {
+		return true
+	}
+	fi, err := r.Stat(rel)
+	return err == nil && fi.IsDir()
+}
+
+func specialBits(m uint32) fs.FileMode {
+	var out fs.FileMode
+	if m&0o4000 != 0 {
+		out |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		out |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		out |= fs.ModeSticky
+	}
+	return out
+}
+
+// owner resolves --chown (default root). Names need the image's
+// /etc/passwd and /etc/group; numbers do not.
+func (b *builder) owner(ctx context.Context, s *stage, chown string) (layer.Owner, error) {
+	if chown == "" {
+		return layer.Owner{}, nil
+	}
+	u, g, hasGroup := strings.Cut(chown, ":")
+	uid, err1 := strconv.Atoi(u)
+	gid, err2 := strconv.Atoi(g)
+	if err1 == nil && (!hasGroup || err2 == nil) {
+		if !hasGroup {
+			gid = uid // docker: --chown=UID gives group UID too
+		}
+		return layer.Owner{UID: uid, GID: gid}, nil
+	}
+	root, err := b.ensureRoot(ctx, s)
+	if err != nil {
+		return layer.Owner{}, err
+	}
+	uid, gid, err = isolate.LookupUser(root, chown)
+	if err != nil {
+		return layer.Owner{}, fmt.Errorf("--chown=%s: %w", chown, err)
+	}
+	return layer.Owner{UID: uid, GID: gid}, nil
+}
+
+// unpackArchives replaces local tar archives (plain, gzip, bzip2, zstd)
+// among ADD's sources by their extracted contents, as docker does. Files
+// from an archive keep the archive's owners unless --chown is given.
+func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, matches []buildcontext.Match) ([]buildcontext.Match, map[string]bool, error) {
+	keep := map[string]bool{}
+	out := make([]buildcontext.Match, 0, len(matches))
+	for _, m := range matches {
+		if !m.Root.Mode.IsRegular() {
+			out = append(out, m)
+			continue
+		}
+		abs := tree.Abs(m.Root)
+		rc, ok, err := openArchive(abs)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			out = append(out, m)
+			continue
+		}
+		dir, err := os.MkdirTemp(b.work, "unpack-")
+		if err != nil {
+			rc.Close()
+			return nil, nil, err
+		}
+		_, err = rootfs.ApplyTar(ctx, dir, rc)
+		rc.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("unpacking %s: %w", m.Root.Path, err)
+		}
+		sub := buildcontext.OpenDir(dir)
+		ms, err := sub.Select([]string{"."}, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range ms[0].Entries {
+			keep[sub.Abs(e)] = true
+		}
+		out = append(out, ms...)
+	}
+	return out, keep, nil
+}
+
+// mkdir makes WORKDIR's layer: the directory, owned by the current USER when
+// it is new; an existing directory keeps its metadata.
+func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, error) {
+	root, err := b.ensureRoot(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	f := layer.File{Path: dir, Kind: layer.KindDir, Mode: 0o755}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if fi, err := r.Stat(strings.TrimPrefix(path.Clean(dir), "/")); err == nil && fi.IsDir() {
+		f.Mode = fi.Mode()&fs.ModePerm | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+		f.ModTime = fi.ModTime()
+		uid, gid := ownerOf(fi)
+		f.Owner = &layer.Owner{UID: uid, GID: gid}
+	} else {
+		o := layer.Owner{}
+		if s.state.Config.User != "" {
+			if o.UID, o.GID, err = isolate.LookupUser(root, s.state.Config.User); err != nil {
+				return nil, fmt.Errorf("WORKDIR %s as USER %s: %w", dir, s.state.Config.User, err)
+			}
+		}
+		f.Owner = &o
+	}
+	return b.writeLayer(ctx, []layer.File{f})
+}

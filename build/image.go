@@ -1,0 +1,109 @@
+package build
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sreevishnu07/stevedore/build/dockerfile"
+	"github.com/sreevishnu07/stevedore/build/store"
+)
+
+// storedLayer is a layer blob in the store, known from the step cache.
+type storedLayer struct {
+	st     *store.Store
+	digest v1.Hash
+	diffID v1.Hash
+	size   int64
+	mt     types.MediaType
+}
+
+func (l *storedLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
+func (l *storedLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
+func (l *storedLayer) Size() (int64, error)                { return l.size, nil }
+func (l *storedLayer) MediaType() (types.MediaType, error) { return l.mt, nil }
+func (l *storedLayer) Compressed() (io.ReadCloser, error)  { return l.st.Open(l.digest) }
+func (l *storedLayer) Uncompressed() (io.ReadCloser, error) {
+	return uncompressed(l)
+}
+
+// fsState is a stage's filesystem and history so far: the base image's
+// layers and history, then one entry per step.
+type fsState struct {
+	layers  []v1.Layer
+	history []v1.History
+	base    *v1.ConfigFile // nil for scratch
+}
+
+func (s fsState) clone() fsState {
+	return fsState{
+		layers:  append([]v1.Layer(nil), s.layers...),
+		history: append([]v1.History(nil), s.history...),
+		base:    s.base,
+	}
+}
+
+// baseState takes an image apart into layers and history.
+func baseState(img v1.Image) (fsState, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return fsState{}, fmt.Errorf("reading base image config: %w", err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return fsState{}, fmt.Errorf("reading base image layers: %w", err)
+	}
+	return fsState{layers: layers, history: append([]v1.History(nil), cf.History...), base: cf}, nil
+}
+
+// ociLayerType is the OCI media type for a layer's encoding: images are
+// always written with OCI media types, whatever their base used, so one
+// manifest never mixes the two families.
+func ociLayerType(mt types.MediaType) types.MediaType {
+	switch mt {
+	case types.DockerLayer:
+		return types.OCILayer
+	case types.DockerUncompressedLayer:
+		return types.OCIUncompressedLayer
+	case types.DockerForeignLayer:
+		return types.OCIRestrictedLayer
+	}
+	return mt
+}
+
+// assemble writes the image for a stage's final state.
+func assemble(fs fsState, st *dockerfile.State, platform v1.Platform, epoch time.Time) (v1.Image, error) {
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	adds := make([]mutate.Addendum, 0, len(fs.layers))
+	for _, l := range fs.layers {
+		mt, err := l.MediaType()
+		if err != nil {
+			return nil, err
+		}
+		adds = append(adds, mutate.Addendum{Layer: l, MediaType: ociLayerType(mt)})
+	}
+	img, err := mutate.Append(img, adds...)
+	if err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	cf = cf.DeepCopy()
+	if fs.base != nil {
+		cf.OSVersion, cf.OSFeatures = fs.base.OSVersion, fs.base.OSFeatures
+	}
+	cf.Architecture, cf.OS, cf.Variant = platform.Architecture, platform.OS, platform.Variant
+	cf.Created = v1.Time{Time: epoch}
+	cf.Author = st.Author
+	cf.Config = st.Config
+	cf.History = fs.history
+	cf.Container, cf.DockerVersion = "", ""
+	return mutate.ConfigFile(img, cf)
+}

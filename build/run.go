@@ -1,0 +1,270 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+
+	"github.com/sreevishnu07/stevedore/build/dockerfile"
+	"github.com/sreevishnu07/stevedore/build/isolate"
+	"github.com/sreevishnu07/stevedore/build/layer"
+)
+
+// pipesDir is where heredoc scripts are mounted for RUN. BuildKit uses
+// /dev/pipes, but /dev is a fresh tmpfs inside the step.
+const pipesDir = "/.stevedore-pipes"
+
+// preparedBind is one RUN --mount, resolved.
+type preparedBind struct {
+	source   string // host path; "" for a secret not given (optional)
+	target   string
+	readOnly bool
+	env      string // secret exposed as this variable instead of a file
+	mkdir    bool   // source is a directory to create (cache, tmpfs)
+}
+
+func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp) (*prepared, error) {
+	p := &prepared{}
+	var keyParts []string
+	for _, m := range op.Mounts {
+		switch m.Type {
+		case "cache":
+			id := m.CacheID
+			if id == "" {
+				id = m.Target
+			}
+			dir := filepath.Join(b.o.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform)))
+			p.binds = append(p.binds, preparedBind{source: dir, target: m.Target, mkdir: true})
+			keyParts = append(keyParts, "cache "+id+" "+m.Target)
+		case "tmpfs":
+			dir, err := os.MkdirTemp(b.work, "tmpfs-")
+			if err != nil {
+				return nil, err
+			}
+			p.binds = append(p.binds, preparedBind{source: dir, target: m.Target})
+			keyParts = append(keyParts, "tmpfs "+m.Target)
+		case "secret":
+			id := m.CacheID
+			if id == "" {
+				id = path.Base(m.Target)
+			}
+			target := m.Target
+			if target == "" {
+				target = "/run/secrets/" + id
+			}
+			file, ok := b.o.secrets[id]
+			if !ok && m.Required {
+				return nil, fmt.Errorf("secret %q is required: pass --secret id=%s,src=FILE", id, id)
+			}
+			// Secret contents stay out of the key: rotating a token must
+			// not rebuild, and the key is stored on disk.
+			p.binds = append(p.binds, preparedBind{source: file, target: target, readOnly: true, env: m.Env})
+			keyParts = append(keyParts, "secret "+id+" "+target+" "+m.Env)
+		case "bind":
+			if !m.ReadOnly {
+				return nil, fmt.Errorf("--mount=type=bind,rw is not supported: bind mounts are read-only here")
+			}
+			tree, key, err := b.sourceTree(ctx, m.FromRef, s.ps.Platform)
+			if err != nil {
+				return nil, err
+			}
+			src := m.Source
+			if src == "" {
+				src = "."
+			}
+			matches, err := tree.Select([]string{src}, nil)
+			if err != nil {
+				return nil, err
+			}
+			if key == "" {
+				fp, err := b.hasher.Fingerprint(tree, matches)
+				if err != nil {
+					return nil, err
+				}
+				p.files = append(p.files, fp.Files...)
+				key = "files:" + fp.Digest
+			}
+			p.binds = append(p.binds, preparedBind{source: tree.Abs(matches[0].Root), target: m.Target, readOnly: true})
+			keyParts = append(keyParts, "bind "+m.Target)
+			p.source += " " + m.Target + "=" + key
+		default:
+			return nil, fmt.Errorf("--mount=type=%s is not supported (use cache, secret, bind or tmpfs)", m.Type)
+		}
+	}
+	// The proxy variables are left out, as BuildKit does: the same build
+	// behind another proxy is the same build.
+	files, err := json.Marshal(op.Files)
+	if err != nil {
+		return nil, err
+	}
+	p.text = fmt.Sprintf("RUN %q env=%q dir=%q user=%q network=%s security=%s mounts=%q files=%s platform=%s",
+		op.Args, op.Env, op.Dir, op.User, op.Network, op.Security, keyParts, files, platformString(s.ps.Platform))
+	return p, nil
+}
+
+// run executes a RUN step on an overlay of the stage's filesystem and makes
+// its layer from the overlay's upper directory.
+func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *prepared) (v1.Layer, error) {
+	if err := canRun(s.ps.Platform); err != nil {
+		return nil, err
+	}
+	root, err := b.ensureRoot(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(b.work, "run-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	spec := isolate.Spec{
+		Args: append([]string(nil), op.Args...), Env: append(append([]string(nil), op.Env...), op.ProxyEnv...),
+		Dir: op.Dir, User: op.User, Stdout: b.o.output, Stderr: b.o.output,
+	}
+	if op.Network == "none" {
+		spec.Network = isolate.NetworkNone
+	}
+	for _, f := range op.Files {
+		file := filepath.Join(dir, "pipe-"+f.Name)
+		if err := os.WriteFile(file, []byte(f.Data), os.FileMode(f.Mode)); err != nil {
+			return nil, err
+		}
+		target := path.Join(pipesDir, f.Name)
+		for i, a := range spec.Args {
+			if a == path.Join("/dev/pipes", f.Name) {
+				spec.Args[i] = target
+			}
+		}
+		spec.Mounts = append(spec.Mounts, isolate.Mount{Source: file, Target: target, ReadOnly: true})
+	}
+	for _, bd := range p.binds {
+		switch {
+		case bd.source == "":
+			continue // optional secret not given
+		case bd.env != "":
+			data, err := os.ReadFile(bd.source)
+			if err != nil {
+				return nil, fmt.Errorf("reading secret for %s: %w", bd.env, err)
+			}
+			spec.Env = append(spec.Env, bd.env+"="+string(data))
+			continue
+		case bd.mkdir:
+			if err := os.MkdirAll(bd.source, 0o755); err != nil {
+				return nil, err
+			}
+		}
+		spec.Mounts = append(spec.Mounts, isolate.Mount{Source: bd.source, Target: bd.target, ReadOnly: bd.readOnly})
+	}
+
+	upper, merged := filepath.Join(dir, "upper"), filepath.Join(dir, "merged")
+	inPlace := b.o.forceCopy
+	if !inPlace {
+		if err := mountOverlay(root, upper, filepath.Join(dir, "work"), merged); err != nil {
+			inPlace = true // no overlayfs here: copy and compare instead
+		}
+	}
+	var changes *layer.Changes
+	if inPlace {
+		snapshot := filepath.Join(dir, "before")
+		if err := copyTree(root, snapshot); err != nil {
+			return nil, fmt.Errorf("snapshotting the root filesystem: %w", err)
+		}
+		spec.Rootfs = root
+		if err := runStep(ctx, spec, b.o.isolation); err != nil {
+			// The tree is half-changed: rebuild it from the layers next time.
+			os.RemoveAll(s.root)
+			s.root, s.applied = "", 0
+			return nil, err
+		}
+		if changes, err = layer.Diff(ctx, snapshot, root); err != nil {
+			return nil, err
+		}
+	} else {
+		spec.Rootfs = merged
+		runErr := runStep(ctx, spec, b.o.isolation)
+		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil && runErr == nil {
+			runErr = fmt.Errorf("unmounting the step's overlay: %w", err)
+		}
+		if runErr != nil {
+			return nil, runErr
+		}
+		if changes, err = layer.FromOverlay(ctx, upper); err != nil {
+			return nil, err
+		}
+	}
+	l, err := layer.Write(ctx, changes, filepath.Dir(b.st.Path(v1.Hash{Algorithm: "sha256", Hex: "x"})),
+		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
+	if err != nil {
+		return nil, err
+	}
+	if inPlace {
+		// The tree already holds the step's changes.
+		s.applied++
+	}
+	return l, nil
+}
+
+func runStep(ctx context.Context, spec isolate.Spec, iso isolate.Isolation) error {
+	err := isolate.Run(ctx, spec, isolate.WithIsolation(iso))
+	var ee *isolate.ExitError
+	if errors.As(err, &ee) {
+		tail := strings.TrimRight(string(ee.Tail), "\n")
+		if tail != "" {
+			tail = "\n" + indent(tail)
+		}
+		return fmt.Errorf("the command exited with code %d%s", ee.Code, tail)
+	}
+	return err
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+func mountOverlay(lower, upper, work, merged string) error {
+	for _, d := range []string{upper, work, merged} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	// redirect_dir and metacopy would make the upper directory meaningless
+	// without the lower one; index is not needed for a single mount.
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off,index=off", lower, upper, work)
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("mounting overlay: %w", err)
+	}
+	return nil
+}
+
+// qemuNames maps GOARCH to the binfmt_misc handler name QEMU registers.
+var qemuNames = map[string]string{
+	"amd64": "x86_64", "386": "i386", "arm64": "aarch64", "arm": "arm",
+	"ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64",
+}
+
+// canRun checks that a RUN for platform can execute on this machine.
+func canRun(p v1.Platform) error {
+	if p.OS != "" && p.OS != "linux" {
+		return fmt.Errorf("RUN for %s cannot run on linux", platformString(p))
+	}
+	if p.Architecture == "" || p.Architecture == runtime.GOARCH {
+		return nil
+	}
+	if q, ok := qemuNames[p.Architecture]; ok {
+		if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-" + q); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("RUN for %s on this %s machine needs QEMU emulation registered with binfmt_misc (Debian: qemu-user-static); or build the stage with FROM --platform=$BUILDPLATFORM and cross-compile",
+		platformString(p), runtime.GOARCH)
+}

@@ -1,0 +1,430 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sreevishnu07/stevedore/build/buildcontext"
+	"github.com/sreevishnu07/stevedore/build/dockerfile"
+	"github.com/sreevishnu07/stevedore/build/rootfs"
+	"github.com/sreevishnu07/stevedore/build/store"
+)
+
+// builder builds one platform.
+type builder struct {
+	o        *options
+	st       *store.Store
+	df       *dockerfile.Dockerfile
+	g        *dockerfile.Graph
+	platform v1.Platform
+	ctxTree  *buildcontext.Tree
+	hasher   *buildcontext.Hasher
+	cache    *stepCache
+	res      *Result
+	work     string
+
+	mu     sync.Mutex
+	stages map[int]*stage
+	images map[string]*imageTree // pulled images materialized for COPY --from and mounts
+}
+
+// stage is a stage being built or finished.
+type stage struct {
+	ps    *dockerfile.PlannedStage
+	state *dockerfile.State
+	fs    fsState
+	key   string // cache key of the filesystem so far
+	// root is the materialized filesystem ("" until a step needs it) and
+	// applied how many of fs.layers it holds.
+	root    string
+	applied int
+	rebuilt bool // a step of this stage missed the cache
+	done    chan struct{}
+}
+
+type imageTree struct {
+	once sync.Once
+	dir  string
+	key  string
+	err  error
+}
+
+func (b *builder) build(ctx context.Context) (v1.Image, error) {
+	named := map[string]string{}
+	for k, nc := range b.o.named {
+		switch {
+		case nc.Dir != "":
+			named[k] = nc.Dir
+		case nc.Ref != nil:
+			named[k] = "docker-image://" + nc.Ref.String()
+		default:
+			named[k] = "image"
+		}
+	}
+	g, err := b.df.Plan(dockerfile.PlanOptions{
+		Target: b.o.target, BuildArgs: b.o.buildArgs,
+		BuildPlatform: HostPlatform(), TargetPlatform: b.platform, NamedContexts: named,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.g = g
+	for _, w := range g.Warnings {
+		b.addWarning(w.String())
+	}
+	work, err := os.MkdirTemp(filepath.Join(b.o.cacheDir), "work-")
+	if err != nil {
+		return nil, fmt.Errorf("creating build directory: %w", err)
+	}
+	b.work = work
+	defer os.RemoveAll(work)
+
+	b.stages = map[int]*stage{}
+	b.images = map[string]*imageTree{}
+	for _, ps := range g.Stages {
+		b.stages[ps.Index] = &stage{ps: ps, done: make(chan struct{})}
+	}
+	for _, level := range g.Levels {
+		eg, ectx := errgroup.WithContext(ctx)
+		for _, i := range level {
+			s := b.stages[i]
+			eg.Go(func() error {
+				defer close(s.done)
+				return b.buildStage(ectx, s)
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return nil, err
+		}
+	}
+	t := b.stages[g.Target]
+	return assemble(t.fs, t.state, t.state.Platform, b.o.epoch)
+}
+
+func (b *builder) addWarning(w string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.res.Warnings = append(b.res.Warnings, w)
+}
+
+func (b *builder) report(r StepReport) {
+	r.Platform = platformString(b.platform)
+	r.File = b.g.File
+	b.o.progress.Step(r)
+	if r.Status == StatusStarted {
+		return
+	}
+	b.mu.Lock()
+	b.res.Steps = append(b.res.Steps, r)
+	b.mu.Unlock()
+}
+
+// buildStage sets up the base, then applies the base's ONBUILD triggers and
+// the stage's instructions in order.
+func (b *builder) buildStage(ctx context.Context, s *stage) error {
+	if err := b.startStage(ctx, s); err != nil {
+		return err
+	}
+	if s.ps.Overridden {
+		return nil
+	}
+	instrs := append(append([]dockerfile.Instruction(nil), s.state.Triggers...), s.ps.Instructions...)
+	for n, in := range instrs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := b.step(ctx, s, n, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) startStage(ctx context.Context, s *stage) error {
+	base := s.ps.Base
+	var err error
+	switch base.Kind {
+	case dockerfile.FromScratch:
+		s.key = keyOf("scratch", platformString(s.ps.Platform))
+		s.state, err = b.g.NewState(s.ps.Index, nil)
+	case dockerfile.FromStage:
+		parent := b.stages[base.Stage]
+		<-parent.done
+		s.fs = parent.fs.clone()
+		s.key = parent.key
+		s.state, err = b.g.NewStateFromStage(s.ps.Index, parent.state)
+	case dockerfile.FromImage, dockerfile.FromContext:
+		var img v1.Image
+		img, err = b.baseImage(ctx, base, s.ps.Platform)
+		if err != nil {
+			return fmt.Errorf("%s:%d: FROM %s: %w", b.g.File, s.ps.Line, base.Name, err)
+		}
+		if s.fs, err = baseState(img); err != nil {
+			return err
+		}
+		d, _ := img.Digest()
+		s.key = keyOf("image", d.String())
+		s.state, err = b.g.NewState(s.ps.Index, s.fs.base)
+	default:
+		err = fmt.Errorf("unknown base kind %v", base.Kind)
+	}
+	if err != nil {
+		return fmt.Errorf("%s:%d: starting stage %s: %w", b.g.File, s.ps.Line, s.ps.DisplayName(), err)
+	}
+	return nil
+}
+
+// baseImage resolves an image reference or a named context to an image for
+// the platform, pulling what the store lacks.
+func (b *builder) baseImage(ctx context.Context, src dockerfile.Source, p v1.Platform) (v1.Image, error) {
+	if src.Kind == dockerfile.FromContext {
+		nc, ok := b.o.named[src.Name]
+		if !ok {
+			return nil, fmt.Errorf("named context %q was not given", src.Name)
+		}
+		switch {
+		case nc.Image != nil:
+			return nc.Image, nil
+		case nc.Index != nil:
+			return imageForPlatform(nc.Index, p)
+		case nc.Ref != nil:
+			return b.pull(ctx, nc.Ref, p)
+		default:
+			return nil, fmt.Errorf("named context %q is a directory; FROM needs an image (oci:PATH or docker-image://REF)", src.Name)
+		}
+	}
+	ref, err := name.ParseReference(src.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("parsing image reference %q: %w", src.Ref, err)
+	}
+	return b.pull(ctx, ref, p)
+}
+
+func (b *builder) pull(ctx context.Context, ref name.Reference, p v1.Platform) (v1.Image, error) {
+	img, err := b.st.Pull(ctx, ref, p, b.o.remote...)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := img.Digest()
+	b.mu.Lock()
+	b.res.Bases = append(b.res.Bases, Base{Ref: ref.String(), Digest: d, Platform: p})
+	b.mu.Unlock()
+	return img, nil
+}
+
+func imageForPlatform(ii v1.ImageIndex, p v1.Platform) (v1.Image, error) {
+	im, err := ii.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range im.Manifests {
+		if d.Platform != nil && d.Platform.Satisfies(v1.Platform{OS: p.OS, Architecture: p.Architecture}) {
+			return ii.Image(d.Digest)
+		}
+	}
+	return nil, fmt.Errorf("the index has no image for %s", platformString(p))
+}
+
+// step applies one instruction: metadata only, or a layer from the cache or
+// built now.
+func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instruction) error {
+	start := time.Now()
+	st, err := s.state.Apply(in)
+	if err != nil {
+		return err
+	}
+	rep := StepReport{Stage: s.ps.DisplayName(), Line: in.Line, Instruction: in.Source}
+	if st.History == nil { // ONBUILD registers a trigger and writes nothing
+		return nil
+	}
+	h := *st.History
+	h.Created = v1.Time{Time: b.o.epoch}
+	if st.Run == nil && st.Copy == nil && st.Mkdir == "" {
+		s.fs.history = append(s.fs.history, h)
+		return nil
+	}
+
+	prep, err := b.prepare(ctx, s, st)
+	if err != nil {
+		return fmt.Errorf("%s:%d: %s: %w", b.g.File, in.Line, oneLine(in.Source), err)
+	}
+	key := keyOf(s.key, prep.text, prep.source, b.o.epoch.UTC().Format(time.RFC3339), b.o.compression.String())
+	scope := keyOf(absPath(b.g.File), platformString(b.platform), s.ps.DisplayName(), fmt.Sprint(n), in.Keyword)
+	record := inputs{Key: key, Parent: s.key, Text: prep.text, Source: prep.source, Files: prep.files}
+
+	l, hit := b.cache.lookup(b.st, key)
+	if hit {
+		rep.Status = StatusCached
+	} else {
+		rep.Reason = b.cache.explain(scope, record, s.rebuilt)
+		b.report(StepReport{Stage: rep.Stage, Line: rep.Line, Instruction: rep.Instruction, Status: StatusStarted, Reason: rep.Reason})
+		switch {
+		case st.Run != nil:
+			l, err = b.run(ctx, s, st.Run, prep)
+		case st.Copy != nil:
+			l, err = b.copy(ctx, s, st.Copy, prep)
+		default:
+			l, err = b.mkdir(ctx, s, st.Mkdir)
+		}
+		if err != nil {
+			return fmt.Errorf("%s:%d: %s: %w", b.g.File, in.Line, oneLine(in.Source), err)
+		}
+		if err := b.cache.record(key, l); err != nil {
+			return fmt.Errorf("recording build cache: %w", err)
+		}
+		s.rebuilt = true
+		rep.Status = StatusDone
+	}
+	b.cache.remember(scope, record)
+	s.fs.layers = append(s.fs.layers, l)
+	s.fs.history = append(s.fs.history, h)
+	s.key = key
+	d, _ := l.Digest()
+	rep.Layer = d.String()
+	rep.Duration = time.Since(start)
+	b.report(rep)
+	return nil
+}
+
+// ensureRoot brings the stage's materialized filesystem up to date with its
+// layers, creating it on first use. Only steps that miss the cache need it,
+// so a fully cached build extracts nothing.
+func (b *builder) ensureRoot(ctx context.Context, s *stage) (string, error) {
+	if s.root == "" {
+		dir, err := os.MkdirTemp(b.work, "rootfs-")
+		if err != nil {
+			return "", err
+		}
+		s.root, s.applied = dir, 0
+	}
+	for ; s.applied < len(s.fs.layers); s.applied++ {
+		if _, err := rootfs.Apply(ctx, s.root, s.fs.layers[s.applied]); err != nil {
+			return "", fmt.Errorf("materializing the root filesystem: %w", err)
+		}
+	}
+	return s.root, nil
+}
+
+// stageRoot waits for another stage and returns its materialized
+// filesystem, for COPY --from and RUN --mount=from.
+func (b *builder) stageRoot(ctx context.Context, i int) (string, *stage, error) {
+	other, ok := b.stages[i]
+	if !ok {
+		return "", nil, fmt.Errorf("stage %d is not part of this build", i)
+	}
+	<-other.done
+	// Materializing mutates the other stage's bookkeeping; stages that
+	// read the same finished stage in parallel take turns.
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	dir, err := b.ensureRoot(ctx, other)
+	return dir, other, err
+}
+
+// imageRoot pulls and materializes an image for COPY --from=IMAGE and
+// RUN --mount=from=IMAGE, once per build.
+func (b *builder) imageRoot(ctx context.Context, src dockerfile.Source, p v1.Platform) (string, string, error) {
+	k := src.Kind.String() + ":" + src.Name
+	b.mu.Lock()
+	it, ok := b.images[k]
+	if !ok {
+		it = &imageTree{}
+		b.images[k] = it
+	}
+	b.mu.Unlock()
+	it.once.Do(func() {
+		img, err := b.baseImage(ctx, src, p)
+		if err != nil {
+			it.err = err
+			return
+		}
+		d, _ := img.Digest()
+		it.key = keyOf("image", d.String())
+		dir, err := os.MkdirTemp(b.work, "image-")
+		if err != nil {
+			it.err = err
+			return
+		}
+		layers, err := img.Layers()
+		if err != nil {
+			it.err = err
+			return
+		}
+		for _, l := range layers {
+			if _, err := rootfs.Apply(ctx, dir, l); err != nil {
+				it.err = err
+				return
+			}
+		}
+		it.dir = dir
+	})
+	return it.dir, it.key, it.err
+}
+
+// prepared is what a layer step depends on, worked out before the cache
+// lookup and reused by the step if it has to run.
+type prepared struct {
+	text   string                 // canonical description of the step, for the cache key
+	source string                 // what its input files are (content digest, stage key, URL sums)
+	files  []buildcontext.FileSum // context files it reads, to explain misses
+	// COPY/ADD
+	tree    *buildcontext.Tree
+	matches []buildcontext.Match
+	downloads []download
+	// RUN
+	binds []preparedBind
+}
+
+func (b *builder) prepare(ctx context.Context, s *stage, st dockerfile.Step) (*prepared, error) {
+	switch {
+	case st.Run != nil:
+		return b.prepareRun(ctx, s, st.Run)
+	case st.Copy != nil:
+		return b.prepareCopy(ctx, s, st.Copy)
+	}
+	return &prepared{text: fmt.Sprintf("WORKDIR mkdir %q user %q", st.Mkdir, s.state.Config.User)}, nil
+}
+
+// sourceTree resolves where COPY --from or RUN --mount=from reads: the build
+// context, a finished stage, a named context or an image. It returns the
+// tree and, for stages and images, a key standing for their whole content
+// (their files need no hashing: their cache keys already say what they are).
+func (b *builder) sourceTree(ctx context.Context, ref *dockerfile.Source, p v1.Platform) (*buildcontext.Tree, string, error) {
+	if ref == nil {
+		return b.ctxTree, "", nil
+	}
+	switch ref.Kind {
+	case dockerfile.FromStage:
+		dir, other, err := b.stageRoot(ctx, ref.Stage)
+		if err != nil {
+			return nil, "", err
+		}
+		return buildcontext.OpenDir(dir), "stage:" + other.key, nil
+	case dockerfile.FromContext:
+		if nc, ok := b.o.named[ref.Name]; ok && nc.Dir != "" {
+			t, err := buildcontext.OpenContext(nc.Dir, "")
+			return t, "", err
+		}
+	}
+	dir, key, err := b.imageRoot(ctx, *ref, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return buildcontext.OpenDir(dir), key, nil
+}
+
+func platformString(p v1.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
