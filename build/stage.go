@@ -376,8 +376,8 @@ type prepared struct {
 	source string                 // what its input files are (content digest, stage key, URL sums)
 	files  []buildcontext.FileSum // context files it reads, to explain misses
 	// COPY/ADD
-	tree    *buildcontext.Tree
-	matches []buildcontext.Match
+	tree      *buildcontext.Tree
+	matches   []buildcontext.Match
 	downloads []download
 	// RUN
 	binds []preparedBind
