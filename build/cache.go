@@ -132,7 +132,7 @@ func (c *stepCache) explain(scope string, in inputs, parentRebuilt bool) string 
 		return fmt.Sprintf("%d %s changed: %s", n, plural(n, "file", "files"), strings.Join(changed, ", "))
 	}
 	if last.Source != in.Source {
-		return "the files it reads changed (" + sourceKind(in.Source) + ")"
+		return sourceChange(in.Source)
 	}
 	return "inputs changed"
 }
@@ -193,14 +193,15 @@ func writeAtomic(file string, data []byte) error {
 	return os.Rename(tmp.Name(), file)
 }
 
-func sourceKind(src string) string {
+// sourceChange names what changed among a step's non-context inputs.
+func sourceChange(src string) string {
 	switch {
 	case strings.Contains(src, "stage:"):
-		return "the stage it copies from was rebuilt"
+		return "the stage it reads from was rebuilt"
 	case strings.Contains(src, "url:"):
-		return "a downloaded file"
+		return "a downloaded file changed"
 	case strings.Contains(src, "image"):
-		return "the image it copies from"
+		return "the image it reads from changed"
 	}
-	return "build context"
+	return "the files it reads changed"
 }

@@ -8,9 +8,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sreevishnu07/stevedore/build/isolate"
 )
 
 func main() {
+	// RUN steps re-execute this binary as their container's init; in that
+	// process Init never returns.
+	isolate.Init()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()

@@ -9,7 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sreevishnu07/stevedore/build/isolate"
 )
+
+func TestMain(m *testing.M) {
+	// build's RUN steps re-execute the test binary as their init.
+	isolate.Init()
+	os.Exit(m.Run())
+}
 
 // result is what one stevedore invocation printed and returned.
 type result struct {

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+)
+
+func TestBuildToLayoutThenCached(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: RUN needs root here")
+	}
+	reg := registrytest.InProcess(t)
+	ref, err := name.ParseReference(reg + "/base/busybox:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, registrytest.BusyboxImage(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctxDir := t.TempDir()
+	df := "FROM " + reg + "/base/busybox:1\nARG NAME\nCOPY hello.txt /hello.txt\nRUN echo \"$NAME\" >> /hello.txt\n"
+	for n, c := range map[string]string{"Dockerfile": df, "hello.txt": "hi\n"} {
+		if err := os.WriteFile(filepath.Join(ctxDir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "image")
+	env := map[string]string{"SOURCE_DATE_EPOCH": "1700000000", "XDG_CACHE_HOME": t.TempDir()}
+	args := []string{"build", ctxDir, "--to", "oci:" + out, "--tag", "v1", "--build-arg", "NAME=stevedore", "--json"}
+
+	type output struct {
+		Digest string
+		Steps  []struct {
+			Instruction string
+			Status      string
+			Reason      string
+		}
+	}
+	first := stevedore(t, env, "", args...)
+	if first.code != 0 {
+		t.Fatalf("exit %d: %s", first.code, first.stderr)
+	}
+	var a output
+	if err := json.Unmarshal([]byte(first.stdout), &a); err != nil {
+		t.Fatalf("%v\n%s", err, first.stdout)
+	}
+	second := stevedore(t, env, "", args...)
+	var b output
+	if err := json.Unmarshal([]byte(second.stdout), &b); err != nil {
+		t.Fatalf("%v\n%s", err, second.stdout)
+	}
+	if a.Digest == "" || a.Digest != b.Digest {
+		t.Errorf("digests %q and %q should be equal", a.Digest, b.Digest)
+	}
+	for _, s := range b.Steps {
+		if s.Status != "cached" {
+			t.Errorf("second build ran %q: %s", s.Instruction, s.Reason)
+		}
+	}
+	// The layout holds the image under the tag.
+	back := stevedore(t, nil, "", "publish", "--from", "oci:"+out+":v1", "--to", "oci:"+t.TempDir())
+	if back.code != 0 || !strings.Contains(back.stdout, a.Digest) {
+		t.Errorf("reading the built image back: exit %d %s %s", back.code, back.stdout, back.stderr)
+	}
+
+	// A failing RUN names the file, line and exit code, and shows output.
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(df+"RUN echo boom >&2; exit 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	failed := stevedore(t, env, "", append(args[:len(args)-1], "--quiet")...)
+	if failed.code != exitFailed || !strings.Contains(failed.stderr, "Dockerfile:5") || !strings.Contains(failed.stderr, "exited with code 3") || !strings.Contains(failed.stderr, "boom") {
+		t.Errorf("exit %d, stderr:\n%s", failed.code, failed.stderr)
+	}
+}
