@@ -215,3 +215,21 @@ func TestReproducibleAcrossDirectoriesAndTimes(t *testing.T) {
 		t.Errorf("the copy-and-compare path gave another digest")
 	}
 }
+
+func TestMissReasonNamesTheChangedArg(t *testing.T) {
+	f := newFixture(t, "FROM BASE\nARG VERSION=1\nARG OTHER=x\nRUN echo $VERSION $OTHER > /v\n", nil)
+	f.build(t, WithBuildArgs(map[string]string{"VERSION": "1.0"}))
+	res := f.build(t, WithBuildArgs(map[string]string{"VERSION": "1.1"}))
+	var reason string
+	for _, s := range res.Steps {
+		if strings.HasPrefix(s.Instruction, "RUN") {
+			reason = s.Reason
+		}
+	}
+	if reason != "variable VERSION changed" {
+		t.Errorf("reason = %q, want %q", reason, "variable VERSION changed")
+	}
+	if got := files(t, res.Image)["v"]; got != "1.1 x\n" {
+		t.Errorf("/v = %q", got)
+	}
+}

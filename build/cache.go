@@ -122,7 +122,7 @@ func (c *stepCache) explain(scope string, in inputs, parentRebuilt bool) string 
 		}
 		return "the base changed"
 	case last.Text != in.Text:
-		return "the instruction changed"
+		return textChange(last.Text, in.Text)
 	}
 	if changed := changedFiles(last.Files, in.Files); len(changed) > 0 {
 		n := len(changed)
@@ -204,4 +204,53 @@ func sourceChange(src string) string {
 		return "the image it reads from changed"
 	}
 	return "the files it reads changed"
+}
+
+// textChange names what differs between two step descriptions: for RUN, the
+// variables, user, directory or mounts it sees; otherwise the instruction.
+func textChange(before, after string) string {
+	var a, b runKey
+	if json.Unmarshal([]byte(before), &a) != nil || json.Unmarshal([]byte(after), &b) != nil || a.Args == nil || b.Args == nil {
+		return "the instruction changed"
+	}
+	switch {
+	case !slices.Equal(a.Args, b.Args):
+		return "the command changed"
+	case !slices.Equal(a.Env, b.Env):
+		return envChange(a.Env, b.Env)
+	case a.User != b.User:
+		return "USER changed"
+	case a.Dir != b.Dir:
+		return "WORKDIR changed"
+	case !slices.Equal(a.Mounts, b.Mounts):
+		return "its mounts changed"
+	}
+	return "the instruction changed"
+}
+
+// envChange names the variables (ARG or ENV) whose values differ; values
+// are not shown, since build args may carry tokens.
+func envChange(before, after []string) string {
+	vals := func(env []string) map[string]string {
+		m := map[string]string{}
+		for _, kv := range env {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k] = v
+		}
+		return m
+	}
+	a, b := vals(before), vals(after)
+	var names []string
+	for k, v := range b {
+		if old, ok := a[k]; !ok || old != v {
+			names = append(names, k)
+		}
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	return fmt.Sprintf("%s %s changed", plural(len(names), "variable", "variables"), strings.Join(names, ", "))
 }

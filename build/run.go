@@ -23,6 +23,21 @@ import (
 // /dev/pipes, but /dev is a fresh tmpfs inside the step.
 const pipesDir = "/.stevedore-pipes"
 
+// runKey is what a RUN's result depends on besides its parent and the files
+// it mounts. The proxy variables are left out, as BuildKit does: the same
+// build behind another proxy is the same build.
+type runKey struct {
+	Args     []string                `json:"args"`
+	Env      []string                `json:"env"`
+	Dir      string                  `json:"dir"`
+	User     string                  `json:"user"`
+	Network  string                  `json:"network"`
+	Security string                  `json:"security"`
+	Mounts   []string                `json:"mounts"`
+	Files    []dockerfile.InlineFile `json:"files"`
+	Platform string                  `json:"platform"`
+}
+
 // preparedBind is one RUN --mount, resolved.
 type preparedBind struct {
 	source   string // host path; "" for a secret not given (optional)
@@ -100,14 +115,13 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			return nil, fmt.Errorf("--mount=type=%s is not supported (use cache, secret, bind or tmpfs)", m.Type)
 		}
 	}
-	// The proxy variables are left out, as BuildKit does: the same build
-	// behind another proxy is the same build.
-	files, err := json.Marshal(op.Files)
+	k := runKey{Args: op.Args, Env: op.Env, Dir: op.Dir, User: op.User, Network: op.Network,
+		Security: op.Security, Mounts: keyParts, Files: op.Files, Platform: platformString(s.ps.Platform)}
+	text, err := json.Marshal(k)
 	if err != nil {
 		return nil, err
 	}
-	p.text = fmt.Sprintf("RUN %q env=%q dir=%q user=%q network=%s security=%s mounts=%q files=%s platform=%s",
-		op.Args, op.Env, op.Dir, op.User, op.Network, op.Security, keyParts, files, platformString(s.ps.Platform))
+	p.text = string(text)
 	return p, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,7 +40,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile (default CONTEXT/Dockerfile)"},
-			&cli.StringSliceFlag{Name: "to", Usage: "where to write the image (repeatable; default " + defaultImage + ")"},
+			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o", "to"}, Usage: "where to write the image: oci:PATH[:TAG] or a registry reference (repeatable; default " + defaultImage + ")"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination (repeatable)"},
 			&cli.StringFlag{Name: "target", Usage: "stage to build (default: the last)"},
 			&cli.StringSliceFlag{Name: "build-arg", Usage: "KEY=VALUE, or KEY to take the value from the environment (repeatable)"},
@@ -51,7 +52,9 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			&cli.StringFlag{Name: "cache-dir", Usage: "build cache and image store (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "compression", Value: "gzip", Usage: "layer compression: gzip or zstd"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the result, not each step and RUN output"},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "step output on stderr: auto, plain, json (one object per line) or quiet"},
+			&cli.StringFlag{Name: "iidfile", Usage: "write the image (or index) digest to this file"},
+			&cli.StringFlag{Name: "metadata-file", Usage: "write buildx-style build metadata (digest, descriptor, names) as JSON to this file"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		},
 		Action: func(c *cli.Context) error {
@@ -70,7 +73,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	ctx := c.Context
 	insecure := c.StringSlice("insecure-registry")
-	tos := c.StringSlice("to")
+	tos := c.StringSlice("output")
 	if len(tos) == 0 {
 		tos = []string{defaultImage}
 	}
@@ -138,9 +141,15 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		return err
 	}
 	opts = append(opts, build.WithEpoch(epoch))
-	if !c.Bool("quiet") && !c.Bool("json") {
+	switch c.String("progress") {
+	case "auto", "plain":
 		p := &stepPrinter{w: c.App.ErrWriter}
 		opts = append(opts, build.WithProgress(p), build.WithOutput(prefixWriter(c.App.ErrWriter)))
+	case "json":
+		opts = append(opts, build.WithProgress(&jsonProgress{enc: json.NewEncoder(c.App.ErrWriter)}))
+	case "quiet":
+	default:
+		return usageErrorf("--progress must be auto, plain, json or quiet (got %q)", c.String("progress"))
 	}
 
 	res, err := build.Build(ctx, opts...)
@@ -158,6 +167,9 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	if err != nil {
 		return err
 	}
+	if err := writeBuildFiles(c, art, out); err != nil {
+		return err
+	}
 	if c.Bool("json") {
 		return writeJSON(c.App.Writer, buildOutput{Digest: art.Digest().String(), Destinations: out.Destinations, Steps: res.Steps, Bases: bases(res.Bases), Warnings: res.Warnings})
 	}
@@ -165,6 +177,53 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		fmt.Fprintln(c.App.Writer, d.Ref)
 	}
 	return nil
+}
+
+// writeBuildFiles writes --iidfile and --metadata-file, as buildx does.
+func writeBuildFiles(c *cli.Context, art publish.Artifact, res *publish.Result) error {
+	if f := c.String("iidfile"); f != "" {
+		if err := os.WriteFile(f, []byte(art.Digest().String()), 0o644); err != nil {
+			return fmt.Errorf("writing --iidfile: %w", err)
+		}
+	}
+	f := c.String("metadata-file")
+	if f == "" {
+		return nil
+	}
+	var names []string
+	for _, d := range res.Destinations {
+		names = append(names, d.Ref)
+	}
+	meta := map[string]any{
+		"containerimage.digest":     art.Digest().String(),
+		"containerimage.descriptor": art.Descriptor,
+		"image.name":                strings.Join(names, ","),
+	}
+	if art.Image != nil {
+		if cd, err := art.Image.ConfigName(); err == nil {
+			meta["containerimage.config.digest"] = cd.String()
+		}
+	}
+	data, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(f, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing --metadata-file: %w", err)
+	}
+	return nil
+}
+
+// jsonProgress prints each step event as one JSON object per line.
+type jsonProgress struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+func (p *jsonProgress) Step(r build.StepReport) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.enc.Encode(r)
 }
 
 type buildOutput struct {

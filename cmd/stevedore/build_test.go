@@ -34,7 +34,8 @@ func TestBuildToLayoutThenCached(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "image")
 	env := map[string]string{"SOURCE_DATE_EPOCH": "1700000000", "XDG_CACHE_HOME": t.TempDir()}
-	args := []string{"build", ctxDir, "--to", "oci:" + out, "--tag", "v1", "--build-arg", "NAME=stevedore", "--json"}
+	iid := filepath.Join(t.TempDir(), "iid")
+	args := []string{"build", ctxDir, "--output", "oci:" + out, "--tag", "v1", "--build-arg", "NAME=stevedore", "--iidfile", iid, "--json"}
 
 	type output struct {
 		Digest string
@@ -65,6 +66,9 @@ func TestBuildToLayoutThenCached(t *testing.T) {
 			t.Errorf("second build ran %q: %s", s.Instruction, s.Reason)
 		}
 	}
+	if data, err := os.ReadFile(iid); err != nil || string(data) != a.Digest {
+		t.Errorf("--iidfile holds %q (%v), want %s", data, err, a.Digest)
+	}
 	// The layout holds the image under the tag.
 	back := stevedore(t, nil, "", "publish", "--from", "oci:"+out+":v1", "--to", "oci:"+t.TempDir())
 	if back.code != 0 || !strings.Contains(back.stdout, a.Digest) {
@@ -75,7 +79,7 @@ func TestBuildToLayoutThenCached(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(df+"RUN echo boom >&2; exit 3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	failed := stevedore(t, env, "", append(args[:len(args)-1], "--quiet")...)
+	failed := stevedore(t, env, "", append(args[:len(args)-1], "--progress", "quiet")...)
 	if failed.code != exitFailed || !strings.Contains(failed.stderr, "Dockerfile:5") || !strings.Contains(failed.stderr, "exited with code 3") || !strings.Contains(failed.stderr, "boom") {
 		t.Errorf("exit %d, stderr:\n%s", failed.code, failed.stderr)
 	}
