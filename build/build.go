@@ -64,6 +64,8 @@ type options struct {
 	compression layer.Compression
 	progress    Progress
 	output      io.Writer
+	cacheFrom   []name.Reference
+	cacheTo     name.Reference
 	forceCopy   bool // tests: capture RUN changes by copying and scanning instead of overlayfs
 }
 
@@ -98,6 +100,16 @@ func WithNamedContext(name string, c NamedContext) Option {
 // file sums in dir, so later builds reuse them. Default: a temporary
 // directory removed after the build (nothing is cached).
 func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+
+// WithCacheFrom reads step results shared by earlier builds (--cache-to)
+// from these registry references, so a fresh CI machine reuses them.
+func WithCacheFrom(refs ...name.Reference) Option {
+	return func(o *options) { o.cacheFrom = append(o.cacheFrom, refs...) }
+}
+
+// WithCacheTo pushes this build's step results to a registry reference
+// after a successful build, for WithCacheFrom in later builds.
+func WithCacheTo(ref name.Reference) Option { return func(o *options) { o.cacheTo = ref } }
 
 // WithRemoteOptions sets how base images are pulled (credentials, transport).
 func WithRemoteOptions(opts ...remote.Option) Option {
@@ -215,14 +227,25 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	defer hasher.Save()
 
 	res := &Result{}
+	used := map[string]v1.Layer{}
+	var shared map[string]remoteEntry
 	for _, p := range o.platforms {
 		b := &builder{o: o, st: st, df: df, platform: p, ctxTree: ctxTree, hasher: hasher, res: res,
-			cache: &stepCache{dir: o.cacheDir, noCache: o.noCache}}
+			cache: &stepCache{dir: o.cacheDir, noCache: o.noCache}, used: used}
+		if shared == nil {
+			shared = b.loadRemoteCaches(ctx)
+		}
+		b.shared = shared
 		img, err := b.build(ctx)
 		if err != nil {
 			return nil, err
 		}
 		res.Platforms = append(res.Platforms, PlatformImage{Platform: p, Image: img})
+	}
+	if o.cacheTo != nil {
+		if err := exportCache(ctx, o.cacheTo, used, o.remote); err != nil {
+			return nil, err
+		}
 	}
 	if len(res.Platforms) == 1 {
 		res.Image = res.Platforms[0].Image

@@ -233,3 +233,31 @@ func TestMissReasonNamesTheChangedArg(t *testing.T) {
 		t.Errorf("/v = %q", got)
 	}
 }
+
+func TestSharedCacheThroughARegistry(t *testing.T) {
+	f := newFixture(t, multiStage, map[string]string{"greeting.txt": "hi\n"})
+	cacheRef, err := name.ParseReference(strings.Split(f.base, "/")[0] + "/ci/cache:main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := f.build(t, WithCacheTo(cacheRef))
+
+	// A fresh machine: empty local cache, the shared one from the registry.
+	f.cache = t.TempDir()
+	second := f.build(t, WithCacheFrom(cacheRef))
+	if digestOf(t, first.Image) != digestOf(t, second.Image) {
+		t.Fatal("building from the shared cache gave another image")
+	}
+	for _, s := range second.Steps {
+		if s.Status != StatusCached {
+			t.Errorf("%s ran although the shared cache has it (%s)", s.Instruction, s.Reason)
+		}
+	}
+	// A cache reference that does not exist yet is a warning, not a failure.
+	missing, _ := name.ParseReference(strings.Split(f.base, "/")[0] + "/ci/cache:none")
+	f.cache = t.TempDir()
+	third := f.build(t, WithCacheFrom(missing))
+	if len(third.Warnings) == 0 || !strings.Contains(third.Warnings[0], "building without it") {
+		t.Errorf("warnings = %q", third.Warnings)
+	}
+}

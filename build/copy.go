@@ -211,7 +211,44 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		}
 		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, Owner: &owner})
 	}
+	root, err := b.ensureRoot(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	files = append(missingParents(root, files, owner), files...)
 	return b.writeLayer(ctx, files)
+}
+
+// missingParents lists, as layer entries, the directories above files that
+// the image does not have yet. Docker's layers carry them (owned by the
+// --chown user, as BuildKit creates them); without them a runtime would
+// make them itself, root-owned, with the extraction time.
+func missingParents(root string, files []layer.File, owner layer.Owner) []layer.File {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	listed := map[string]bool{}
+	for _, f := range files {
+		listed[path.Clean("/"+f.Path)] = true
+	}
+	var out []layer.File
+	seen := map[string]bool{}
+	for _, f := range files {
+		for d := path.Dir(path.Clean("/" + f.Path)); d != "/"; d = path.Dir(d) {
+			if seen[d] || listed[d] {
+				continue
+			}
+			seen[d] = true
+			if fi, err := r.Stat(strings.TrimPrefix(d, "/")); err == nil && fi.IsDir() {
+				continue
+			}
+			o := owner
+			out = append(out, layer.File{Path: d, Kind: layer.KindDir, Mode: 0o755, Owner: &o})
+		}
+	}
+	return out
 }
 
 func (b *builder) writeLayer(ctx context.Context, files []layer.File) (v1.Layer, error) {
@@ -357,5 +394,6 @@ func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, er
 		}
 		f.Owner = &o
 	}
-	return b.writeLayer(ctx, []layer.File{f})
+	files := []layer.File{f}
+	return b.writeLayer(ctx, append(missingParents(root, files, *f.Owner), files...))
 }

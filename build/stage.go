@@ -31,7 +31,9 @@ type builder struct {
 	res      *Result
 	work     string
 
+	shared map[string]remoteEntry // --cache-from entries
 	mu     sync.Mutex
+	used   map[string]v1.Layer // step key → layer, for --cache-to
 	stages map[int]*stage
 	images map[string]*imageTree // pulled images materialized for COPY --from and mounts
 }
@@ -261,6 +263,13 @@ func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instr
 	record := inputs{Key: key, Parent: s.key, Text: prep.text, Source: prep.source, Files: prep.files}
 
 	l, hit := b.cache.lookup(b.st, key)
+	if e, ok := b.shared[key]; !hit && ok && !b.o.noCache {
+		if l, err = b.fetchRemote(ctx, key, e); err == nil {
+			hit = true
+		} else {
+			b.addWarning(fmt.Sprintf("fetching cached layer for %s:%d from %s: %v", b.g.File, in.Line, e.repo, err))
+		}
+	}
 	if hit {
 		rep.Status = StatusCached
 	} else {
@@ -284,6 +293,9 @@ func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instr
 		rep.Status = StatusDone
 	}
 	b.cache.remember(scope, record)
+	b.mu.Lock()
+	b.used[key] = l
+	b.mu.Unlock()
 	s.fs.layers = append(s.fs.layers, l)
 	s.fs.history = append(s.fs.history, h)
 	s.key = key

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
@@ -49,6 +50,8 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret (repeatable)"},
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci (runc/crun)"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "run every step again"},
+			&cli.StringSliceFlag{Name: "cache-from", Usage: "registry `REF` of a shared build cache to reuse (repeatable; buildx's type=registry,ref=REF also works)"},
+			&cli.StringFlag{Name: "cache-to", Usage: "registry `REF` to push this build's cache to"},
 			&cli.StringFlag{Name: "cache-dir", Usage: "build cache and image store (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "compression", Value: "gzip", Usage: "layer compression: gzip or zstd"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
@@ -117,6 +120,20 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 			return err
 		}
 		opts = append(opts, o)
+	}
+	for _, spec := range c.StringSlice("cache-from") {
+		ref, err := cacheRef(spec, insecure)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, build.WithCacheFrom(ref))
+	}
+	if spec := c.String("cache-to"); spec != "" {
+		ref, err := cacheRef(spec, insecure)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, build.WithCacheTo(ref))
 	}
 	secrets, err := secretFiles(c.StringSlice("secret"), getenv)
 	if err != nil {
@@ -246,6 +263,32 @@ func bases(bs []build.Base) []baseOutput {
 		out = append(out, baseOutput{Ref: b.Ref, Digest: b.Digest.String(), Platform: b.Platform.String()})
 	}
 	return out
+}
+
+// cacheRef reads a --cache-from/--cache-to value: a registry reference, or
+// buildx's "type=registry,ref=REF".
+func cacheRef(spec string, insecure []string) (name.Reference, error) {
+	value := spec
+	if strings.Contains(spec, "=") {
+		value = ""
+		for _, kv := range strings.Split(spec, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			switch {
+			case k == "ref":
+				value = v
+			case k == "type" && v != "registry":
+				return nil, usageErrorf("cache %q: only type=registry is supported", spec)
+			}
+		}
+	}
+	ref, err := parseRef(value, insecure)
+	if err != nil {
+		return nil, err
+	}
+	if ref.IsLayout() {
+		return nil, usageErrorf("cache %q: a shared cache lives in a registry; the local cache is --cache-dir", spec)
+	}
+	return ref.Registry(), nil
 }
 
 // buildEpoch is SOURCE_DATE_EPOCH, else the commit time of HEAD in the
