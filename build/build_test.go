@@ -261,3 +261,19 @@ func TestSharedCacheThroughARegistry(t *testing.T) {
 		t.Errorf("warnings = %q", third.Warnings)
 	}
 }
+
+func TestNamedContextsReplaceImagesAndStages(t *testing.T) {
+	df := "FROM upstream/base:1 AS base\nRUN echo from-base > /base.txt\nFROM scratch\nCOPY --from=base /base.txt /\nCOPY --from=extra /note.txt /\n"
+	f := newFixture(t, df, nil)
+	extra := t.TempDir()
+	if err := os.WriteFile(filepath.Join(extra, "note.txt"), []byte("extra"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := f.build(t,
+		WithNamedContext("upstream/base:1", NamedContext{Image: registrytest.BusyboxImage(t)}),
+		WithNamedContext("extra", NamedContext{Dir: extra}))
+	got := files(t, res.Image)
+	if got["base.txt"] != "from-base\n" || got["note.txt"] != "extra" {
+		t.Errorf("files = %v", got)
+	}
+}
