@@ -1,0 +1,322 @@
+// Package pipeline owns the release: stevedore.yaml, the release
+// transaction as an ordered list of steps, and the ledger it writes.
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultConfigFile is where stevedore looks for its configuration.
+const DefaultConfigFile = "stevedore.yaml"
+
+// ErrConfig marks errors in stevedore.yaml; they name the file and line.
+var ErrConfig = errors.New("invalid configuration")
+
+// Config is stevedore.yaml. Image fields left empty take the top-level
+// defaults.
+type Config struct {
+	// Version of the file format; 1.
+	Version int `yaml:"version" json:"version"`
+	// TagPrefix of version tags in git ("v", or "app/v" in a monorepo).
+	TagPrefix string `yaml:"tag-prefix" json:"tag-prefix"`
+	// Prerelease identifier, e.g. "rc" for 1.3.0-rc.1.
+	Prerelease string `yaml:"prerelease" json:"prerelease"`
+	// Tags and Flavor are docker/metadata-action's tag rules and flavor,
+	// for every image that has none of its own.
+	Tags   string `yaml:"tags" json:"tags"`
+	Flavor string `yaml:"flavor" json:"flavor"`
+	// SBOM formats for every image: spdx-json, cyclonedx-json, syft-json.
+	SBOM []string `yaml:"sbom" json:"sbom"`
+	// Sign is how every image is signed.
+	Sign Signing `yaml:"sign" json:"sign"`
+	// Images to release.
+	Images []Image `yaml:"images" json:"images"`
+	// Pin lists deploy files (paths or globs) rewritten to the released
+	// digests after the release.
+	Pin []string `yaml:"pin" json:"pin"`
+	// Ledger is where the release record is written (dist/release.json).
+	Ledger string `yaml:"ledger" json:"ledger"`
+}
+
+// Image is one image of the release.
+type Image struct {
+	// Name identifies the image in the ledger and in output.
+	Name       string            `yaml:"name" json:"name"`
+	Context    string            `yaml:"context" json:"context"`
+	Dockerfile string            `yaml:"dockerfile" json:"dockerfile"`
+	Target     string            `yaml:"target" json:"target"`
+	Platforms  []string          `yaml:"platforms" json:"platforms"`
+	BuildArgs  map[string]string `yaml:"build-args" json:"build-args"`
+	// Destinations: registry references without tag (ghcr.io/o/app) or
+	// oci: layouts. Tags come from the tag rules.
+	Destinations []string `yaml:"destinations" json:"destinations"`
+	Tags         string   `yaml:"tags" json:"tags"`
+	Flavor       string   `yaml:"flavor" json:"flavor"`
+	SBOM         []string `yaml:"sbom" json:"sbom"`
+	Sign         *Signing `yaml:"sign" json:"sign"`
+}
+
+// Signing says how to sign and who the signer must be when verifying.
+type Signing struct {
+	// Key is a cosign private key file, env://VAR, or a KMS URI. Empty with
+	// Keyless false means the embedded default: a key under .stevedore/.
+	Key string `yaml:"key" json:"key"`
+	// Keyless signs with the workflow's OIDC identity (Fulcio and Rekor).
+	Keyless bool `yaml:"keyless" json:"keyless"`
+	// Identity and Issuer (or their regexps) are what verification
+	// requires of a keyless signature.
+	Identity       string `yaml:"identity" json:"identity"`
+	IdentityRegexp string `yaml:"identity-regexp" json:"identity-regexp"`
+	Issuer         string `yaml:"issuer" json:"issuer"`
+	IssuerRegexp   string `yaml:"issuer-regexp" json:"issuer-regexp"`
+	FulcioURL      string `yaml:"fulcio-url" json:"fulcio-url"`
+	RekorURL       string `yaml:"rekor-url" json:"rekor-url"`
+	// Disabled turns signing off for snapshots or local experiments.
+	Disabled bool `yaml:"disabled" json:"disabled"`
+}
+
+// Load reads and checks a configuration file. ${NAME} references are
+// expanded with lookup (the CLI passes the environment); an unset variable
+// is an error, never an empty string.
+func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return Parse(data, path, lookup)
+}
+
+// Parse is Load for bytes already read; file names them in errors.
+func Parse(data []byte, file string, lookup func(string) (string, bool)) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrConfig, yamlError(file, err))
+	}
+	if root.Kind == 0 {
+		return nil, fmt.Errorf("%w: %s: the file is empty; it needs at least an images: list", ErrConfig, file)
+	}
+	if err := checkKeys(file, &root, reflect.TypeOf(Config{}), ""); err != nil {
+		return nil, err
+	}
+	if err := expandNode(file, &root, lookup); err != nil {
+		return nil, err
+	}
+	var c Config
+	if err := root.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrConfig, yamlError(file, err))
+	}
+	if err := c.check(file, &root); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+): `)
+
+// yamlError turns yaml.v3's "yaml: line 3: …" into "FILE:3: …".
+func yamlError(file string, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	if m := yamlLineRE.FindStringSubmatchIndex(msg); m != nil && m[0] == 0 {
+		return file + ":" + msg[m[2]:m[3]] + ": " + msg[m[1]:]
+	}
+	return file + ": " + msg
+}
+
+// checkKeys refuses mapping keys the target type does not have, naming the
+// line and the nearest known key: a typo must not silently drop a setting.
+func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			if err := checkKeys(file, c, t, path); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return nil // the decoder reports the wrong type
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if tag != "" && tag != "-" {
+				fields[tag] = f.Type
+				names = append(names, tag)
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				hint := ""
+				if s := nearest(k.Value, names); s != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				where := "at the top level"
+				if path != "" {
+					where = "in " + path
+				}
+				return fmt.Errorf("%w: %s:%d:%d: unknown key %q %s%s", ErrConfig, file, k.Line, k.Column, k.Value, where, hint)
+			}
+			if err := checkKeys(file, v, ft, join(path, k.Value)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		for i, c := range n.Content {
+			if err := checkKeys(file, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// nearest is the known key closest to k by edit distance, if close enough
+// to be a typo.
+func nearest(k string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(k, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+var envRefRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandNode replaces ${NAME} in every scalar. Only the braced form is
+// expanded, so regexps ending in $ and tag templates stay as written.
+func expandNode(file string, n *yaml.Node, lookup func(string) (string, bool)) error {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		var missing string
+		n.Value = envRefRE.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := ref[2 : len(ref)-1]
+			v, ok := lookup(name)
+			if !ok && missing == "" {
+				missing = name
+			}
+			return v
+		})
+		if missing != "" {
+			return fmt.Errorf("%w: %s:%d:%d: ${%s} is not set in the environment", ErrConfig, file, n.Line, n.Column, missing)
+		}
+	}
+	for _, c := range n.Content {
+		if err := expandNode(file, c, lookup); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check validates values the YAML types cannot express.
+func (c *Config) check(file string, root *yaml.Node) error {
+	line := func(path ...string) int { return lineOf(root, path...) }
+	if c.Version != 0 && c.Version != 1 {
+		return fmt.Errorf("%w: %s:%d: version %d is not supported (this stevedore reads version 1)", ErrConfig, file, line("version"), c.Version)
+	}
+	if len(c.Images) == 0 {
+		return fmt.Errorf("%w: %s: no images: add an images: list with at least one image", ErrConfig, file)
+	}
+	names := map[string]bool{}
+	for i, img := range c.Images {
+		at := fmt.Sprintf("%s:%d", file, line("images", fmt.Sprint(i)))
+		if img.Name == "" {
+			return fmt.Errorf("%w: %s: images[%d] has no name", ErrConfig, at, i)
+		}
+		if names[img.Name] {
+			return fmt.Errorf("%w: %s: image name %q is used twice", ErrConfig, at, img.Name)
+		}
+		names[img.Name] = true
+		for _, f := range append(append([]string{}, img.SBOM...), c.SBOM...) {
+			switch f {
+			case "spdx-json", "cyclonedx-json", "syft-json":
+			default:
+				return fmt.Errorf("%w: %s: sbom format %q: want spdx-json, cyclonedx-json or syft-json", ErrConfig, at, f)
+			}
+		}
+	}
+	return nil
+}
+
+// lineOf finds the line of a mapping key or sequence index path.
+func lineOf(root *yaml.Node, path ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, p := range path {
+		switch n.Kind {
+		case yaml.MappingNode:
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == p {
+					line, n, found = n.Content[i].Line, n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return line
+			}
+		case yaml.SequenceNode:
+			var idx int
+			fmt.Sscan(p, &idx)
+			if idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+		default:
+			return line
+		}
+	}
+	return line
+}
