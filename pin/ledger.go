@@ -1,0 +1,121 @@
+package pin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// LedgerFile is the release ledger as pin reads it (dist/release.json):
+//
+//	{
+//	  "images": [
+//	    {
+//	      "name": "app",
+//	      "destinations": [
+//	        {"ref": "ghcr.io/acme/app@sha256:…", "tags": ["1.4.2", "1.4", "latest"]}
+//	      ]
+//	    }
+//	  ]
+//	}
+//
+// Each destination's ref is a repository pinned by digest (what was pushed)
+// and tags are the bare tags applied to it. Unknown fields are ignored, so
+// the release pipeline may add its own.
+type LedgerFile struct {
+	Images []LedgerImage `json:"images"`
+}
+
+// LedgerImage is one built image and where it went.
+type LedgerImage struct {
+	Name         string              `json:"name"`
+	Destinations []LedgerDestination `json:"destinations"`
+}
+
+// LedgerDestination is one repository holding the image by digest.
+type LedgerDestination struct {
+	Ref  string   `json:"ref"`
+	Tags []string `json:"tags"`
+}
+
+// Ledger resolves repo:tag to the digest the release recorded, with no
+// registry lookup.
+type Ledger struct {
+	path    string
+	digests map[string]v1.Hash // "REPOSITORY:TAG" (canonical) → digest
+}
+
+// LoadLedger reads a ledger file (see LedgerFile).
+func LoadLedger(ctx context.Context, path string) (*Ledger, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("reading ledger %s: %w", path, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger %s: %w (run the release first, or pass the ledger's path)", path, err)
+	}
+	return ParseLedger(path, data)
+}
+
+// ParseLedger parses ledger JSON; name is used in errors.
+func ParseLedger(name string, data []byte) (*Ledger, error) {
+	var lf LedgerFile
+	if err := json.Unmarshal(data, &lf); err != nil {
+		return nil, newError(ErrSyntax, err, "parsing ledger %s", name)
+	}
+	return NewLedger(name, lf)
+}
+
+// NewLedger builds a Ledger from its decoded form; name is used in errors.
+func NewLedger(ledgerName string, lf LedgerFile) (*Ledger, error) {
+	l := &Ledger{path: ledgerName, digests: map[string]v1.Hash{}}
+	for i, img := range lf.Images {
+		for j, d := range img.Destinations {
+			dig, err := name.NewDigest(d.Ref)
+			if err != nil {
+				return nil, newError(ErrReference, err, "parsing ledger %s: images[%d].destinations[%d].ref %q must be REPOSITORY@sha256:…", ledgerName, i, j, d.Ref)
+			}
+			h, err := v1.NewHash(dig.DigestStr())
+			if err != nil {
+				return nil, newError(ErrReference, err, "parsing ledger %s: images[%d].destinations[%d].ref %q", ledgerName, i, j, d.Ref)
+			}
+			for _, t := range d.Tags {
+				tag, err := name.NewTag(dig.Context().Name() + ":" + t)
+				if err != nil {
+					return nil, newError(ErrReference, err, "parsing ledger %s: images[%d].destinations[%d] tag %q", ledgerName, i, j, t)
+				}
+				l.digests[tag.Name()] = h
+			}
+		}
+	}
+	return l, nil
+}
+
+// Resolve returns the digest the ledger records for ref's repo:tag. A
+// digest reference resolves to itself.
+func (l *Ledger) Resolve(_ context.Context, ref name.Reference) (v1.Hash, error) {
+	if ref == nil {
+		return v1.Hash{}, fmt.Errorf("resolving from ledger %s: nil reference", l.path)
+	}
+	if d, ok := ref.(name.Digest); ok {
+		return v1.NewHash(d.DigestStr())
+	}
+	if h, ok := l.digests[ref.Name()]; ok {
+		return h, nil
+	}
+	known := make([]string, 0, len(l.digests))
+	for k := range l.digests {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	if len(known) > 5 {
+		known = append(known[:5], "…")
+	}
+	return v1.Hash{}, newError(ErrNotInLedger, nil, "resolving %s from ledger %s: not recorded there (it lists %s); pin it from the registry instead, or release it first", ref, l.path, strings.Join(known, ", "))
+}

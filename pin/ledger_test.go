@@ -1,0 +1,84 @@
+package pin
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+func TestPinFromLedger(t *testing.T) {
+	dir := t.TempDir()
+	web, pg := digestOf('1'), digestOf('2')
+	ledger := `{"images":[
+  {"name":"web","destinations":[
+    {"ref":"ghcr.io/acme/web@` + web.String() + `","tags":["1.4.2","latest"]},
+    {"ref":"docker.io/acme/web@` + web.String() + `","tags":["1.4.2"]}]},
+  {"name":"db","destinations":[{"ref":"postgres@` + pg.String() + `","tags":["16.3"]}]}
+], "extra": "ignored"}`
+	lp := writeFile(t, dir, "dist/release.json", ledger)
+	p := writeFile(t, dir, "deploy/app.yaml", `apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+      - image: ghcr.io/acme/web:1.4.2
+      - image: acme/web:1.4.2
+      - image: docker.io/library/postgres:16.3
+`)
+	l, err := LoadLedger(context.Background(), lp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Pin(context.Background(), []string{p}, l); err != nil {
+		t.Fatal(err)
+	}
+	got := readFile(t, p)
+	for _, w := range []string{
+		"- image: ghcr.io/acme/web:1.4.2@" + web.String() + "\n",
+		"- image: acme/web:1.4.2@" + web.String() + "\n",
+		"- image: docker.io/library/postgres:16.3@" + pg.String() + "\n",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in\n%s", w, got)
+		}
+	}
+
+	// A reference the ledger does not hold: an error naming it, nothing written.
+	q := writeFile(t, dir, "deploy/other.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: ghcr.io/acme/web:9\n")
+	_, err = Pin(context.Background(), []string{q}, l)
+	if !errors.Is(err, ErrNotInLedger) || !strings.Contains(err.Error(), q+":5:12") || !strings.Contains(err.Error(), "ghcr.io/acme/web:1.4.2") {
+		t.Errorf("err = %v", err)
+	}
+	if !strings.HasSuffix(readFile(t, q), "ghcr.io/acme/web:9\n") {
+		t.Error("file changed")
+	}
+	// Digest references resolve to themselves.
+	d, _ := name.NewDigest("ghcr.io/acme/x@" + pg.String())
+	if h, err := l.Resolve(context.Background(), d); err != nil || h != pg {
+		t.Errorf("digest: %v %v", h, err)
+	}
+}
+
+func TestLedgerErrors(t *testing.T) {
+	for _, tc := range []struct{ name, json, want string }{
+		{"not json", "{", "parsing ledger x.json"},
+		{"tag ref", `{"images":[{"name":"a","destinations":[{"ref":"ghcr.io/a/b:1","tags":["1"]}]}]}`, "images[0].destinations[0].ref"},
+		{"bad tag", `{"images":[{"name":"a","destinations":[{"ref":"ghcr.io/a/b@` + digestOf('3').String() + `","tags":["no spaces"]}]}]}`, `tag "no spaces"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseLedger("x.json", []byte(tc.json))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := LoadLedger(context.Background(), filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
