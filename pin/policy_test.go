@@ -13,10 +13,10 @@ const testKey = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgA
 
 func TestPolicyGolden(t *testing.T) {
 	cases := map[string]PolicyOptions{
-		"kyverno-key":       {Images: []string{"ghcr.io/acme/*"}, PublicKey: []byte(testKey), Attestations: []string{"https://spdx.dev/Document"}},
-		"kyverno-keyless":   {Images: []string{"ghcr.io/acme/*"}, IdentityRegexp: "^https://github.com/acme/app/", Issuer: "https://token.actions.githubusercontent.com"},
-		"sigstore-key":      {Images: []string{"ghcr.io/acme/**"}, PublicKey: []byte(testKey)},
-		"sigstore-keyless":  {Images: []string{"ghcr.io/acme/**"}, Identity: "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main", Issuer: "https://token.actions.githubusercontent.com", Attestations: []string{"https://spdx.dev/Document"}},
+		"kyverno-key":      {Images: []string{"ghcr.io/acme/*"}, PublicKey: []byte(testKey), Attestations: []string{"https://spdx.dev/Document"}},
+		"kyverno-keyless":  {Images: []string{"ghcr.io/acme/*"}, IdentityRegexp: "^https://github.com/acme/app/", Issuer: "https://token.actions.githubusercontent.com"},
+		"sigstore-key":     {Images: []string{"ghcr.io/acme/**"}, PublicKey: []byte(testKey)},
+		"sigstore-keyless": {Images: []string{"ghcr.io/acme/**"}, Identity: "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main", Issuer: "https://token.actions.githubusercontent.com", Attestations: []string{"https://spdx.dev/Document"}},
 	}
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {
