@@ -52,21 +52,26 @@ func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.Copy
 	}
 	var srcKey string
 	if len(local) > 0 {
-		tree, key, err := b.sourceTree(ctx, op.FromRef, s.ps.Platform)
+		key, err := b.sourceKey(ctx, op.FromRef, s.ps.Platform)
 		if err != nil {
 			return nil, err
 		}
-		matches, err := tree.Select(local, op.Exclude)
-		if err != nil {
-			return nil, err
-		}
-		p.tree, p.matches = tree, matches
 		if key == "" {
+			// The build context or a directory: the key is what the
+			// patterns select, by content.
+			tree, _, err := b.sourceTree(ctx, op.FromRef, s.ps.Platform)
+			if err != nil {
+				return nil, err
+			}
+			matches, err := tree.Select(local, op.Exclude)
+			if err != nil {
+				return nil, err
+			}
 			fp, err := b.hasher.Fingerprint(tree, matches)
 			if err != nil {
 				return nil, err
 			}
-			p.files, key = fp.Files, "files:"+fp.Digest
+			p.tree, p.matches, p.files, key = tree, matches, fp.Files, "files:"+fp.Digest
 		}
 		srcKey = key
 	}
@@ -145,6 +150,22 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 	}
 	nSources := len(op.Sources) + len(op.Inline)
 	matches, tree := p.matches, p.tree
+	if tree == nil && len(op.Sources) > len(p.downloads) {
+		// A stage or an image: its key stood for its content; only now,
+		// building, are its files needed.
+		if tree, _, err = b.sourceTree(ctx, op.FromRef, s.ps.Platform); err != nil {
+			return nil, err
+		}
+		var local []string
+		for _, src := range op.Sources {
+			if !(op.Add && isURL(src)) {
+				local = append(local, src)
+			}
+		}
+		if matches, err = tree.Select(local, op.Exclude); err != nil {
+			return nil, err
+		}
+	}
 	var keepOwner map[string]bool
 	if op.Add && (op.Unpack == nil || *op.Unpack) {
 		if matches, keepOwner, err = b.unpackArchives(ctx, tree, matches); err != nil {

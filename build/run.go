@@ -40,7 +40,11 @@ type runKey struct {
 
 // preparedBind is one RUN --mount, resolved.
 type preparedBind struct {
-	source   string // host path; "" for a secret not given (optional)
+	source string // host path; "" for a secret not given (optional)
+	// A bind mount's source is found only when the step runs: a stage or
+	// image is unpacked only if the step misses the cache.
+	from     *dockerfile.Source
+	path     string
 	target   string
 	readOnly bool
 	env      string // secret exposed as this variable instead of a file
@@ -88,19 +92,23 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			if !m.ReadOnly {
 				return nil, fmt.Errorf("--mount=type=bind,rw is not supported: bind mounts are read-only here")
 			}
-			tree, key, err := b.sourceTree(ctx, m.FromRef, s.ps.Platform)
-			if err != nil {
-				return nil, err
-			}
 			src := m.Source
 			if src == "" {
 				src = "."
 			}
-			matches, err := tree.Select([]string{src}, nil)
+			key, err := b.sourceKey(ctx, m.FromRef, s.ps.Platform)
 			if err != nil {
 				return nil, err
 			}
 			if key == "" {
+				tree, _, err := b.sourceTree(ctx, m.FromRef, s.ps.Platform)
+				if err != nil {
+					return nil, err
+				}
+				matches, err := tree.Select([]string{src}, nil)
+				if err != nil {
+					return nil, err
+				}
 				fp, err := b.hasher.Fingerprint(tree, matches)
 				if err != nil {
 					return nil, err
@@ -108,7 +116,7 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 				p.files = append(p.files, fp.Files...)
 				key = "files:" + fp.Digest
 			}
-			p.binds = append(p.binds, preparedBind{source: tree.Abs(matches[0].Root), target: m.Target, readOnly: true})
+			p.binds = append(p.binds, preparedBind{from: m.FromRef, path: src, target: m.Target, readOnly: true})
 			keyParts = append(keyParts, "bind "+m.Target)
 			p.source += " " + m.Target + "=" + key
 		default:
@@ -162,6 +170,19 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 		spec.Mounts = append(spec.Mounts, isolate.Mount{Source: file, Target: target, ReadOnly: true})
 	}
 	for _, bd := range p.binds {
+		if bd.path != "" {
+			tree, _, err := b.sourceTree(ctx, bd.from, s.ps.Platform)
+			if err != nil {
+				return nil, err
+			}
+			// Resolved inside the tree: a symlink must not mount a host path.
+			if bd.source, err = tree.Resolve(bd.path); err != nil {
+				return nil, err
+			}
+			if _, err := os.Stat(bd.source); err != nil {
+				return nil, fmt.Errorf("--mount=type=bind,source=%s: not found in its source", bd.path)
+			}
+		}
 		switch {
 		case bd.source == "":
 			continue // optional secret not given

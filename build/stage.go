@@ -35,7 +35,8 @@ type builder struct {
 	mu     sync.Mutex
 	used   map[string]v1.Layer // step key → layer, for --cache-to
 	stages map[int]*stage
-	images map[string]*imageTree // pulled images materialized for COPY --from and mounts
+	images map[string]*imageTree   // pulled images materialized for COPY --from and mounts
+	pulled map[string]*pulledImage // images resolved for COPY --from and mounts
 }
 
 // stage is a stage being built or finished.
@@ -56,6 +57,27 @@ type imageTree struct {
 	once sync.Once
 	dir  string
 	key  string
+	err  error
+}
+
+// sourceImage resolves COPY --from=IMAGE or a mount's image once per build
+// (pulling what the store lacks), without unpacking it.
+func (b *builder) sourceImage(ctx context.Context, src dockerfile.Source, p v1.Platform) (v1.Image, error) {
+	k := src.Kind.String() + ":" + src.Name + "@" + platformString(p)
+	b.mu.Lock()
+	e, ok := b.pulled[k]
+	if !ok {
+		e = &pulledImage{}
+		b.pulled[k] = e
+	}
+	b.mu.Unlock()
+	e.once.Do(func() { e.img, e.err = b.baseImage(ctx, src, p) })
+	return e.img, e.err
+}
+
+type pulledImage struct {
+	once sync.Once
+	img  v1.Image
 	err  error
 }
 
@@ -91,6 +113,7 @@ func (b *builder) build(ctx context.Context) (v1.Image, error) {
 
 	b.stages = map[int]*stage{}
 	b.images = map[string]*imageTree{}
+	b.pulled = map[string]*pulledImage{}
 	for _, ps := range g.Stages {
 		b.stages[ps.Index] = &stage{ps: ps, done: make(chan struct{})}
 	}
@@ -353,7 +376,7 @@ func (b *builder) imageRoot(ctx context.Context, src dockerfile.Source, p v1.Pla
 	}
 	b.mu.Unlock()
 	it.once.Do(func() {
-		img, err := b.baseImage(ctx, src, p)
+		img, err := b.sourceImage(ctx, src, p)
 		if err != nil {
 			it.err = err
 			return
@@ -403,6 +426,37 @@ func (b *builder) prepare(ctx context.Context, s *stage, st dockerfile.Step) (*p
 		return b.prepareCopy(ctx, s, st.Copy)
 	}
 	return &prepared{text: fmt.Sprintf("WORKDIR mkdir %q user %q", st.Mkdir, s.state.Config.User)}, nil
+}
+
+// sourceKey is the cache key standing for a stage's or image's whole
+// content, worked out without unpacking anything; "" for the build context
+// and directories, whose selected files must be fingerprinted instead.
+func (b *builder) sourceKey(ctx context.Context, ref *dockerfile.Source, p v1.Platform) (string, error) {
+	if ref == nil {
+		return "", nil
+	}
+	switch ref.Kind {
+	case dockerfile.FromStage:
+		other, ok := b.stages[ref.Stage]
+		if !ok {
+			return "", fmt.Errorf("stage %d is not part of this build", ref.Stage)
+		}
+		<-other.done
+		return "stage:" + other.key, nil
+	case dockerfile.FromContext:
+		if nc, ok := b.o.named[ref.Name]; ok && nc.Dir != "" {
+			return "", nil
+		}
+	}
+	img, err := b.sourceImage(ctx, *ref, p)
+	if err != nil {
+		return "", err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return "", err
+	}
+	return keyOf("image", d.String()), nil
 }
 
 // sourceTree resolves where COPY --from or RUN --mount=from reads: the build

@@ -67,7 +67,8 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 	return out, nil
 }
 
-// glob expands pattern into the existing, non-ignored paths it names.
+// glob expands pattern into the existing, non-ignored paths it names,
+// resolving every directory on the way inside the tree.
 func (t *Tree) glob(pattern string) ([]string, error) {
 	if pattern == "" {
 		return []string{"."}, nil
@@ -76,8 +77,18 @@ func (t *Tree) glob(pattern string) ([]string, error) {
 	for _, elem := range strings.Split(pattern, "/") {
 		var next []string
 		for _, dir := range paths {
+			rdir, err := t.real(dir)
+			if err != nil {
+				return nil, err
+			}
+			if dir != "." {
+				// dir itself may be a link to another directory of the tree.
+				if rdir, err = t.realDir(rdir); err != nil {
+					return nil, err
+				}
+			}
 			if !hasMeta(elem) {
-				p := path.Join(dir, elem)
+				p := path.Join(rdir, elem)
 				fi, err := os.Lstat(filepath.Join(t.dir, filepath.FromSlash(p)))
 				switch {
 				case err == nil:
@@ -91,7 +102,7 @@ func (t *Tree) glob(pattern string) ([]string, error) {
 				}
 				continue
 			}
-			des, err := os.ReadDir(filepath.Join(t.dir, filepath.FromSlash(dir)))
+			des, err := os.ReadDir(filepath.Join(t.dir, filepath.FromSlash(rdir)))
 			if err != nil {
 				continue // not a directory: nothing below it matches
 			}
@@ -100,7 +111,7 @@ func (t *Tree) glob(pattern string) ([]string, error) {
 				if err != nil {
 					return nil, fmt.Errorf("bad pattern %q: %w", pattern, err)
 				}
-				if p := path.Join(dir, de.Name()); ok && t.visible(p, de.IsDir()) {
+				if p := path.Join(rdir, de.Name()); ok && t.visible(p, de.IsDir()) {
 					next = append(next, p)
 				}
 			}
@@ -108,7 +119,7 @@ func (t *Tree) glob(pattern string) ([]string, error) {
 		paths = next
 	}
 	slices.Sort(paths)
-	return paths, nil
+	return slices.Compact(paths), nil
 }
 
 // visible reports whether a pattern may select p: not ignored, or an

@@ -19,6 +19,8 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/sreevishnu07/stevedore/build/rootfs"
 )
 
 // ErrNotFound means a COPY source selects nothing.
@@ -28,6 +30,57 @@ var ErrNotFound = errors.New("no such file or directory in the build context")
 type Tree struct {
 	dir    string
 	ignore *patternmatcher.PatternMatcher // nil: nothing ignored
+}
+
+// real resolves the directories of rel inside the tree, chroot-style: a
+// symlink in the middle of a source path never leads out of the tree. The
+// last element is not followed (COPY copies a symlink as a link).
+func (t *Tree) real(rel string) (string, error) {
+	root, err := os.OpenRoot(t.dir)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	r, err := rootfs.ResolveParent(root, rel)
+	if err != nil {
+		return "", err
+	}
+	if r == "" {
+		r = "."
+	}
+	return r, nil
+}
+
+// realDir follows rel itself when it is a symlink, inside the tree.
+func (t *Tree) realDir(rel string) (string, error) {
+	root, err := os.OpenRoot(t.dir)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	r, err := rootfs.Resolve(root, rel)
+	if err != nil {
+		return "", err
+	}
+	if r == "" {
+		r = "."
+	}
+	return r, nil
+}
+
+// Resolve resolves rel fully inside the tree, its last element included,
+// and returns the host path: what a bind mount of rel may show.
+func (t *Tree) Resolve(rel string) (string, error) {
+	root, err := os.OpenRoot(t.dir)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	r, err := rootfs.Resolve(root, rel)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(t.dir, filepath.FromSlash(r)), nil
 }
 
 // Entry is one file, directory or symlink of a tree.

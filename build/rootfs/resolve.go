@@ -64,3 +64,25 @@ func resolveDir(root *os.Root, dir string) (string, error) {
 func splitPath(p string) []string {
 	return strings.Split(strings.Trim(p, "/"), "/")
 }
+
+// Resolve resolves every element of p (relative to root) as the kernel
+// would inside a chroot at root, the last one included, and returns the
+// path relative to root. Readers of a stage's or the context's files use it
+// so that no symlink, absolute or climbing, leads outside.
+func Resolve(root *os.Root, p string) (string, error) {
+	return resolveDir(root, p)
+}
+
+// ResolveParent resolves the directories above p but not p itself: a
+// symlink named by p stays a symlink (COPY copies links as links).
+func ResolveParent(root *os.Root, p string) (string, error) {
+	p = path.Clean("/" + p)
+	if p == "/" {
+		return "", nil
+	}
+	dir, err := resolveDir(root, path.Dir(p))
+	if err != nil {
+		return "", err
+	}
+	return path.Join(dir, path.Base(p)), nil
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Whole-program build comparison: `stevedore build` against Debian's
+# `buildah bud --layers` and, when .ci/docker.sh's engine is running,
+# `docker build` (dockerd 20.10, BuildKit), on one COPY-heavy context
+# (10,000 files, ~200 MB, half random and half text; FROM scratch,
+# COPY . /src): a cold build (empty cache) and a fully cached rebuild.
+# Prints wall times and ratios; asserts nothing. Needs root.
+#
+#   bash bench/build.sh              # FILES=10000 MB=200 RUNS=1 to change
+#
+# Installs buildah with apt when missing. Everything it makes goes under a
+# temporary directory (and docker images it tags), removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FILES=${FILES:-10000}
+MB=${MB:-200}
+RUNS=${RUNS:-1}
+DOCKER_HOST_SOCK=${STEVEDORE_TEST_DOCKER_HOST:-unix:///var/run/stevedore-docker.sock}
+docker=(/usr/bin/docker -H "$DOCKER_HOST_SOCK")
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench/build.sh: needs root (buildah and dockerd)" >&2
+	exit 1
+fi
+if ! command -v buildah >/dev/null; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends buildah >/dev/null
+fi
+
+work=$(mktemp -d /var/tmp/stevedore-bench.XXXXXX)
+have_docker=0
+if [ -x /usr/bin/docker ] && "${docker[@]}" version >/dev/null 2>&1; then
+	have_docker=1
+fi
+broot=$work/buildah/root
+brun=$work/buildah/run
+buildah_=(buildah --root "$broot" --runroot "$brun" --storage-driver overlay)
+cleanup() {
+	"${buildah_[@]}" rm --all >/dev/null 2>&1 || true
+	"${buildah_[@]}" rmi --all --force >/dev/null 2>&1 || true
+	# overlay leaves its own mount of the storage root behind
+	umount "$broot/overlay" 2>/dev/null || true
+	if [ "$have_docker" = 1 ]; then
+		"${docker[@]}" rmi -f stevedore-bench:latest >/dev/null 2>&1 || true
+		"${docker[@]}" builder prune -af >/dev/null 2>&1 || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== building stevedore"
+go build -o "$work/stevedore" ./cmd/stevedore
+
+echo "== generating a context of $FILES files, ~$MB MB"
+ctx=$work/context
+mkdir -p "$ctx"
+python3 - "$ctx" "$FILES" "$MB" <<'PY'
+import os, random, sys
+ctx, n, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(42)
+words = b"lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()
+mean = mb * (1 << 20) // n
+text = b" ".join(rng.choice(words) for _ in range(4 * mean // 5 + 64))
+total = 0
+for i in range(n):
+    d = os.path.join(ctx, "d%02d" % (i % 100))
+    os.makedirs(d, exist_ok=True)
+    size = mean // 2 + rng.randrange(mean)
+    data = os.urandom(size) if i % 2 == 0 else (text * (size // len(text) + 1))[:size]
+    with open(os.path.join(d, "f%05d.dat" % i), "wb") as f:
+        f.write(data)
+    total += size
+print("context: %d files, %.1f MB" % (n, total / (1 << 20)))
+PY
+printf 'FROM scratch\nCOPY . /src\n' >"$ctx/Dockerfile"
+sync
+# A file written this very second may be re-hashed whatever its metadata
+# (its recorded sum could be racy); real contexts are older than that.
+sleep 2
+
+# now_ms prints a monotonic-ish wall clock in milliseconds.
+now_ms() { date +%s%3N; }
+# timed NAME CMD...: runs CMD (output to the log), prints and records the wall time.
+declare -A T
+timed() {
+	local label=$1
+	shift
+	local t0 t1
+	t0=$(now_ms)
+	if ! "$@" >>"$work/log" 2>&1; then
+		echo "$label failed; log tail:" >&2
+		tail -n 20 "$work/log" >&2
+		exit 1
+	fi
+	t1=$(now_ms)
+	T[$label]=$((t1 - t0))
+	printf '%-28s %8.3f s\n' "$label" "$(echo "${T[$label]} / 1000" | bc -l)"
+}
+
+for run in $(seq 1 "$RUNS"); do
+	echo "== run $run"
+	rm -rf "$work/st-cache" "$work/st-out"
+	timed "stevedore cold" "$work/stevedore" build --progress quiet --cache-dir "$work/st-cache" --to "oci:$work/st-out" "$ctx"
+	timed "stevedore cached" "$work/stevedore" build --progress quiet --cache-dir "$work/st-cache" --to "oci:$work/st-out" "$ctx"
+
+	"${buildah_[@]}" rmi --all --force >/dev/null 2>&1 || true
+	timed "buildah cold" "${buildah_[@]}" bud --layers -q -t stevedore-bench "$ctx"
+	timed "buildah cached" "${buildah_[@]}" bud --layers -q -t stevedore-bench "$ctx"
+
+	if [ "$have_docker" = 1 ]; then
+		"${docker[@]}" rmi -f stevedore-bench:latest >/dev/null 2>&1 || true
+		"${docker[@]}" builder prune -af >/dev/null 2>&1 || true
+		timed "docker cold" env DOCKER_BUILDKIT=1 "${docker[@]}" build -q --network=none -t stevedore-bench "$ctx"
+		timed "docker cached" env DOCKER_BUILDKIT=1 "${docker[@]}" build -q --network=none -t stevedore-bench "$ctx"
+	fi
+done
+
+ratio() { echo "scale=2; ${T[$1]} / ${T[$2]}" | bc -l; }
+echo "== ratios (other / stevedore; above 1 means stevedore is faster)"
+printf 'buildah cold / stevedore cold      %s\n' "$(ratio 'buildah cold' 'stevedore cold')"
+printf 'buildah cached / stevedore cached  %s\n' "$(ratio 'buildah cached' 'stevedore cached')"
+if [ "$have_docker" = 1 ]; then
+	printf 'docker cold / stevedore cold       %s\n' "$(ratio 'docker cold' 'stevedore cold')"
+	printf 'docker cached / stevedore cached   %s\n' "$(ratio 'docker cached' 'stevedore cached')"
+else
+	echo "(no docker engine at $DOCKER_HOST_SOCK: start one with .ci/docker.sh to compare with docker build)"
+fi
