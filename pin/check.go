@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -44,7 +43,8 @@ func finding(r Ref, rule Rule, msg, fix string) Finding {
 
 // Check changes nothing and reports every reference in paths without a
 // digest; with WithStrict, also every tag@digest whose tag now resolves to
-// another digest. Findings are in file and offset order; err is only for
+// another digest; with WithVerifier, every pinned digest (outside the allow
+// list) the verifier rejects. Findings are in file and offset order; err is only for
 // failures to read, parse or resolve.
 func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, error) {
 	o := makeOptions(opts)
@@ -64,8 +64,26 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 			return nil, fmt.Errorf("checking tags: %w", err)
 		}
 	}
+	allow, err := compileGlobs(o.allow)
+	if err != nil {
+		return nil, fmt.Errorf("reading allow list: %w", err)
+	}
 	var out []Finding
+	verified := map[string]error{}
 	for _, r := range refs {
+		if r.Pinned() && o.verifier != nil && !allowed(allow, r) {
+			d := r.Ref.Context().Digest(r.Digest.String())
+			err, done := verified[d.String()]
+			if !done {
+				err = o.verifier.Verify(ctx, d)
+				verified[d.String()] = err
+			}
+			if err != nil {
+				out = append(out, finding(r, RuleUnsigned,
+					fmt.Sprintf("image %s is not signed by the expected signer: %v", r.Text, err),
+					"sign "+d.String()+" (stevedore sign), or add its repository to --allow if it is a third-party image"))
+			}
+		}
 		if !r.Pinned() {
 			out = append(out, finding(r, RuleUnpinned,
 				fmt.Sprintf("image %s is not pinned to a digest", r.Text),
@@ -87,24 +105,6 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 	return out, nil
 }
 
-// FormatGitHub writes findings as GitHub Actions workflow commands
-// ("::error file=…,line=…,col=…,title=…::message"), one per line, so they
-// show as annotations on the pull request.
-func FormatGitHub(w io.Writer, findings []Finding) error {
-	for _, f := range findings {
-		msg := f.Message
-		if f.Fix != "" {
-			msg += ". Fix: " + f.Fix
-		}
-		_, err := fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,title=%s::%s\n",
-			escapeProperty(f.File), f.Line, f.Column, escapeProperty("stevedore pin: "+string(f.Rule)), escapeData(msg))
-		if err != nil {
-			return fmt.Errorf("writing annotations: %w", err)
-		}
-	}
-	return nil
-}
-
 // FormatJSON writes findings as a JSON array (never null).
 func FormatJSON(w io.Writer, findings []Finding) error {
 	if findings == nil {
@@ -116,13 +116,4 @@ func FormatJSON(w io.Writer, findings []Finding) error {
 		return fmt.Errorf("writing findings: %w", err)
 	}
 	return nil
-}
-
-// Escaping as the Actions runner's command parser expects.
-func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -107,19 +109,6 @@ func TestCheckPositionsAcrossKinds(t *testing.T) {
 	}
 }
 
-func TestFormatGitHub(t *testing.T) {
-	var b bytes.Buffer
-	err := FormatGitHub(&b, []Finding{{File: "deploy/a,b.yaml", Line: 3, Column: 7, Ref: "nginx", Rule: RuleUnpinned,
-		Message: "image nginx is not pinned\nto a digest 100%", Fix: "stevedore pin --write deploy/a,b.yaml"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "::error file=deploy/a%2Cb.yaml,line=3,col=7,title=stevedore pin%3A unpinned::image nginx is not pinned%0Ato a digest 100%25. Fix: stevedore pin --write deploy/a,b.yaml\n"
-	if b.String() != want {
-		t.Errorf("got  %q\nwant %q", b.String(), want)
-	}
-}
-
 func TestFormatJSON(t *testing.T) {
 	var b bytes.Buffer
 	if err := FormatJSON(&b, nil); err != nil || strings.TrimSpace(b.String()) != "[]" {
@@ -136,5 +125,30 @@ func TestFormatJSON(t *testing.T) {
 	}
 	if out[0]["file"] != "a.yaml" || out[0]["line"] != 1.0 || out[0]["column"] != 2.0 || out[0]["rule"] != "tag-moved" || out[0]["digest"] != digestOf('c').String() {
 		t.Errorf("json = %s", b.String())
+	}
+}
+
+func TestCheckVerifiesPinnedDigests(t *testing.T) {
+	signed, unsigned := digestOf('a'), digestOf('b')
+	src := "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n" +
+		"  - image: ghcr.io/acme/web:1.4@" + signed.String() + "\n" +
+		"  - image: ghcr.io/acme/api:2@" + unsigned.String() + "\n" +
+		"  - image: docker.io/library/nginx:1.27@" + unsigned.String() + "\n"
+	file := writeFile(t, t.TempDir(), "pod.yaml", src)
+	v := &verifierFunc{fn: func(d name.Digest) error {
+		if d.DigestStr() == unsigned.String() {
+			return errors.New("no signature")
+		}
+		return nil
+	}}
+	findings, err := Check(context.Background(), []string{file}, WithVerifier(v), WithAllow("docker.io/library/*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(findings) != 1 || findings[0].Rule != RuleUnsigned || findings[0].Line != 6 || !strings.Contains(findings[0].Message, "no signature") {
+		t.Errorf("findings = %+v; want one unsigned finding for line 6 (nginx is allowed)", findings)
+	}
+	if len(v.seen) != 2 {
+		t.Errorf("verified %v; want web and api only", v.seen)
 	}
 }

@@ -7,11 +7,12 @@ const DefaultJobs = 4
 type Option func(*options)
 
 type options struct {
-	exclude []string
-	allow   []string
-	jobs    int
-	strict  Resolver
-	dryRun  bool
+	exclude  []string
+	allow    []string
+	jobs     int
+	strict   Resolver
+	verifier Verifier
+	dryRun   bool
 }
 
 func makeOptions(opts []Option) *options {
@@ -58,4 +59,10 @@ func WithStrict(r Resolver) Option {
 // writing any file. Default: off.
 func WithDryRun() Option {
 	return func(o *options) { o.dryRun = true }
+}
+
+// WithVerifier makes Check verify the signature of every pinned digest
+// whose repository is not in the allow list. Default: off.
+func WithVerifier(v Verifier) Option {
+	return func(o *options) { o.verifier = v }
 }
