@@ -3,6 +3,7 @@ package version
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -27,4 +28,21 @@ func CommitTime(ctx context.Context, dir string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("reading commit time in %s: %w", dir, err)
 	}
 	return t, nil
+}
+
+// CreateTag creates the annotated git tag name on commit, the release's
+// last step. A tag that already names commit is left as it is (a re-run);
+// one naming another commit is ErrTagExists.
+func CreateTag(ctx context.Context, dir, name, commit, message string) error {
+	g := git{dir: dir}
+	if out, err := g.run(ctx, "rev-parse", "-q", "--verify", "refs/tags/"+name+"^{commit}"); err == nil {
+		if existing := strings.TrimSpace(out); existing != commit {
+			return fmt.Errorf("creating git tag %s: %w: it names %s, not %s", name, ErrTagExists, existing, commit)
+		}
+		return nil
+	}
+	if _, err := g.run(ctx, "tag", "-a", "-m", message, name, commit); err != nil {
+		return fmt.Errorf("creating git tag %s: %w", name, err)
+	}
+	return nil
 }
