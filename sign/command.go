@@ -1,0 +1,77 @@
+package sign
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// command renders the cosign command equivalent to a Verify or
+// VerifyAttestation call, so users can re-check with cosign itself.
+func (o *options) command(verb, predicateType string, subject name.Digest) string {
+	args := []string{"cosign", verb}
+	if predicateType != "" {
+		args = append(args, "--type", predicateType)
+	}
+	if o.key != nil {
+		ref := o.key.ref
+		if ref == "" {
+			ref = "cosign.pub"
+		}
+		args = append(args, "--key", ref)
+	}
+	for _, f := range []struct{ flag, val string }{
+		{"--certificate-identity", o.certIdentity},
+		{"--certificate-identity-regexp", o.certIdentityRE},
+		{"--certificate-oidc-issuer", o.issuer},
+		{"--certificate-oidc-issuer-regexp", o.issuerRE},
+		{"--certificate-github-workflow-trigger", o.github.Trigger},
+		{"--certificate-github-workflow-sha", o.github.SHA},
+		{"--certificate-github-workflow-name", o.github.Name},
+		{"--certificate-github-workflow-repository", o.github.Repository},
+		{"--certificate-github-workflow-ref", o.github.Ref},
+		{"--trusted-root", o.trustedRoot},
+	} {
+		if f.val != "" {
+			args = append(args, f.flag, f.val)
+		}
+	}
+	if o.ignoreTlog {
+		args = append(args, "--insecure-ignore-tlog")
+	} else if o.rekorURL != "" && o.rekorURL != DefaultRekorURL {
+		args = append(args, "--rekor-url", o.rekorURL)
+	}
+	if o.ignoreSCT {
+		args = append(args, "--insecure-ignore-sct")
+	}
+	if verb == "verify" {
+		keys := make([]string, 0, len(o.annotations))
+		for k := range o.annotations {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			args = append(args, "-a", k+"="+o.annotations[k])
+		}
+	}
+	if subject.Context().Registry.Scheme() == "http" {
+		args = append(args, "--allow-insecure-registry")
+	}
+	args = append(args, subject.String())
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes a for POSIX shells when it holds anything beyond a
+// conservative safe set (regexps usually do).
+func shellQuote(a string) string {
+	if a != "" && strings.IndexFunc(a, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))
+	}) < 0 {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}

@@ -1,0 +1,320 @@
+package sign
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	sigpayload "github.com/sigstore/sigstore/pkg/signature/payload"
+)
+
+// Verified is what Verify and VerifyAttestation checked.
+type Verified struct {
+	Subject name.Digest
+	// Signatures lists every signature (or attestation of the requested
+	// type) that verified.
+	Signatures []Signature
+	// Command is the equivalent cosign command line, for users who want to
+	// check with cosign itself (key paths as given, or "cosign.pub" for a
+	// key loaded from bytes).
+	Command string
+}
+
+// Signature is one verified signature or attestation.
+type Signature struct {
+	// Identity and Issuer are the keyless certificate's subject and OIDC
+	// issuer; empty for key signatures.
+	Identity, Issuer string
+	// ClaimedIdentity is the docker-reference the signature payload claims
+	// (signatures only).
+	ClaimedIdentity string
+	// Annotations are the signed annotations (signatures only).
+	Annotations map[string]string
+	// PredicateType and Predicate are the in-toto statement's (attestations
+	// only).
+	PredicateType string
+	Predicate     json.RawMessage
+	// Tlog reports a verified transparency-log entry.
+	Tlog bool
+}
+
+// Verify checks the signatures of subject in its registry, against a key
+// (WithKey) or a keyless identity (WithCertIdentity[Regexp] and
+// WithCertOIDCIssuer[Regexp], plus WithGitHubWorkflow). With
+// WithAnnotations, a signature must also carry those annotations.
+//
+// Errors: ErrNoSignature when subject has no signature at all,
+// ErrInvalidSignature (with cosign's reason) when none verifies.
+// Options read: WithRemoteOptions, WithKey, WithCertIdentity,
+// WithCertIdentityRegexp, WithCertOIDCIssuer, WithCertOIDCIssuerRegexp,
+// WithGitHubWorkflow, WithAnnotations, WithIgnoreTlog, WithIgnoreSCT,
+// WithTrustedRoot. Transparency-log entries are checked offline, from the
+// bundle stored with each signature.
+func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified, error) {
+	h, err := checkDigest(subject)
+	if err != nil {
+		return nil, fmt.Errorf("verifying: %w", err)
+	}
+	o := makeOptions(ctx, opts)
+	fail := func(err error) (*Verified, error) { return nil, fmt.Errorf("verifying %s: %w", subject, err) }
+	co, err := o.checkOpts(ctx, subject)
+	if err != nil {
+		return fail(err)
+	}
+	co.ClaimVerifier = cosign.SimpleClaimVerifier
+	n, _, err := countAttached(subject, h, SignatureSuffix, "", co.RegistryClientOpts)
+	if err != nil {
+		return fail(err)
+	}
+	if n == 0 {
+		return fail(fmt.Errorf("%w: no %s image (sign it first)", ErrNoSignature, AttachedTag(h, SignatureSuffix)))
+	}
+	sigs, tlog, err := cosign.VerifyImageSignatures(ctx, subject, co)
+	if err != nil {
+		return fail(classify(err))
+	}
+	out := &Verified{Subject: subject, Command: o.command("verify", "", subject)}
+	for _, s := range sigs {
+		info := certInfo(s)
+		info.Tlog = tlog
+		if p, err := s.Payload(); err == nil {
+			var sci sigpayload.SimpleContainerImage
+			if json.Unmarshal(p, &sci) == nil {
+				info.ClaimedIdentity = sci.Critical.Identity.DockerReference
+				for k, v := range sci.Optional {
+					if info.Annotations == nil {
+						info.Annotations = map[string]string{}
+					}
+					info.Annotations[k] = fmt.Sprint(v)
+				}
+			}
+		}
+		out.Signatures = append(out.Signatures, info)
+	}
+	return out, nil
+}
+
+// VerifyAttestation checks the attestations of predicateType (short name or
+// URI, as for Attest) of subject, like Verify. The returned signatures hold
+// each verified statement's predicate.
+func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType string, opts ...Option) (*Verified, error) {
+	h, err := checkDigest(subject)
+	if err != nil {
+		return nil, fmt.Errorf("verifying attestation: %w", err)
+	}
+	o := makeOptions(ctx, opts)
+	fail := func(err error) (*Verified, error) {
+		return nil, fmt.Errorf("verifying %s attestation of %s: %w", predicateType, subject, err)
+	}
+	uri, err := PredicateTypeURI(predicateType)
+	if err != nil {
+		return fail(err)
+	}
+	co, err := o.checkOpts(ctx, subject)
+	if err != nil {
+		return fail(err)
+	}
+	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
+	n, types, err := countAttached(subject, h, AttestationSuffix, uri, co.RegistryClientOpts)
+	if err != nil {
+		return fail(err)
+	}
+	if n == 0 {
+		found := "none"
+		if len(types) > 0 {
+			found = strings.Join(types, ", ")
+		}
+		return fail(fmt.Errorf("%w: no attestation of type %s (found: %s)", ErrNoSignature, uri, found))
+	}
+	atts, tlog, err := cosign.VerifyImageAttestations(ctx, subject, co)
+	if err != nil {
+		return fail(classify(err))
+	}
+	out := &Verified{Subject: subject, Command: o.command("verify-attestation", predicateType, subject)}
+	for _, a := range atts {
+		st, err := statementOf(a)
+		if err != nil || st.PredicateType != uri {
+			continue
+		}
+		info := certInfo(a)
+		info.Tlog = tlog
+		info.PredicateType, info.Predicate = st.PredicateType, st.Predicate
+		out.Signatures = append(out.Signatures, info)
+	}
+	if len(out.Signatures) == 0 {
+		return fail(fmt.Errorf("%w: attestations of type %s exist but none verifies (other types do)", ErrInvalidSignature, uri))
+	}
+	return out, nil
+}
+
+// checkOpts translates options into cosign's, as cosign verify does.
+func (o *options) checkOpts(ctx context.Context, subject name.Digest) (*cosign.CheckOpts, error) {
+	co := &cosign.CheckOpts{
+		RegistryClientOpts: []ociremote.Option{
+			ociremote.WithRemoteOptions(o.remote...),
+			// Never let COSIGN_REPOSITORY redirect the library.
+			ociremote.WithTargetRepository(subject.Context()),
+		},
+		IgnoreTlog:                   o.ignoreTlog,
+		IgnoreSCT:                    o.ignoreSCT,
+		MaxWorkers:                   10,
+		CertGithubWorkflowTrigger:    o.github.Trigger,
+		CertGithubWorkflowSha:        o.github.SHA,
+		CertGithubWorkflowName:       o.github.Name,
+		CertGithubWorkflowRepository: o.github.Repository,
+		CertGithubWorkflowRef:        o.github.Ref,
+	}
+	if len(o.annotations) > 0 {
+		co.Annotations = map[string]any{}
+		for k, v := range o.annotations {
+			co.Annotations[k] = v
+		}
+	}
+	keyless := o.key == nil
+	if keyless {
+		if (o.certIdentity == "" && o.certIdentityRE == "") || (o.issuer == "" && o.issuerRE == "") {
+			return nil, errors.New("no key and no keyless identity: pass WithKey, or both WithCertIdentity[Regexp] and WithCertOIDCIssuer[Regexp] (cosign's --certificate-identity and --certificate-oidc-issuer)")
+		}
+		co.Identities = []cosign.Identity{{
+			Subject: o.certIdentity, SubjectRegExp: o.certIdentityRE,
+			Issuer: o.issuer, IssuerRegExp: o.issuerRE,
+		}}
+	} else {
+		co.SigVerifier = o.key.v
+	}
+	if keyless || !o.ignoreTlog {
+		tm, err := o.trustedMaterial()
+		switch {
+		case err == nil:
+			co.TrustedMaterial = tm
+		case keyless:
+			return nil, err
+		default:
+			// Key signatures with a tlog entry need only Rekor's keys.
+			pubs, perr := cosign.GetRekorPubs(ctx)
+			if perr != nil {
+				return nil, fmt.Errorf("loading Rekor public keys: %w (offline? key signatures made with tlog upload off verify with WithIgnoreTlog(true))", errors.Join(err, perr))
+			}
+			co.RekorPubKeys = pubs
+		}
+	}
+	return co, nil
+}
+
+func (o *options) trustedMaterial() (root.TrustedMaterial, error) {
+	if o.trustedRoot != "" {
+		tr, err := root.NewTrustedRootFromPath(o.trustedRoot)
+		if err != nil {
+			return nil, fmt.Errorf("loading trusted root %s: %w", o.trustedRoot, err)
+		}
+		return tr, nil
+	}
+	tr, err := cosign.TrustedRoot()
+	if err != nil {
+		return nil, fmt.Errorf("fetching Sigstore trusted root through TUF: %w (offline: pass WithTrustedRoot(trusted_root.json))", err)
+	}
+	return tr, nil
+}
+
+// countAttached counts the layers of subject's .sig or .att image (of
+// predicate type uri when set) and lists the predicate types seen, so "not
+// signed" is told apart from "signed by someone else".
+func countAttached(subject name.Digest, h v1.Hash, suffix, uri string, opts []ociremote.Option) (int, []string, error) {
+	tag := subject.Context().Tag(AttachedTag(h, suffix))
+	sigs, err := ociremote.Signatures(tag, opts...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("reading %s: %w", tag, err)
+	}
+	list, err := sigs.Get()
+	if err != nil {
+		return 0, nil, fmt.Errorf("reading %s: %w", tag, err)
+	}
+	if uri == "" {
+		return len(list), nil, nil
+	}
+	n, seen := 0, map[string]bool{}
+	for _, s := range list {
+		ann, err := s.Annotations()
+		if err != nil {
+			continue
+		}
+		if pt := ann[predicateAnnotation]; pt == uri {
+			n++
+		} else if pt != "" {
+			seen[pt] = true
+		}
+	}
+	types := make([]string, 0, len(seen))
+	for t := range seen {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	return n, types, nil
+}
+
+// classify maps cosign's verification errors onto this package's sentinels,
+// keeping cosign's text as the reason.
+func classify(err error) error {
+	var (
+		noSigs  *cosign.ErrNoSignaturesFound
+		noMatch *cosign.ErrNoMatchingSignatures
+		noAtt   *cosign.ErrNoMatchingAttestations
+		vf      *cosign.VerificationFailure
+	)
+	switch {
+	case errors.As(err, &noSigs):
+		return fmt.Errorf("%w: %w", ErrNoSignature, err)
+	case errors.As(err, &noMatch), errors.As(err, &noAtt), errors.As(err, &vf):
+		return fmt.Errorf("%w: %w", ErrInvalidSignature, err)
+	}
+	return err
+}
+
+type statement struct {
+	PredicateType string          `json:"predicateType"`
+	Predicate     json.RawMessage `json:"predicate"`
+}
+
+func statementOf(a oci.Signature) (*statement, error) {
+	raw, err := a.Payload()
+	if err != nil {
+		return nil, err
+	}
+	var e envelope
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, err
+	}
+	p, err := base64.StdEncoding.DecodeString(e.Payload)
+	if err != nil {
+		return nil, err
+	}
+	var st statement
+	if err := json.Unmarshal(p, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func certInfo(s oci.Signature) Signature {
+	var info Signature
+	cert, err := s.Cert()
+	if err != nil || cert == nil {
+		return info
+	}
+	if sans := cryptoutils.GetSubjectAlternateNames(cert); len(sans) > 0 {
+		info.Identity = sans[0]
+	}
+	info.Issuer = (&cosign.CertExtensions{Cert: cert}).GetIssuer()
+	return info
+}
