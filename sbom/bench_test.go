@@ -1,0 +1,88 @@
+package sbom
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// bigImage is the fixture's OS layer plus three gzip'd layers of 64 files of
+// 256 KiB each: about 50 MB of layer content, like a small application image.
+func bigImage(b *testing.B) (v1.Image, int64) {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	layers := []v1.Layer{osLayer(b)}
+	var total int64
+	for l := range 3 {
+		files := map[string][]byte{}
+		for f := range 64 {
+			data := make([]byte, 256<<10)
+			for i := range data {
+				// half random, half repeated: compresses about as well as binaries do
+				if i%2 == 0 {
+					data[i] = byte(rng.Uint32())
+				}
+			}
+			files[fmt.Sprintf("/opt/app%d/lib/file%03d.bin", l, f)] = data
+			total += int64(len(data))
+		}
+		raw := tarFiles(b, files, 0)
+		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(raw)), nil
+		}, tarball.WithMediaType(types.OCILayer))
+		if err != nil {
+			b.Fatal(err)
+		}
+		layers = append(layers, layer)
+	}
+	return imageOf(b, layers...), total
+}
+
+// BenchmarkGenerateFromLayout catalogs a ~50 MB image read from an OCI layout,
+// the release's normal path. Reported, never asserted.
+func BenchmarkGenerateFromLayout(b *testing.B) {
+	img, size := bigImage(b)
+	img = viaLayout(b, img)
+	b.SetBytes(size)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Generate(context.Background(), img); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncode measures encoding the fixture SBOM in each format.
+func BenchmarkEncode(b *testing.B) {
+	s, err := Generate(context.Background(), viaLayout(b, fixtureImage(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range Formats() {
+		b.Run(f.String(), func(b *testing.B) {
+			for b.Loop() {
+				if err := s.Encode(io.Discard, f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGenerateSmall catalogs the tiny fixture image: the fixed cost of a
+// Generate call (syft's setup) rather than the cost per byte.
+func BenchmarkGenerateSmall(b *testing.B) {
+	img := viaLayout(b, fixtureImage(b))
+	for b.Loop() {
+		if _, err := Generate(context.Background(), img); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,57 @@
+package sbom
+
+import (
+	"runtime/debug"
+
+	"github.com/anchore/syft/syft"
+)
+
+// syftModule and syftVersion name the syft library this package is built
+// against. syft reads its version from the binary's build info, which test
+// binaries and stripped builds lack; without a fallback their SBOMs would
+// say "syft-" and differ from the release binary's. TestSyftVersion keeps the
+// constant equal to go.mod.
+const (
+	syftModule  = "github.com/anchore/syft"
+	syftVersion = "v1.57.1"
+)
+
+// goProxyDefault is the Go module proxy list syft uses when GOPROXY is unset.
+const goProxyDefault = "https://proxy.golang.org,direct"
+
+// createConfig is syft's default image configuration with the values that
+// syft derives from the environment replaced by constants.
+//
+// syft's defaults read GOPROXY, GOPRIVATE, GONOPROXY, GOPATH and the home
+// directory and record them in the SBOM (syft JSON's descriptor). They only
+// matter for the network and local-cache license lookups, all of which are off
+// by default, so fixing them costs nothing and keeps the SBOM of an image
+// independent of the machine and user that made it.
+func createConfig(o *options) *syft.CreateSBOMConfig {
+	cfg := syft.DefaultCreateSBOMConfig().WithParallelism(o.parallelism)
+
+	name, version := o.toolName, o.toolVersion
+	if name == "" {
+		name, version = "syft", linkedSyftVersion()
+	}
+	cfg = cfg.WithTool(name, version)
+
+	pk := cfg.Packages
+	pk.Golang.LocalModCacheDir = ""
+	pk.Golang.Proxies = nil
+	pk.Golang.NoProxy = nil
+	pk.Golang = pk.Golang.WithProxy(goProxyDefault)
+	pk.JavaArchive = pk.JavaArchive.WithMavenLocalRepositoryDir("")
+	return cfg.WithPackagesConfig(pk)
+}
+
+func linkedSyftVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == syftModule && d.Version != "" && d.Version != "(devel)" {
+				return d.Version
+			}
+		}
+	}
+	return syftVersion
+}
