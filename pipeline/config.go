@@ -320,3 +320,14 @@ func lineOf(root *yaml.Node, path ...string) int {
 	}
 	return line
 }
+
+// DefaultConfig is the embedded default used when there is no
+// stevedore.yaml: the Dockerfile in the directory, built to oci:dist/image,
+// an SPDX SBOM, signed with a local key.
+func DefaultConfig() *Config {
+	return &Config{
+		Version: 1,
+		SBOM:    []string{"spdx-json"},
+		Images:  []Image{{Name: "image", Destinations: []string{"oci:dist/image"}}},
+	}
+}

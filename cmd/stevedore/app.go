@@ -54,6 +54,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 		Commands: []*cli.Command{
 			versionCommand(getenv),
 			buildCommand(getenv),
+			releaseCommand(getenv),
 			publishCommand(getenv),
 			loginCommand(getenv, stdin),
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/version"
 )
@@ -30,7 +31,8 @@ func exitCode(err error) int {
 		errors.Is(err, version.ErrNotGit),
 		errors.Is(err, version.ErrShallow),
 		errors.Is(err, version.ErrInvalidOption),
-		errors.Is(err, version.ErrInvalidRule):
+		errors.Is(err, version.ErrInvalidRule),
+		errors.Is(err, pipeline.ErrConfig):
 		return exitUsage
 	default:
 		return exitFailed

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The README's quickstart: a directory with a Dockerfile, no configuration,
+// no registry, no git.
+func TestReleaseEmbeddedDefault(t *testing.T) {
+	dir := t.TempDir()
+	for n, c := range map[string]string{"Dockerfile": "FROM scratch\nCOPY hello.txt /\n", "hello.txt": "hi\n"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": "correct horse battery"}
+	r := stevedore(t, env, "", "release", "--dir", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "correct horse battery") {
+		t.Error("the key password appears in the output")
+	}
+	if !strings.Contains(r.stderr, "created a signing key") {
+		t.Errorf("the user is not told about the new key:\n%s", r.stderr)
+	}
+	for _, f := range []string{".stevedore/cosign.key", ".stevedore/cosign.pub", "dist/image/index.json", "dist/release.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, ".stevedore/cosign.key")); err == nil && fi.Mode().Perm() != 0o600 {
+		t.Errorf("private key mode %v", fi.Mode().Perm())
+	}
+	if !strings.Contains(r.stdout, "IMAGE") || !strings.Contains(r.stdout, "yes") {
+		t.Errorf("summary table:\n%s", r.stdout)
+	}
+	var ledger struct {
+		Images []struct {
+			Digest string
+			Verify []string
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "dist/release.json"))
+	if err := json.Unmarshal(data, &ledger); err != nil || len(ledger.Images) != 1 || ledger.Images[0].Digest == "" {
+		t.Errorf("ledger: %v\n%s", err, data)
+	}
+
+	// Again: the existing key is used, nothing new is created.
+	again := stevedore(t, env, "", "release", "--dir", dir)
+	if again.code != 0 || strings.Contains(again.stderr, "created a signing key") {
+		t.Errorf("second release: exit %d\n%s", again.code, again.stderr)
+	}
+}
+
+func TestReleaseInActionsWritesOutputs(t *testing.T) {
+	dir := t.TempDir()
+	for n, c := range map[string]string{"Dockerfile": "FROM scratch\nCOPY hello.txt /\n", "hello.txt": "hi\n",
+		"stevedore.yaml": "images:\n  - name: app\n    destinations: [oci:dist/app]\n    platfroms: [linux/amd64]\n"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, sum := filepath.Join(t.TempDir(), "out"), filepath.Join(t.TempDir(), "sum")
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": sum, "COSIGN_PASSWORD": "s3cret-pw"}
+	bad := stevedore(t, env, "", "release", "--dir", dir)
+	if bad.code != exitUsage || !strings.Contains(bad.stdout, "::error file=") || !strings.Contains(bad.stdout, "platfroms") {
+		t.Errorf("config error: exit %d\nstdout:\n%s\nstderr:\n%s", bad.code, bad.stdout, bad.stderr)
+	}
+	if !strings.Contains(bad.stdout, "::add-mask::s3cret-pw") {
+		t.Errorf("the password is not masked:\n%s", bad.stdout)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stevedore.yaml"), []byte("images:\n  - name: app\n    destinations: [oci:dist/app]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := stevedore(t, env, "", "release", "--dir", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	outputs, _ := os.ReadFile(out)
+	for _, k := range []string{"version<<", "digest<<", "image-refs<<", "sbom-files<<", "ledger<<", "verify-commands<<"} {
+		if !strings.Contains(string(outputs), k) {
+			t.Errorf("GITHUB_OUTPUT lacks %s:\n%s", k, outputs)
+		}
+	}
+	summary, _ := os.ReadFile(sum)
+	if !strings.Contains(string(summary), "| app |") {
+		t.Errorf("step summary:\n%s", summary)
+	}
+	if !strings.Contains(r.stdout, "::group::build app") {
+		t.Errorf("log is not grouped:\n%s", r.stdout)
+	}
+}

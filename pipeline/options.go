@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sign"
+	"github.com/sreevishnu07/stevedore/version"
+)
+
+// Option configures Release.
+type Option func(*options)
+
+// SignerFunc turns a signing configuration into a signer. The CLI
+// implements it: it reads key passwords and env:// keys, fetches the OIDC
+// token for keyless signing, and creates the embedded default key.
+type SignerFunc func(ctx context.Context, s Signing) (*sign.Signer, error)
+
+type options struct {
+	dir        string
+	dryRun     bool
+	snapshot   bool
+	gitTag     bool
+	event      version.Event
+	bump       string
+	publish    []publish.Option
+	build      []build.Option
+	signer     SignerFunc
+	progress   Progress
+	ledgerPath string
+	builderID  string
+	builderVer string
+	sourceRepo string
+	now        func() time.Time
+}
+
+// WithDir is the directory paths in the configuration are relative to (the
+// repository root, where stevedore.yaml is). Default ".".
+func WithDir(dir string) Option { return func(o *options) { o.dir = dir } }
+
+// WithDryRun plans the release and returns the plan with no side effect.
+func WithDryRun(b bool) Option { return func(o *options) { o.dryRun = b } }
+
+// WithSnapshot builds a non-release X.Y.Z-SNAPSHOT-<sha> that never moves a
+// floating tag.
+func WithSnapshot(b bool) Option { return func(o *options) { o.snapshot = b } }
+
+// WithGitTag creates the release's git tag after everything else worked.
+func WithGitTag(b bool) Option { return func(o *options) { o.gitTag = b } }
+
+// WithBump forces the version bump (major, minor or patch).
+func WithBump(level string) Option { return func(o *options) { o.bump = level } }
+
+// WithEvent hands in the CI context for tag rules.
+func WithEvent(e version.Event) Option { return func(o *options) { o.event = e } }
+
+// WithPublishOptions sets how registries are reached.
+func WithPublishOptions(opts ...publish.Option) Option {
+	return func(o *options) { o.publish = append(o.publish, opts...) }
+}
+
+// WithBuildOptions adds build options (cache directory, isolation, ...).
+func WithBuildOptions(opts ...build.Option) Option {
+	return func(o *options) { o.build = append(o.build, opts...) }
+}
+
+// WithSigner sets how signers are made. Without it nothing is signed and
+// the sign and verify steps are skipped, saying so.
+func WithSigner(f SignerFunc) Option { return func(o *options) { o.signer = f } }
+
+// WithProgress receives an event at the start and end of each step.
+func WithProgress(p Progress) Option { return func(o *options) { o.progress = p } }
+
+// WithLedger overrides the ledger path of the configuration.
+func WithLedger(path string) Option { return func(o *options) { o.ledgerPath = path } }
+
+// WithProvenance names the builder (e.g. the GitHub workflow), stevedore's
+// version and the source repository URL for the SLSA provenance.
+func WithProvenance(builderID, builderVersion, sourceRepo string) Option {
+	return func(o *options) { o.builderID, o.builderVer, o.sourceRepo = builderID, builderVersion, sourceRepo }
+}
+
+// Progress receives release events; the CLI renders them.
+type Progress interface {
+	Event(Event)
+}
+
+// Event is one step of one image starting or ending.
+type Event struct {
+	Image    string
+	Step     string
+	Done     bool
+	Err      error
+	Duration time.Duration
+	Detail   string
+}
+
+type noProgress struct{}
+
+func (noProgress) Event(Event) {}

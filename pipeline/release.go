@@ -1,0 +1,486 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sbom"
+	"github.com/sreevishnu07/stevedore/sign"
+	"github.com/sreevishnu07/stevedore/version"
+)
+
+// The release steps, in order. A failure names its step; tags move only in
+// StepTag, after every earlier step succeeded for every image.
+const (
+	StepPlan   = "plan"
+	StepBuild  = "build"
+	StepPush   = "push"
+	StepSBOM   = "sbom"
+	StepSign   = "sign"
+	StepVerify = "verify"
+	StepTag    = "tag"
+	StepLedger = "ledger"
+	StepGitTag = "git-tag"
+)
+
+// Steps lists the release steps in order.
+var Steps = []string{StepPlan, StepBuild, StepPush, StepSBOM, StepSign, StepVerify, StepTag, StepLedger, StepGitTag}
+
+// ErrNothingToRelease means no commit since the last release calls for one.
+var ErrNothingToRelease = errors.New("nothing to release")
+
+// StepError says which step of which image failed.
+type StepError struct {
+	Step  string
+	Image string
+	Err   error
+}
+
+func (e *StepError) Error() string {
+	if e.Image == "" {
+		return fmt.Sprintf("release step %s failed (no tag was moved): %v", e.Step, e.Err)
+	}
+	if e.Step == StepTag || e.Step == StepLedger || e.Step == StepGitTag {
+		return fmt.Sprintf("release step %s failed for image %s: %v", e.Step, e.Image, e.Err)
+	}
+	return fmt.Sprintf("release step %s failed for image %s (no tag was moved): %v", e.Step, e.Image, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Plan is what a release will do, worked out before anything happens.
+type Plan struct {
+	Version    string         `json:"version"`
+	GitTag     string         `json:"git_tag,omitempty"`
+	Commit     string         `json:"commit,omitempty"`
+	Snapshot   bool           `json:"snapshot"`
+	Notes      []string       `json:"notes,omitempty"`
+	Images     []PlannedImage `json:"images"`
+	Steps      []string       `json:"steps"`
+	LedgerPath string         `json:"ledger"`
+}
+
+// PlannedImage is one image of the plan.
+type PlannedImage struct {
+	Name         string   `json:"name"`
+	Context      string   `json:"context"`
+	Dockerfile   string   `json:"dockerfile"`
+	Target       string   `json:"target,omitempty"`
+	Platforms    []string `json:"platforms"`
+	Destinations []string `json:"destinations"`
+	Tags         []string `json:"tags"`
+	SBOM         []string `json:"sbom"`
+	Signing      string   `json:"signing"`
+
+	img  Image
+	sign Signing
+}
+
+// Report is what Release did.
+type Report struct {
+	Plan   *Plan
+	Ledger *Ledger
+	// Durations per image and step, for the summary table.
+	Durations map[string]map[string]time.Duration
+}
+
+// Release runs the release transaction for cfg: plan, build, push by
+// digest, SBOM, sign and attest, verify, move tags, write the ledger, and
+// optionally create the git tag.
+func Release(ctx context.Context, cfg *Config, opts ...Option) (*Report, error) {
+	o := &options{dir: ".", progress: noProgress{}, now: time.Now}
+	for _, opt := range opts {
+		opt(o)
+	}
+	r := &releaser{o: o, cfg: cfg, report: &Report{Durations: map[string]map[string]time.Duration{}}}
+	plan, err := r.plan(ctx)
+	if err != nil {
+		return nil, &StepError{Step: StepPlan, Err: err}
+	}
+	r.report.Plan = plan
+	if o.dryRun {
+		return r.report, nil
+	}
+	if err := r.run(ctx); err != nil {
+		return r.report, err
+	}
+	return r.report, nil
+}
+
+type releaser struct {
+	o      *options
+	cfg    *Config
+	plan_  *Plan
+	report *Report
+	images []*imageRun
+}
+
+// imageRun carries one image through the steps.
+type imageRun struct {
+	p        *PlannedImage
+	res      *build.Result
+	art      publish.Artifact
+	dsts     []publish.Reference
+	signer   *sign.Signer
+	sboms    []LedgerFile
+	sbomData map[string][]*sbomDoc // platform digest → documents
+	ledger   LedgerImage
+}
+
+type sbomDoc struct {
+	format sbom.Format
+	data   []byte
+}
+
+func (r *releaser) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(r.o.dir, p)
+}
+
+// plan works out the version, every image's tags and destinations, and
+// checks every reference before anything is built.
+func (r *releaser) plan(ctx context.Context) (*Plan, error) {
+	p := &Plan{Steps: Steps, Snapshot: r.o.snapshot}
+	p.LedgerPath = r.o.ledgerPath
+	if p.LedgerPath == "" {
+		p.LedgerPath = r.cfg.Ledger
+	}
+	if p.LedgerPath == "" {
+		p.LedgerPath = "dist/release.json"
+	}
+	if !r.o.gitTag {
+		p.Steps = slices.DeleteFunc(slices.Clone(Steps), func(s string) bool { return s == StepGitTag })
+	}
+	var (
+		rel     *version.Release
+		noGit   bool
+		release *version.Release
+	)
+	for i, img := range r.cfg.Images {
+		vopts := []version.Option{version.WithEvent(r.o.event)}
+		if r.cfg.TagPrefix != "" {
+			vopts = append(vopts, version.WithTagPrefix(r.cfg.TagPrefix))
+		}
+		if r.cfg.Prerelease != "" && !r.o.snapshot {
+			vopts = append(vopts, version.WithPrerelease(r.cfg.Prerelease))
+		}
+		if r.o.bump != "" {
+			vopts = append(vopts, version.WithBump(r.o.bump))
+		}
+		rules := firstNonEmpty(img.Tags, r.cfg.Tags)
+		if rules != "" {
+			rs, err := version.ParseRules(rules)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+			vopts = append(vopts, version.WithRules(rs))
+		}
+		if fl := firstNonEmpty(img.Flavor, r.cfg.Flavor); fl != "" {
+			f, err := version.ParseFlavor(fl)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+			vopts = append(vopts, version.WithFlavor(f))
+		}
+		var err error
+		rel, err = version.Plan(ctx, r.o.dir, vopts...)
+		switch {
+		case errors.Is(err, version.ErrNotGit), errors.Is(err, version.ErrNoCommits):
+			// A directory that is not (yet) a repository can still be
+			// built and signed: as a snapshot with no version history.
+			noGit, rel = true, &version.Release{Version: "0.0.0", Tags: []string{}}
+		case err != nil:
+			return nil, err
+		}
+		if i == 0 {
+			release = rel
+		}
+		pi := PlannedImage{
+			Name: img.Name, Context: firstNonEmpty(img.Context, "."), Dockerfile: img.Dockerfile, Target: img.Target,
+			Platforms: img.Platforms, Destinations: img.Destinations, SBOM: firstNonEmptyList(img.SBOM, r.cfg.SBOM, []string{"spdx-json"}),
+			img: img, sign: r.cfg.Sign,
+		}
+		if img.Sign != nil {
+			pi.sign = *img.Sign
+		}
+		if pi.Dockerfile == "" {
+			pi.Dockerfile = filepath.Join(pi.Context, "Dockerfile")
+		}
+		if len(pi.Destinations) == 0 {
+			pi.Destinations = []string{"oci:dist/" + img.Name}
+		}
+		pi.Signing = describeSigning(pi.sign, r.o.signer != nil)
+		pi.Tags = rel.Tags
+		p.Images = append(p.Images, pi)
+		for _, d := range pi.Destinations {
+			if _, err := publish.ParseReference(r.destination(d), r.o.publish...); err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+		}
+	}
+	p.Commit = release.Commit
+	p.Notes = release.Notes
+	switch {
+	case noGit:
+		p.Snapshot = true
+		p.Version = "0.0.0-SNAPSHOT"
+		p.Notes = append(p.Notes, fmt.Sprintf("%s is not a git repository with commits: releasing a snapshot (version 0.0.0-SNAPSHOT, no tags)", r.o.dir))
+		for i := range p.Images {
+			p.Images[i].Tags = []string{}
+		}
+	case r.o.snapshot:
+		v := release.Version
+		if v == "" {
+			v = "0.0.0"
+		}
+		if i := strings.IndexAny(v, "-+"); i >= 0 {
+			v = v[:i]
+		}
+		p.Version = fmt.Sprintf("%s-SNAPSHOT-%s", v, release.Commit[:min(7, len(release.Commit))])
+		for i := range p.Images {
+			// A snapshot gets its own version tag and the sha tag: never a
+			// floating one.
+			tags := []string{version.Sanitize(p.Version)}
+			for _, t := range p.Images[i].Tags {
+				if strings.HasPrefix(t, "sha-") {
+					tags = append(tags, t)
+				}
+			}
+			p.Images[i].Tags = tags
+		}
+	case !release.Releasable:
+		since := release.CurrentTag
+		if since == "" {
+			since = "the first commit"
+		}
+		return nil, fmt.Errorf("%w: no feat, fix, perf or breaking commit since %s; commit one, pass --bump patch|minor|major, or build a snapshot with --snapshot", ErrNothingToRelease, since)
+	default:
+		p.Version, p.GitTag = release.Version, release.GitTag
+	}
+	r.plan_ = p
+	return p, nil
+}
+
+// destination turns a configured destination into a reference: registry
+// repositories are used by digest, so a tag written there is refused.
+func (r *releaser) destination(d string) string {
+	if strings.HasPrefix(d, publish.LayoutPrefix) {
+		return publish.LayoutPrefix + r.path(strings.TrimPrefix(d, publish.LayoutPrefix))
+	}
+	return d
+}
+
+func describeSigning(s Signing, canSign bool) string {
+	switch {
+	case s.Disabled || !canSign:
+		return "none"
+	case s.Keyless:
+		return "keyless (Fulcio + Rekor)"
+	case s.Key != "":
+		return "key " + s.Key
+	}
+	return "key .stevedore/cosign.key (created if missing)"
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func firstNonEmptyList(l ...[]string) []string {
+	for _, x := range l {
+		if len(x) > 0 {
+			return x
+		}
+	}
+	return nil
+}
+
+// step runs one step for one image, timing and reporting it, and wraps its
+// error with the step's name.
+func (r *releaser) step(ctx context.Context, step, image string, f func(context.Context) (string, error)) error {
+	r.o.progress.Event(Event{Image: image, Step: step})
+	start := time.Now()
+	detail, err := f(ctx)
+	d := time.Since(start)
+	if r.report.Durations[image] == nil {
+		r.report.Durations[image] = map[string]time.Duration{}
+	}
+	r.report.Durations[image][step] += d
+	r.o.progress.Event(Event{Image: image, Step: step, Done: true, Err: err, Duration: d, Detail: detail})
+	if err != nil {
+		return &StepError{Step: step, Image: image, Err: err}
+	}
+	return nil
+}
+
+func (r *releaser) run(ctx context.Context) error {
+	for i := range r.plan_.Images {
+		r.images = append(r.images, &imageRun{p: &r.plan_.Images[i]})
+	}
+	for _, phase := range []struct {
+		step string
+		f    func(context.Context, *imageRun) (string, error)
+	}{
+		{StepBuild, r.build},
+		{StepPush, r.push},
+		{StepSBOM, r.sbom},
+		{StepSign, r.sign},
+		{StepVerify, r.verify},
+		{StepTag, r.tag},
+	} {
+		for _, ir := range r.images {
+			if err := r.step(ctx, phase.step, ir.p.Name, func(ctx context.Context) (string, error) { return phase.f(ctx, ir) }); err != nil {
+				return err
+			}
+		}
+	}
+	l := &Ledger{Version: r.plan_.Version, GitTag: r.plan_.GitTag, Commit: r.plan_.Commit, Snapshot: r.plan_.Snapshot}
+	for _, ir := range r.images {
+		l.Images = append(l.Images, ir.ledger)
+	}
+	r.report.Ledger = l
+	if err := r.step(ctx, StepLedger, "", func(context.Context) (string, error) {
+		p := r.path(r.plan_.LedgerPath)
+		return p, WriteLedger(p, l)
+	}); err != nil {
+		return err
+	}
+	if r.o.gitTag && r.plan_.GitTag != "" {
+		return r.step(ctx, StepGitTag, "", func(ctx context.Context) (string, error) {
+			return r.plan_.GitTag, version.CreateTag(ctx, r.o.dir, r.plan_.GitTag, r.plan_.Commit, "stevedore release "+r.plan_.Version)
+		})
+	}
+	return nil
+}
+
+func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
+	img := ir.p.img
+	opts := append([]build.Option{
+		build.WithContextDir(r.path(ir.p.Context)),
+		build.WithDockerfile(r.path(ir.p.Dockerfile)),
+		build.WithTarget(img.Target),
+		build.WithBuildArgs(img.BuildArgs),
+	}, r.o.build...)
+	if len(img.Platforms) > 0 {
+		var ps []v1.Platform
+		for _, s := range img.Platforms {
+			p, err := v1.ParsePlatform(s)
+			if err != nil {
+				return "", fmt.Errorf("platform %q: %w", s, err)
+			}
+			ps = append(ps, *p)
+		}
+		opts = append(opts, build.WithPlatforms(ps...))
+	}
+	res, err := build.Build(ctx, opts...)
+	if err != nil {
+		return "", err
+	}
+	art, err := publish.NewArtifact(res.Artifact())
+	if err != nil {
+		return "", err
+	}
+	ir.res, ir.art = res, art
+	ir.ledger = LedgerImage{Name: ir.p.Name, Digest: art.Digest().String(), MediaType: string(art.Descriptor.MediaType)}
+	for _, pi := range res.Platforms {
+		d, _ := pi.Image.Digest()
+		ir.ledger.Platforms = append(ir.ledger.Platforms, LedgerPlatform{Platform: pi.Platform.String(), Digest: d.String()})
+	}
+	return art.Digest().String(), nil
+}
+
+// push sends the content to every destination by digest; no tag yet.
+func (r *releaser) push(ctx context.Context, ir *imageRun) (string, error) {
+	for _, d := range ir.p.Destinations {
+		ref, err := publish.ParseReference(r.destination(d), r.o.publish...)
+		if err != nil {
+			return "", err
+		}
+		if ref.Tag() != "" {
+			return "", fmt.Errorf("destination %s has a tag; tags come from the tag rules: write the repository only", d)
+		}
+		ir.dsts = append(ir.dsts, ref)
+	}
+	res, err := publish.PublishArtifact(ctx, ir.art, ir.dsts, nil, r.o.publish...)
+	if err != nil {
+		return "", err
+	}
+	var refs []string
+	for _, d := range res.Destinations {
+		ir.ledger.Destinations = append(ir.ledger.Destinations, LedgerDestination{Ref: d.Ref, Tags: []string{}})
+		refs = append(refs, d.Ref)
+	}
+	return strings.Join(refs, " "), nil
+}
+
+// sbom catalogs every platform's image from the local build result: the
+// layers are read from the build's store, never pulled back.
+func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
+	ir.sbomData = map[string][]*sbomDoc{}
+	var formats []sbom.Format
+	for _, s := range ir.p.SBOM {
+		f, err := sbom.ParseFormat(s)
+		if err != nil {
+			return "", err
+		}
+		formats = append(formats, f)
+	}
+	dir := r.path(filepath.Join(filepath.Dir(r.plan_.LedgerPath), "sbom"))
+	for _, pi := range ir.res.Platforms {
+		var sopts []sbom.Option
+		if repo, ok := ir.registryRepo(); ok {
+			sopts = append(sopts, sbom.WithRepository(repo))
+		}
+		doc, err := sbom.Generate(ctx, pi.Image, sopts...)
+		if err != nil {
+			return "", fmt.Errorf("cataloging %s: %w", pi.Platform, err)
+		}
+		d, _ := pi.Image.Digest()
+		for _, f := range formats {
+			var b strings.Builder
+			if err := doc.Encode(&b, f); err != nil {
+				return "", err
+			}
+			data := []byte(b.String())
+			file := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.%s", ir.p.Name, pi.Platform.OS, strings.ReplaceAll(strings.TrimPrefix(pi.Platform.String(), pi.Platform.OS+"/"), "/", "-"), f.Extension()))
+			if err := writeFileAtomic(file, data); err != nil {
+				return "", fmt.Errorf("writing SBOM %s: %w", file, err)
+			}
+			sum := sha256.Sum256(data)
+			ir.sboms = append(ir.sboms, LedgerFile{Path: file, Format: f.String(), Platform: pi.Platform.String(), Digest: "sha256:" + hex.EncodeToString(sum[:])})
+			ir.sbomData[d.String()] = append(ir.sbomData[d.String()], &sbomDoc{format: f, data: data})
+		}
+	}
+	ir.ledger.SBOMs = ir.sboms
+	return fmt.Sprintf("%d files", len(ir.sboms)), nil
+}
+
+// registryRepo is the image's first registry destination, the name its
+// SBOM gives it.
+func (ir *imageRun) registryRepo() (name.Repository, bool) {
+	for _, d := range ir.dsts {
+		if !d.IsLayout() {
+			return d.Repository(), true
+		}
+	}
+	return name.Repository{}, false
+}

@@ -1,0 +1,352 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/internal/faultproxy"
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sign"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// repo is a git repository holding two small images' sources: "feat" since
+// v1.0.0, so the release is 1.1.0.
+func repo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"app/Dockerfile":    "FROM scratch\nCOPY hello.txt /hello.txt\nENV APP=1\n",
+		"app/hello.txt":     "hello\n",
+		"worker/Dockerfile": "FROM scratch\nCOPY job.txt /job.txt\nCMD [\"/job\"]\n",
+		"worker/job.txt":    "work\n",
+	}
+	for n, c := range files {
+		p := filepath.Join(dir, n)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_AUTHOR_DATE=@1700000000 +0000",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_COMMITTER_DATE=@1700000000 +0000")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	git("add", ".")
+	git("commit", "-q", "-m", "feat: first")
+	git("tag", "v1.0.0")
+	git("commit", "-q", "--allow-empty", "-m", "feat: more")
+	return dir
+}
+
+func config(t *testing.T, dests ...string) *Config {
+	t.Helper()
+	y := "images:\n  - name: app\n    context: app\n    destinations: [" + strings.Join(dests, ", ") + "]\n" +
+		"  - name: worker\n    context: worker\n    destinations: [" + strings.Join(dests, ", ") + "]\n"
+	c, err := Parse([]byte(y), "stevedore.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each image goes to its own repository.
+	for i := range c.Images {
+		for j, d := range c.Images[i].Destinations {
+			c.Images[i].Destinations[j] = strings.Replace(d, "IMAGE", c.Images[i].Name, 1)
+		}
+	}
+	return c
+}
+
+func testSigner(t *testing.T) (SignerFunc, *sign.Verifier) {
+	t.Helper()
+	priv, _, err := sign.GenerateKeys([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sign.LoadSigner(priv, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(context.Context, Signing) (*sign.Signer, error) { return s, nil }, s.Verifier()
+}
+
+func releaseOpts(t *testing.T, dir string, signer SignerFunc, extra ...Option) []Option {
+	return append([]Option{
+		WithDir(dir),
+		WithSigner(signer),
+		WithBuildOptions(build.WithCacheDir(filepath.Join(dir, ".cache")), build.WithEpoch(time.Unix(1700000000, 0))),
+	}, extra...)
+}
+
+func headDigest(t *testing.T, ref string) (v1.Hash, bool) {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := remote.Head(r)
+	if err != nil {
+		return v1.Hash{}, false
+	}
+	return d.Digest, true
+}
+
+func TestReleaseTwoImagesTwoDestinations(t *testing.T) {
+	dir := repo(t)
+	reg := registrytest.InProcess(t)
+	signer, _ := testSigner(t)
+	cfg := config(t, reg+"/acme/IMAGE", "oci:dist/IMAGE")
+	rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Plan.Version != "1.1.0" || rep.Ledger.Version != "1.1.0" {
+		t.Fatalf("version = %q", rep.Plan.Version)
+	}
+	for _, li := range rep.Ledger.Images {
+		if len(li.Destinations) != 2 || len(li.SBOMs) != 1 || len(li.Verify) == 0 {
+			t.Errorf("ledger image %+v", li)
+		}
+		for _, tag := range []string{"1.1.0", "1.1", "1", "latest"} {
+			d, ok := headDigest(t, reg+"/acme/"+li.Name+":"+tag)
+			if !ok || d.String() != li.Digest {
+				t.Errorf("%s:%s = %v (found %v), ledger says %s", li.Name, tag, d, ok, li.Digest)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, li.SBOMs[0].Path)); err != nil && !filepath.IsAbs(li.SBOMs[0].Path) {
+			t.Errorf("SBOM file: %v", err)
+		}
+	}
+	ledger, err := ReadLedger(filepath.Join(dir, "dist/release.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ledger.Images) != 2 || ledger.Commit == "" {
+		t.Errorf("ledger on disk = %+v", ledger)
+	}
+
+	// A re-run of the same commit sends nothing again and gives the same ledger.
+	again, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Ledger.Images[0].Digest != rep.Ledger.Images[0].Digest {
+		t.Error("a re-run released another digest")
+	}
+}
+
+// failure makes one step fail through the registry or the file system.
+type failure struct {
+	step  string
+	rules []faultproxy.Rule
+	setup func(t *testing.T, dir string)
+}
+
+func TestFailedStepMovesNoTagAndRerunResumes(t *testing.T) {
+	failures := []failure{
+		{step: StepBuild, setup: func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "worker/Dockerfile"), "FROM scratch\nCOPY missing.txt /\n")
+		}},
+		{step: StepPush, rules: []faultproxy.Rule{{Method: http.MethodPut, Path: regexp.MustCompile(`/manifests/sha256:`), Status: http.StatusInternalServerError}}},
+		{step: StepSBOM, setup: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "dist/sbom"), "not a directory") }},
+		{step: StepSign, rules: []faultproxy.Rule{{Method: http.MethodPut, Path: regexp.MustCompile(`/manifests/sha256-[0-9a-f]+\.sig$`), Status: http.StatusForbidden}}},
+		{step: StepVerify, rules: []faultproxy.Rule{{Method: http.MethodGet, Path: regexp.MustCompile(`/manifests/sha256-[0-9a-f]+\.sig$`), Status: http.StatusNotFound}}},
+	}
+	for _, f := range failures {
+		t.Run(f.step, func(t *testing.T) {
+			dir := repo(t)
+			reg := registrytest.InProcess(t)
+			proxy := faultproxy.New(t, "http://"+reg, nil)
+			signer, _ := testSigner(t)
+			// The previous release, 1.0.0, holds latest.
+			old := registrytest.Image(t, 1, 64)
+			for _, img := range []string{"app", "worker"} {
+				for _, tag := range []string{"latest", "1"} {
+					r, _ := name.ParseReference(reg + "/acme/" + img + ":" + tag)
+					if err := remote.Write(r, old); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			oldDigest, _ := old.Digest()
+			cfg := config(t, proxy.Host+"/acme/IMAGE")
+			var restore []byte
+			if f.setup != nil {
+				restore, _ = os.ReadFile(filepath.Join(dir, "worker/Dockerfile"))
+				f.setup(t, dir)
+			}
+			proxy.SetRules(f.rules...)
+			_, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithPublishOptions(publish.WithRetry(1, time.Millisecond)))...)
+			var se *StepError
+			if !errors.As(err, &se) || se.Step != f.step {
+				t.Fatalf("err = %v, want a failure in step %s", err, f.step)
+			}
+			for _, img := range []string{"app", "worker"} {
+				for _, tag := range []string{"latest", "1"} {
+					if d, _ := headDigest(t, reg+"/acme/"+img+":"+tag); d != oldDigest {
+						t.Errorf("%s:%s moved to %s after a failed %s", img, tag, d, f.step)
+					}
+				}
+				if _, ok := headDigest(t, reg+"/acme/"+img+":1.1.0"); ok {
+					t.Errorf("%s:1.1.0 exists after a failed %s", img, f.step)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "dist/release.json")); err == nil {
+				t.Error("a ledger was written by a failed release")
+			}
+
+			// Fixed, the release completes; blobs already pushed are not sent again.
+			proxy.SetRules()
+			os.Remove(filepath.Join(dir, "dist/sbom"))
+			if restore != nil {
+				writeFile(t, filepath.Join(dir, "worker/Dockerfile"), string(restore))
+			}
+			before := proxy.BytesIn(http.MethodPatch, faultproxy.KindBlobUpload) + proxy.BytesIn(http.MethodPut, faultproxy.KindBlobUpload)
+			rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, li := range rep.Ledger.Images {
+				if d, _ := headDigest(t, reg+"/acme/"+li.Name+":latest"); d.String() != li.Digest {
+					t.Errorf("%s:latest = %s, want %s", li.Name, d, li.Digest)
+				}
+			}
+			if f.step != StepBuild && f.step != StepPush {
+				sent := proxy.BytesIn(http.MethodPatch, faultproxy.KindBlobUpload) + proxy.BytesIn(http.MethodPut, faultproxy.KindBlobUpload) - before
+				// Only signature and attestation blobs may be new.
+				if sent > 64<<10 {
+					t.Errorf("the re-run uploaded %d blob bytes; image blobs were already there", sent)
+				}
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEmbeddedDefaultWithoutGit(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\nCOPY a.txt /\n")
+	writeFile(t, filepath.Join(dir, "a.txt"), "a")
+	signer, _ := testSigner(t)
+	rep, err := Release(context.Background(), DefaultConfig(), releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Plan.Snapshot || rep.Plan.Version != "0.0.0-SNAPSHOT" {
+		t.Errorf("plan = %+v", rep.Plan)
+	}
+	li := rep.Ledger.Images[0]
+	if !strings.HasPrefix(li.Destinations[0].Ref, "oci:") || li.Destinations[0].Signature == "" || len(li.SBOMs) != 1 {
+		t.Errorf("ledger image = %+v", li)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dist/image/index.json")); err != nil {
+		t.Errorf("the image layout is missing: %v", err)
+	}
+}
+
+func TestNothingToRelease(t *testing.T) {
+	dir := repo(t)
+	cmd := exec.Command("git", "-C", dir, "tag", "v1.1.0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	cmd = exec.Command("git", "-C", dir, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "chore: tidy")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	_, err := Release(context.Background(), config(t, "oci:dist/IMAGE"), WithDir(dir), WithDryRun(true))
+	if !errors.Is(err, ErrNothingToRelease) || !strings.Contains(err.Error(), "--snapshot") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestDryRunPlanGolden(t *testing.T) {
+	dir := repo(t)
+	cfg := config(t, "ghcr.io/acme/IMAGE", "oci:dist/IMAGE")
+	cfg.Images[0].Platforms = []string{"linux/amd64", "linux/arm64"}
+	signer, _ := testSigner(t)
+	rep, err := Release(context.Background(), cfg, WithDir(dir), WithDryRun(true), WithSigner(signer), WithGitTag(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := rep.Plan.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	// The commit hash depends on nothing variable, but keep the golden file
+	// readable by naming it.
+	got := strings.ReplaceAll(b.String(), rep.Plan.Commit, "COMMIT")
+	got = strings.ReplaceAll(got, rep.Plan.Commit[:7], "SHA7")
+	golden(t, "dry-run.golden", got)
+	if _, err := os.Stat(filepath.Join(dir, "dist")); err == nil {
+		t.Error("a dry run wrote files")
+	}
+}
+
+func golden(t *testing.T, file, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", file)
+	if *update {
+		writeFile(t, p, got)
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (rerun with -update after checking):\n%s", p, got)
+	}
+}
+
+func TestSummaryGolden(t *testing.T) {
+	rep := &Report{
+		Plan: &Plan{Version: "1.1.0", Images: []PlannedImage{{Name: "app", Tags: []string{"1.1.0", "1.1", "1", "latest"}}}},
+		Ledger: &Ledger{Version: "1.1.0", Images: []LedgerImage{{
+			Name: "app", Digest: "sha256:" + strings.Repeat("a", 64),
+			Destinations: []LedgerDestination{{Ref: "ghcr.io/acme/app@sha256:" + strings.Repeat("a", 64), Signature: "ghcr.io/acme/app:sha256-aa.sig"}},
+			SBOMs:        []LedgerFile{{Path: "dist/sbom/app-linux-amd64.spdx.json"}},
+			Verify:       []string{"cosign verify --key cosign.pub ghcr.io/acme/app@sha256:" + strings.Repeat("a", 64)},
+		}}},
+		Durations: map[string]map[string]time.Duration{"app": {StepBuild: 9800 * time.Millisecond, StepPush: 1200 * time.Millisecond, StepSign: 300 * time.Millisecond}},
+	}
+	var b bytes.Buffer
+	if err := rep.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary.golden", b.String())
+	golden(t, "step-summary.golden.md", rep.Markdown())
+}

@@ -1,0 +1,208 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sign"
+)
+
+// signOpts are the options signing and verification share: registry access
+// and the transparency log policy (on for keyless, which needs it; off for
+// keys, so a release needs no public service).
+func (r *releaser) signOpts(ctx context.Context, s Signing) []sign.Option {
+	opts := []sign.Option{sign.WithRemoteOptions(publish.RemoteOptions(ctx, r.o.publish...)...)}
+	if s.Keyless {
+		if s.RekorURL != "" {
+			opts = append(opts, sign.WithRekorURL(s.RekorURL))
+		}
+		return append(opts, sign.WithTlogUpload(true))
+	}
+	return append(opts, sign.WithTlogUpload(false))
+}
+
+func (r *releaser) signingOff(ir *imageRun) bool {
+	return ir.p.sign.Disabled || r.o.signer == nil
+}
+
+// sign signs every destination's digest (and each platform's, for an
+// index), then attests each platform's SBOMs and the build provenance.
+func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
+	if r.signingOff(ir) {
+		return "skipped: signing is off", nil
+	}
+	signer, err := r.o.signer(ctx, ir.p.sign)
+	if err != nil {
+		return "", err
+	}
+	ir.signer = signer
+	prov, err := r.provenance(ir)
+	if err != nil {
+		return "", err
+	}
+	opts := append(r.signOpts(ctx, ir.p.sign), sign.WithRecursive(ir.art.IsIndex()))
+	signed := 0
+	for i, d := range ir.dsts {
+		var res *sign.Result
+		if d.IsLayout() {
+			res, err = sign.SignLayout(ctx, d.Path(), ir.art.Digest(), signer, opts...)
+		} else {
+			res, err = sign.Sign(ctx, d.Repository().Digest(ir.art.Digest().String()), signer, opts...)
+		}
+		if err != nil {
+			return "", err
+		}
+		signed += len(res.Signed)
+		attest := func(h v1.Hash, predType string, pred []byte) error {
+			var err error
+			if d.IsLayout() {
+				_, err = sign.AttestLayout(ctx, d.Path(), h, signer, predType, pred, opts...)
+			} else {
+				_, err = sign.Attest(ctx, d.Repository().Digest(h.String()), signer, predType, pred, opts...)
+			}
+			return err
+		}
+		for digest, docs := range ir.sbomData {
+			h, err := v1.NewHash(digest)
+			if err != nil {
+				return "", err
+			}
+			for _, doc := range docs {
+				if err := attest(h, doc.format.PredicateType(), doc.data); err != nil {
+					return "", fmt.Errorf("attesting the %s SBOM of %s: %w", doc.format, h, err)
+				}
+			}
+		}
+		if err := attest(ir.art.Digest(), sign.PredicateSLSA1, prov); err != nil {
+			return "", fmt.Errorf("attesting provenance: %w", err)
+		}
+		ld := &ir.ledger.Destinations[i]
+		ld.Signature = sigTag(d, ir.art.Digest(), ".sig")
+		ld.Attestations = []string{sigTag(d, ir.art.Digest(), ".att")}
+	}
+	return fmt.Sprintf("%d new signatures", signed), nil
+}
+
+// sigTag is where cosign keeps signatures (.sig) or attestations (.att).
+func sigTag(d publish.Reference, h v1.Hash, suffix string) string {
+	tag := h.Algorithm + "-" + h.Hex + suffix
+	if d.IsLayout() {
+		return publish.LayoutPrefix + d.Path() + ":" + tag
+	}
+	return d.Repository().Tag(tag).String()
+}
+
+func (r *releaser) provenance(ir *imageRun) ([]byte, error) {
+	in := sign.ProvenanceInput{
+		BuilderID:      firstNonEmpty(r.o.builderID, "https://github.com/sreevishnu07/stevedore"),
+		BuilderVersion: r.o.builderVer,
+		SourceRepo:     r.o.sourceRepo,
+		Commit:         r.plan_.Commit,
+		Ref:            r.o.event.Ref,
+		Dockerfile:     ir.p.Dockerfile,
+		BuildArgs:      ir.p.img.BuildArgs,
+	}
+	if data, err := os.ReadFile(r.path(ir.p.Dockerfile)); err == nil {
+		h, _, _ := v1.SHA256(strings.NewReader(string(data)))
+		in.DockerfileDigest = h
+	}
+	for _, b := range ir.res.Bases {
+		if d, err := baseDigest(b.Ref, b.Digest); err == nil && !slices.Contains(in.BaseImages, d) {
+			in.BaseImages = append(in.BaseImages, d)
+		}
+	}
+	return sign.Provenance(in)
+}
+
+// verify checks what was signed the way a consumer would: every
+// destination's signature and the SBOM attestations, against the signer's
+// key or the configured keyless identity.
+func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
+	if r.signingOff(ir) {
+		return "skipped: signing is off", nil
+	}
+	opts := append(r.signOpts(ctx, ir.p.sign), r.verifyOpts(ir)...)
+	var cmds []string
+	for _, d := range ir.dsts {
+		if d.IsLayout() {
+			v, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), opts...)
+			if err != nil {
+				return "", err
+			}
+			cmds = append(cmds, v.Command)
+			continue
+		}
+		subject := d.Repository().Digest(ir.art.Digest().String())
+		v, err := sign.Verify(ctx, subject, opts...)
+		if err != nil {
+			return "", err
+		}
+		cmds = append(cmds, v.Command)
+		for digest, docs := range ir.sbomData {
+			for _, doc := range docs {
+				a, err := sign.VerifyAttestation(ctx, d.Repository().Digest(digest), doc.format.PredicateType(), opts...)
+				if err != nil {
+					return "", fmt.Errorf("verifying the %s SBOM attestation of %s: %w", doc.format, digest, err)
+				}
+				if digest == ir.art.Digest().String() || len(ir.sbomData) == 1 {
+					cmds = append(cmds, a.Command)
+				}
+			}
+		}
+	}
+	ir.ledger.Verify = cmds
+	return fmt.Sprintf("%d destinations", len(ir.dsts)), nil
+}
+
+func (r *releaser) verifyOpts(ir *imageRun) []sign.Option {
+	s := ir.p.sign
+	if !s.Keyless {
+		return []sign.Option{sign.WithKey(ir.signer.Verifier()), sign.WithIgnoreTlog(true)}
+	}
+	var opts []sign.Option
+	if s.Identity != "" {
+		opts = append(opts, sign.WithCertIdentity(s.Identity))
+	}
+	if s.IdentityRegexp != "" {
+		opts = append(opts, sign.WithCertIdentityRegexp(s.IdentityRegexp))
+	}
+	if s.Issuer != "" {
+		opts = append(opts, sign.WithCertOIDCIssuer(s.Issuer))
+	}
+	if s.IssuerRegexp != "" {
+		opts = append(opts, sign.WithCertOIDCIssuerRegexp(s.IssuerRegexp))
+	}
+	return opts
+}
+
+// tag moves the planned tags at every destination: the last step that
+// changes anything a consumer sees.
+func (r *releaser) tag(ctx context.Context, ir *imageRun) (string, error) {
+	if len(ir.p.Tags) == 0 {
+		return "no tags", nil
+	}
+	res, err := publish.PublishArtifact(ctx, ir.art, ir.dsts, ir.p.Tags, r.o.publish...)
+	if err != nil {
+		return "", err
+	}
+	for i, d := range res.Destinations {
+		ir.ledger.Destinations[i].Tags = d.Tags
+	}
+	return strings.Join(ir.p.Tags, " "), nil
+}
+
+// baseDigest names a base image by digest in its own repository.
+func baseDigest(ref string, d v1.Hash) (name.Digest, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	return r.Context().Digest(d.String()), nil
+}
