@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -68,17 +69,36 @@ func resolveLayout(r Reference, im *v1.IndexManifest) (v1.Descriptor, error) {
 		}
 		return found[0], nil
 	}
-	switch len(im.Manifests) {
+	// Signature, attestation and SBOM images cosign-style tools attach
+	// (sign.SignLayout lists them in index.json) are never the default: a
+	// signed layout still means its one image.
+	candidates := slices.DeleteFunc(slices.Clone(im.Manifests), func(d v1.Descriptor) bool {
+		return IsAttachedTag(d.Annotations[RefNameAnnotation])
+	})
+	switch len(candidates) {
 	case 0:
+		if len(im.Manifests) > 0 {
+			return v1.Descriptor{}, newKindError(ErrNotFound, nil, "reading %s: the layout holds only signatures or attestations (%d entries named sha256-….sig/.att/.sbom)", r, len(im.Manifests))
+		}
 		return v1.Descriptor{}, newKindError(ErrNotFound, nil, "reading %s: the layout is empty", r)
 	case 1:
-		return im.Manifests[0], nil
+		return candidates[0], nil
 	}
-	if sameDigest(im.Manifests) {
-		return im.Manifests[0], nil
+	if sameDigest(candidates) {
+		return candidates[0], nil
 	}
-	return v1.Descriptor{}, newKindError(ErrBadReference, nil, "reading %s: the layout holds %d manifests; choose one with :TAG or @DIGEST (available: %s)", r, len(im.Manifests), choices(im))
+	return v1.Descriptor{}, newKindError(ErrBadReference, nil, "reading %s: the layout holds %d manifests; choose one with :TAG or @DIGEST (available: %s)", r, len(candidates), choices(im))
 }
+
+// attachedTag matches the tags cosign gives the images it attaches to a
+// digest: sha256-<hex>.sig, .att and .sbom.
+var attachedTag = regexp.MustCompile(`^sha256-[0-9a-f]{64}\.(sig|att|sbom)$`)
+
+// IsAttachedTag reports whether tag names a signature, attestation or SBOM
+// image attached to a digest (cosign's sha256-<hex>.sig|att|sbom) rather
+// than a release image. Such layout entries stay addressable by explicit
+// tag or digest but are never picked as a layout's default image.
+func IsAttachedTag(tag string) bool { return attachedTag.MatchString(tag) }
 
 func sameDigest(ds []v1.Descriptor) bool {
 	for _, d := range ds[1:] {
@@ -92,7 +112,9 @@ func sameDigest(ds []v1.Descriptor) bool {
 func choices(im *v1.IndexManifest) string {
 	var out []string
 	for _, d := range im.Manifests {
-		if t := d.Annotations[RefNameAnnotation]; t != "" {
+		if t := d.Annotations[RefNameAnnotation]; IsAttachedTag(t) {
+			continue // signatures: noise in a list of images to choose from
+		} else if t != "" {
 			out = append(out, ":"+t)
 		} else {
 			out = append(out, "@"+d.Digest.String())

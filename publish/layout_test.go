@@ -30,3 +30,42 @@ func TestLoadLayoutErrors(t *testing.T) {
 		t.Errorf("Load :a = %v, %v", got.Digest(), err)
 	}
 }
+
+// A signed layout lists sha256-<hex>.sig/.att images next to the image
+// (sign.SignLayout writes them): oci:DIR still means the one image, and the
+// signature images stay addressable by tag.
+func TestLoadLayoutIgnoresAttachedImages(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "l")
+	img := registrytest.Index(t, 2, 1, 64)
+	h := registrytest.WriteLayout(t, dir, "", img)
+	sigTag := "sha256-" + h.Hex + ".sig"
+	registrytest.WriteLayout(t, dir, sigTag, registrytest.Image(t, 1, 32))
+	registrytest.WriteLayout(t, dir, "sha256-"+h.Hex+".att", registrytest.Image(t, 1, 32))
+	got, err := Load(ctx, mustRef(t, "oci:"+dir))
+	if err != nil || got.Digest() != h {
+		t.Fatalf("Load oci:DIR = %v, %v; want %s", got.Digest(), err, h)
+	}
+	sig, err := Load(ctx, mustRef(t, "oci:"+dir+":"+sigTag))
+	if err != nil || sig.IsIndex() {
+		t.Fatalf("Load :%s = %v, %v", sigTag, sig.Digest(), err)
+	}
+	// Two real images stay ambiguous, and the message lists only them.
+	registrytest.WriteLayout(t, dir, "b", registrytest.Image(t, 1, 64))
+	_, err = Load(ctx, mustRef(t, "oci:"+dir))
+	if !errors.Is(err, ErrBadReference) || strings.Contains(err.Error(), ".sig") || !strings.Contains(err.Error(), ":b") {
+		t.Errorf("ambiguous layout: %v", err)
+	}
+	for tag, want := range map[string]bool{
+		sigTag:                          true,
+		"sha256-" + h.Hex + ".sbom":     true,
+		"sha256-" + h.Hex + ".sig.bak":  false,
+		"sha256-" + h.Hex[:10] + ".sig": false,
+		"v1.0.0":                        false,
+		"sha512-" + h.Hex + ".sig":      false,
+	} {
+		if IsAttachedTag(tag) != want {
+			t.Errorf("IsAttachedTag(%q) = %v", tag, !want)
+		}
+	}
+}

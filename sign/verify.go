@@ -86,23 +86,29 @@ func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified
 	}
 	out := &Verified{Subject: subject, Command: o.command("verify", "", subject)}
 	for _, s := range sigs {
-		info := certInfo(s)
-		info.Tlog = tlog
-		if p, err := s.Payload(); err == nil {
-			var sci sigpayload.SimpleContainerImage
-			if json.Unmarshal(p, &sci) == nil {
-				info.ClaimedIdentity = sci.Critical.Identity.DockerReference
-				for k, v := range sci.Optional {
-					if info.Annotations == nil {
-						info.Annotations = map[string]string{}
-					}
-					info.Annotations[k] = fmt.Sprint(v)
-				}
-			}
-		}
-		out.Signatures = append(out.Signatures, info)
+		out.Signatures = append(out.Signatures, signatureInfo(s, tlog))
 	}
 	return out, nil
+}
+
+// signatureInfo describes a verified signature: certificate identity,
+// claimed identity and signed annotations.
+func signatureInfo(s oci.Signature, tlog bool) Signature {
+	info := certInfo(s)
+	info.Tlog = tlog
+	if p, err := s.Payload(); err == nil {
+		var sci sigpayload.SimpleContainerImage
+		if json.Unmarshal(p, &sci) == nil {
+			info.ClaimedIdentity = sci.Critical.Identity.DockerReference
+			for k, v := range sci.Optional {
+				if info.Annotations == nil {
+					info.Annotations = map[string]string{}
+				}
+				info.Annotations[k] = fmt.Sprint(v)
+			}
+		}
+	}
+	return info
 }
 
 // VerifyAttestation checks the attestations of predicateType (short name or
@@ -240,8 +246,15 @@ func countAttached(subject name.Digest, h v1.Hash, suffix, uri string, opts []oc
 	if err != nil {
 		return 0, nil, fmt.Errorf("reading %s: %w", tag, err)
 	}
+	n, types := countTypes(list, uri)
+	return n, types, nil
+}
+
+// countTypes counts the signatures in list (the attestations of predicate
+// type uri when set) and lists the other predicate types seen.
+func countTypes(list []oci.Signature, uri string) (int, []string) {
 	if uri == "" {
-		return len(list), nil, nil
+		return len(list), nil
 	}
 	n, seen := 0, map[string]bool{}
 	for _, s := range list {
@@ -260,7 +273,7 @@ func countAttached(subject name.Digest, h v1.Hash, suffix, uri string, opts []oc
 		types = append(types, t)
 	}
 	sort.Strings(types)
-	return n, types, nil
+	return n, types
 }
 
 // classify maps cosign's verification errors onto this package's sentinels,

@@ -57,6 +57,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 			releaseCommand(getenv),
 			publishCommand(getenv),
 			loginCommand(getenv, stdin),
+			sbomCommand(getenv),
+			signCommand(getenv),
+			attestCommand(getenv),
+			verifyCommand(getenv),
+			keygenCommand(getenv),
 		},
 	}
 }

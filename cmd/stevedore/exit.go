@@ -6,6 +6,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sign"
 	"github.com/sreevishnu07/stevedore/version"
 )
 
@@ -15,6 +16,7 @@ const (
 	exitFailed   = 1   // the work failed: registry, git or file system errors
 	exitUsage    = 2   // bad input: flags, references, tag rules, repository state to fix first
 	exitDenied   = 3   // authentication or authorization refused by a registry
+	exitVerify   = 4   // verification failed: no signature, or none verifies (wrong key, identity, annotation, tampered)
 	exitCanceled = 130 // interrupted (SIGINT/SIGTERM), as shells report it
 )
 
@@ -27,6 +29,10 @@ func exitCode(err error) int {
 		return exitCanceled
 	case errors.Is(err, publish.ErrDenied):
 		return exitDenied
+	case errors.Is(err, sign.ErrNoSignature), errors.Is(err, sign.ErrInvalidSignature):
+		return exitVerify
+	case errors.Is(err, sign.ErrKMSNotLinked):
+		return exitUsage
 	case errors.Is(err, publish.ErrBadReference),
 		errors.Is(err, version.ErrNotGit),
 		errors.Is(err, version.ErrShallow),

@@ -57,6 +57,10 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 			if err != nil {
 				return err
 			}
+			// A signed layout's signatures and attestations follow the image.
+			if err := carrySignatures(c, getenv, src, dsts, res); err != nil {
+				return fmt.Errorf("published, but %w", err)
+			}
 			if c.Bool("json") {
 				return writeJSON(c.App.Writer, res)
 			}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sign"
+	// KMS providers (awskms, gcpkms, azurekms, hashivault): about 4 ms of
+	// package init, measured with GODEBUG=inittrace=1 (DESIGN startup budget).
+	_ "github.com/sreevishnu07/stevedore/sign/kms"
+)
+
+// envCosignPassword is where the password of a cosign private key comes from, as
+// with cosign. It is read here only, handed to the sign package and never
+// printed.
+const envCosignPassword = "COSIGN_PASSWORD"
+
+// signerFlags are the key flags of sign and attest (cosign's names).
+func signerFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "key", Usage: "private key: a cosign.key `FILE` (password in $COSIGN_PASSWORD), env://VAR holding the PEM, or a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)"},
+		&cli.BoolFlag{Name: "keyless", Usage: "sign with a short-lived Fulcio certificate for the GitHub Actions OIDC identity (needs `permissions: id-token: write`)"},
+		&cli.StringFlag{Name: "identity-token", Usage: "OIDC `TOKEN` for --keyless outside GitHub Actions (default $SIGSTORE_ID_TOKEN)"},
+		&cli.StringFlag{Name: "fulcio-url", Value: sign.DefaultFulcioURL, Usage: "Fulcio `URL` for --keyless"},
+		&cli.StringFlag{Name: "rekor-url", Value: sign.DefaultRekorURL, Usage: "Rekor transparency log `URL`"},
+		&cli.BoolFlag{Name: "tlog-upload", Usage: "record in the Rekor transparency log (default: off with --key, always on with --keyless)"},
+		&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
+	}
+}
+
+// loadSigner turns the key flags into a signer.
+func loadSigner(c *cli.Context, getenv env) (*sign.Signer, error) {
+	key, keyless := c.String("key"), c.Bool("keyless")
+	switch {
+	case key != "" && keyless:
+		return nil, usageErrorf("--key and --keyless exclude each other")
+	case keyless:
+		return keylessSigner(c, getenv)
+	case key == "":
+		return nil, usageErrorf("no key: pass --key cosign.key (make one with stevedore keygen), --key env://VAR, a KMS URI, or --keyless")
+	case sign.IsKMSURI(key):
+		s, err := sign.LoadKMSSigner(c.Context, key)
+		return s, kmsUsage(err)
+	}
+	password := []byte(getenv(envCosignPassword))
+	if v, ok := strings.CutPrefix(key, "env://"); ok {
+		pem := getenv(v)
+		if pem == "" {
+			return nil, usageErrorf("--key %s: $%s is empty or unset (it must hold the PEM private key)", key, v)
+		}
+		return sign.LoadSigner([]byte(pem), password)
+	}
+	return sign.LoadSignerFile(key, password)
+}
+
+func keylessSigner(c *cli.Context, getenv env) (*sign.Signer, error) {
+	tok := c.String("identity-token")
+	if tok == "" {
+		tok = getenv("SIGSTORE_ID_TOKEN")
+	}
+	if tok == "" {
+		u, t := getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+		if u == "" || t == "" {
+			if getenv("GITHUB_ACTIONS") == "true" {
+				return nil, usageErrorf("--keyless: this job cannot request an OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are unset): add `permissions: id-token: write` to the workflow job (pull requests from forks never get one)")
+			}
+			return nil, usageErrorf("--keyless needs an OIDC identity token: run in GitHub Actions with `permissions: id-token: write`, or pass --identity-token / $SIGSTORE_ID_TOKEN")
+		}
+		var err error
+		if tok, err = sign.GitHubIDToken(c.Context, u, t, nil); err != nil {
+			return nil, err
+		}
+	}
+	return sign.NewKeylessSigner(c.Context, tok, sign.KeylessConfig{FulcioURL: c.String("fulcio-url"), RekorURL: c.String("rekor-url")})
+}
+
+// signOptions are the options sign and attest share.
+func signOptions(c *cli.Context, getenv env) []sign.Option {
+	opts := []sign.Option{sign.WithRemoteOptions(remoteOptions(c.Context, getenv, c.StringSlice("insecure-registry"))...)}
+	if c.IsSet("tlog-upload") {
+		opts = append(opts, sign.WithTlogUpload(c.Bool("tlog-upload")))
+	}
+	if c.IsSet("rekor-url") {
+		opts = append(opts, sign.WithRekorURL(c.String("rekor-url")))
+	}
+	return opts
+}
+
+func remoteOptions(ctx context.Context, getenv env, insecure []string) []remote.Option {
+	return publish.RemoteOptions(ctx, publishOptions(getenv, insecure)...)
+}
+
+func publishOptions(getenv env, insecure []string) []publish.Option {
+	return []publish.Option{publish.WithKeychain(keychain(getenv)), publish.WithInsecureRegistries(insecure...)}
+}
+
+// loadVerifier reads --key for verify: a public key file, env://VAR or a
+// KMS URI.
+func loadVerifier(c *cli.Context, getenv env) (*sign.Verifier, error) {
+	key := c.String("key")
+	if sign.IsKMSURI(key) {
+		v, err := sign.LoadKMSVerifier(c.Context, key)
+		return v, kmsUsage(err)
+	}
+	if v, ok := strings.CutPrefix(key, "env://"); ok {
+		pem := getenv(v)
+		if pem == "" {
+			return nil, usageErrorf("--key %s: $%s is empty or unset (it must hold the PEM public key)", key, v)
+		}
+		return sign.LoadVerifier([]byte(pem))
+	}
+	return sign.LoadVerifierFile(key)
+}
+
+func kmsUsage(err error) error {
+	if errors.Is(err, sign.ErrKMSNotLinked) {
+		return usageErrorf("%v", err)
+	}
+	return err
+}
+
+// annotations parses -a key=value flags.
+func annotations(c *cli.Context) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range c.StringSlice("annotation") {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("-a %q: want key=value", a)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func keygenCommand(getenv env) *cli.Command {
+	return &cli.Command{
+		Name:      "keygen",
+		Usage:     "write a cosign-compatible key pair (cosign.key, cosign.pub)",
+		UsageText: "stevedore keygen [--output-key-prefix cosign]",
+		Description: `Writes PREFIX.key (ECDSA P-256, encrypted with $COSIGN_PASSWORD, mode 0600)
+and PREFIX.pub, as cosign generate-key-pair does. An empty password is allowed
+but leaves the key protected by its file mode only. Existing files are never
+overwritten.`,
+		OnUsageError: commandUsage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output-key-prefix", Value: "cosign", Usage: "write `PREFIX`.key and PREFIX.pub"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("keygen takes no arguments (got %q)", c.Args().First())
+			}
+			prefix := c.String("output-key-prefix")
+			priv, pub := prefix+".key", prefix+".pub"
+			for _, f := range []string{priv, pub} {
+				if _, err := os.Lstat(f); err == nil {
+					return usageErrorf("%s exists: refusing to overwrite a key (remove it or choose --output-key-prefix)", f)
+				} else if !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("checking %s: %w", f, err)
+				}
+			}
+			password := getenv(envCosignPassword)
+			privPEM, pubPEM, err := sign.GenerateKeys([]byte(password))
+			if err != nil {
+				return err
+			}
+			if err := writeNew(priv, privPEM, 0o600); err != nil {
+				return err
+			}
+			if err := writeNew(pub, pubPEM, 0o644); err != nil {
+				os.Remove(priv)
+				return err
+			}
+			if password == "" {
+				fmt.Fprintf(c.App.ErrWriter, "warning: $%s is empty: %s is encrypted with an empty password\n", envCosignPassword, priv)
+			}
+			fmt.Fprintf(c.App.Writer, "Private key written to %s\nPublic key written to %s\n", priv, pub)
+			return nil
+		},
+	}
+}
+
+// writeNew creates file exclusively (O_EXCL: never replaces one that
+// appeared since the check) with mode perm.
+func writeNew(file string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if errors.Is(err, fs.ErrExist) {
+		return usageErrorf("%s exists: refusing to overwrite a key", file)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(file)
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(file)
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	return nil
+}

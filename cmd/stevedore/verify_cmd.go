@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sreevishnu07/stevedore/sign"
+)
+
+func verifyCommand(getenv env) *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "verify the signatures (or attestations) of a digest, as cosign verify does",
+		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE] [--insecure-ignore-tlog]",
+		Description: `Checks the signatures stored next to the digest (the sha256-<hex>.sig tag, or
+the layout's entries for oci:PATH@sha256:…), or with --attestation TYPE its
+attestations of that type, and prints what verified and the equivalent cosign
+command. Exits 4 when the digest is unsigned or no signature verifies.
+A tag is accepted and resolved: the digest it points at is what is verified
+and printed. Key signatures made without the transparency log (stevedore's
+default with --key) verify with --insecure-ignore-tlog, as with cosign.`,
+		OnUsageError: commandUsage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "key", Usage: "public key: cosign.pub `FILE`, env://VAR or a KMS URI"},
+			&cli.StringFlag{Name: "certificate-identity", Usage: "keyless: the certificate's subject `ID` (email or workflow URI)"},
+			&cli.StringFlag{Name: "certificate-identity-regexp", Usage: "keyless: `RE` the subject must match"},
+			&cli.StringFlag{Name: "certificate-oidc-issuer", Usage: "keyless: the OIDC `ISSUER`, e.g. https://token.actions.githubusercontent.com"},
+			&cli.StringFlag{Name: "certificate-oidc-issuer-regexp", Usage: "keyless: `RE` the issuer must match"},
+			&cli.StringFlag{Name: "certificate-github-workflow-repository", Usage: "keyless: `OWNER/REPO` claim"},
+			&cli.StringFlag{Name: "certificate-github-workflow-ref", Usage: "keyless: `REF` claim, e.g. refs/tags/v1.0.0"},
+			&cli.StringFlag{Name: "certificate-github-workflow-sha", Usage: "keyless: commit `SHA` claim"},
+			&cli.StringFlag{Name: "certificate-github-workflow-trigger", Usage: "keyless: `EVENT` claim, e.g. push"},
+			&cli.StringFlag{Name: "certificate-github-workflow-name", Usage: "keyless: workflow `NAME` claim"},
+			&cli.StringFlag{Name: "attestation", Usage: "verify attestations of `TYPE` (spdxjson, cyclonedx, slsaprovenance1, … or a URI) instead of signatures"},
+			&cli.StringSliceFlag{Name: "annotation", Aliases: []string{"a"}, Usage: "require the signed annotation `key=value` (repeatable)"},
+			&cli.BoolFlag{Name: "insecure-ignore-tlog", Usage: "do not require a transparency-log entry (key signatures made with tlog upload off)"},
+			&cli.BoolFlag{Name: "insecure-ignore-sct", Usage: "keyless: do not require the certificate's SCT"},
+			&cli.StringFlag{Name: "trusted-root", Usage: "Sigstore trusted_root.json `FILE` (private Sigstore, offline keyless verification)"},
+			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
+		},
+		Action: func(c *cli.Context) error {
+			keyless := c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != ""
+			if c.String("key") != "" && keyless {
+				return usageErrorf("--key and --certificate-identity[-regexp] exclude each other")
+			}
+			if c.String("key") == "" && (!keyless || c.String("certificate-oidc-issuer") == "" && c.String("certificate-oidc-issuer-regexp") == "") {
+				return usageErrorf("verify needs --key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] for keyless signatures")
+			}
+			s, err := resolveSubject(c, getenv, "verify", true)
+			if err != nil {
+				return err
+			}
+			ann, err := annotations(c)
+			if err != nil {
+				return err
+			}
+			opts := []sign.Option{
+				sign.WithRemoteOptions(remoteOptions(c.Context, getenv, c.StringSlice("insecure-registry"))...),
+				sign.WithAnnotations(ann),
+				sign.WithCertIdentity(c.String("certificate-identity")),
+				sign.WithCertIdentityRegexp(c.String("certificate-identity-regexp")),
+				sign.WithCertOIDCIssuer(c.String("certificate-oidc-issuer")),
+				sign.WithCertOIDCIssuerRegexp(c.String("certificate-oidc-issuer-regexp")),
+				sign.WithGitHubWorkflow(sign.GitHubWorkflow{
+					Trigger: c.String("certificate-github-workflow-trigger"), SHA: c.String("certificate-github-workflow-sha"),
+					Name: c.String("certificate-github-workflow-name"), Repository: c.String("certificate-github-workflow-repository"),
+					Ref: c.String("certificate-github-workflow-ref"),
+				}),
+				sign.WithIgnoreTlog(c.Bool("insecure-ignore-tlog")),
+				sign.WithIgnoreSCT(c.Bool("insecure-ignore-sct")),
+				sign.WithTrustedRoot(c.String("trusted-root")),
+			}
+			if c.String("key") != "" {
+				v, err := loadVerifier(c, getenv)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, sign.WithKey(v))
+			}
+			typ := c.String("attestation")
+			if typ != "" {
+				if _, err := sign.PredicateTypeURI(typ); err != nil {
+					return usageErrorf("--attestation: %v", err)
+				}
+			}
+			var got *sign.Verified
+			switch {
+			case s.layout() && typ == "":
+				got, err = sign.VerifyLayout(c.Context, s.ref.Path(), s.digest, opts...)
+			case s.layout():
+				got, err = sign.VerifyLayoutAttestation(c.Context, s.ref.Path(), s.digest, typ, opts...)
+			case typ == "":
+				got, err = sign.Verify(c.Context, s.registryDigest(), opts...)
+			default:
+				got, err = sign.VerifyAttestation(c.Context, s.registryDigest(), typ, opts...)
+			}
+			if err != nil {
+				if c.String("key") != "" && !c.Bool("insecure-ignore-tlog") && errors.Is(err, sign.ErrInvalidSignature) {
+					return fmt.Errorf("%w (stevedore signs with --key without the transparency log unless --tlog-upload: verify such signatures with --insecure-ignore-tlog)", err)
+				}
+				return err
+			}
+			printVerified(c, s, typ, got)
+			return nil
+		},
+	}
+}
+
+func printVerified(c *cli.Context, s subject, typ string, v *sign.Verified) {
+	w := c.App.Writer
+	what := "signature"
+	if typ != "" {
+		what = typ + " attestation"
+	}
+	fmt.Fprintf(w, "verified %s: %d %s(s)\n", s, len(v.Signatures), what)
+	for _, sig := range v.Signatures {
+		var parts []string
+		if sig.Identity != "" {
+			parts = append(parts, "identity "+sig.Identity, "issuer "+sig.Issuer)
+		} else if key := c.String("key"); key != "" {
+			parts = append(parts, "key "+key)
+		}
+		if sig.ClaimedIdentity != "" {
+			parts = append(parts, "claims "+sig.ClaimedIdentity)
+		}
+		if sig.PredicateType != "" {
+			parts = append(parts, "type "+sig.PredicateType)
+		}
+		if len(sig.Annotations) > 0 {
+			keys := make([]string, 0, len(sig.Annotations))
+			for k := range sig.Annotations {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				parts = append(parts, k+"="+sig.Annotations[k])
+			}
+		}
+		if sig.Tlog {
+			parts = append(parts, "transparency log entry verified")
+		}
+		fmt.Fprintf(w, "  - %s\n", strings.Join(parts, ", "))
+	}
+	if s.layout() {
+		fmt.Fprintf(w, "check with cosign once published (stevedore publish carries the signatures):\n  %s\n", v.Command)
+	} else {
+		fmt.Fprintf(w, "check with cosign:\n  %s\n", v.Command)
+	}
+}

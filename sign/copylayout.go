@@ -1,0 +1,106 @@
+package sign
+
+import (
+	"context"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
+)
+
+// CopyLayoutSignatures is CopySignatures between two OCI layouts: the
+// sha256-<hex>.sig and .att images of digest (and of every manifest it
+// references) in the layout at from are listed under the same tags in the
+// layout at to, which must already hold the image (publish it first).
+// Signatures already in to are kept and missing ones appended; a tag that
+// already holds them all is not rewritten. Returns the tags written.
+func CopyLayoutSignatures(ctx context.Context, from string, digest v1.Hash, to string) ([]string, error) {
+	o := makeOptions(ctx, nil)
+	fail := func(err error) ([]string, error) {
+		return nil, fmt.Errorf("copying signatures of oci:%s@%s to oci:%s: %w", from, digest, to, err)
+	}
+	src, err := openLayout(from, digest, o)
+	if err != nil {
+		return fail(err)
+	}
+	dst, err := openLayout(to, digest, o)
+	if err != nil {
+		return fail(err)
+	}
+	kids, err := src.children(ctx, digest)
+	if err != nil {
+		return fail(err)
+	}
+	var written []string
+	for _, h := range append(kids, digest) {
+		for _, suffix := range []string{SignatureSuffix, AttestationSuffix} {
+			if err := ctx.Err(); err != nil {
+				return written, err
+			}
+			tag := AttachedTag(h, suffix)
+			img, err := taggedImage(src.path, tag)
+			if err != nil {
+				return fail(err)
+			}
+			if img == nil {
+				continue
+			}
+			have, err := dst.read(ctx, tag)
+			if err != nil {
+				return fail(err)
+			}
+			merged, changed, err := appendMissing(have, &layoutSigs{Image: img})
+			if err != nil {
+				return fail(err)
+			}
+			if !changed {
+				continue
+			}
+			if err := dst.write(ctx, tag, merged); err != nil {
+				return fail(err)
+			}
+			written = append(written, tag)
+		}
+	}
+	return written, nil
+}
+
+// appendMissing adds src's signatures missing from have. With nothing in
+// have, src itself is returned so the image keeps its digest.
+func appendMissing(have oci.Signatures, src *layoutSigs) (oci.Signatures, bool, error) {
+	haveList, err := have.Get()
+	if err != nil {
+		return nil, false, err
+	}
+	if len(haveList) == 0 {
+		return src, true, nil
+	}
+	present := map[string]bool{}
+	for _, s := range haveList {
+		k, err := sigKey(s)
+		if err != nil {
+			return nil, false, err
+		}
+		present[k] = true
+	}
+	srcList, err := src.Get()
+	if err != nil {
+		return nil, false, err
+	}
+	var missing []oci.Signature
+	for _, s := range srcList {
+		k, err := sigKey(s)
+		if err != nil {
+			return nil, false, err
+		}
+		if !present[k] {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return have, false, nil
+	}
+	merged, err := mutate.AppendSignatures(have, false, missing...)
+	return merged, err == nil, err
+}

@@ -1,0 +1,153 @@
+package sign
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+)
+
+// layoutRepoPlaceholder stands for the registry repository in the cosign
+// command of a layout verification when no claimed identity was given.
+const layoutRepoPlaceholder = "REGISTRY/REPOSITORY"
+
+// VerifyLayout is Verify for a digest held in the OCI layout at layoutPath
+// (listed in index.json or a child of a listed index): it reads the
+// sha256-<hex>.sig image SignLayout listed there and checks each signature
+// with cosign's verifier, offline.
+//
+// Verified.Subject names the digest in the claimed identity's repository
+// (WithClaimedIdentity, else LayoutIdentity). cosign itself cannot read
+// signatures from such a layout (its own layout format holds one image), so
+// Verified.Command is the cosign command to run once the image and its
+// signatures are published (CopySignatures, or stevedore publish): in the
+// repository given with WithClaimedIdentity, else REGISTRY/REPOSITORY.
+//
+// Errors and options: as Verify (WithRemoteOptions is not used).
+func VerifyLayout(ctx context.Context, layoutPath string, digest v1.Hash, opts ...Option) (*Verified, error) {
+	o := makeOptions(ctx, opts)
+	fail := func(err error) (*Verified, error) {
+		return nil, fmt.Errorf("verifying oci:%s@%s: %w", layoutPath, digest, err)
+	}
+	t, err := openLayout(layoutPath, digest, o)
+	if err != nil {
+		return fail(err)
+	}
+	subject := t.subject(digest)
+	co, err := o.checkOpts(ctx, subject)
+	if err != nil {
+		return fail(err)
+	}
+	co.ClaimVerifier = cosign.SimpleClaimVerifier
+	tag := AttachedTag(digest, SignatureSuffix)
+	list, err := layoutList(ctx, t, tag)
+	if err != nil {
+		return fail(err)
+	}
+	if len(list.list) == 0 {
+		return fail(fmt.Errorf("%w: no %s entry in the layout's index.json (sign it first)", ErrNoSignature, tag))
+	}
+	var (
+		reasons []string
+		out     = &Verified{Subject: subject, Command: o.layoutCommand("verify", "", t, digest)}
+	)
+	for _, s := range list.list {
+		tlog, err := cosign.VerifyImageSignature(ctx, s, digest, co)
+		if err != nil {
+			reasons = append(reasons, err.Error())
+			continue
+		}
+		out.Signatures = append(out.Signatures, signatureInfo(s, tlog))
+	}
+	if len(out.Signatures) == 0 {
+		return fail(fmt.Errorf("%w: none of %d signature(s) verifies: %s", ErrInvalidSignature, len(list.list), strings.Join(reasons, "; ")))
+	}
+	return out, nil
+}
+
+// VerifyLayoutAttestation is VerifyAttestation for a digest in an OCI
+// layout, reading the sha256-<hex>.att image AttestLayout listed there.
+// Subject and Command: as VerifyLayout.
+func VerifyLayoutAttestation(ctx context.Context, layoutPath string, digest v1.Hash, predicateType string, opts ...Option) (*Verified, error) {
+	o := makeOptions(ctx, opts)
+	fail := func(err error) (*Verified, error) {
+		return nil, fmt.Errorf("verifying %s attestation of oci:%s@%s: %w", predicateType, layoutPath, digest, err)
+	}
+	uri, err := PredicateTypeURI(predicateType)
+	if err != nil {
+		return fail(err)
+	}
+	t, err := openLayout(layoutPath, digest, o)
+	if err != nil {
+		return fail(err)
+	}
+	subject := t.subject(digest)
+	co, err := o.checkOpts(ctx, subject)
+	if err != nil {
+		return fail(err)
+	}
+	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
+	list, err := layoutList(ctx, t, AttachedTag(digest, AttestationSuffix))
+	if err != nil {
+		return fail(err)
+	}
+	if n, types := countTypes(list.list, uri); n == 0 {
+		found := "none"
+		if len(types) > 0 {
+			found = strings.Join(types, ", ")
+		}
+		return fail(fmt.Errorf("%w: no attestation of type %s in the layout (found: %s)", ErrNoSignature, uri, found))
+	}
+	atts, tlog, err := cosign.VerifyImageAttestation(ctx, list, digest, co)
+	if err != nil {
+		return fail(classify(err))
+	}
+	out := &Verified{Subject: subject, Command: o.layoutCommand("verify-attestation", predicateType, t, digest)}
+	for _, a := range atts {
+		st, err := statementOf(a)
+		if err != nil || st.PredicateType != uri {
+			continue
+		}
+		info := certInfo(a)
+		info.Tlog = tlog
+		info.PredicateType, info.Predicate = st.PredicateType, st.Predicate
+		out.Signatures = append(out.Signatures, info)
+	}
+	if len(out.Signatures) == 0 {
+		return fail(fmt.Errorf("%w: attestations of type %s exist but none verifies (other types do)", ErrInvalidSignature, uri))
+	}
+	return out, nil
+}
+
+func layoutList(ctx context.Context, t *layoutTarget, tag string) (readSigs, error) {
+	sigs, err := t.read(ctx, tag)
+	if err != nil {
+		return readSigs{}, err
+	}
+	list, err := sigs.Get()
+	if err != nil {
+		return readSigs{}, fmt.Errorf("reading %s:%s: %w", t, tag, err)
+	}
+	return readSigs{Signatures: sigs, list: list}, nil
+}
+
+// readSigs hands an already read list to cosign's verifiers.
+type readSigs struct {
+	oci.Signatures
+	list []oci.Signature
+}
+
+func (s readSigs) Get() ([]oci.Signature, error) { return s.list, nil }
+
+// layoutCommand is the cosign command checking the same thing after
+// publishing (see VerifyLayout).
+func (o *options) layoutCommand(verb, predicateType string, t *layoutTarget, h v1.Hash) string {
+	cmd := o.command(verb, predicateType, t.subject(h))
+	if o.identity == "" {
+		cmd = strings.Replace(cmd, LayoutIdentity, layoutRepoPlaceholder, 1)
+	}
+	return cmd
+}
