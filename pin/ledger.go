@@ -77,6 +77,9 @@ func NewLedger(ledgerName string, lf LedgerFile) (*Ledger, error) {
 	l := &Ledger{path: ledgerName, digests: map[string]v1.Hash{}}
 	for i, img := range lf.Images {
 		for j, d := range img.Destinations {
+			if strings.HasPrefix(d.Ref, "oci:") {
+				continue // a layout on disk: deploy files never name one
+			}
 			dig, err := name.NewDigest(d.Ref)
 			if err != nil {
 				return nil, newError(ErrReference, err, "parsing ledger %s: images[%d].destinations[%d].ref %q must be REPOSITORY@sha256:…", ledgerName, i, j, d.Ref)

@@ -82,3 +82,17 @@ func TestLedgerErrors(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+// A release ledger also lists oci: layouts; they are not registry images
+// and are skipped.
+func TestLedgerSkipsLayouts(t *testing.T) {
+	d := "sha256:" + strings.Repeat("c", 64)
+	l, err := ParseLedger("release.json", []byte(`{"images":[{"name":"a","destinations":[{"ref":"oci:dist/a@`+d+`","tags":[]},{"ref":"ghcr.io/acme/a@`+d+`","tags":["1"]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference("ghcr.io/acme/a:1")
+	if got, err := l.Resolve(context.Background(), ref); err != nil || got.String() != d {
+		t.Errorf("Resolve = %v, %v", got, err)
+	}
+}

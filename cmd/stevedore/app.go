@@ -62,6 +62,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 			attestCommand(getenv),
 			verifyCommand(getenv),
 			keygenCommand(getenv),
+			pinCommand(getenv),
 		},
 	}
 }

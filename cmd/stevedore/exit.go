@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -16,7 +17,7 @@ const (
 	exitFailed   = 1   // the work failed: registry, git or file system errors
 	exitUsage    = 2   // bad input: flags, references, tag rules, repository state to fix first
 	exitDenied   = 3   // authentication or authorization refused by a registry
-	exitVerify   = 4   // verification failed: no signature, or none verifies (wrong key, identity, annotation, tampered)
+	exitVerify   = 4   // verification failed: no signature, none verifies, or pin --check found unpinned/unsigned references
 	exitCanceled = 130 // interrupted (SIGINT/SIGTERM), as shells report it
 )
 
@@ -29,8 +30,10 @@ func exitCode(err error) int {
 		return exitCanceled
 	case errors.Is(err, publish.ErrDenied):
 		return exitDenied
-	case errors.Is(err, sign.ErrNoSignature), errors.Is(err, sign.ErrInvalidSignature):
+	case errors.Is(err, sign.ErrNoSignature), errors.Is(err, sign.ErrInvalidSignature), errors.As(err, new(*errFindings)):
 		return exitVerify
+	case errors.Is(err, pin.ErrSyntax), errors.Is(err, pin.ErrReference), errors.Is(err, pin.ErrUnrewritable), errors.Is(err, pin.ErrPolicy):
+		return exitUsage
 	case errors.Is(err, sign.ErrKMSNotLinked):
 		return exitUsage
 	case errors.Is(err, publish.ErrBadReference),

@@ -24,62 +24,15 @@ A tag is accepted and resolved: the digest it points at is what is verified
 and printed. Key signatures made without the transparency log (stevedore's
 default with --key) verify with --insecure-ignore-tlog, as with cosign.`,
 		OnUsageError: commandUsage,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "key", Usage: "public key: cosign.pub `FILE`, env://VAR or a KMS URI"},
-			&cli.StringFlag{Name: "certificate-identity", Usage: "keyless: the certificate's subject `ID` (email or workflow URI)"},
-			&cli.StringFlag{Name: "certificate-identity-regexp", Usage: "keyless: `RE` the subject must match"},
-			&cli.StringFlag{Name: "certificate-oidc-issuer", Usage: "keyless: the OIDC `ISSUER`, e.g. https://token.actions.githubusercontent.com"},
-			&cli.StringFlag{Name: "certificate-oidc-issuer-regexp", Usage: "keyless: `RE` the issuer must match"},
-			&cli.StringFlag{Name: "certificate-github-workflow-repository", Usage: "keyless: `OWNER/REPO` claim"},
-			&cli.StringFlag{Name: "certificate-github-workflow-ref", Usage: "keyless: `REF` claim, e.g. refs/tags/v1.0.0"},
-			&cli.StringFlag{Name: "certificate-github-workflow-sha", Usage: "keyless: commit `SHA` claim"},
-			&cli.StringFlag{Name: "certificate-github-workflow-trigger", Usage: "keyless: `EVENT` claim, e.g. push"},
-			&cli.StringFlag{Name: "certificate-github-workflow-name", Usage: "keyless: workflow `NAME` claim"},
-			&cli.StringFlag{Name: "attestation", Usage: "verify attestations of `TYPE` (spdxjson, cyclonedx, slsaprovenance1, … or a URI) instead of signatures"},
-			&cli.StringSliceFlag{Name: "annotation", Aliases: []string{"a"}, Usage: "require the signed annotation `key=value` (repeatable)"},
-			&cli.BoolFlag{Name: "insecure-ignore-tlog", Usage: "do not require a transparency-log entry (key signatures made with tlog upload off)"},
-			&cli.BoolFlag{Name: "insecure-ignore-sct", Usage: "keyless: do not require the certificate's SCT"},
-			&cli.StringFlag{Name: "trusted-root", Usage: "Sigstore trusted_root.json `FILE` (private Sigstore, offline keyless verification)"},
-			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
-		},
+		Flags:        verifyFlags(),
 		Action: func(c *cli.Context) error {
-			keyless := c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != ""
-			if c.String("key") != "" && keyless {
-				return usageErrorf("--key and --certificate-identity[-regexp] exclude each other")
-			}
-			if c.String("key") == "" && (!keyless || c.String("certificate-oidc-issuer") == "" && c.String("certificate-oidc-issuer-regexp") == "") {
-				return usageErrorf("verify needs --key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] for keyless signatures")
+			opts, err := verifyOptions(c, getenv)
+			if err != nil {
+				return err
 			}
 			s, err := resolveSubject(c, getenv, "verify", true)
 			if err != nil {
 				return err
-			}
-			ann, err := annotations(c)
-			if err != nil {
-				return err
-			}
-			opts := []sign.Option{
-				sign.WithRemoteOptions(remoteOptions(c.Context, getenv, c.StringSlice("insecure-registry"))...),
-				sign.WithAnnotations(ann),
-				sign.WithCertIdentity(c.String("certificate-identity")),
-				sign.WithCertIdentityRegexp(c.String("certificate-identity-regexp")),
-				sign.WithCertOIDCIssuer(c.String("certificate-oidc-issuer")),
-				sign.WithCertOIDCIssuerRegexp(c.String("certificate-oidc-issuer-regexp")),
-				sign.WithGitHubWorkflow(sign.GitHubWorkflow{
-					Trigger: c.String("certificate-github-workflow-trigger"), SHA: c.String("certificate-github-workflow-sha"),
-					Name: c.String("certificate-github-workflow-name"), Repository: c.String("certificate-github-workflow-repository"),
-					Ref: c.String("certificate-github-workflow-ref"),
-				}),
-				sign.WithIgnoreTlog(c.Bool("insecure-ignore-tlog")),
-				sign.WithIgnoreSCT(c.Bool("insecure-ignore-sct")),
-				sign.WithTrustedRoot(c.String("trusted-root")),
-			}
-			if c.String("key") != "" {
-				v, err := loadVerifier(c, getenv)
-				if err != nil {
-					return err
-				}
-				opts = append(opts, sign.WithKey(v))
 			}
 			typ := c.String("attestation")
 			if typ != "" {
@@ -150,4 +103,67 @@ func printVerified(c *cli.Context, s subject, typ string, v *sign.Verified) {
 	} else {
 		fmt.Fprintf(w, "check with cosign:\n  %s\n", v.Command)
 	}
+}
+
+// verifyFlags are the signer-identity flags of verify and pin --verify
+// (cosign's names).
+func verifyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "key", Usage: "public key: cosign.pub `FILE`, env://VAR or a KMS URI"},
+		&cli.StringFlag{Name: "certificate-identity", Usage: "keyless: the certificate's subject `ID` (email or workflow URI)"},
+		&cli.StringFlag{Name: "certificate-identity-regexp", Usage: "keyless: `RE` the subject must match"},
+		&cli.StringFlag{Name: "certificate-oidc-issuer", Usage: "keyless: the OIDC `ISSUER`, e.g. https://token.actions.githubusercontent.com"},
+		&cli.StringFlag{Name: "certificate-oidc-issuer-regexp", Usage: "keyless: `RE` the issuer must match"},
+		&cli.StringFlag{Name: "certificate-github-workflow-repository", Usage: "keyless: `OWNER/REPO` claim"},
+		&cli.StringFlag{Name: "certificate-github-workflow-ref", Usage: "keyless: `REF` claim, e.g. refs/tags/v1.0.0"},
+		&cli.StringFlag{Name: "certificate-github-workflow-sha", Usage: "keyless: commit `SHA` claim"},
+		&cli.StringFlag{Name: "certificate-github-workflow-trigger", Usage: "keyless: `EVENT` claim, e.g. push"},
+		&cli.StringFlag{Name: "certificate-github-workflow-name", Usage: "keyless: workflow `NAME` claim"},
+		&cli.StringFlag{Name: "attestation", Usage: "verify attestations of `TYPE` (spdxjson, cyclonedx, slsaprovenance1, … or a URI) instead of signatures"},
+		&cli.StringSliceFlag{Name: "annotation", Aliases: []string{"a"}, Usage: "require the signed annotation `key=value` (repeatable)"},
+		&cli.BoolFlag{Name: "insecure-ignore-tlog", Usage: "do not require a transparency-log entry (key signatures made with tlog upload off)"},
+		&cli.BoolFlag{Name: "insecure-ignore-sct", Usage: "keyless: do not require the certificate's SCT"},
+		&cli.StringFlag{Name: "trusted-root", Usage: "Sigstore trusted_root.json `FILE` (private Sigstore, offline keyless verification)"},
+		&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
+	}
+}
+
+// verifyOptions turns verifyFlags into sign options: a public key or a
+// keyless identity, and how registries are reached.
+func verifyOptions(c *cli.Context, getenv env) ([]sign.Option, error) {
+	keyless := c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != ""
+	if c.String("key") != "" && keyless {
+		return nil, usageErrorf("--key and --certificate-identity[-regexp] exclude each other")
+	}
+	if c.String("key") == "" && (!keyless || c.String("certificate-oidc-issuer") == "" && c.String("certificate-oidc-issuer-regexp") == "") {
+		return nil, usageErrorf("verify needs --key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] for keyless signatures")
+	}
+	ann, err := annotations(c)
+	if err != nil {
+		return nil, err
+	}
+	opts := []sign.Option{
+		sign.WithRemoteOptions(remoteOptions(c.Context, getenv, c.StringSlice("insecure-registry"))...),
+		sign.WithAnnotations(ann),
+		sign.WithCertIdentity(c.String("certificate-identity")),
+		sign.WithCertIdentityRegexp(c.String("certificate-identity-regexp")),
+		sign.WithCertOIDCIssuer(c.String("certificate-oidc-issuer")),
+		sign.WithCertOIDCIssuerRegexp(c.String("certificate-oidc-issuer-regexp")),
+		sign.WithGitHubWorkflow(sign.GitHubWorkflow{
+			Trigger: c.String("certificate-github-workflow-trigger"), SHA: c.String("certificate-github-workflow-sha"),
+			Name: c.String("certificate-github-workflow-name"), Repository: c.String("certificate-github-workflow-repository"),
+			Ref: c.String("certificate-github-workflow-ref"),
+		}),
+		sign.WithIgnoreTlog(c.Bool("insecure-ignore-tlog")),
+		sign.WithIgnoreSCT(c.Bool("insecure-ignore-sct")),
+		sign.WithTrustedRoot(c.String("trusted-root")),
+	}
+	if c.String("key") != "" {
+		v, err := loadVerifier(c, getenv)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, sign.WithKey(v))
+	}
+	return opts, nil
 }
