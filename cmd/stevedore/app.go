@@ -63,6 +63,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 			verifyCommand(getenv),
 			keygenCommand(getenv),
 			pinCommand(getenv),
+			mergeCommand(getenv),
 		},
 	}
 }
