@@ -461,7 +461,7 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 				return "", err
 			}
 			data := []byte(b.String())
-			file := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.%s", ir.p.Name, pi.Platform.OS, strings.ReplaceAll(strings.TrimPrefix(pi.Platform.String(), pi.Platform.OS+"/"), "/", "-"), f.Extension()))
+			file := filepath.Join(dir, fmt.Sprintf("%s-%s-%s%s", ir.p.Name, pi.Platform.OS, strings.ReplaceAll(strings.TrimPrefix(pi.Platform.String(), pi.Platform.OS+"/"), "/", "-"), f.Extension()))
 			if err := writeFileAtomic(file, data); err != nil {
 				return "", fmt.Errorf("writing SBOM %s: %w", file, err)
 			}

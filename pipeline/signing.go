@@ -132,11 +132,22 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 	var cmds []string
 	for _, d := range ir.dsts {
 		if d.IsLayout() {
-			v, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), opts...)
-			if err != nil {
+			if _, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), opts...); err != nil {
 				return "", err
 			}
-			cmds = append(cmds, v.Command)
+			for digest, docs := range ir.sbomData {
+				h, err := v1.NewHash(digest)
+				if err != nil {
+					return "", err
+				}
+				for _, doc := range docs {
+					if _, err := sign.VerifyLayoutAttestation(ctx, d.Path(), h, doc.format.PredicateType(), opts...); err != nil {
+						return "", fmt.Errorf("verifying the %s SBOM attestation of %s: %w", doc.format, digest, err)
+					}
+				}
+			}
+			// cosign cannot read signatures in a layout; stevedore can.
+			cmds = append(cmds, layoutVerifyCommand(d, ir))
 			continue
 		}
 		subject := d.Repository().Digest(ir.art.Digest().String())
@@ -205,4 +216,31 @@ func baseDigest(ref string, d v1.Hash) (name.Digest, error) {
 		return name.Digest{}, err
 	}
 	return r.Context().Digest(d.String()), nil
+}
+
+// layoutVerifyCommand is the command that checks a layout destination.
+func layoutVerifyCommand(d publish.Reference, ir *imageRun) string {
+	cmd := "stevedore verify " + publish.LayoutPrefix + d.Path() + "@" + ir.art.Digest().String()
+	s := ir.p.sign
+	if s.Keyless {
+		flag := func(name, exact, re string) string {
+			if exact != "" {
+				return " --" + name + " " + shellQuote(exact)
+			}
+			return " --" + name + "-regexp " + shellQuote(re)
+		}
+		return cmd + flag("certificate-identity", s.Identity, s.IdentityRegexp) + flag("certificate-oidc-issuer", s.Issuer, s.IssuerRegexp)
+	}
+	key := "cosign.pub"
+	if s.Key == "" {
+		key = ".stevedore/cosign.pub"
+	}
+	return cmd + " --key " + key + " --insecure-ignore-tlog"
+}
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"$`\\*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
