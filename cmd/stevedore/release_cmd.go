@@ -33,7 +33,7 @@ default: ./Dockerfile → oci:dist/image, an SPDX SBOM, signed with a key under
 verify → move tags → ledger (→ git tag). A failure at any step moves no tag;
 running again resumes without sending anything twice.`,
 		OnUsageError: commandUsage,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration file (default: stevedore.yaml in --dir, if present)"},
 			&cli.StringFlag{Name: "dir", Value: ".", Usage: "repository directory; paths in the configuration are relative to it"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (version, tags, destinations, steps) and change nothing"},
@@ -45,7 +45,7 @@ running again resumes without sending anything twice.`,
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON"},
-		},
+		}, imageFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("release takes no arguments (got %q)", c.Args().First())
@@ -62,7 +62,7 @@ func runRelease(c *cli.Context, getenv env) error {
 	if p := getenv("COSIGN_PASSWORD"); p != "" && gh != nil {
 		gh.Mask(p)
 	}
-	cfg, err := releaseConfig(c.String("config"), dir, getenv)
+	cfg, err := releaseConfigFlags(c, getenv)
 	if err != nil {
 		if gh != nil {
 			annotateConfigError(gh, err)

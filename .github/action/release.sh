@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Step 2 of action.yml: run `stevedore release` with flags from the inputs.
+#
+# Inputs arrive as INPUT_* environment variables, never interpolated into
+# the script, so no input can inject shell code. Secrets stay in the
+# environment: COSIGN_PASSWORD and GITHUB_TOKEN are read by stevedore
+# itself, and a PEM key given as the input "key" is handed over as
+# env://STEVEDORE_SIGNING_KEY, never on the command line. stevedore writes
+# the step outputs and the step summary itself.
+set -euo pipefail
+
+cd "${INPUT_WORKING_DIRECTORY:-.}"
+
+args=(release)
+add() { [ -z "$2" ] || args+=("$1" "$2"); }
+truthy() {
+	case "$(echo "$1" | tr '[:upper:]' '[:lower:]')" in
+	true | yes | 1 | on) return 0 ;;
+	false | no | 0 | off | "") return 1 ;;
+	*)
+		echo "::error title=stevedore::input $2 is '$1': want true or false"
+		exit 2
+		;;
+	esac
+}
+
+add --config "${INPUT_CONFIG:-}"
+add --image-name "${INPUT_IMAGE_NAME:-}"
+add --context "${INPUT_CONTEXT:-}"
+add --file "${INPUT_DOCKERFILE:-}"
+while IFS= read -r d; do
+	d="${d#"${d%%[![:space:]]*}"}"
+	d="${d%"${d##*[![:space:]]}"}"
+	add --destination "$d"
+done <<<"${INPUT_DESTINATIONS:-}"
+# Tag rules are passed whole: stevedore reads one rule per line.
+if [ -n "$(echo "${INPUT_TAGS:-}" | tr -d '[:space:]')" ]; then
+	args+=(--tags "$INPUT_TAGS")
+fi
+platforms="$(echo "${INPUT_PLATFORMS:-}" | tr '\n' ',' | tr -d '[:space:]' | sed 's/,,*/,/g; s/^,//; s/,$//')"
+add --platform "$platforms"
+add --sign "${INPUT_SIGN:-}"
+key="${INPUT_KEY:-}"
+if [[ "$key" == *"-----BEGIN"* ]]; then
+	export STEVEDORE_SIGNING_KEY="$key"
+	key="env://STEVEDORE_SIGNING_KEY"
+fi
+add --key "$key"
+if ! truthy "${INPUT_PUSH:-true}" push; then
+	args+=(--push=false)
+fi
+truthy "${INPUT_DRY_RUN:-false}" dry-run && args+=(--dry-run)
+truthy "${INPUT_SNAPSHOT:-false}" snapshot && args+=(--snapshot)
+truthy "${INPUT_GIT_TAG:-false}" git-tag && args+=(--git-tag)
+if [ -n "${INPUT_COSIGN_PASSWORD:-}" ]; then
+	export COSIGN_PASSWORD="$INPUT_COSIGN_PASSWORD"
+fi
+# An empty token must not shadow credentials from `docker login`.
+[ -n "${GITHUB_TOKEN:-}" ] || unset GITHUB_TOKEN
+
+echo "stevedore ${args[*]}"
+exec "${STEVEDORE:?the path of the stevedore binary}" "${args[@]}"

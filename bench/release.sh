@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Whole-program comparison: one `stevedore release` against the chain of
+# separate tools it replaces (buildah bud → crane push → syft → cosign sign →
+# cosign attest → cosign verify → crane tag), on the same small multi-stage
+# project and a local registry. Tools missing from PATH are skipped, saying
+# so; install them with
+#   GOBIN=$HOME/go/bin go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
+#   GOBIN=$HOME/go/bin go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
+#   GOBIN=$HOME/go/bin go install github.com/anchore/syft/cmd/syft@v1.57.1
+#   apt-get install -y buildah
+# Prints wall times; compare them as ratios within one run (the machine is
+# shared). Needs root (RUN steps, buildah).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+reg_pid=
+cleanup() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+export PATH="$HOME/go/bin:$PATH"
+
+cd "$root"
+go build -o "$work/stevedore" ./cmd/stevedore
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# The project: a base made from busybox, a build stage that runs commands,
+# and a small runtime stage.
+proj=$work/project
+mkdir -p "$proj/rootfs/bin" "$proj/rootfs/etc"
+cp /bin/busybox "$proj/rootfs/bin/busybox"
+for a in sh cat echo mkdir; do ln -s busybox "$proj/rootfs/bin/$a"; done
+printf 'root:x:0:0::/root:/bin/sh\n' >"$proj/rootfs/etc/passwd"
+for i in $(seq 1 200); do head -c 20000 /dev/urandom | base64 >"$proj/file$i.txt"; done
+cat >"$proj/Dockerfile" <<'DOCKERFILE'
+FROM scratch AS base
+COPY rootfs/ /
+FROM base AS build
+COPY *.txt /src/
+RUN mkdir -p /out && cat /src/*.txt > /out/all.txt
+FROM base
+COPY --from=build /out/all.txt /all.txt
+DOCKERFILE
+
+port=$((20000 + RANDOM % 20000))
+if have crane; then
+	PORT=$port crane registry serve >"$work/registry.log" 2>&1 &
+	reg_pid=$!
+else
+	echo "crane missing: using stevedore's destinations only (oci layout)"
+fi
+sleep 1
+reg=127.0.0.1:$port
+
+TIMEFORMAT='%3R s'
+printf '%-40s ' "stevedore release (cold)"
+cat >"$proj/stevedore.yaml" <<YAML
+images:
+  - name: app
+    destinations: [$( [ -n "$reg_pid" ] && echo "$reg/s/app" || echo "oci:dist/app")]
+YAML
+( cd "$proj" && git init -q && git -c user.name=b -c user.email=b@b add -A && git -c user.name=b -c user.email=b@b commit -qm "feat: bench" )
+{ time COSIGN_PASSWORD= "$work/stevedore" release --dir "$proj" --cache-dir "$work/cache" --snapshot >/dev/null 2>&1; } 2>&1
+printf '%-40s ' "stevedore release (re-run)"
+{ time COSIGN_PASSWORD= "$work/stevedore" release --dir "$proj" --cache-dir "$work/cache" --snapshot >/dev/null 2>&1; } 2>&1
+
+if have buildah && have crane && have syft && have cosign && [ -n "$reg_pid" ]; then
+	export COSIGN_PASSWORD=
+	( cd "$work" && cosign generate-key-pair >/dev/null 2>&1 )
+	chain() {
+		buildah --root "$work/buildah" --runroot "$work/run" bud --layers -q -t app "$proj" >/dev/null
+		buildah --root "$work/buildah" --runroot "$work/run" push app "oci:$work/chain-layout:app" >/dev/null
+		crane push "$work/chain-layout" "$reg/c/app" >/dev/null
+		digest=$(crane digest "$reg/c/app")
+		syft scan "registry:$reg/c/app@$digest" -o spdx-json="$work/sbom.json" -q
+		cosign sign --yes --tlog-upload=false --allow-insecure-registry --key "$work/cosign.key" "$reg/c/app@$digest" >/dev/null 2>&1
+		cosign attest --yes --tlog-upload=false --allow-insecure-registry --key "$work/cosign.key" --type spdxjson --predicate "$work/sbom.json" "$reg/c/app@$digest" >/dev/null 2>&1
+		cosign verify --insecure-ignore-tlog --allow-insecure-registry --key "$work/cosign.pub" "$reg/c/app@$digest" >/dev/null 2>&1
+		crane tag "$reg/c/app@$digest" 1.0.0
+	}
+	printf '%-40s ' "buildah+crane+syft+cosign (cold)"
+	{ time chain; } 2>&1
+	printf '%-40s ' "buildah+crane+syft+cosign (re-run)"
+	{ time chain; } 2>&1
+else
+	echo "the tool chain needs buildah, crane, syft and cosign on PATH: skipped"
+fi

@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+)
+
+// actWorkflow uses the action the way a repository would, after copying the
+// action's source (for its `go build` fallback: there is no network to
+// download a release from) and the project to release into the workspace,
+// which act's host mode starts empty.
+const actWorkflow = `name: release
+on: push
+permissions:
+  contents: read
+  packages: write
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Copy the action and the project into the workspace
+        run: |
+          rm -rf example
+          cp -a "$SRC/." .
+          mkdir example && cp -a "$PROJECT/." example/
+      - id: stevedore
+        uses: ./
+        with:
+          working-directory: example
+          image-name: app
+          destinations: |
+            ${{ env.REGISTRY }}/acme/app
+            oci:dist/app
+          tags: |
+            type=raw,value=edge
+            type=semver,pattern={{version}}
+          platforms: linux/amd64
+          cosign-password: ${{ secrets.COSIGN_PW }}
+      - name: Save the outputs
+        env:
+          OUTPUTS: ${{ toJSON(steps.stevedore.outputs) }}
+        run: |
+          printf '%s' "$OUTPUTS" > "$RESULTS/outputs.json"
+`
+
+// TestActionWithAct runs action.yml with nektos/act on this machine (host
+// mode, no Docker) against an in-process registry, and checks the action's
+// outputs, the step summary, the registry and the secret masking.
+func TestActionWithAct(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a whole workflow with act; skipped with -short")
+	}
+	act, err := exec.LookPath("act")
+	if err != nil {
+		t.Skip("act is not on PATH; install it with: GOBIN=/usr/local/bin go install github.com/nektos/act@v0.2.89")
+	}
+	if out, err := exec.Command(act, "--version").CombinedOutput(); err != nil {
+		t.Skipf("act cannot run here: %v\n%s", err, out)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	copySourceTree(t, root, src)
+
+	project := gitRepo(t)
+	for n, c := range map[string]string{
+		"Dockerfile":                    "FROM scratch\nCOPY hello.txt /\n",
+		"hello.txt":                     "hello from the action test\n",
+		".github/workflows/release.yml": actWorkflow,
+	} {
+		p := filepath.Join(project, n)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(t, project, "add", ".")
+	git(t, project, "commit", "-q", "-m", "feat: first")
+
+	reg := registrytest.InProcess(t)
+	results := t.TempDir()
+	const password = "s3cret-pw-9f1c"
+	// The job's Go uses this test's caches: the fallback build is then an
+	// incremental one.
+	goenv := map[string]string{}
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPROXY", "GOPATH"} {
+		out, err := exec.Command("go", "env", k).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", k, err)
+		}
+		goenv[k] = strings.TrimSpace(string(out))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	args := []string{"push", "-P", "ubuntu-latest=-self-hosted", "-W", ".github/workflows/release.yml",
+		"--env", "SRC=" + src, "--env", "PROJECT=" + project, "--env", "RESULTS=" + results, "--env", "REGISTRY=" + reg,
+		"--env", "XDG_CACHE_HOME=" + t.TempDir(), "--env", "GOFLAGS=-mod=mod",
+		"-s", "COSIGN_PW=" + password}
+	for k, v := range goenv {
+		args = append(args, "--env", k+"="+v)
+	}
+	cmd := exec.CommandContext(ctx, act, args...)
+	cmd.Dir = project
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	start := time.Now()
+	err = cmd.Run()
+	t.Logf("act ran for %s", time.Since(start).Round(time.Second))
+	if err != nil {
+		t.Fatalf("act: %v\n%s", err, log.String())
+	}
+	if testing.Verbose() {
+		t.Logf("act output:\n%s", log.String())
+	}
+
+	if strings.Contains(log.String(), password) {
+		t.Errorf("the cosign password appears in the log")
+	}
+	for _, want := range []string{"building stevedore from", "::group::build app"} {
+		if !strings.Contains(log.String(), want) && !strings.Contains(log.String(), strings.TrimPrefix(want, "::group::")) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+
+	data, err := os.ReadFile(filepath.Join(results, "outputs.json"))
+	if err != nil {
+		t.Fatalf("outputs: %v\n%s", err, log.String())
+	}
+	var outs map[string]string
+	if err := json.Unmarshal(data, &outs); err != nil {
+		t.Fatalf("outputs: %v\n%s", err, data)
+	}
+	version, digest := outs["version"], outs["digest"]
+	if version == "" || !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("outputs: %s", data)
+	}
+	tags := strings.Split(outs["tags"], "\n")
+	if !slices.Contains(tags, "edge") || !slices.Contains(tags, version) {
+		t.Errorf("tags output = %q, want edge and %s among them", outs["tags"], version)
+	}
+	wantRefs := []string{reg + "/acme/app@" + digest, "oci:dist/app@" + digest}
+	for _, w := range wantRefs {
+		if !strings.Contains(outs["image-refs"], w) {
+			t.Errorf("image-refs = %q, want a line %s", outs["image-refs"], w)
+		}
+	}
+	if outs["ledger"] == "" || outs["sbom-files"] == "" || !strings.Contains(outs["verify-commands"], digest) {
+		t.Errorf("outputs: %s", data)
+	}
+	if !strings.Contains(outs["released"], "true") {
+		t.Errorf("released = %q", outs["released"])
+	}
+
+	// Tags point at the released digest, and the signature verifies with
+	// the key the action created.
+	for _, tag := range tags {
+		ref, _ := name.ParseReference(reg + "/acme/app:" + tag)
+		desc, err := remote.Head(ref)
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		if desc.Digest.String() != digest {
+			t.Errorf("%s is %s, the action said %s", ref, desc.Digest, digest)
+		}
+	}
+	sigTag, _ := name.ParseReference(reg + "/acme/app:" + strings.Replace(digest, ":", "-", 1) + ".sig")
+	if _, err := remote.Head(sigTag); err != nil {
+		t.Errorf("no signature at %s: %v", sigTag, err)
+	}
+
+	// act hands every step a fresh $GITHUB_STEP_SUMMARY and prints what a
+	// step wrote to it as "Summary - …" in the log.
+	_, summary, ok := strings.Cut(log.String(), "⚙  Summary - ")
+	if !ok {
+		t.Fatalf("the action wrote no step summary")
+	}
+	summary, _, _ = strings.Cut(summary, "[release/release]")
+	for _, want := range []string{"| app |", digest[:19], version} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("step summary lacks %q:\n%s", want, summary)
+		}
+	}
+}
+
+// copySourceTree copies the files git knows of (tracked, and new ones not
+// ignored: build output and keys stay out), or everything when root is not
+// a git checkout.
+func copySourceTree(t *testing.T, root, dst string) {
+	t.Helper()
+	var files []string
+	if out, err := exec.Command("git", "-C", root, "ls-files", "-co", "--exclude-standard", "-z").Output(); err == nil {
+		for _, f := range strings.Split(string(out), "\x00") {
+			if f != "" {
+				files = append(files, f)
+			}
+		}
+	} else {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			if d.IsDir() && (rel == ".git" || rel == "dist" || rel == ".stevedore") {
+				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() {
+				files = append(files, rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		from := filepath.Join(root, f)
+		fi, err := os.Lstat(from)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // deleted in the work tree, or a symlink
+		}
+		to := filepath.Join(dst, f)
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		in, err := os.Open(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fi.Mode().Perm())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(out, in)
+		in.Close()
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestActionGetBinary runs the action's first step the way the runner does
+// (bash, with the RUNNER_* and GITHUB_* variables) against a local release
+// server: a good download is used after its checksum is checked, a wrong
+// checksum fails the step, and a missing release falls back to go build.
+func TestActionGetBinary(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed; the action's download step needs it (.ci/run installs curl)", tool)
+		}
+	}
+	script, err := filepath.Abs("../../.github/action/get-stevedore.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asset := []byte("#!/bin/sh\necho stevedore version downloaded\n")
+	sum := sha256.Sum256(asset)
+	good := hex.EncodeToString(sum[:]) + "  stevedore_linux_amd64\n"
+	bad := strings.Repeat("0", 64) + "  stevedore_linux_amd64\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1.2.3/stevedore_linux_amd64", "/v6.6.6/stevedore_linux_amd64":
+			w.Write(asset)
+		case "/v1.2.3/checksums.txt":
+			io.WriteString(w, "aaaa  stevedore_darwin_arm64\n"+good)
+		case "/v6.6.6/checksums.txt":
+			io.WriteString(w, bad)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	// A tiny module stands in for the action's source tree, so the
+	// fallback build takes a second.
+	actionPath := t.TempDir()
+	for n, c := range map[string]string{
+		"go.mod":                "module example.com/fake\n\ngo 1.22\n",
+		"cmd/stevedore/main.go": "package main\n\nimport \"fmt\"\n\nvar buildVersion = \"dev\"\n\nfunc main() { fmt.Println(\"stevedore version built\", buildVersion) }\n",
+	} {
+		p := filepath.Join(actionPath, n)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, version string
+		fail          bool
+		want          string
+	}{
+		{"release asset", "v1.2.3", false, "stevedore version downloaded"},
+		{"checksum mismatch", "v6.6.6", true, "::error title=stevedore::checksum mismatch"},
+		{"no such release", "v0.0.1", false, "stevedore version built v0.0.1"},
+		{"branch ref", "main", false, "stevedore version built main"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			outFile := filepath.Join(tmp, "output")
+			cmd := exec.Command("bash", script)
+			cmd.Env = append(os.Environ(), "RUNNER_OS=Linux", "RUNNER_ARCH=X64", "RUNNER_TEMP="+tmp, "GITHUB_OUTPUT="+outFile,
+				"STEVEDORE_VERSION=", "ACTION_REF="+tt.version, "ACTION_PATH="+actionPath, "STEVEDORE_DOWNLOAD_URL="+srv.URL, "GOFLAGS=-mod=mod")
+			out, err := cmd.CombinedOutput()
+			if (err != nil) != tt.fail {
+				t.Fatalf("err = %v, want failure %v\n%s", err, tt.fail, out)
+			}
+			if !strings.Contains(string(out), tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, out)
+			}
+			outputs, _ := os.ReadFile(outFile)
+			if !tt.fail && string(outputs) != "path="+filepath.Join(tmp, "stevedore")+"\n" {
+				t.Errorf("GITHUB_OUTPUT = %q", outputs)
+			}
+			if tt.fail && len(outputs) != 0 {
+				t.Errorf("a failed check still set the path: %q", outputs)
+			}
+		})
+	}
+}
+
+// TestActionReleaseArgs runs the action's second step with a stand-in
+// stevedore that prints its arguments: inputs become flags, and secrets
+// stay in the environment.
+func TestActionReleaseArgs(t *testing.T) {
+	script, err := filepath.Abs("../../.github/action/release.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	stub := filepath.Join(tmp, "stevedore")
+	if err := os.WriteFile(stub, []byte("#!/bin/bash\nprintf '<%s>' \"$@\"; echo\necho \"key=${STEVEDORE_SIGNING_KEY:0:10} pw=$COSIGN_PASSWORD token=${GITHUB_TOKEN-unset} pwd=$PWD\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(tmp, "work")
+	os.MkdirAll(work, 0o755)
+	cmd := exec.Command("bash", script)
+	cmd.Env = append(os.Environ(), "STEVEDORE="+stub, "GITHUB_TOKEN=",
+		"INPUT_WORKING_DIRECTORY="+work, "INPUT_IMAGE_NAME=app",
+		"INPUT_DESTINATIONS=  ghcr.io/o/app\n\noci:dist/app  \n", "INPUT_TAGS=type=sha\ntype=raw,value=edge\n",
+		"INPUT_PLATFORMS=linux/amd64,\nlinux/arm64\n", "INPUT_SIGN=key",
+		"INPUT_KEY=-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----",
+		"INPUT_COSIGN_PASSWORD=pw1", "INPUT_PUSH=False", "INPUT_SNAPSHOT=true", "INPUT_DRY_RUN=false", "INPUT_GIT_TAG=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := "<release><--image-name><app><--destination><ghcr.io/o/app><--destination><oci:dist/app><--tags><type=sha\ntype=raw,value=edge\n>" +
+		"<--platform><linux/amd64,linux/arm64><--sign><key><--key><env://STEVEDORE_SIGNING_KEY><--push=false><--snapshot>\n" +
+		"key=-----BEGIN pw=pw1 token=unset pwd=" + work + "\n"
+	if got := string(out[strings.Index(string(out), "<release>"):]); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(string(out), "abc") {
+		t.Errorf("the key reached the command line or the log:\n%s", out)
+	}
+	bad := exec.Command("bash", script)
+	bad.Env = append(cmd.Env, "INPUT_PUSH=maybe")
+	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "input push is 'maybe'") {
+		t.Errorf("a bad boolean input: %v\n%s", err, out)
+	}
+}
