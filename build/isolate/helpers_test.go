@@ -95,13 +95,24 @@ func treeSnapshot(t testing.TB, root string) string {
 	return strings.Join(lines, "\n")
 }
 
-func mountinfo(t testing.TB) string {
+// mountinfo lists the host's mounts at or below root: where anything Run
+// left mounted would show. The rest of the table is left out because other
+// processes (other test packages running in parallel, a Docker engine)
+// mount and unmount things meanwhile.
+func mountinfo(t testing.TB, root string) string {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && (f[4] == root || strings.HasPrefix(f[4], root+"/")) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func needRoot(t testing.TB) {
@@ -144,12 +155,12 @@ func run(t *testing.T, mode Isolation, s Spec) (string, string, error) {
 // the host and no new path in the root filesystem beyond allowed ones.
 func runOK(t *testing.T, mode Isolation, s Spec) string {
 	t.Helper()
-	before, mounts := treeSnapshot(t, s.Rootfs), mountinfo(t)
+	before, mounts := treeSnapshot(t, s.Rootfs), mountinfo(t, s.Rootfs)
 	out, stderr, err := run(t, mode, s)
 	if err != nil {
 		t.Fatalf("Run(%q): %v\nstderr: %s", s.Args, err, stderr)
 	}
-	if after := mountinfo(t); after != mounts {
+	if after := mountinfo(t, s.Rootfs); after != mounts {
 		t.Errorf("host mount table changed:\nbefore:\n%s\nafter:\n%s", mounts, after)
 	}
 	if after := treeSnapshot(t, s.Rootfs); after != before && s.Dir == "" {

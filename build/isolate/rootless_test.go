@@ -79,7 +79,7 @@ func TestRootlessHelper(t *testing.T) {
 	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(b)) == "0" {
 		t.Skip("SKIP: unprivileged user namespaces are disabled")
 	}
-	before, mounts := treeSnapshot(t, root), mountinfo(t)
+	before, mounts := treeSnapshot(t, root), mountinfo(t, root)
 	var out bytes.Buffer
 	err := Run(context.Background(), Spec{Rootfs: root, Env: []string{"PATH=/bin"}, Hostname: "rl",
 		Network: NetworkNone, Stdout: &out, Stderr: &out,
@@ -99,7 +99,7 @@ func TestRootlessHelper(t *testing.T) {
 	if treeSnapshot(t, root) != before {
 		t.Error("root filesystem changed")
 	}
-	if mountinfo(t) != mounts {
+	if mountinfo(t, root) != mounts {
 		t.Error("mount table changed")
 	}
 }
