@@ -148,17 +148,7 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 		return fail(classify(err))
 	}
 	out := &Verified{Subject: subject, Command: o.command("verify-attestation", predicateType, subject)}
-	for _, a := range atts {
-		st, err := statementOf(a)
-		if err != nil || st.PredicateType != uri {
-			continue
-		}
-		info := certInfo(a)
-		info.Tlog = tlog
-		info.PredicateType, info.Predicate = st.PredicateType, st.Predicate
-		out.Signatures = append(out.Signatures, info)
-	}
-	if len(out.Signatures) == 0 {
+	if out.Signatures = attestationsOf(atts, tlog, uri); len(out.Signatures) == 0 {
 		return fail(fmt.Errorf("%w: attestations of type %s exist but none verifies (other types do)", ErrInvalidSignature, uri))
 	}
 	return out, nil
@@ -330,4 +320,21 @@ func certInfo(s oci.Signature) Signature {
 	}
 	info.Issuer = (&cosign.CertExtensions{Cert: cert}).GetIssuer()
 	return info
+}
+
+// attestationsOf keeps the verified attestations whose statement has the
+// predicate type uri.
+func attestationsOf(atts []oci.Signature, tlog bool, uri string) []Signature {
+	var out []Signature
+	for _, a := range atts {
+		st, err := statementOf(a)
+		if err != nil || st.PredicateType != uri {
+			continue
+		}
+		info := certInfo(a)
+		info.Tlog = tlog
+		info.PredicateType, info.Predicate = st.PredicateType, st.Predicate
+		out = append(out, info)
+	}
+	return out
 }

@@ -106,17 +106,7 @@ func VerifyLayoutAttestation(ctx context.Context, layoutPath string, digest v1.H
 		return fail(classify(err))
 	}
 	out := &Verified{Subject: subject, Command: o.layoutCommand("verify-attestation", predicateType, t, digest)}
-	for _, a := range atts {
-		st, err := statementOf(a)
-		if err != nil || st.PredicateType != uri {
-			continue
-		}
-		info := certInfo(a)
-		info.Tlog = tlog
-		info.PredicateType, info.Predicate = st.PredicateType, st.Predicate
-		out.Signatures = append(out.Signatures, info)
-	}
-	if len(out.Signatures) == 0 {
+	if out.Signatures = attestationsOf(atts, tlog, uri); len(out.Signatures) == 0 {
 		return fail(fmt.Errorf("%w: attestations of type %s exist but none verifies (other types do)", ErrInvalidSignature, uri))
 	}
 	return out, nil

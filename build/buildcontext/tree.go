@@ -32,51 +32,34 @@ type Tree struct {
 	ignore *patternmatcher.PatternMatcher // nil: nothing ignored
 }
 
-// real resolves the directories of rel inside the tree, chroot-style: a
-// symlink in the middle of a source path never leads out of the tree. The
-// last element is not followed (COPY copies a symlink as a link).
-func (t *Tree) real(rel string) (string, error) {
+// resolve resolves rel inside the tree, chroot-style: a symlink in a source
+// path never leads out of the tree. With last false the last element is not
+// followed (COPY copies a symlink as a link). The result is relative to the
+// tree, "." for its root.
+func (t *Tree) resolve(rel string, last bool) (string, error) {
 	root, err := os.OpenRoot(t.dir)
 	if err != nil {
 		return "", err
 	}
 	defer root.Close()
-	r, err := rootfs.ResolveParent(root, rel)
-	if err != nil {
-		return "", err
+	resolve := rootfs.ResolveParent
+	if last {
+		resolve = rootfs.Resolve
 	}
+	r, err := resolve(root, rel)
 	if r == "" {
 		r = "."
 	}
-	return r, nil
+	return r, err
 }
 
-// realDir follows rel itself when it is a symlink, inside the tree.
-func (t *Tree) realDir(rel string) (string, error) {
-	root, err := os.OpenRoot(t.dir)
-	if err != nil {
-		return "", err
-	}
-	defer root.Close()
-	r, err := rootfs.Resolve(root, rel)
-	if err != nil {
-		return "", err
-	}
-	if r == "" {
-		r = "."
-	}
-	return r, nil
-}
+func (t *Tree) real(rel string) (string, error)    { return t.resolve(rel, false) }
+func (t *Tree) realDir(rel string) (string, error) { return t.resolve(rel, true) }
 
 // Resolve resolves rel fully inside the tree, its last element included,
 // and returns the host path: what a bind mount of rel may show.
 func (t *Tree) Resolve(rel string) (string, error) {
-	root, err := os.OpenRoot(t.dir)
-	if err != nil {
-		return "", err
-	}
-	defer root.Close()
-	r, err := rootfs.Resolve(root, rel)
+	r, err := t.resolve(rel, true)
 	if err != nil {
 		return "", err
 	}
