@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -349,4 +350,41 @@ func TestSummaryGolden(t *testing.T) {
 	}
 	golden(t, "summary.golden", b.String())
 	golden(t, "step-summary.golden.md", rep.Markdown())
+}
+
+// The same release against a real CNCF Distribution registry with htpasswd
+// auth over TLS: what must behave like GHCR or Docker Hub.
+func TestReleaseToDistribution(t *testing.T) {
+	dir := repo(t)
+	reg := registrytest.StartDistribution(t)
+	signer, verifier := testSigner(t)
+	pub := []publish.Option{
+		publish.WithTransport(reg.Transport),
+		publish.WithKeychain(publish.Keychain(t.TempDir(), map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: reg.Password}})),
+	}
+	cfg := config(t, reg.Host+"/acme/IMAGE")
+	rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithPublishOptions(pub...))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ropts := publish.RemoteOptions(context.Background(), pub...)
+	for _, li := range rep.Ledger.Images {
+		tag, _ := name.ParseReference(reg.Host + "/acme/" + li.Name + ":1.1.0")
+		desc, err := remote.Head(tag, ropts...)
+		if err != nil || desc.Digest.String() != li.Digest {
+			t.Errorf("%s:1.1.0 = %v, %v; ledger says %s", li.Name, desc, err, li.Digest)
+		}
+		d, _ := name.NewDigest(reg.Host + "/acme/" + li.Name + "@" + li.Digest)
+		if _, err := sign.VerifyAttestation(context.Background(), d, sign.PredicateSPDXJSON, sign.WithKey(verifier), sign.WithIgnoreTlog(true), sign.WithRemoteOptions(ropts...)); err != nil {
+			t.Errorf("%s: SBOM attestation: %v", li.Name, err)
+		}
+	}
+	// Wrong credentials fail in the push step, naming it, and move nothing.
+	bad := []publish.Option{publish.WithTransport(reg.Transport), publish.WithKeychain(publish.Keychain(t.TempDir(), map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: "not-the-password-42"}}))}
+	writeFile(t, filepath.Join(dir, "app/hello.txt"), "changed\n")
+	_, err = Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithPublishOptions(bad...))...)
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != StepPush || !errors.Is(err, publish.ErrDenied) || strings.Contains(err.Error(), "not-the-password-42") {
+		t.Errorf("err = %v, want a denied push that does not show the password", err)
+	}
 }

@@ -183,6 +183,11 @@ func (r Reference) String() string {
 	if d, ok := r.ref.(name.Digest); ok && r.explicitTag != "" {
 		return displayName(d.Context().Name()) + ":" + r.explicitTag + "@" + d.DigestStr()
 	}
+	if _, ok := r.ref.(name.Tag); ok && r.explicitTag == "" {
+		// No tag was written: do not show go-containerregistry's implicit
+		// "latest", which stevedore never moves on its own.
+		return displayName(r.ref.Context().Name())
+	}
 	return displayName(r.ref.Name())
 }
 

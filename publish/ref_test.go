@@ -13,12 +13,12 @@ func TestParseReference(t *testing.T) {
 		layout, pin   bool
 		path          string
 	}{
-		{in: "alpine", want: "docker.io/library/alpine:latest"},
+		{in: "alpine", want: "docker.io/library/alpine"},
 		{in: "alpine:3", want: "docker.io/library/alpine:3", tag: "3"},
 		{in: "docker.io/library/alpine:3", want: "docker.io/library/alpine:3", tag: "3"},
-		{in: "index.docker.io/o/app", want: "docker.io/o/app:latest"},
+		{in: "index.docker.io/o/app", want: "docker.io/o/app"},
 		{in: "ghcr.io/o/app:v1", want: "ghcr.io/o/app:v1", tag: "v1"},
-		{in: "localhost:5000/app", want: "localhost:5000/app:latest"},
+		{in: "localhost:5000/app", want: "localhost:5000/app"},
 		{in: "127.0.0.1:5000/a/b/c:t", want: "127.0.0.1:5000/a/b/c:t", tag: "t"},
 		{in: "ghcr.io/o/app@" + dg, want: "ghcr.io/o/app@" + dg, pin: true},
 		{in: "ghcr.io/o/app:v1@" + dg, want: "ghcr.io/o/app:v1@" + dg, tag: "v1", pin: true},
