@@ -51,6 +51,9 @@ func (s *SBOM) encodeSPDX(w io.Writer) error {
 		return errors.New("converting to SPDX: no document")
 	}
 	latest.DocumentNamespace = s.spdxNamespace(latest.DocumentNamespace)
+	// The document names the image by digest (repo@sha256:…), not by the
+	// bare repository, which a later push could make mean another image.
+	latest.DocumentName = s.Name()
 	if latest.CreationInfo != nil {
 		latest.CreationInfo.Created = s.Created.Format(time.RFC3339)
 	}

@@ -92,7 +92,7 @@ func TestEncodeNamesImage(t *testing.T) {
 		} `json:"packages"`
 	}
 	mustUnmarshal(t, encode(t, s, SPDXJSON), &spdx)
-	if spdx.SPDXVersion != "SPDX-2.3" || spdx.Name != fixtureRepo || spdx.CreationInfo.Created != "2024-01-02T03:04:05Z" {
+	if spdx.SPDXVersion != "SPDX-2.3" || spdx.Name != ref || spdx.CreationInfo.Created != "2024-01-02T03:04:05Z" {
 		t.Errorf("SPDX header = %q %q %q", spdx.SPDXVersion, spdx.Name, spdx.CreationInfo.Created)
 	}
 	if !strings.HasPrefix(spdx.Namespace, "https://anchore.com/syft/image/") {
