@@ -55,7 +55,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			&cli.StringFlag{Name: "cache-dir", Usage: "build cache and image store (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "compression", Value: "gzip", Usage: "layer compression: gzip or zstd"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
-			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "step output on stderr: auto, plain, json (one object per line) or quiet"},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "step output on stderr: auto (tty on a terminal, else plain), tty (live status line), plain, json (one object per line) or quiet"},
 			&cli.StringFlag{Name: "iidfile", Usage: "write the image (or index) digest to this file"},
 			&cli.StringFlag{Name: "metadata-file", Usage: "write buildx-style build metadata (digest, descriptor, names) as JSON to this file"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
@@ -158,15 +158,26 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		return err
 	}
 	opts = append(opts, build.WithEpoch(epoch))
-	switch c.String("progress") {
-	case "auto", "plain":
+	mode := c.String("progress")
+	if mode == "auto" {
+		mode = "plain"
+		if isTerminal(c.App.ErrWriter) {
+			mode = "tty"
+		}
+	}
+	switch mode {
+	case "tty":
+		live := newLiveLine(c.App.ErrWriter)
+		defer live.Close()
+		opts = append(opts, build.WithProgress(&stepPrinter{w: live, live: live}), build.WithOutput(prefixWriter(live)))
+	case "plain":
 		p := &stepPrinter{w: c.App.ErrWriter}
 		opts = append(opts, build.WithProgress(p), build.WithOutput(prefixWriter(c.App.ErrWriter)))
 	case "json":
 		opts = append(opts, build.WithProgress(&jsonProgress{enc: json.NewEncoder(c.App.ErrWriter)}))
 	case "quiet":
 	default:
-		return usageErrorf("--progress must be auto, plain, json or quiet (got %q)", c.String("progress"))
+		return usageErrorf("--progress must be auto, tty, plain, json or quiet (got %q)", c.String("progress"))
 	}
 
 	res, err := build.Build(ctx, opts...)
@@ -450,15 +461,28 @@ func secretFiles(list []string, getenv env) (*secrets, error) {
 	return s, nil
 }
 
-// stepPrinter prints one line per finished or started step.
+// stepPrinter prints one line per finished or started step; on a terminal
+// (live set) the running step is a status line with its elapsed time.
 type stepPrinter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer
+	live *liveLine
 }
 
 func (p *stepPrinter) Step(r build.StepReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.live != nil {
+		switch r.Status {
+		case build.StatusStarted:
+			p.live.Start(r.String())
+		case build.StatusCached:
+			p.live.Done("   " + r.String())
+		default:
+			p.live.Done(fmt.Sprintf("   %s %.1fs", r, r.Duration.Seconds()))
+		}
+		return
+	}
 	switch r.Status {
 	case build.StatusStarted:
 		// Only RUN prints output worth a heading; the rest are quick.

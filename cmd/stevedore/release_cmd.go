@@ -83,7 +83,13 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
-	buildOut := prefixWriter(c.App.ErrWriter)
+	progress := &releaseProgress{w: progressWriter(c, gh), gh: gh}
+	if gh == nil && isTerminal(c.App.ErrWriter) {
+		progress.live = newLiveLine(c.App.ErrWriter)
+		progress.w = progress.live
+		defer progress.live.Close()
+	}
+	buildOut := prefixWriter(progress.w)
 	opts := []pipeline.Option{
 		pipeline.WithDir(dir),
 		pipeline.WithDryRun(c.Bool("dry-run")),
@@ -101,7 +107,7 @@ func runRelease(c *cli.Context, getenv env) error {
 			build.WithOutput(buildOut),
 		),
 		pipeline.WithSigner(releaseSigner(dir, getenv, c.App.ErrWriter)),
-		pipeline.WithProgress(&releaseProgress{w: progressWriter(c, gh), gh: gh}),
+		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(workflowIdentity(getenv), buildVersion, repoURL(getenv)),
 	}
 	rep, err := pipeline.Release(ctx, cfg, opts...)
@@ -236,9 +242,10 @@ func progressWriter(c *cli.Context, gh *actions.Runner) io.Writer {
 
 // releaseProgress prints one line per step, grouped in GitHub Actions.
 type releaseProgress struct {
-	mu sync.Mutex
-	w  io.Writer
-	gh *actions.Runner
+	mu   sync.Mutex
+	w    io.Writer
+	gh   *actions.Runner
+	live *liveLine // on a terminal: a status line with the running step's time
 }
 
 func (p *releaseProgress) Event(e pipeline.Event) {
@@ -249,10 +256,15 @@ func (p *releaseProgress) Event(e pipeline.Event) {
 		label += " " + e.Image
 	}
 	if !e.Done {
-		if p.gh != nil {
+		switch {
+		case p.live != nil:
+			p.live.Start(label)
+		case p.gh != nil:
 			p.gh.Group(label)
+			fallthrough
+		default:
+			fmt.Fprintf(p.w, "=> %s\n", label)
 		}
-		fmt.Fprintf(p.w, "=> %s\n", label)
 		return
 	}
 	status := "done"
@@ -263,7 +275,12 @@ func (p *releaseProgress) Event(e pipeline.Event) {
 	if e.Detail != "" {
 		detail = ": " + e.Detail
 	}
-	fmt.Fprintf(p.w, "   %s %s in %.1fs%s\n", label, status, e.Duration.Seconds(), detail)
+	line := fmt.Sprintf("   %s %s in %.1fs%s", label, status, e.Duration.Seconds(), detail)
+	if p.live != nil {
+		p.live.Done(line)
+		return
+	}
+	fmt.Fprintln(p.w, line)
 	if p.gh != nil {
 		p.gh.EndGroup()
 	}
