@@ -10,8 +10,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 layers=${1:-4}
 mib=${2:-64}
 work=$(mktemp -d)
-reg_pid=
-cleanup() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; rm -rf "$work"; }
+reg_pids=()
+cleanup() {
+	for p in "${reg_pids[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$work"
+}
 trap cleanup EXIT
 
 cd "$root"
@@ -23,21 +26,34 @@ export PATH="$work/bin:$PATH"
 echo "generating ${layers} x ${mib} MiB image..."
 go run ./bench/genimage -o "$work/layout" -layers "$layers" -mib "$mib"
 
-port=$((20000 + RANDOM % 20000))
-PORT=$port crane registry serve >"$work/registry.log" 2>&1 &
-reg_pid=$!
-for _ in $(seq 50); do
-	curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-reg="127.0.0.1:$port"
+# One registry per tool: go-containerregistry's in-memory registry shares
+# blobs across repositories, so a second tool would find the first one's
+# blobs and send nothing.
+reg_pids=()
+start_registry() {
+	local port=$((20000 + RANDOM % 20000))
+	PORT=$port crane registry serve >"$work/registry-$port.log" 2>&1 &
+	reg_pids+=($!)
+	for _ in $(seq 50); do
+		curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	echo "127.0.0.1:$port"
+}
+sreg=$(start_registry)
+creg=$(start_registry)
 
 TIMEFORMAT='%3R s'
-t() { local label=$1; shift; printf '%-34s ' "$label"; { time "$@" >/dev/null 2>&1; } 2>&1; }
+t() {
+	local label=$1
+	shift
+	printf '%-34s ' "$label"
+	{ time "$@" >"$work/out.log" 2>&1; } 2>&1 || { echo "FAILED:"; tail -3 "$work/out.log"; }
+}
 
-t "stevedore publish (cold)" stevedore publish --from "oci:$work/layout" --to "$reg/s/app:1"
-t "crane push (cold)" crane push "$work/layout" "$reg/c/app:1"
-t "stevedore publish (unchanged)" stevedore publish --from "oci:$work/layout" --to "$reg/s/app:1"
-t "crane push (unchanged)" crane push "$work/layout" "$reg/c/app:1"
-t "stevedore publish (cross-repo)" stevedore publish --from "$reg/s/app:1" --to "$reg/s2/app:1"
-t "crane copy (cross-repo)" crane copy "$reg/c/app:1" "$reg/c2/app:1"
+t "stevedore publish (cold)" stevedore publish --from "oci:$work/layout" --to "$sreg/s/app:1"
+t "crane push (cold)" crane push "$work/layout" "$creg/c/app:1"
+t "stevedore publish (unchanged)" stevedore publish --from "oci:$work/layout" --to "$sreg/s/app:1"
+t "crane push (unchanged)" crane push "$work/layout" "$creg/c/app:1"
+t "stevedore publish (cross-repo)" stevedore publish --from "$sreg/s/app:1" --to "$sreg/s2/app:1"
+t "crane copy (cross-repo)" crane copy "$creg/c/app:1" "$creg/c2/app:1"

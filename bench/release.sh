@@ -14,7 +14,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 reg_pid=
-cleanup() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; rm -rf "$work"; }
+reg_pids2=
+cleanup() {
+	[ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null
+	[ -n "$reg_pids2" ] && kill "$reg_pids2" 2>/dev/null
+	rm -rf "$work"
+}
 trap cleanup EXIT
 export PATH="$HOME/go/bin:$PATH"
 
@@ -40,15 +45,21 @@ FROM base
 COPY --from=build /out/all.txt /all.txt
 DOCKERFILE
 
+# One registry per side: go-containerregistry's in-memory registry shares
+# blobs across repositories, so the second side would send nothing.
 port=$((20000 + RANDOM % 20000))
+port2=$((port + 1))
 if have crane; then
 	PORT=$port crane registry serve >"$work/registry.log" 2>&1 &
 	reg_pid=$!
+	PORT=$port2 crane registry serve >"$work/registry2.log" 2>&1 &
+	reg_pids2=$!
 else
 	echo "crane missing: using stevedore's destinations only (oci layout)"
 fi
 sleep 1
 reg=127.0.0.1:$port
+creg=127.0.0.1:$port2
 
 TIMEFORMAT='%3R s'
 printf '%-40s ' "stevedore release (cold)"
@@ -68,13 +79,13 @@ if have buildah && have crane && have syft && have cosign && [ -n "$reg_pid" ]; 
 	chain() {
 		buildah --root "$work/buildah" --runroot "$work/run" bud --layers -q -t app "$proj" >/dev/null
 		buildah --root "$work/buildah" --runroot "$work/run" push app "oci:$work/chain-layout:app" >/dev/null
-		crane push "$work/chain-layout" "$reg/c/app" >/dev/null
-		digest=$(crane digest "$reg/c/app")
-		syft scan "registry:$reg/c/app@$digest" -o spdx-json="$work/sbom.json" -q
-		cosign sign --yes --tlog-upload=false --allow-insecure-registry --key "$work/cosign.key" "$reg/c/app@$digest" >/dev/null 2>&1
-		cosign attest --yes --tlog-upload=false --allow-insecure-registry --key "$work/cosign.key" --type spdxjson --predicate "$work/sbom.json" "$reg/c/app@$digest" >/dev/null 2>&1
-		cosign verify --insecure-ignore-tlog --allow-insecure-registry --key "$work/cosign.pub" "$reg/c/app@$digest" >/dev/null 2>&1
-		crane tag "$reg/c/app@$digest" 1.0.0
+		crane push "$work/chain-layout" "$creg/c/app" >/dev/null
+		digest=$(crane digest "$creg/c/app")
+		syft scan "registry:$creg/c/app@$digest" -o spdx-json="$work/sbom.json" -q
+		cosign sign --yes --tlog-upload=false --allow-insecure-registry --key "$work/cosign.key" "$creg/c/app@$digest" >/dev/null 2>&1
+		cosign attest --yes --tlog-upload=false --allow-insecure-registry --key "$work/cosign.key" --type spdxjson --predicate "$work/sbom.json" "$creg/c/app@$digest" >/dev/null 2>&1
+		cosign verify --insecure-ignore-tlog --allow-insecure-registry --key "$work/cosign.pub" "$creg/c/app@$digest" >/dev/null 2>&1
+		crane tag "$creg/c/app@$digest" 1.0.0
 	}
 	printf '%-40s ' "buildah+crane+syft+cosign (cold)"
 	{ time chain; } 2>&1
