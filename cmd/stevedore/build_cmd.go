@@ -1,27 +1,17 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sreevishnu07/stevedore/build"
 	"github.com/sreevishnu07/stevedore/build/isolate"
 	"github.com/sreevishnu07/stevedore/build/layer"
 	"github.com/sreevishnu07/stevedore/publish"
-	"github.com/sreevishnu07/stevedore/version"
 )
 
 // defaultImage is where images go when no destination is given: the
@@ -242,18 +232,6 @@ func writeBuildFiles(c *cli.Context, art publish.Artifact, res *publish.Result) 
 	return nil
 }
 
-// jsonProgress prints each step event as one JSON object per line.
-type jsonProgress struct {
-	mu  sync.Mutex
-	enc *json.Encoder
-}
-
-func (p *jsonProgress) Step(r build.StepReport) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_ = p.enc.Encode(r)
-}
-
 type buildOutput struct {
 	Digest       string                `json:"digest"`
 	Destinations []publish.Destination `json:"destinations"`
@@ -276,252 +254,8 @@ func bases(bs []build.Base) []baseOutput {
 	return out
 }
 
-// cacheRef reads a --cache-from/--cache-to value: a registry reference, or
-// buildx's "type=registry,ref=REF".
-func cacheRef(spec string, insecure []string) (name.Reference, error) {
-	value := spec
-	if strings.Contains(spec, "=") {
-		value = ""
-		for _, kv := range strings.Split(spec, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch {
-			case k == "ref":
-				value = v
-			case k == "type" && v != "registry":
-				return nil, usageErrorf("cache %q: only type=registry is supported", spec)
-			}
-		}
-	}
-	ref, err := parseRef(value, insecure)
-	if err != nil {
-		return nil, err
-	}
-	if ref.IsLayout() {
-		return nil, usageErrorf("cache %q: a shared cache lives in a registry; the local cache is --cache-dir", spec)
-	}
-	return ref.Registry(), nil
-}
-
-// buildEpoch is SOURCE_DATE_EPOCH, else the commit time of HEAD in the
-// context, else the Unix epoch: the same commit gives the same image.
-func buildEpoch(ctx context.Context, dir string, getenv env) (time.Time, error) {
-	if s := getenv("SOURCE_DATE_EPOCH"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return time.Time{}, usageErrorf("SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970", s)
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	t, err := version.CommitTime(ctx, dir)
-	if err != nil {
-		if errors.Is(err, version.ErrNotGit) || errors.Is(err, version.ErrNoCommits) {
-			return time.Unix(0, 0).UTC(), nil
-		}
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
-}
-
-// cacheDir is --cache-dir, else $XDG_CACHE_HOME/stevedore, else
-// ~/.cache/stevedore.
-func cacheDir(flag string, getenv env) string {
-	switch {
-	case flag != "":
-		return flag
-	case getenv("XDG_CACHE_HOME") != "":
-		return filepath.Join(getenv("XDG_CACHE_HOME"), "stevedore")
-	case getenv("HOME") != "":
-		return filepath.Join(getenv("HOME"), ".cache", "stevedore")
-	}
-	return filepath.Join(os.TempDir(), "stevedore-cache")
-}
-
-func buildArgs(list []string, getenv env) (map[string]string, error) {
-	out := map[string]string{}
-	for _, a := range list {
-		k, v, ok := strings.Cut(a, "=")
-		if k == "" {
-			return nil, usageErrorf("--build-arg %q: want KEY=VALUE or KEY", a)
-		}
-		if !ok {
-			// docker takes KEY alone from the environment, and skips it
-			// when unset.
-			if v = getenv(k); v == "" {
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-func platforms(list []string) ([]v1.Platform, error) {
-	var out []v1.Platform
-	for _, item := range list {
-		for _, s := range strings.Split(item, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			p, err := v1.ParsePlatform(s)
-			if err != nil || p.OS == "" || p.Architecture == "" {
-				return nil, usageErrorf("--platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", s)
-			}
-			out = append(out, *p)
-		}
-	}
-	return out, nil
-}
-
-// namedContext turns NAME=VALUE into a build option: oci:PATH (an image in
-// a layout), docker-image://REF (an image to pull) or a directory.
-func namedContext(ctx context.Context, spec string, insecure []string, pubOpts []publish.Option) (build.Option, error) {
-	name, value, ok := strings.Cut(spec, "=")
-	if !ok || name == "" || value == "" {
-		return nil, usageErrorf("--build-context %q: want NAME=oci:PATH, NAME=docker-image://REF or NAME=DIR", spec)
-	}
-	switch {
-	case strings.HasPrefix(value, publish.LayoutPrefix):
-		ref, err := parseRef(value, insecure)
-		if err != nil {
-			return nil, err
-		}
-		art, err := publish.Load(ctx, ref, pubOpts...)
-		if err != nil {
-			return nil, err
-		}
-		return build.WithNamedContext(name, build.NamedContext{Image: art.Image, Index: art.Index}), nil
-	case strings.HasPrefix(value, "docker-image://"):
-		ref, err := parseRef(strings.TrimPrefix(value, "docker-image://"), insecure)
-		if err != nil {
-			return nil, err
-		}
-		return build.WithNamedContext(name, build.NamedContext{Ref: ref.Registry()}), nil
-	}
-	fi, err := os.Stat(value)
-	if err != nil || !fi.IsDir() {
-		return nil, usageErrorf("--build-context %s: %q is not a directory, oci:PATH or docker-image://REF", name, value)
-	}
-	return build.WithNamedContext(name, build.NamedContext{Dir: value}), nil
-}
-
-// secrets holds the files given to RUN --mount=type=secret. Secrets from
-// the environment are written to private temporary files, removed after
-// the build, so they never pass through a command line.
-type secrets struct {
-	files map[string]string
-	temp  []string
-}
-
 func (s *secrets) cleanup() {
 	for _, f := range s.temp {
 		os.Remove(f)
 	}
-}
-
-func secretFiles(list []string, getenv env) (*secrets, error) {
-	s := &secrets{files: map[string]string{}}
-	for _, spec := range list {
-		var id, src, envName string
-		for _, kv := range strings.Split(spec, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch k {
-			case "id":
-				id = v
-			case "src", "source":
-				src = v
-			case "env":
-				envName = v
-			default:
-				s.cleanup()
-				return nil, usageErrorf("--secret %q: unknown key %q (want id=, src= or env=)", spec, k)
-			}
-		}
-		if id == "" || (src == "") == (envName == "") {
-			s.cleanup()
-			return nil, usageErrorf("--secret %q: want id=ID,src=FILE or id=ID,env=VAR", spec)
-		}
-		if envName != "" {
-			f, err := os.CreateTemp("", "stevedore-secret-")
-			if err != nil {
-				s.cleanup()
-				return nil, err
-			}
-			s.temp = append(s.temp, f.Name())
-			_, err = f.WriteString(getenv(envName))
-			f.Close()
-			if err != nil {
-				s.cleanup()
-				return nil, err
-			}
-			src = f.Name()
-		}
-		s.files[id] = src
-	}
-	return s, nil
-}
-
-// stepPrinter prints one line per finished or started step; on a terminal
-// (live set) the running step is a status line with its elapsed time.
-type stepPrinter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	live *liveLine
-}
-
-func (p *stepPrinter) Step(r build.StepReport) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live != nil {
-		switch r.Status {
-		case build.StatusStarted:
-			p.live.Start(r.String())
-		case build.StatusCached:
-			p.live.Done("   " + r.String())
-		default:
-			p.live.Done(fmt.Sprintf("   %s %.1fs", r, r.Duration.Seconds()))
-		}
-		return
-	}
-	switch r.Status {
-	case build.StatusStarted:
-		// Only RUN prints output worth a heading; the rest are quick.
-		if strings.HasPrefix(strings.ToUpper(r.Instruction), "RUN") {
-			fmt.Fprintf(p.w, "=> %s\n", r)
-		}
-	case build.StatusCached:
-		fmt.Fprintf(p.w, "   %s\n", r)
-	default:
-		fmt.Fprintf(p.w, "   %s %.1fs\n", r, r.Duration.Seconds())
-	}
-}
-
-// prefixWriter indents RUN output under its step.
-func prefixWriter(w io.Writer) io.Writer { return &linePrefixer{w: w, prefix: "   | "} }
-
-type linePrefixer struct {
-	mu      sync.Mutex
-	w       io.Writer
-	prefix  string
-	midLine bool
-}
-
-func (l *linePrefixer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var b strings.Builder
-	for _, c := range string(p) {
-		if !l.midLine {
-			b.WriteString(l.prefix)
-			l.midLine = true
-		}
-		b.WriteRune(c)
-		if c == '\n' {
-			l.midLine = false
-		}
-	}
-	if _, err := io.WriteString(l.w, b.String()); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

@@ -1,0 +1,204 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/version"
+)
+
+// Plan is what a release will do, worked out before anything happens.
+type Plan struct {
+	Version    string         `json:"version"`
+	GitTag     string         `json:"git_tag,omitempty"`
+	Commit     string         `json:"commit,omitempty"`
+	Snapshot   bool           `json:"snapshot"`
+	Notes      []string       `json:"notes,omitempty"`
+	Images     []PlannedImage `json:"images"`
+	Steps      []string       `json:"steps"`
+	LedgerPath string         `json:"ledger"`
+}
+
+// PlannedImage is one image of the plan.
+type PlannedImage struct {
+	Name         string   `json:"name"`
+	Context      string   `json:"context"`
+	Dockerfile   string   `json:"dockerfile"`
+	Target       string   `json:"target,omitempty"`
+	Platforms    []string `json:"platforms"`
+	Destinations []string `json:"destinations"`
+	Tags         []string `json:"tags"`
+	SBOM         []string `json:"sbom"`
+	Signing      string   `json:"signing"`
+
+	img  Image
+	sign Signing
+}
+
+// plan works out the version, every image's tags and destinations, and
+// checks every reference before anything is built.
+func (r *releaser) plan(ctx context.Context) (*Plan, error) {
+	p := &Plan{Steps: Steps, Snapshot: r.o.snapshot}
+	p.LedgerPath = r.o.ledgerPath
+	if p.LedgerPath == "" {
+		p.LedgerPath = r.cfg.Ledger
+	}
+	if p.LedgerPath == "" {
+		p.LedgerPath = "dist/release.json"
+	}
+	if !r.o.gitTag {
+		p.Steps = slices.DeleteFunc(slices.Clone(Steps), func(s string) bool { return s == StepGitTag })
+	}
+	var (
+		rel     *version.Release
+		noGit   bool
+		release *version.Release
+	)
+	for i, img := range r.cfg.Images {
+		vopts := []version.Option{version.WithEvent(r.o.event)}
+		if r.cfg.TagPrefix != "" {
+			vopts = append(vopts, version.WithTagPrefix(r.cfg.TagPrefix))
+		}
+		if r.cfg.Prerelease != "" && !r.o.snapshot {
+			vopts = append(vopts, version.WithPrerelease(r.cfg.Prerelease))
+		}
+		if r.o.bump != "" {
+			vopts = append(vopts, version.WithBump(r.o.bump))
+		}
+		rules := firstNonEmpty(img.Tags, r.cfg.Tags)
+		if rules != "" {
+			rs, err := version.ParseRules(rules)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+			vopts = append(vopts, version.WithRules(rs))
+		}
+		if fl := firstNonEmpty(img.Flavor, r.cfg.Flavor); fl != "" {
+			f, err := version.ParseFlavor(fl)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+			vopts = append(vopts, version.WithFlavor(f))
+		}
+		var err error
+		rel, err = version.Plan(ctx, r.o.dir, vopts...)
+		switch {
+		case errors.Is(err, version.ErrNotGit), errors.Is(err, version.ErrNoCommits):
+			// A directory that is not (yet) a repository can still be
+			// built and signed: as a snapshot with no version history.
+			noGit, rel = true, &version.Release{Version: "0.0.0", Tags: []string{}}
+		case err != nil:
+			return nil, err
+		}
+		if i == 0 {
+			release = rel
+		}
+		pi := PlannedImage{
+			Name: img.Name, Context: firstNonEmpty(img.Context, "."), Dockerfile: img.Dockerfile, Target: img.Target,
+			Platforms: img.Platforms, Destinations: img.Destinations, SBOM: firstNonEmptyList(img.SBOM, r.cfg.SBOM, []string{"spdx-json"}),
+			img: img, sign: r.cfg.Sign,
+		}
+		if img.Sign != nil {
+			pi.sign = *img.Sign
+		}
+		if pi.Dockerfile == "" {
+			pi.Dockerfile = filepath.Join(pi.Context, "Dockerfile")
+		}
+		if len(pi.Destinations) == 0 {
+			pi.Destinations = []string{"oci:dist/" + img.Name}
+		}
+		pi.Signing = describeSigning(pi.sign, r.o.signer != nil)
+		pi.Tags = rel.Tags
+		p.Images = append(p.Images, pi)
+		for _, d := range pi.Destinations {
+			if _, err := publish.ParseReference(r.destination(d), r.o.publish...); err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+		}
+	}
+	p.Commit = release.Commit
+	p.Notes = release.Notes
+	switch {
+	case noGit:
+		p.Snapshot = true
+		p.Version = "0.0.0-SNAPSHOT"
+		p.Notes = append(p.Notes, fmt.Sprintf("%s is not a git repository with commits: releasing a snapshot (version 0.0.0-SNAPSHOT, no tags)", r.o.dir))
+		for i := range p.Images {
+			p.Images[i].Tags = []string{}
+		}
+	case r.o.snapshot:
+		v := release.Version
+		if v == "" {
+			v = "0.0.0"
+		}
+		if i := strings.IndexAny(v, "-+"); i >= 0 {
+			v = v[:i]
+		}
+		p.Version = fmt.Sprintf("%s-SNAPSHOT-%s", v, release.Commit[:min(7, len(release.Commit))])
+		for i := range p.Images {
+			// A snapshot gets its own version tag and the sha tag: never a
+			// floating one.
+			tags := []string{version.Sanitize(p.Version)}
+			for _, t := range p.Images[i].Tags {
+				if strings.HasPrefix(t, "sha-") {
+					tags = append(tags, t)
+				}
+			}
+			p.Images[i].Tags = tags
+		}
+	case !release.Releasable:
+		since := release.CurrentTag
+		if since == "" {
+			since = "the first commit"
+		}
+		return nil, fmt.Errorf("%w: no feat, fix, perf or breaking commit since %s; commit one, pass --bump patch|minor|major, or build a snapshot with --snapshot", ErrNothingToRelease, since)
+	default:
+		p.Version, p.GitTag = release.Version, release.GitTag
+	}
+	r.plan_ = p
+	return p, nil
+}
+
+// destination turns a configured destination into a reference: registry
+// repositories are used by digest, so a tag written there is refused.
+func (r *releaser) destination(d string) string {
+	if strings.HasPrefix(d, publish.LayoutPrefix) {
+		return publish.LayoutPrefix + r.path(strings.TrimPrefix(d, publish.LayoutPrefix))
+	}
+	return d
+}
+
+func describeSigning(s Signing, canSign bool) string {
+	switch {
+	case s.Disabled || !canSign:
+		return "none"
+	case s.Keyless:
+		return "keyless (Fulcio + Rekor)"
+	case s.Key != "":
+		return "key " + s.Key
+	}
+	return "key .stevedore/cosign.key (created if missing)"
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func firstNonEmptyList(l ...[]string) []string {
+	for _, x := range l {
+		if len(x) > 0 {
+			return x
+		}
+	}
+	return nil
+}
