@@ -88,9 +88,9 @@ if have buildah && have crane && have syft && have cosign && [ -n "$reg_pid" ]; 
 		crane tag "$creg/c/app@$digest" 1.0.0
 	}
 	printf '%-40s ' "buildah+crane+syft+cosign (cold)"
-	{ time chain; } 2>&1
+	{ time chain >"$work/chain.log" 2>&1; } 2>&1
 	printf '%-40s ' "buildah+crane+syft+cosign (re-run)"
-	{ time chain; } 2>&1
+	{ time chain >"$work/chain.log" 2>&1; } 2>&1
 else
 	echo "the tool chain needs buildah, crane, syft and cosign on PATH: skipped"
 fi
