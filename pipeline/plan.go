@@ -51,9 +51,9 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 	if p.LedgerPath == "" {
 		p.LedgerPath = "dist/release.json"
 	}
-	if !r.o.gitTag {
-		p.Steps = slices.DeleteFunc(slices.Clone(Steps), func(s string) bool { return s == StepGitTag })
-	}
+	p.Steps = slices.DeleteFunc(slices.Clone(Steps), func(s string) bool {
+		return (s == StepGitTag && !r.o.gitTag) || (s == StepPin && len(r.cfg.Pin) == 0)
+	})
 	var (
 		rel     *version.Release
 		noGit   bool

@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -31,11 +32,12 @@ const (
 	StepVerify = "verify"
 	StepTag    = "tag"
 	StepLedger = "ledger"
+	StepPin    = "pin"
 	StepGitTag = "git-tag"
 )
 
 // Steps lists the release steps in order.
-var Steps = []string{StepPlan, StepBuild, StepPush, StepSBOM, StepSign, StepVerify, StepTag, StepLedger, StepGitTag}
+var Steps = []string{StepPlan, StepBuild, StepPush, StepSBOM, StepSign, StepVerify, StepTag, StepLedger, StepPin, StepGitTag}
 
 // ErrNothingToRelease means no commit since the last release calls for one.
 var ErrNothingToRelease = errors.New("nothing to release")
@@ -51,7 +53,7 @@ func (e *StepError) Error() string {
 	if e.Image == "" {
 		return fmt.Sprintf("release step %s failed (no tag was moved): %v", e.Step, e.Err)
 	}
-	if e.Step == StepTag || e.Step == StepLedger || e.Step == StepGitTag {
+	if e.Step == StepTag || e.Step == StepLedger || e.Step == StepPin || e.Step == StepGitTag {
 		return fmt.Sprintf("release step %s failed for image %s: %v", e.Step, e.Image, e.Err)
 	}
 	return fmt.Sprintf("release step %s failed for image %s (no tag was moved): %v", e.Step, e.Image, e.Err)
@@ -172,12 +174,59 @@ func (r *releaser) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if len(r.cfg.Pin) > 0 {
+		if err := r.step(ctx, StepPin, "", func(ctx context.Context) (string, error) { return r.pin(ctx, l) }); err != nil {
+			return err
+		}
+	}
 	if r.o.gitTag && r.plan_.GitTag != "" {
 		return r.step(ctx, StepGitTag, "", func(ctx context.Context) (string, error) {
 			return r.plan_.GitTag, version.CreateTag(ctx, r.o.dir, r.plan_.GitTag, r.plan_.Commit, "stevedore release "+r.plan_.Version)
 		})
 	}
 	return nil
+}
+
+// pin rewrites the configured deploy files to the digests just released,
+// straight from the ledger: no registry lookup.
+func (r *releaser) pin(ctx context.Context, l *Ledger) (string, error) {
+	var lf pin.LedgerFile
+	for _, li := range l.Images {
+		pi := pin.LedgerImage{Name: li.Name}
+		for _, d := range li.Destinations {
+			pi.Destinations = append(pi.Destinations, pin.LedgerDestination{Ref: d.Ref, Tags: d.Tags})
+		}
+		lf.Images = append(lf.Images, pi)
+	}
+	ledger, err := pin.NewLedger(r.plan_.LedgerPath, lf)
+	if err != nil {
+		return "", err
+	}
+	resolver := ledgerFirst{ledger: ledger, registry: pin.NewRegistryResolver(pin.WithPublishOptions(r.o.publish...))}
+	var paths []string
+	for _, p := range r.cfg.Pin {
+		paths = append(paths, r.path(p))
+	}
+	res, err := pin.Pin(ctx, paths, resolver)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d references in %d files", len(res.Changes), len(res.Files)), nil
+}
+
+// ledgerFirst resolves released images from the ledger and anything else a
+// deploy file names (third-party images) from its registry.
+type ledgerFirst struct {
+	ledger   *pin.Ledger
+	registry pin.Resolver
+}
+
+func (l ledgerFirst) Resolve(ctx context.Context, ref name.Reference) (v1.Hash, error) {
+	h, err := l.ledger.Resolve(ctx, ref)
+	if errors.Is(err, pin.ErrNotInLedger) {
+		return l.registry.Resolve(ctx, ref)
+	}
+	return h, err
 }
 
 func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {

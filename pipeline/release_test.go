@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -386,5 +387,41 @@ func TestReleaseToDistribution(t *testing.T) {
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != StepPush || !errors.Is(err, publish.ErrDenied) || strings.Contains(err.Error(), "not-the-password-42") {
 		t.Errorf("err = %v, want a denied push that does not show the password", err)
+	}
+}
+
+func TestReleasePinsDeployFiles(t *testing.T) {
+	dir := repo(t)
+	reg := registrytest.InProcess(t)
+	// A third-party image the deploy file also uses.
+	third := registrytest.Image(t, 1, 64)
+	thirdRef, _ := name.ParseReference(reg + "/lib/redis:7")
+	if err := remote.Write(thirdRef, third); err != nil {
+		t.Fatal(err)
+	}
+	thirdDigest, _ := third.Digest()
+	deploy := "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n" +
+		"    - image: " + reg + "/acme/app:1.1.0 # the app\n" +
+		"    - image: " + reg + "/acme/worker:latest\n" +
+		"    - image: " + reg + "/lib/redis:7\n"
+	writeFile(t, filepath.Join(dir, "deploy/pod.yaml"), deploy)
+	signer, _ := testSigner(t)
+	cfg := config(t, reg+"/acme/IMAGE")
+	cfg.Pin = []string{"deploy"}
+	rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "deploy/pod.yaml"))
+	want := strings.NewReplacer(
+		"app:1.1.0", "app:1.1.0@"+rep.Ledger.Images[0].Digest,
+		"worker:latest", "worker:latest@"+rep.Ledger.Images[1].Digest,
+		"redis:7", "redis:7@"+thirdDigest.String(),
+	).Replace(deploy)
+	if string(got) != want {
+		t.Errorf("deploy/pod.yaml:\n%s\nwant:\n%s", got, want)
+	}
+	if !slices.Contains(rep.Plan.Steps, StepPin) {
+		t.Errorf("steps = %v", rep.Plan.Steps)
 	}
 }
