@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -236,6 +237,17 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 		if changes, err = layer.FromOverlay(ctx, upper); err != nil {
 			return nil, err
 		}
+		// Overlayfs copies a directory up when anything is mounted or
+		// created in it (the /etc/hosts mount point); one that came back
+		// unchanged with nothing changed below it is not a change, and
+		// docker's layer does not carry it.
+		parents := map[string]bool{}
+		for _, e := range changes.Entries() {
+			for d := path.Dir(e.Path); d != "." && d != "/" && !parents[d]; d = path.Dir(d) {
+				parents[d] = true
+			}
+		}
+		changes = changes.Without(func(e layer.Entry) bool { return !parents[e.Path] && unchangedDir(root, e) })
 	}
 	l, err := layer.Write(ctx, changes, filepath.Dir(b.st.Path(v1.Hash{Algorithm: "sha256", Hex: "x"})),
 		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
@@ -247,6 +259,21 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 		s.applied++
 	}
 	return l, nil
+}
+
+// unchangedDir reports whether e is a directory the lower filesystem has
+// with the same mode, owner and time.
+func unchangedDir(lower string, e layer.Entry) bool {
+	if e.Kind != layer.KindDir || e.Opaque {
+		return false
+	}
+	fi, err := os.Lstat(filepath.Join(lower, filepath.FromSlash(e.Path)))
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	uid, gid := ownerOf(fi)
+	return fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) == e.Mode &&
+		uid == e.UID && gid == e.GID && fi.ModTime().Equal(e.ModTime)
 }
 
 func runStep(ctx context.Context, spec isolate.Spec, iso isolate.Isolation) error {

@@ -285,3 +285,18 @@ func getXattr(abs, name string) ([]byte, bool, error) {
 	}
 	return buf[:sz], true, nil
 }
+
+// Without returns the change set less the entries drop selects. The order
+// is kept.
+func (c *Changes) Without(drop func(Entry) bool) *Changes {
+	if c == nil {
+		return nil
+	}
+	out := make([]Entry, 0, len(c.entries))
+	for _, e := range c.entries {
+		if !drop(e) {
+			out = append(out, e)
+		}
+	}
+	return &Changes{entries: out}
+}

@@ -250,3 +250,18 @@ func TestWriteEmptyAndCancelled(t *testing.T) {
 		t.Fatal("gzip level 42 accepted")
 	}
 }
+
+func TestChangesWithout(t *testing.T) {
+	c, err := FromFiles(context.Background(), []File{{Path: "a", Data: []byte("1")}, {Path: "b", Kind: KindDir}, {Path: "c", Data: []byte("3")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Without(func(e Entry) bool { return e.Kind == KindDir })
+	var paths []string
+	for _, e := range got.Entries() {
+		paths = append(paths, e.Path)
+	}
+	if strings.Join(paths, " ") != "a c" || c.Len() != 3 {
+		t.Errorf("Without kept %v (original %d entries)", paths, c.Len())
+	}
+}
