@@ -64,6 +64,7 @@ type options struct {
 	compression layer.Compression
 	progress    Progress
 	output      io.Writer
+	exclude     []string
 	cacheFrom   []name.Reference
 	cacheTo     name.Reference
 	forceCopy   bool // tests: capture RUN changes by copying and scanning instead of overlayfs
@@ -100,6 +101,14 @@ func WithNamedContext(name string, c NamedContext) Option {
 // file sums in dir, so later builds reuse them. Default: a temporary
 // directory removed after the build (nothing is cached).
 func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+
+// WithContextExclude keeps these paths (files or directories, absolute or
+// relative to the working directory) out of the build context whatever
+// .dockerignore says: outputs written inside the context, such as the image
+// layout, SBOMs or signing keys, must never be copied into an image.
+func WithContextExclude(paths ...string) Option {
+	return func(o *options) { o.exclude = append(o.exclude, paths...) }
+}
 
 // WithCacheFrom reads step results shared by earlier builds (--cache-to)
 // from these registry references, so a fresh CI machine reuses them.
@@ -219,7 +228,14 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctxTree, err := buildcontext.OpenContext(o.contextDir, o.dockerfile+".dockerignore")
+	// The cache is stevedore's own output too, when it lives in the context.
+	always := []string{}
+	for _, p := range append(o.exclude, o.cacheDir) {
+		if rel, err := filepath.Rel(absPath(o.contextDir), absPath(p)); err == nil {
+			always = append(always, rel)
+		}
+	}
+	ctxTree, err := buildcontext.OpenContext(o.contextDir, o.dockerfile+".dockerignore", always...)
 	if err != nil {
 		return nil, err
 	}

@@ -231,8 +231,21 @@ func (l ledgerFirst) Resolve(ctx context.Context, ref name.Reference) (v1.Hash, 
 
 func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 	img := ir.p.img
+	// What the release writes inside the repository (keys, layouts, SBOMs,
+	// the ledger) never goes into an image.
+	out := filepath.Dir(r.plan_.LedgerPath) // dist/: the ledger and SBOMs
+	if out == "." {
+		out = r.plan_.LedgerPath
+	}
+	exclude := []string{r.path(".stevedore"), r.path(out)}
+	for _, d := range ir.p.Destinations {
+		if p, ok := strings.CutPrefix(r.destination(d), publish.LayoutPrefix); ok {
+			exclude = append(exclude, p)
+		}
+	}
 	opts := append([]build.Option{
 		build.WithContextDir(r.path(ir.p.Context)),
+		build.WithContextExclude(exclude...),
 		build.WithDockerfile(r.path(ir.p.Dockerfile)),
 		build.WithTarget(img.Target),
 		build.WithBuildArgs(img.BuildArgs),

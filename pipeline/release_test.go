@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sreevishnu07/stevedore/build"
@@ -423,5 +425,51 @@ func TestReleasePinsDeployFiles(t *testing.T) {
 	}
 	if !slices.Contains(rep.Plan.Steps, StepPin) {
 		t.Errorf("steps = %v", rep.Plan.Steps)
+	}
+}
+
+// The release writes keys, the image layout, SBOMs and the ledger inside
+// the repository: none of it may reach an image built from it, and a second
+// release of the same commit is the same image.
+func TestReleaseKeepsItsOutputsOutOfTheImage(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\nCOPY . /src\n")
+	writeFile(t, filepath.Join(dir, "app.txt"), "app")
+	writeFile(t, filepath.Join(dir, ".stevedore/cosign.key"), "PRIVATE KEY")
+	signer, _ := testSigner(t)
+	first, err := Release(context.Background(), DefaultConfig(), releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Release(context.Background(), DefaultConfig(), releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Ledger.Images[0].Digest != second.Ledger.Images[0].Digest {
+		t.Errorf("the second release built another image: %s then %s", first.Ledger.Images[0].Digest, second.Ledger.Images[0].Digest)
+	}
+	p, err := layout.FromPath(filepath.Join(dir, "dist/image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := v1.NewHash(second.Ledger.Images[0].Digest)
+	img, err := p.Image(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, _ := img.Layers()
+	for _, l := range layers {
+		rc, _ := l.Uncompressed()
+		tr := tar.NewReader(rc)
+		for {
+			hdr, err := tr.Next()
+			if err != nil {
+				break
+			}
+			if strings.Contains(hdr.Name, ".stevedore") || strings.Contains(hdr.Name, "dist") || strings.Contains(hdr.Name, ".cache") {
+				t.Errorf("the image holds %s", hdr.Name)
+			}
+		}
+		rc.Close()
 	}
 }

@@ -87,8 +87,11 @@ func (t *Tree) Dir() string { return t.dir }
 
 // OpenContext opens a build context directory. Its .dockerignore (or the
 // file named by ignoreFile, e.g. Dockerfile.dockerignore, when it exists)
-// excludes files as docker does.
-func OpenContext(dir, ignoreFile string) (*Tree, error) {
+// excludes files as docker does. always lists more paths (relative to dir)
+// that are never part of the context whatever .dockerignore says: what
+// stevedore itself writes there (its key directory, image layouts, SBOMs,
+// the ledger), which must never be copied into an image.
+func OpenContext(dir, ignoreFile string, always ...string) (*Tree, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("opening build context: %w", err)
@@ -97,6 +100,7 @@ func OpenContext(dir, ignoreFile string) (*Tree, error) {
 		return nil, fmt.Errorf("opening build context %s: not a directory", dir)
 	}
 	t := &Tree{dir: dir}
+	var patterns []string
 	candidates := []string{filepath.Join(dir, ".dockerignore")}
 	if ignoreFile != "" {
 		candidates = append([]string{ignoreFile}, candidates...)
@@ -109,15 +113,23 @@ func OpenContext(dir, ignoreFile string) (*Tree, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", f, err)
 		}
-		patterns, err := ignorefile.ReadAll(r)
+		patterns, err = ignorefile.ReadAll(r)
 		r.Close()
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", f, err)
 		}
-		if t.ignore, err = patternmatcher.New(patterns); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", f, err)
-		}
 		break
+	}
+	// Last, so that no "!pattern" in .dockerignore can bring them back.
+	for _, a := range always {
+		if a = filepath.ToSlash(filepath.Clean(a)); a != "." && !strings.HasPrefix(a, "../") && a != ".." {
+			patterns = append(patterns, a)
+		}
+	}
+	if len(patterns) > 0 {
+		if t.ignore, err = patternmatcher.New(patterns); err != nil {
+			return nil, fmt.Errorf("reading the ignore patterns of %s: %w", dir, err)
+		}
 	}
 	return t, nil
 }

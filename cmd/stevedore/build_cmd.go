@@ -80,8 +80,16 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	}
 	pubOpts := []publish.Option{publish.WithKeychain(keychain(getenv)), publish.WithInsecureRegistries(insecure...)}
 
+	// What stevedore writes inside the context never goes into an image.
+	exclude := []string{filepath.Join(contextDir, defaultKeyDir)}
+	for _, d := range dsts {
+		if d.IsLayout() {
+			exclude = append(exclude, d.Path())
+		}
+	}
 	opts := []build.Option{
 		build.WithContextDir(contextDir),
+		build.WithContextExclude(exclude...),
 		build.WithNoCache(c.Bool("no-cache")),
 		build.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
 		build.WithCacheDir(cacheDir(c.String("cache-dir"), getenv)),
