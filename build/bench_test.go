@@ -16,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -145,15 +142,7 @@ func BenchmarkBuildMultiStageCached(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("skipping: RUN steps need root here")
 	}
-	reg := registrytest.InProcess(b)
-	base := reg + "/base/busybox:1"
-	ref, err := name.ParseReference(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := remote.Write(ref, registrytest.BusyboxImage(b)); err != nil {
-		b.Fatal(err)
-	}
+	base := registrytest.ServeBusybox(b)
 	ctxDir := b.TempDir()
 	for i := range 20 {
 		p := filepath.Join(ctxDir, "src", fmt.Sprintf("f%d.txt", i))

@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
@@ -31,15 +30,7 @@ func newFixture(t *testing.T, dockerfile string, files map[string]string) *fixtu
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: RUN steps need root here (namespaces and overlayfs)")
 	}
-	reg := registrytest.InProcess(t)
-	base := reg + "/base/busybox:1"
-	ref, err := name.ParseReference(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, registrytest.BusyboxImage(t)); err != nil {
-		t.Fatal(err)
-	}
+	base := registrytest.ServeBusybox(t)
 	f := &fixture{dir: t.TempDir(), cache: t.TempDir(), base: base}
 	f.write(t, "Dockerfile", strings.ReplaceAll(dockerfile, "BASE", base))
 	for n, c := range files {

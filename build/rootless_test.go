@@ -1,18 +1,15 @@
 package build
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/sreevishnu07/stevedore/internal/unprivileged"
 )
 
 const rootlessBuildEnv = "STEVEDORE_BUILD_ROOTLESS_DIR"
@@ -22,13 +19,6 @@ const rootlessBuildEnv = "STEVEDORE_BUILD_ROOTLESS_DIR"
 // builds. Without root there is no chown and, usually, no overlayfs: the
 // user-namespace isolation and the copy-and-compare path do the work.
 func TestRootlessBuild(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: the test switches to an unprivileged user, which needs root")
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("skipping: setpriv (util-linux) not installed")
-	}
 	bb, err := os.ReadFile("/bin/busybox")
 	if err != nil {
 		t.Skip("skipping: /bin/busybox missing; install busybox-static")
@@ -57,35 +47,7 @@ func TestRootlessBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "build.test")
-	copyExecutable(t, self, bin)
-	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, 65534, 65534)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-		bin, "-test.run=^TestRootlessBuildHelper$", "-test.v", "-test.count=1")
-	cmd.Env = []string{rootlessBuildEnv + "=" + dir, "TMPDIR=" + dir, "HOME=" + dir, "PATH=/usr/bin:/bin"}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	if strings.Contains(out.String(), "SKIP") {
-		t.Skipf("rootless builds are not possible here:\n%s", out.String())
-	}
-	t.Logf("unprivileged run:\n%s", out.String())
-	if err != nil || !strings.Contains(out.String(), "--- PASS: TestRootlessBuildHelper") {
-		t.Fatalf("rootless build as uid 65534 failed: %v\n%s", err, out.String())
-	}
+	unprivileged.Run(t, dir, "TestRootlessBuildHelper", []string{rootlessBuildEnv + "=" + dir})
 }
 
 func TestRootlessBuildHelper(t *testing.T) {
@@ -113,25 +75,6 @@ func TestRootlessBuildHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := p.AppendImage(res.Image); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func copyExecutable(t *testing.T, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,13 +3,12 @@ package isolate
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/sreevishnu07/stevedore/internal/unprivileged"
 )
 
 const rootlessEnv = "STEVEDORE_ISOLATE_ROOTLESS_ROOTFS"
@@ -18,10 +17,6 @@ const rootlessEnv = "STEVEDORE_ISOLATE_ROOTLESS_ROOTFS"
 // TestRootlessHelper does the actual runs with a user namespace.
 func TestRootless(t *testing.T) {
 	needRoot(t)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("skipping: setpriv (util-linux) not installed")
-	}
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		t.Skip("skipping: /bin/busybox missing; install busybox-static")
 	}
@@ -32,40 +27,7 @@ func TestRootless(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	root := filepath.Join(dir, "rootfs")
 	writeRootfs(t, root)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "isolate.test")
-	copyFile(t, self, bin)
-	for _, p := range []string{dir, bin} {
-		if err := os.Chmod(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := filepath.Walk(root, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, 65534, 65534)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-		bin, "-test.run=^TestRootlessHelper$", "-test.v", "-test.count=1")
-	cmd.Env = []string{rootlessEnv + "=" + root, "TMPDIR=" + os.TempDir(), "PATH=/usr/bin:/bin"}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	if strings.Contains(out.String(), "SKIP") {
-		t.Skipf("rootless not possible here:\n%s", out.String())
-	}
-	t.Logf("unprivileged run:\n%s", out.String())
-	if err != nil || !strings.Contains(out.String(), "--- PASS: TestRootlessHelper") {
-		t.Fatalf("rootless run as uid 65534 failed: %v\n%s", err, out.String())
-	}
+	unprivileged.Run(t, dir, "TestRootlessHelper", []string{rootlessEnv + "=" + root})
 }
 
 func TestRootlessHelper(t *testing.T) {
@@ -101,24 +63,5 @@ func TestRootlessHelper(t *testing.T) {
 	}
 	if mountinfo(t, root) != mounts {
 		t.Error("mount table changed")
-	}
-}
-
-func copyFile(t *testing.T, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -17,16 +14,9 @@ func TestBuildToLayoutThenCached(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: RUN needs root here")
 	}
-	reg := registrytest.InProcess(t)
-	ref, err := name.ParseReference(reg + "/base/busybox:1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, registrytest.BusyboxImage(t)); err != nil {
-		t.Fatal(err)
-	}
+	base := registrytest.ServeBusybox(t)
 	ctxDir := t.TempDir()
-	df := "FROM " + reg + "/base/busybox:1\nARG NAME\nCOPY hello.txt /hello.txt\nRUN echo \"$NAME\" >> /hello.txt\n"
+	df := "FROM " + base + "\nARG NAME\nCOPY hello.txt /hello.txt\nRUN echo \"$NAME\" >> /hello.txt\n"
 	for n, c := range map[string]string{"Dockerfile": df, "hello.txt": "hi\n"} {
 		if err := os.WriteFile(filepath.Join(ctxDir, n), []byte(c), 0o644); err != nil {
 			t.Fatal(err)

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -90,3 +92,20 @@ func BusyboxImage(t testing.TB) v1.Image {
 }
 
 func runtimeArch() string { return runtime.GOARCH }
+
+// ServeBusybox pushes BusyboxImage to a new in-process registry and returns
+// its reference ("127.0.0.1:PORT/base/busybox:1"), the base image of build
+// tests.
+func ServeBusybox(t testing.TB) string {
+	t.Helper()
+	img := BusyboxImage(t)
+	ref := InProcess(t) + "/base/busybox:1"
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatalf("pushing the busybox base: %v", err)
+	}
+	return ref
+}
