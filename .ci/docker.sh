@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a reference Docker engine (Debian's docker.io: dockerd 20.10 with
-# BuildKit) for the oracle tests in build/oracle_test.go, which compare
+# BuildKit) for the oracle tests in builder/oracle_test.go, which compare
 # stevedore's images with docker's and run stevedore's images with it.
 #
 #   .ci/docker.sh          install if missing, start if not running (idempotent)

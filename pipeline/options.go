@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 	"github.com/sreevishnu07/stevedore/version"
@@ -26,7 +26,7 @@ type options struct {
 	event      version.Event
 	bump       string
 	publish    []publish.Option
-	build      []build.Option
+	build      []builder.Option
 	signer     SignerFunc
 	progress   Progress
 	ledgerPath string
@@ -62,7 +62,7 @@ func WithPublishOptions(opts ...publish.Option) Option {
 }
 
 // WithBuildOptions adds build options (cache directory, isolation, ...).
-func WithBuildOptions(opts ...build.Option) Option {
+func WithBuildOptions(opts ...builder.Option) Option {
 	return func(o *options) { o.build = append(o.build, opts...) }
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
@@ -103,7 +103,7 @@ type releaser struct {
 // imageRun carries one image through the steps.
 type imageRun struct {
 	p        *PlannedImage
-	res      *build.Result
+	res      *builder.Result
 	art      publish.Artifact
 	dsts     []publish.Reference
 	signer   *sign.Signer
@@ -243,12 +243,12 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 			exclude = append(exclude, p)
 		}
 	}
-	opts := append([]build.Option{
-		build.WithContextDir(r.path(ir.p.Context)),
-		build.WithContextExclude(exclude...),
-		build.WithDockerfile(r.path(ir.p.Dockerfile)),
-		build.WithTarget(img.Target),
-		build.WithBuildArgs(img.BuildArgs),
+	opts := append([]builder.Option{
+		builder.WithContextDir(r.path(ir.p.Context)),
+		builder.WithContextExclude(exclude...),
+		builder.WithDockerfile(r.path(ir.p.Dockerfile)),
+		builder.WithTarget(img.Target),
+		builder.WithBuildArgs(img.BuildArgs),
 	}, r.o.build...)
 	if len(img.Platforms) > 0 {
 		var ps []v1.Platform
@@ -259,9 +259,9 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 			}
 			ps = append(ps, *p)
 		}
-		opts = append(opts, build.WithPlatforms(ps...))
+		opts = append(opts, builder.WithPlatforms(ps...))
 	}
-	res, err := build.Build(ctx, opts...)
+	res, err := builder.Build(ctx, opts...)
 	if err != nil {
 		return "", err
 	}

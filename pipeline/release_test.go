@@ -22,7 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/internal/faultproxy"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -103,7 +103,7 @@ func releaseOpts(t *testing.T, dir string, signer SignerFunc, extra ...Option) [
 	return append([]Option{
 		WithDir(dir),
 		WithSigner(signer),
-		WithBuildOptions(build.WithCacheDir(filepath.Join(dir, ".cache")), build.WithEpoch(time.Unix(1700000000, 0))),
+		WithBuildOptions(builder.WithCacheDir(filepath.Join(dir, ".cache")), builder.WithEpoch(time.Unix(1700000000, 0))),
 	}, extra...)
 }
 

@@ -9,9 +9,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/sreevishnu07/stevedore/build"
-	"github.com/sreevishnu07/stevedore/build/isolate"
-	"github.com/sreevishnu07/stevedore/build/layer"
+	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/builder/isolate"
+	"github.com/sreevishnu07/stevedore/builder/layer"
 	"github.com/sreevishnu07/stevedore/publish"
 )
 
@@ -88,30 +88,30 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 			exclude = append(exclude, d.Path())
 		}
 	}
-	opts := []build.Option{
-		build.WithContextDir(contextDir),
-		build.WithContextExclude(exclude...),
-		build.WithNoCache(c.Bool("no-cache")),
-		build.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
-		build.WithCacheDir(cacheDir(c.String("cache-dir"), getenv)),
+	opts := []builder.Option{
+		builder.WithContextDir(contextDir),
+		builder.WithContextExclude(exclude...),
+		builder.WithNoCache(c.Bool("no-cache")),
+		builder.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
+		builder.WithCacheDir(cacheDir(c.String("cache-dir"), getenv)),
 	}
 	if f := c.String("file"); f != "" {
-		opts = append(opts, build.WithDockerfile(f))
+		opts = append(opts, builder.WithDockerfile(f))
 	}
 	if t := c.String("target"); t != "" {
-		opts = append(opts, build.WithTarget(t))
+		opts = append(opts, builder.WithTarget(t))
 	}
 	args, err := buildArgs(c.StringSlice("build-arg"), getenv)
 	if err != nil {
 		return err
 	}
-	opts = append(opts, build.WithBuildArgs(args))
+	opts = append(opts, builder.WithBuildArgs(args))
 	platforms, err := platforms(c.StringSlice("platform"))
 	if err != nil {
 		return err
 	}
 	if len(platforms) > 0 {
-		opts = append(opts, build.WithPlatforms(platforms...))
+		opts = append(opts, builder.WithPlatforms(platforms...))
 	}
 	for _, bc := range c.StringSlice("build-context") {
 		o, err := namedContext(ctx, bc, insecure, pubOpts)
@@ -125,30 +125,30 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		if err != nil {
 			return err
 		}
-		opts = append(opts, build.WithCacheFrom(ref))
+		opts = append(opts, builder.WithCacheFrom(ref))
 	}
 	if spec := c.String("cache-to"); spec != "" {
 		ref, err := cacheRef(spec, insecure)
 		if err != nil {
 			return err
 		}
-		opts = append(opts, build.WithCacheTo(ref))
+		opts = append(opts, builder.WithCacheTo(ref))
 	}
 	secrets, err := secretFiles(c.StringSlice("secret"), getenv)
 	if err != nil {
 		return err
 	}
 	defer secrets.cleanup()
-	opts = append(opts, build.WithSecrets(secrets.files))
+	opts = append(opts, builder.WithSecrets(secrets.files))
 	iso, err := isolate.ParseIsolation(c.String("isolation"))
 	if err != nil {
 		return usageErrorf("--isolation: %v", err)
 	}
-	opts = append(opts, build.WithIsolation(iso))
+	opts = append(opts, builder.WithIsolation(iso))
 	switch c.String("compression") {
 	case "gzip":
 	case "zstd":
-		opts = append(opts, build.WithCompression(layer.Zstd))
+		opts = append(opts, builder.WithCompression(layer.Zstd))
 	default:
 		return usageErrorf("--compression must be gzip or zstd (got %q)", c.String("compression"))
 	}
@@ -156,7 +156,7 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	if err != nil {
 		return err
 	}
-	opts = append(opts, build.WithEpoch(epoch))
+	opts = append(opts, builder.WithEpoch(epoch))
 	mode := c.String("progress")
 	if mode == "auto" {
 		mode = "plain"
@@ -168,18 +168,18 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	case "tty":
 		live := newLiveLine(c.App.ErrWriter)
 		defer live.Close()
-		opts = append(opts, build.WithProgress(&stepPrinter{w: live, live: live}), build.WithOutput(prefixWriter(live)))
+		opts = append(opts, builder.WithProgress(&stepPrinter{w: live, live: live}), builder.WithOutput(prefixWriter(live)))
 	case "plain":
 		p := &stepPrinter{w: c.App.ErrWriter}
-		opts = append(opts, build.WithProgress(p), build.WithOutput(prefixWriter(c.App.ErrWriter)))
+		opts = append(opts, builder.WithProgress(p), builder.WithOutput(prefixWriter(c.App.ErrWriter)))
 	case "json":
-		opts = append(opts, build.WithProgress(&jsonProgress{enc: json.NewEncoder(c.App.ErrWriter)}))
+		opts = append(opts, builder.WithProgress(&jsonProgress{enc: json.NewEncoder(c.App.ErrWriter)}))
 	case "quiet":
 	default:
 		return usageErrorf("--progress must be auto, tty, plain, json or quiet (got %q)", c.String("progress"))
 	}
 
-	res, err := build.Build(ctx, opts...)
+	res, err := builder.Build(ctx, opts...)
 	if err != nil {
 		return fmt.Errorf("building %s: %w", contextDir, err)
 	}
@@ -244,7 +244,7 @@ func writeBuildFiles(c *cli.Context, art publish.Artifact, res *publish.Result) 
 type buildOutput struct {
 	Digest       string                `json:"digest"`
 	Destinations []publish.Destination `json:"destinations"`
-	Steps        []build.StepReport    `json:"steps"`
+	Steps        []builder.StepReport  `json:"steps"`
 	Bases        []baseOutput          `json:"bases"`
 	Warnings     []string              `json:"warnings,omitempty"`
 }
@@ -255,7 +255,7 @@ type baseOutput struct {
 	Platform string `json:"platform"`
 }
 
-func bases(bs []build.Base) []baseOutput {
+func bases(bs []builder.Base) []baseOutput {
 	out := []baseOutput{}
 	for _, b := range bs {
 		out = append(out, baseOutput{Ref: b.Ref, Digest: b.Digest.String(), Platform: b.Platform.String()})

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/version"
 )
@@ -118,7 +118,7 @@ func platforms(list []string) ([]v1.Platform, error) {
 
 // namedContext turns NAME=VALUE into a build option: oci:PATH (an image in
 // a layout), docker-image://REF (an image to pull) or a directory.
-func namedContext(ctx context.Context, spec string, insecure []string, pubOpts []publish.Option) (build.Option, error) {
+func namedContext(ctx context.Context, spec string, insecure []string, pubOpts []publish.Option) (builder.Option, error) {
 	name, value, ok := strings.Cut(spec, "=")
 	if !ok || name == "" || value == "" {
 		return nil, usageErrorf("--build-context %q: want NAME=oci:PATH, NAME=docker-image://REF or NAME=DIR", spec)
@@ -133,19 +133,19 @@ func namedContext(ctx context.Context, spec string, insecure []string, pubOpts [
 		if err != nil {
 			return nil, err
 		}
-		return build.WithNamedContext(name, build.NamedContext{Image: art.Image, Index: art.Index}), nil
+		return builder.WithNamedContext(name, builder.NamedContext{Image: art.Image, Index: art.Index}), nil
 	case strings.HasPrefix(value, "docker-image://"):
 		ref, err := parseRef(strings.TrimPrefix(value, "docker-image://"), insecure)
 		if err != nil {
 			return nil, err
 		}
-		return build.WithNamedContext(name, build.NamedContext{Ref: ref.Registry()}), nil
+		return builder.WithNamedContext(name, builder.NamedContext{Ref: ref.Registry()}), nil
 	}
 	fi, err := os.Stat(value)
 	if err != nil || !fi.IsDir() {
 		return nil, usageErrorf("--build-context %s: %q is not a directory, oci:PATH or docker-image://REF", name, value)
 	}
-	return build.WithNamedContext(name, build.NamedContext{Dir: value}), nil
+	return builder.WithNamedContext(name, builder.NamedContext{Dir: value}), nil
 }
 
 // secrets holds the files given to RUN --mount=type=secret. Secrets from

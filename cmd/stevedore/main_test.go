@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sreevishnu07/stevedore/build/isolate"
+	"github.com/sreevishnu07/stevedore/builder/isolate"
 )
 
 func TestMain(m *testing.M) {

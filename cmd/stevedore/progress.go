@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sreevishnu07/stevedore/build"
+	"github.com/sreevishnu07/stevedore/builder"
 )
 
 // Rendering of build progress: plain lines, a live terminal status line, or
@@ -37,20 +37,20 @@ type linePrefixer struct {
 	midLine bool
 }
 
-func (p *jsonProgress) Step(r build.StepReport) {
+func (p *jsonProgress) Step(r builder.StepReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_ = p.enc.Encode(r)
 }
 
-func (p *stepPrinter) Step(r build.StepReport) {
+func (p *stepPrinter) Step(r builder.StepReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.live != nil {
 		switch r.Status {
-		case build.StatusStarted:
+		case builder.StatusStarted:
 			p.live.Start(r.String())
-		case build.StatusCached:
+		case builder.StatusCached:
 			p.live.Done("   " + r.String())
 		default:
 			p.live.Done(fmt.Sprintf("   %s %.1fs", r, r.Duration.Seconds()))
@@ -58,12 +58,12 @@ func (p *stepPrinter) Step(r build.StepReport) {
 		return
 	}
 	switch r.Status {
-	case build.StatusStarted:
+	case builder.StatusStarted:
 		// Only RUN prints output worth a heading; the rest are quick.
 		if strings.HasPrefix(strings.ToUpper(r.Instruction), "RUN") {
 			fmt.Fprintf(p.w, "=> %s\n", r)
 		}
-	case build.StatusCached:
+	case builder.StatusCached:
 		fmt.Fprintf(p.w, "   %s\n", r)
 	default:
 		fmt.Fprintf(p.w, "   %s %.1fs\n", r, r.Duration.Seconds())

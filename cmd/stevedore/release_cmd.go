@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sreevishnu07/stevedore/actions"
-	"github.com/sreevishnu07/stevedore/build"
-	"github.com/sreevishnu07/stevedore/build/isolate"
+	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -100,11 +100,11 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithLedger(c.String("ledger")),
 		pipeline.WithPublishOptions(pubOpts...),
 		pipeline.WithBuildOptions(
-			build.WithCacheDir(cacheDir(c.String("cache-dir"), getenv)),
-			build.WithIsolation(iso),
-			build.WithEpoch(epoch),
-			build.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
-			build.WithOutput(buildOut),
+			builder.WithCacheDir(cacheDir(c.String("cache-dir"), getenv)),
+			builder.WithIsolation(iso),
+			builder.WithEpoch(epoch),
+			builder.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
+			builder.WithOutput(buildOut),
 		),
 		pipeline.WithSigner(releaseSigner(dir, getenv, c.App.ErrWriter)),
 		pipeline.WithProgress(progress),

@@ -1,4 +1,4 @@
-// Package build turns a Dockerfile and a build context into OCI images with
+// Package builder turns a Dockerfile and a build context into OCI images with
 // no daemon: stages run in dependency order (independent ones in parallel),
 // RUN steps run in Linux namespaces on an overlay of the stage's root
 // filesystem, and every step's layer is cached by what it depends on, with a
@@ -9,7 +9,7 @@
 // and history), buildcontext (COPY sources), layer (deterministic layers),
 // rootfs (materializing layers), isolate (running commands) and store
 // (content-addressed blobs and base images).
-package build
+package builder
 
 import (
 	"context"
@@ -28,11 +28,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/sreevishnu07/stevedore/build/buildcontext"
-	"github.com/sreevishnu07/stevedore/build/dockerfile"
-	"github.com/sreevishnu07/stevedore/build/isolate"
-	"github.com/sreevishnu07/stevedore/build/layer"
-	"github.com/sreevishnu07/stevedore/build/store"
+	"github.com/sreevishnu07/stevedore/builder/buildcontext"
+	"github.com/sreevishnu07/stevedore/builder/dockerfile"
+	"github.com/sreevishnu07/stevedore/builder/isolate"
+	"github.com/sreevishnu07/stevedore/builder/layer"
+	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
 // NamedContext is what a --build-context NAME=VALUE stands for: a directory

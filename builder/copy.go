@@ -1,4 +1,4 @@
-package build
+package builder
 
 import (
 	"context"
@@ -19,11 +19,11 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/sreevishnu07/stevedore/build/buildcontext"
-	"github.com/sreevishnu07/stevedore/build/dockerfile"
-	"github.com/sreevishnu07/stevedore/build/isolate"
-	"github.com/sreevishnu07/stevedore/build/layer"
-	"github.com/sreevishnu07/stevedore/build/rootfs"
+	"github.com/sreevishnu07/stevedore/builder/buildcontext"
+	"github.com/sreevishnu07/stevedore/builder/dockerfile"
+	"github.com/sreevishnu07/stevedore/builder/isolate"
+	"github.com/sreevishnu07/stevedore/builder/layer"
+	"github.com/sreevishnu07/stevedore/builder/rootfs"
 )
 
 // download is an ADD source fetched over HTTP.

@@ -1,4 +1,4 @@
-package build
+package builder
 
 // Nothing leaves the root: build inputs that point outside the context or a
 // root filesystem (../ paths, absolute paths, symlinks, hard links, archive

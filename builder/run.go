@@ -1,4 +1,4 @@
-package build
+package builder
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 
-	"github.com/sreevishnu07/stevedore/build/dockerfile"
-	"github.com/sreevishnu07/stevedore/build/isolate"
-	"github.com/sreevishnu07/stevedore/build/layer"
+	"github.com/sreevishnu07/stevedore/builder/dockerfile"
+	"github.com/sreevishnu07/stevedore/builder/isolate"
+	"github.com/sreevishnu07/stevedore/builder/layer"
 )
 
 // pipesDir is where heredoc scripts are mounted for RUN. BuildKit uses

@@ -1,4 +1,4 @@
-package build
+package builder
 
 // Docker as the oracle: the same Dockerfile and context built by a real
 // engine (Debian's docker.io, dockerd 20.10 with BuildKit, started by

@@ -20,7 +20,7 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
-	"github.com/sreevishnu07/stevedore/build/rootfs"
+	"github.com/sreevishnu07/stevedore/builder/rootfs"
 )
 
 // ErrNotFound means a COPY source selects nothing.

@@ -1,4 +1,4 @@
-package build
+package builder
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sreevishnu07/stevedore/build/buildcontext"
-	"github.com/sreevishnu07/stevedore/build/dockerfile"
-	"github.com/sreevishnu07/stevedore/build/rootfs"
+	"github.com/sreevishnu07/stevedore/builder/buildcontext"
+	"github.com/sreevishnu07/stevedore/builder/dockerfile"
+	"github.com/sreevishnu07/stevedore/builder/rootfs"
 )
 
 // Where a step's inputs come from (the build context, a finished stage, a

@@ -1,4 +1,4 @@
-package build
+package builder
 
 import (
 	"crypto/sha256"
@@ -13,8 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/sreevishnu07/stevedore/build/buildcontext"
-	"github.com/sreevishnu07/stevedore/build/store"
+	"github.com/sreevishnu07/stevedore/builder/buildcontext"
+	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
 // stepCache maps a step's key (everything its layer depends on) to the

@@ -1,4 +1,4 @@
-package build
+package builder
 
 // Benchmarks (reported, never asserted). The budgets in DESIGN.md: a
 // COPY-heavy context of 10,000 files / ~200 MB cold in under 4 s, a fully

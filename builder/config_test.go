@@ -1,4 +1,4 @@
-package build
+package builder
 
 // Config, platforms, errors and RUN mounts, checked against fixed expected
 // values: no Docker engine needed.

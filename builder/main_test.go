@@ -1,10 +1,10 @@
-package build
+package builder
 
 import (
 	"os"
 	"testing"
 
-	"github.com/sreevishnu07/stevedore/build/isolate"
+	"github.com/sreevishnu07/stevedore/builder/isolate"
 )
 
 func TestMain(m *testing.M) {

@@ -1,4 +1,4 @@
-package build
+package builder
 
 import (
 	"context"
@@ -12,10 +12,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sreevishnu07/stevedore/build/buildcontext"
-	"github.com/sreevishnu07/stevedore/build/dockerfile"
-	"github.com/sreevishnu07/stevedore/build/rootfs"
-	"github.com/sreevishnu07/stevedore/build/store"
+	"github.com/sreevishnu07/stevedore/builder/buildcontext"
+	"github.com/sreevishnu07/stevedore/builder/dockerfile"
+	"github.com/sreevishnu07/stevedore/builder/rootfs"
+	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
 // builder builds one platform.

@@ -1,4 +1,4 @@
-package build
+package builder
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/sreevishnu07/stevedore/build/dockerfile"
-	"github.com/sreevishnu07/stevedore/build/store"
+	"github.com/sreevishnu07/stevedore/builder/dockerfile"
+	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
 // storedLayer is a layer blob in the store, known from the step cache.
