@@ -97,7 +97,7 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 		if now := digests[t.Name()]; now != r.Digest {
 			f := finding(r, RuleTagMoved,
 				fmt.Sprintf("tag %s now points to %s, not the pinned %s", t, now, r.Digest),
-				"stevedore pin --update --write "+r.File+" (or pin the intended digest by hand)")
+				"stevedore pin --update "+r.File+" (or pin the intended digest by hand)")
 			f.Digest = now.String()
 			out = append(out, f)
 		}
@@ -114,6 +114,37 @@ func FormatJSON(w io.Writer, findings []Finding) error {
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(findings); err != nil {
 		return fmt.Errorf("writing findings: %w", err)
+	}
+	return nil
+}
+
+// changeJSON is a Change as --json prints it.
+type changeJSON struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	Ref    string `json:"ref"`
+	New    string `json:"new"`
+	Digest string `json:"digest"`
+}
+
+// FormatResultJSON writes what Pin or Update did as JSON: lowercase keys,
+// empty lists as [].
+func FormatResultJSON(w io.Writer, res *Result) error {
+	out := struct {
+		Changes  []changeJSON `json:"changes"`
+		Findings []Finding    `json:"findings"`
+		Files    []string     `json:"files"`
+	}{Changes: []changeJSON{}, Findings: []Finding{}, Files: []string{}}
+	for _, c := range res.Changes {
+		out.Changes = append(out.Changes, changeJSON{File: c.Ref.File, Line: c.Ref.Line, Column: c.Ref.Column, Ref: c.Ref.Text, New: c.New, Digest: c.Digest.String()})
+	}
+	out.Findings = append(out.Findings, res.Findings...)
+	out.Files = append(out.Files, res.Files...)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("writing pin result: %w", err)
 	}
 	return nil
 }

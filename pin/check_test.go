@@ -50,7 +50,7 @@ spec:
 	}
 	if len(got) != 2 || got[1].Rule != RuleTagMoved || got[1].Line != 10 || got[1].Column != 19 ||
 		got[1].Digest != fakeDigest("index.docker.io/library/redis:7").String() ||
-		!strings.Contains(got[1].Fix, "stevedore pin --update --write "+p) {
+		!strings.Contains(got[1].Fix, "stevedore pin --update "+p) {
 		t.Fatalf("strict findings = %+v", got)
 	}
 	if r.calls["index.docker.io/library/nginx:1.27"] != 0 {

@@ -3,11 +3,13 @@ package pin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -29,7 +31,10 @@ import (
 // and tags are the bare tags applied to it. Unknown fields are ignored, so
 // the release pipeline may add its own.
 type LedgerFile struct {
-	Images []LedgerImage `json:"images"`
+	// Version is the released version ("1.5.0"); references to a released
+	// repository at an older version tag move to it (see Ledger.Supersedes).
+	Version string        `json:"version"`
+	Images  []LedgerImage `json:"images"`
 }
 
 // LedgerImage is one built image and where it went.
@@ -49,6 +54,15 @@ type LedgerDestination struct {
 type Ledger struct {
 	path    string
 	digests map[string]v1.Hash // "REPOSITORY:TAG" (canonical) → digest
+	// released holds, per repository, the tag spelling the released version
+	// exactly ("1.5.0" or "v1.5.0") and its digest.
+	released map[string]releasedVersion
+	version  *semver.Version // nil: not a version (snapshot, prerelease)
+}
+
+type releasedVersion struct {
+	tag    string
+	digest v1.Hash
 }
 
 // LoadLedger reads a ledger file (see LedgerFile).
@@ -74,7 +88,12 @@ func ParseLedger(name string, data []byte) (*Ledger, error) {
 
 // NewLedger builds a Ledger from its decoded form; name is used in errors.
 func NewLedger(ledgerName string, lf LedgerFile) (*Ledger, error) {
-	l := &Ledger{path: ledgerName, digests: map[string]v1.Hash{}}
+	l := &Ledger{path: ledgerName, digests: map[string]v1.Hash{}, released: map[string]releasedVersion{}}
+	// Only a plain release moves version tags: deploy files never move to a
+	// release candidate or a snapshot on their own.
+	if v, err := semver.StrictNewVersion(strings.TrimPrefix(lf.Version, "v")); err == nil && v.Prerelease() == "" && v.Metadata() == "" {
+		l.version = v
+	}
 	for i, img := range lf.Images {
 		for j, d := range img.Destinations {
 			if strings.HasPrefix(d.Ref, "oci:") {
@@ -94,10 +113,69 @@ func NewLedger(ledgerName string, lf LedgerFile) (*Ledger, error) {
 					return nil, newError(ErrReference, err, "parsing ledger %s: images[%d].destinations[%d] tag %q", ledgerName, i, j, t)
 				}
 				l.digests[tag.Name()] = h
+				if v := exactVersion(t); l.version != nil && v != nil && v.Equal(l.version) {
+					l.released[dig.Context().Name()] = releasedVersion{tag: t, digest: h}
+				}
 			}
 		}
 	}
 	return l, nil
+}
+
+// exactVersion parses a tag that spells a full version (1.4.2 or v1.4.2);
+// floating tags (1.4, latest) and anything else give nil.
+func exactVersion(tag string) *semver.Version {
+	v, err := semver.StrictNewVersion(strings.TrimPrefix(tag, "v"))
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// Supersedes says where a reference already pinned to digest should move,
+// because this ledger is a newer release than the one it was pinned to:
+//
+//   - its tag is recorded here at another digest (a floating tag such as
+//     latest or 1.4 that the release moved, or a re-released tag);
+//   - its tag is an older full version (1.4.2, with the same "v" spelling)
+//     of a repository this ledger released as a plain version: it moves to
+//     that version's tag and digest. Release candidates and snapshots move
+//     nothing.
+//
+// The returned tag is the tag the reference should carry.
+func (l *Ledger) Supersedes(ref name.Tag, digest v1.Hash) (tag string, to v1.Hash, ok bool) {
+	if h, found := l.digests[ref.Name()]; found {
+		return ref.TagStr(), h, h != digest
+	}
+	rel, found := l.released[ref.Context().Name()]
+	if !found {
+		return "", v1.Hash{}, false
+	}
+	old := exactVersion(ref.TagStr())
+	if old == nil || !old.LessThan(l.version) || strings.HasPrefix(ref.TagStr(), "v") != strings.HasPrefix(rel.tag, "v") {
+		return "", v1.Hash{}, false
+	}
+	return rel.tag, rel.digest, true
+}
+
+// Or returns a resolver that takes what this ledger records from it and
+// everything else (third-party images a deploy file names) from fallback.
+// It supersedes pinned references as the ledger does.
+func (l *Ledger) Or(fallback Resolver) Authority {
+	return ledgerOr{l, fallback}
+}
+
+type ledgerOr struct {
+	*Ledger
+	fallback Resolver
+}
+
+func (l ledgerOr) Resolve(ctx context.Context, ref name.Reference) (v1.Hash, error) {
+	h, err := l.Ledger.Resolve(ctx, ref)
+	if errors.Is(err, ErrNotInLedger) {
+		return l.fallback.Resolve(ctx, ref)
+	}
+	return h, err
 }
 
 // Resolve returns the digest the ledger records for ref's repo:tag. A

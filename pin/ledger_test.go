@@ -96,3 +96,89 @@ func TestLedgerSkipsLayouts(t *testing.T) {
 		t.Errorf("Resolve = %v, %v", got, err)
 	}
 }
+
+// A newer release's ledger moves deploy files pinned to the previous one:
+// recorded tags follow their new digest, older exact versions move to the
+// released version, and everything else stays.
+func TestPinFromLedgerMovesEarlierRelease(t *testing.T) {
+	dir := t.TempDir()
+	old, rel, other := digestOf('1'), digestOf('2'), digestOf('3')
+	ledger := `{"version":"1.5.0","images":[{"name":"web","destinations":[
+    {"ref":"ghcr.io/acme/web@` + rel.String() + `","tags":["1.5.0","1.5","latest"]},
+    {"ref":"ghcr.io/acme/api@` + rel.String() + `","tags":["v1.5.0"]}]}]}`
+	lp := writeFile(t, dir, "dist/release.json", ledger)
+	src := `apiVersion: v1
+kind: Pod
+spec:
+  containers:
+  - image: ghcr.io/acme/web:1.4.2@` + old.String() + `
+  - image: ghcr.io/acme/web:latest@` + old.String() + `
+  - image: ghcr.io/acme/web:1.4@` + old.String() + `
+  - image: ghcr.io/acme/web:1.6.0@` + old.String() + `
+  - image: ghcr.io/acme/web:1.5.0@` + rel.String() + `
+  - image: ghcr.io/acme/api:v1.4.9@` + old.String() + `
+  - image: ghcr.io/acme/api:1.4.9@` + old.String() + `
+  - image: ghcr.io/acme/other:1.0.0@` + other.String() + `
+`
+	p := writeFile(t, dir, "deploy/pod.yaml", src)
+	values := writeFile(t, dir, "deploy/values.yaml", "image:\n  repository: ghcr.io/acme/web\n  tag: \"1.4.2\"\n  digest: "+old.String()+"\nsidecar:\n  image:\n    repository: ghcr.io/acme/web\n    tag: latest\n    digest: "+old.String()+"\n")
+	l, err := LoadLedger(context.Background(), lp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Pin(context.Background(), []string{p, values}, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `apiVersion: v1
+kind: Pod
+spec:
+  containers:
+  - image: ghcr.io/acme/web:1.5.0@` + rel.String() + `
+  - image: ghcr.io/acme/web:latest@` + rel.String() + `
+  - image: ghcr.io/acme/web:1.4@` + old.String() + `
+  - image: ghcr.io/acme/web:1.6.0@` + old.String() + `
+  - image: ghcr.io/acme/web:1.5.0@` + rel.String() + `
+  - image: ghcr.io/acme/api:v1.5.0@` + rel.String() + `
+  - image: ghcr.io/acme/api:1.4.9@` + old.String() + `
+  - image: ghcr.io/acme/other:1.0.0@` + other.String() + `
+`
+	if got := readFile(t, p); got != want {
+		t.Errorf("pod.yaml:\n%s\nwant:\n%s", got, want)
+	}
+	// In an image map the tag entry is the user's: a recorded tag's digest
+	// follows, an older version stays.
+	wantValues := "image:\n  repository: ghcr.io/acme/web\n  tag: \"1.4.2\"\n  digest: " + old.String() + "\nsidecar:\n  image:\n    repository: ghcr.io/acme/web\n    tag: latest\n    digest: " + rel.String() + "\n"
+	if got := readFile(t, values); got != wantValues {
+		t.Errorf("values.yaml:\n%s\nwant:\n%s", got, wantValues)
+	}
+	if len(res.Changes) != 4 {
+		t.Errorf("%d changes, want 4: %+v", len(res.Changes), res.Changes)
+	}
+
+	// Running it again changes nothing.
+	res, err = Pin(context.Background(), []string{p, values}, l)
+	if err != nil || len(res.Changes) != 0 {
+		t.Errorf("second run: %d changes, %v", len(res.Changes), err)
+	}
+}
+
+// A release candidate's ledger moves recorded tags only, never versions.
+func TestPinFromPrereleaseLedgerMovesNoVersion(t *testing.T) {
+	dir := t.TempDir()
+	old, rc := digestOf('1'), digestOf('2')
+	lp := writeFile(t, dir, "dist/release.json", `{"version":"1.5.0-rc.1","images":[{"name":"web","destinations":[
+    {"ref":"ghcr.io/acme/web@`+rc.String()+`","tags":["1.5.0-rc.1"]}]}]}`)
+	src := "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: ghcr.io/acme/web:1.4.2@" + old.String() + "\n"
+	p := writeFile(t, dir, "deploy/pod.yaml", src)
+	l, err := LoadLedger(context.Background(), lp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Pin(context.Background(), []string{p}, l); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, p); got != src {
+		t.Errorf("changed:\n%s", got)
+	}
+}

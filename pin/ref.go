@@ -101,6 +101,15 @@ func parseRef(text string) (name.Reference, string, v1.Hash, error) {
 // rewritten is the text of ref pinned to d: the tag is kept for readers (an
 // implicit "latest" is written out, so later checks know which tag to
 // follow) and any old digest is replaced.
+// retagged is rewritten with the tag replaced by newTag (when it differs).
+func retagged(text, tag, newTag string, d v1.Hash) string {
+	if newTag == "" || newTag == tag || tag == "" {
+		return rewritten(text, tag, d)
+	}
+	base, _, _ := strings.Cut(text, "@")
+	return strings.TrimSuffix(base, ":"+tag) + ":" + newTag + "@" + d.String()
+}
+
 func rewritten(text, tag string, d v1.Hash) string {
 	base, _, _ := strings.Cut(text, "@")
 	if tag == "" {

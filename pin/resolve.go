@@ -19,6 +19,16 @@ type Resolver interface {
 	Resolve(ctx context.Context, ref name.Reference) (v1.Hash, error)
 }
 
+// Authority is a Resolver that is the source of truth for what it records,
+// as a release ledger is: Pin also moves references already pinned when the
+// authority supersedes them (see Ledger.Supersedes). A registry is no
+// authority: a moved tag there is news to check (Update, with --verify),
+// not an instruction.
+type Authority interface {
+	Resolver
+	Supersedes(ref name.Tag, digest v1.Hash) (tag string, to v1.Hash, ok bool)
+}
+
 // RegistryOption configures NewRegistryResolver.
 type RegistryOption func(*registryResolver)
 

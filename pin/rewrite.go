@@ -20,6 +20,9 @@ type Change struct {
 	// (composed, for image maps).
 	New    string
 	Digest v1.Hash
+	// Tag is the new tag when the change moves the reference to another
+	// version (a newer release's ledger); "" when the tag stays.
+	Tag string
 }
 
 // Result is what Pin and Update did.
@@ -61,8 +64,31 @@ func Pin(ctx context.Context, paths []string, r Resolver, opts ...Option) (*Resu
 		d := digests[t.Name()]
 		res.Changes = append(res.Changes, Change{Ref: ref, New: rewritten(ref.Text, ref.Tag, d), Digest: d})
 	}
+	if a, ok := r.(Authority); ok {
+		res.Changes = append(res.Changes, superseded(refs, a)...)
+	}
 	res.Files, err = applyChanges(ctx, res.Changes, o.dryRun)
 	return res, err
+}
+
+// superseded lists the changes an authority (a newer release's ledger)
+// makes to references already pinned. A new tag is only written where the
+// reference is one piece of text: an image map's tag entry is the user's to
+// edit, so there only a recorded tag's digest follows.
+func superseded(refs []Ref, a Authority) []Change {
+	var out []Change
+	for _, ref := range refs {
+		t, ok := ref.TagRef()
+		if !ok || !ref.Pinned() {
+			continue
+		}
+		tag, d, ok := a.Supersedes(t, ref.Digest)
+		if !ok || (tag != ref.Tag && !ref.site.whole) {
+			continue
+		}
+		out = append(out, Change{Ref: ref, New: retagged(ref.Text, ref.Tag, tag, d), Digest: d, Tag: tag})
+	}
+	return out
 }
 
 // resolveRefs resolves the tags refs follow. Failures name every place the
@@ -160,7 +186,7 @@ func rewriteBytes(file string, data []byte, changes []Change) ([]byte, error) {
 		}
 		text := s.prefix + c.Digest.String() + s.suffix
 		if s.whole {
-			text = rewritten(c.Ref.Text, c.Ref.Tag, c.Digest)
+			text = c.New
 		}
 		edits = append(edits, edit{s.start, s.end, text})
 		want[c.Ref.Start] = c.New

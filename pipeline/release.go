@@ -190,7 +190,7 @@ func (r *releaser) run(ctx context.Context) error {
 // pin rewrites the configured deploy files to the digests just released,
 // straight from the ledger: no registry lookup.
 func (r *releaser) pin(ctx context.Context, l *Ledger) (string, error) {
-	var lf pin.LedgerFile
+	lf := pin.LedgerFile{Version: l.Version} // a snapshot's version is a prerelease: it moves no version tag
 	for _, li := range l.Images {
 		pi := pin.LedgerImage{Name: li.Name}
 		for _, d := range li.Destinations {
@@ -202,7 +202,8 @@ func (r *releaser) pin(ctx context.Context, l *Ledger) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resolver := ledgerFirst{ledger: ledger, registry: pin.NewRegistryResolver(pin.WithPublishOptions(r.o.publish...))}
+	// Released images from the ledger, third-party images from their registries.
+	resolver := ledger.Or(pin.NewRegistryResolver(pin.WithPublishOptions(r.o.publish...)))
 	var paths []string
 	for _, p := range r.cfg.Pin {
 		paths = append(paths, r.path(p))
@@ -212,21 +213,6 @@ func (r *releaser) pin(ctx context.Context, l *Ledger) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%d references in %d files", len(res.Changes), len(res.Files)), nil
-}
-
-// ledgerFirst resolves released images from the ledger and anything else a
-// deploy file names (third-party images) from its registry.
-type ledgerFirst struct {
-	ledger   *pin.Ledger
-	registry pin.Resolver
-}
-
-func (l ledgerFirst) Resolve(ctx context.Context, ref name.Reference) (v1.Hash, error) {
-	h, err := l.ledger.Resolve(ctx, ref)
-	if errors.Is(err, pin.ErrNotInLedger) {
-		return l.registry.Resolve(ctx, ref)
-	}
-	return h, err
 }
 
 func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {

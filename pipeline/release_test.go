@@ -426,6 +426,34 @@ func TestReleasePinsDeployFiles(t *testing.T) {
 	if !slices.Contains(rep.Plan.Steps, StepPin) {
 		t.Errorf("steps = %v", rep.Plan.Steps)
 	}
+
+	// The next release moves what the previous one pinned: the app's version
+	// tag to the new version, the third-party image not at all.
+	for _, args := range [][]string{{"tag", "v1.1.0"}, {"add", "."}, {"commit", "-q", "-m", "feat: second"}} {
+		writeFile(t, filepath.Join(dir, "app/hello.txt"), "hello again\n")
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	rep2, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep2.Ledger.Version != "1.2.0" || rep2.Ledger.Images[0].Digest == rep.Ledger.Images[0].Digest {
+		t.Fatalf("second release: version %s, app %s", rep2.Ledger.Version, rep2.Ledger.Images[0].Digest)
+	}
+	got, _ = os.ReadFile(filepath.Join(dir, "deploy/pod.yaml"))
+	want = strings.NewReplacer(
+		"app:1.1.0", "app:1.2.0@"+rep2.Ledger.Images[0].Digest,
+		"worker:latest", "worker:latest@"+rep2.Ledger.Images[1].Digest,
+		"redis:7", "redis:7@"+thirdDigest.String(),
+	).Replace(deploy)
+	if string(got) != want {
+		t.Errorf("deploy/pod.yaml after the next release:\n%s\nwant:\n%s", got, want)
+	}
 }
 
 // The release writes keys, the image layout, SBOMs and the ledger inside

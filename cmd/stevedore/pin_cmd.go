@@ -22,10 +22,13 @@ func pinCommand(getenv env) *cli.Command {
 files, Compose files, Dockerfiles and GitHub Actions workflows (directories are
 walked). --write rewrites each tag to repo:tag@sha256:… (only the reference
 changes; every other byte stays); --from dist/release.json takes the digests
-from a release ledger instead of the registry. --check (the default) changes
+from a release ledger instead of the registry, and also moves references
+pinned to an earlier release (a tag the release moved, or an older version
+tag of a released repository) to the new one. --check (the default) changes
 nothing and fails on unpinned references; --strict also on tag@digest pairs
 whose tag moved; --verify also on digests not signed by the expected signer.
---update moves pinned references whose tag moved, only to digests that verify.`,
+--update (alone or with --write) moves pinned references whose tag moved,
+only to digests that verify.`,
 		OnUsageError: commandUsage,
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "check", Usage: "report unpinned references and change nothing (default)"},
@@ -49,14 +52,9 @@ func runPin(c *cli.Context, getenv env) error {
 	if p := c.String("policy"); p != "" {
 		return printPolicy(c, getenv, p)
 	}
-	modes := 0
-	for _, m := range []string{"check", "write", "update"} {
-		if c.Bool(m) {
-			modes++
-		}
-	}
-	if modes > 1 {
-		return usageErrorf("choose one of --check, --write and --update")
+	// --update writes too, so --update --write is --update.
+	if c.Bool("check") && (c.Bool("write") || c.Bool("update")) {
+		return usageErrorf("--check changes nothing; drop it to write, or drop --write/--update to check")
 	}
 	if c.NArg() == 0 {
 		return usageErrorf("pin needs the files or directories to scan, e.g. stevedore pin --check deploy/")
@@ -77,7 +75,7 @@ func runPin(c *cli.Context, getenv env) error {
 	}
 	ctx := c.Context
 	switch {
-	case c.Bool("write"):
+	case c.Bool("write") && !c.Bool("update"):
 		res, err := pin.Pin(ctx, paths, resolver, opts...)
 		if err != nil {
 			return err
@@ -146,7 +144,7 @@ func (v signVerifier) Verify(ctx context.Context, d name.Digest) error {
 
 func printChanges(c *cli.Context, res *pin.Result) error {
 	if c.Bool("json") {
-		return writeJSON(c.App.Writer, res)
+		return pin.FormatResultJSON(c.App.Writer, res)
 	}
 	for _, ch := range res.Changes {
 		fmt.Fprintf(c.App.Writer, "%s: %s -> %s\n", ch.Ref.Position(), ch.Ref.Text, ch.New)

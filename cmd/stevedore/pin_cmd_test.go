@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,5 +106,48 @@ func TestPinFromLedger(t *testing.T) {
 	got, _ := os.ReadFile(compose)
 	if want := "services:\n  app:\n    image: ghcr.io/acme/app:1.0.0@" + digest + "\n"; string(got) != want {
 		t.Errorf("compose.yaml = %q", got)
+	}
+
+	// The next release: the README's one-liner moves the file pinned to the
+	// previous release, and --json says what changed with lowercase keys.
+	next := "sha256:" + strings.Repeat("c", 64)
+	ledger2 := `{"version":"1.1.0","images":[{"name":"app","destinations":[{"ref":"ghcr.io/acme/app@` + next + `","tags":["1.1.0","latest"]}]}]}`
+	if err := os.WriteFile(lf, []byte(ledger2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = stevedore(t, nil, "", "pin", "--write", "--json", "--from", lf, compose)
+	if r.code != 0 {
+		t.Fatalf("re-pin: exit %d: %s", r.code, r.stderr)
+	}
+	got, _ = os.ReadFile(compose)
+	if want := "services:\n  app:\n    image: ghcr.io/acme/app:1.1.0@" + next + "\n"; string(got) != want {
+		t.Errorf("re-pinned compose.yaml = %q", got)
+	}
+	var out struct {
+		Changes []struct {
+			File   string `json:"file"`
+			Line   int    `json:"line"`
+			New    string `json:"new"`
+			Digest string `json:"digest"`
+		} `json:"changes"`
+		Findings []json.RawMessage `json:"findings"`
+		Files    []string          `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.stdout)
+	}
+	if len(out.Changes) != 1 || out.Changes[0].File != compose || out.Changes[0].Line != 3 || out.Changes[0].Digest != next ||
+		out.Changes[0].New != "ghcr.io/acme/app:1.1.0@"+next || out.Findings == nil || len(out.Files) != 1 {
+		t.Errorf("--json = %s", r.stdout)
+	}
+
+	// --update --write (what pin --check --strict suggests in older docs) is --update.
+	r = stevedore(t, nil, "", "pin", "--update", "--write", "--from", lf, compose)
+	if r.code != 0 || !strings.Contains(r.stderr, "nothing to change") {
+		t.Errorf("--update --write: exit %d: %s", r.code, r.stderr)
+	}
+	r = stevedore(t, nil, "", "pin", "--check", "--write", compose)
+	if r.code != exitUsage {
+		t.Errorf("--check --write: exit %d, want %d: %s", r.code, exitUsage, r.stderr)
 	}
 }
