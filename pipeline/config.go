@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -97,10 +98,10 @@ func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
 func Parse(data []byte, file string, lookup func(string) (string, bool)) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrConfig, yamlError(file, err))
+		return nil, yamlError(file, err)
 	}
 	if root.Kind == 0 {
-		return nil, fmt.Errorf("%w: %s: the file is empty; it needs at least an images: list", ErrConfig, file)
+		return nil, configError(file, 0, 0, "", "the file is empty; it needs at least an images: list")
 	}
 	if err := checkKeys(file, &root, reflect.TypeOf(Config{}), ""); err != nil {
 		return nil, err
@@ -110,7 +111,10 @@ func Parse(data []byte, file string, lookup func(string) (string, bool)) (*Confi
 	}
 	var c Config
 	if err := root.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrConfig, yamlError(file, err))
+		if te := typeError(file, &root, reflect.TypeOf(c), ""); te != nil {
+			return nil, te
+		}
+		return nil, yamlError(file, err)
 	}
 	if err := c.check(file, &root); err != nil {
 		return nil, err
@@ -120,14 +124,15 @@ func Parse(data []byte, file string, lookup func(string) (string, bool)) (*Confi
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): `)
 
-// yamlError turns yaml.v3's "yaml: line 3: …" into "FILE:3: …".
-func yamlError(file string, err error) string {
+// yamlError turns yaml.v3's "yaml: line 3: …" into a ConfigError at line 3.
+func yamlError(file string, err error) *ConfigError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
 	if m := yamlLineRE.FindStringSubmatchIndex(msg); m != nil && m[0] == 0 {
-		return file + ":" + msg[m[2]:m[3]] + ": " + msg[m[1]:]
+		line, _ := strconv.Atoi(msg[m[2]:m[3]])
+		return configError(file, line, 0, "", "%s", msg[m[1]:])
 	}
-	return file + ": " + msg
+	return configError(file, 0, 0, "", "%s", msg)
 }
 
 // checkKeys refuses mapping keys the target type does not have, naming the
@@ -171,7 +176,7 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 				if path != "" {
 					where = "in " + path
 				}
-				return fmt.Errorf("%w: %s:%d:%d: unknown key %q %s%s", ErrConfig, file, k.Line, k.Column, k.Value, where, hint)
+				return configError(file, k.Line, k.Column, join(path, k.Value), "unknown key %q %s%s", k.Value, where, hint)
 			}
 			if err := checkKeys(file, v, ft, join(path, k.Value)); err != nil {
 				return err
@@ -245,7 +250,7 @@ func expandNode(file string, n *yaml.Node, lookup func(string) (string, bool)) e
 			return v
 		})
 		if missing != "" {
-			return fmt.Errorf("%w: %s:%d:%d: ${%s} is not set in the environment", ErrConfig, file, n.Line, n.Column, missing)
+			return configError(file, n.Line, n.Column, "", "${%s} is not set in the environment", missing)
 		}
 	}
 	for _, c := range n.Content {
@@ -260,26 +265,26 @@ func expandNode(file string, n *yaml.Node, lookup func(string) (string, bool)) e
 func (c *Config) check(file string, root *yaml.Node) error {
 	line := func(path ...string) int { return lineOf(root, path...) }
 	if c.Version != 0 && c.Version != 1 {
-		return fmt.Errorf("%w: %s:%d: version %d is not supported (this stevedore reads version 1)", ErrConfig, file, line("version"), c.Version)
+		return configError(file, line("version"), 0, "version", "version %d is not supported (this stevedore reads version 1)", c.Version)
 	}
 	if len(c.Images) == 0 {
-		return fmt.Errorf("%w: %s: no images: add an images: list with at least one image", ErrConfig, file)
+		return configError(file, 0, 0, "images", "no images: add an images: list with at least one image")
 	}
 	names := map[string]bool{}
 	for i, img := range c.Images {
-		at := fmt.Sprintf("%s:%d", file, line("images", fmt.Sprint(i)))
+		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
 		if img.Name == "" {
-			return fmt.Errorf("%w: %s: images[%d] has no name", ErrConfig, at, i)
+			return configError(file, at, 0, key, "images[%d] has no name", i)
 		}
 		if names[img.Name] {
-			return fmt.Errorf("%w: %s: image name %q is used twice", ErrConfig, at, img.Name)
+			return configError(file, at, 0, key+".name", "image name %q is used twice", img.Name)
 		}
 		names[img.Name] = true
 		for _, f := range append(append([]string{}, img.SBOM...), c.SBOM...) {
 			switch f {
 			case "spdx-json", "cyclonedx-json", "syft-json":
 			default:
-				return fmt.Errorf("%w: %s: sbom format %q: want spdx-json, cyclonedx-json or syft-json", ErrConfig, at, f)
+				return configError(file, at, 0, key+".sbom", "sbom format %q: want spdx-json, cyclonedx-json or syft-json", f)
 			}
 		}
 	}

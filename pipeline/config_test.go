@@ -68,7 +68,9 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown key with a hint", "images:\n  - name: app\n    platfroms: [linux/amd64]\n", `stevedore.yaml:3:5: unknown key "platfroms" in images[0] (did you mean "platforms"?)`},
 		{"unknown top-level key", "imgs: []\n", `stevedore.yaml:1:1: unknown key "imgs" at the top level`},
-		{"wrong type", "images:\n  - name: app\n    platforms: linux/amd64\n", "stevedore.yaml:3:"},
+		{"wrong type", "images:\n  - name: app\n    platforms: linux/amd64\n", `stevedore.yaml:3:16: images[0].platforms must be a list (e.g. [a, b]), not "linux/amd64"`},
+		{"wrong scalar type", "sign:\n  keyless: maybe\nimages: [{name: a}]\n", `stevedore.yaml:2:12: sign.keyless must be true or false, not "maybe"`},
+		{"wrong map type", "images:\n  - name: app\n    build-args: [A=1]\n", `stevedore.yaml:3:17: images[0].build-args must be a mapping of names to values, not a list`},
 		{"unset variable", "images:\n  - name: app\n    destinations:\n      - ghcr.io/${OWNER}/app\n", "stevedore.yaml:4:9: ${OWNER} is not set"},
 		{"no images", "version: 1\n", "no images"},
 		{"duplicate names", "images:\n  - name: app\n  - name: app\n", `stevedore.yaml:3: image name "app" is used twice`},
@@ -81,6 +83,12 @@ func TestParseErrors(t *testing.T) {
 			_, err := Parse([]byte(tt.yaml), "stevedore.yaml", vars)
 			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v\nwant ErrConfig containing %q", err, tt.want)
+			}
+			// The position travels as values, not only in the message.
+			var ce *ConfigError
+			positioned := strings.HasPrefix(tt.want, "stevedore.yaml:") && len(tt.want) > len("stevedore.yaml:")
+			if !errors.As(err, &ce) || ce.File != "stevedore.yaml" || positioned && !strings.HasPrefix(tt.want, ce.Position()+":") {
+				t.Errorf("ConfigError = %+v, want its position to start %q", ce, tt.want)
 			}
 		})
 	}

@@ -294,25 +294,13 @@ func githubRunner(getenv env, w io.Writer) *actions.Runner {
 	return actions.New(w, getenv("GITHUB_OUTPUT"), getenv("GITHUB_STEP_SUMMARY"))
 }
 
-// annotateConfigError turns a "FILE:LINE:COL: message" configuration error
-// into an annotation on that line.
+// annotateConfigError puts a configuration error on its file and line.
 func annotateConfigError(gh *actions.Runner, err error) {
-	if !errors.Is(err, pipeline.ErrConfig) {
+	var ce *pipeline.ConfigError
+	if !errors.As(err, &ce) {
 		return
 	}
-	msg := strings.TrimPrefix(err.Error(), pipeline.ErrConfig.Error()+": ")
-	a := actions.Annotation{Title: "stevedore.yaml", Message: msg}
-	parts := strings.SplitN(msg, ":", 4)
-	if len(parts) >= 3 {
-		var line, col int
-		if _, e := fmt.Sscan(parts[1], &line); e == nil {
-			a.File, a.Line = parts[0], line
-			if _, e := fmt.Sscan(parts[2], &col); e == nil {
-				a.Column = col
-			}
-		}
-	}
-	gh.Annotate(a)
+	gh.Annotate(actions.Annotation{Title: "stevedore.yaml", File: ce.File, Line: ce.Line, Column: ce.Column, Message: ce.Message})
 }
 
 func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {

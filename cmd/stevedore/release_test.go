@@ -68,7 +68,7 @@ func TestReleaseInActionsWritesOutputs(t *testing.T) {
 	out, sum := filepath.Join(t.TempDir(), "out"), filepath.Join(t.TempDir(), "sum")
 	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": sum, "COSIGN_PASSWORD": "s3cret-pw"}
 	bad := stevedore(t, env, "", "release", "--dir", dir)
-	if bad.code != exitUsage || !strings.Contains(bad.stdout, "::error file=") || !strings.Contains(bad.stdout, "platfroms") {
+	if bad.code != exitUsage || !strings.Contains(bad.stdout, "::error file="+filepath.Join(dir, "stevedore.yaml")+",line=4,col=5") || !strings.Contains(bad.stdout, "platfroms") {
 		t.Errorf("config error: exit %d\nstdout:\n%s\nstderr:\n%s", bad.code, bad.stdout, bad.stderr)
 	}
 	if !strings.Contains(bad.stdout, "::add-mask::s3cret-pw") {
