@@ -79,6 +79,9 @@ func Release(ctx context.Context, cfg *Config, opts ...Option) (*Report, error) 
 	}
 	r := &releaser{o: o, cfg: cfg, report: &Report{Durations: map[string]map[string]time.Duration{}}}
 	plan, err := r.plan(ctx)
+	if errors.Is(err, ErrNothingToRelease) {
+		return nil, err // an answer, not a failed step
+	}
 	if err != nil {
 		return nil, &StepError{Step: StepPlan, Err: err}
 	}

@@ -293,7 +293,7 @@ func TestNothingToRelease(t *testing.T) {
 		t.Fatalf("%v %s", err, out)
 	}
 	_, err := Release(context.Background(), config(t, "oci:dist/IMAGE"), WithDir(dir), WithDryRun(true))
-	if !errors.Is(err, ErrNothingToRelease) || !strings.Contains(err.Error(), "--snapshot") {
+	if !errors.Is(err, ErrNothingToRelease) || !strings.Contains(err.Error(), "--snapshot") || strings.Contains(err.Error(), "failed") {
 		t.Errorf("err = %v", err)
 	}
 }
