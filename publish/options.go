@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -36,6 +37,7 @@ type options struct {
 	maxAttempts int
 	retryBase   time.Duration
 	insecure    []string
+	notify      func(RetryEvent)
 }
 
 func makeOptions(opts []Option) *options {
@@ -106,6 +108,33 @@ func WithRetry(maxAttempts int, base time.Duration) Option {
 // HTTP. Accepted by ParseReference and by Load, Publish and Login.
 func WithInsecureRegistries(hosts ...string) Option {
 	return func(o *options) { o.insecure = append(o.insecure, hosts...) }
+}
+
+// RetryEvent is one retry, wait or give-up on a registry request, so a
+// publish that is waiting is never silent.
+type RetryEvent struct {
+	Registry string        `json:"registry"` // host[:port]
+	Request  string        `json:"request"`  // kind of request: "blob upload", "manifest upload", …
+	Attempt  int           `json:"attempt"`  // 1-based attempt that failed
+	Wait     time.Duration `json:"wait_ns"`  // how long stevedore waits before the next attempt (or was asked to, on a give-up)
+	Reason   string        `json:"reason"`   // status or error that caused it
+	GaveUp   bool          `json:"gave_up"`  // no further attempt follows
+}
+
+func (e RetryEvent) String() string {
+	if e.GaveUp {
+		if e.Wait > 0 {
+			return fmt.Sprintf("%s: %s: giving up after attempt %d (%s; asked to wait %s)", e.Registry, e.Request, e.Attempt, e.Reason, e.Wait.Round(time.Second))
+		}
+		return fmt.Sprintf("%s: %s: giving up after attempt %d (%s)", e.Registry, e.Request, e.Attempt, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s: attempt %d failed (%s); retrying in %s", e.Registry, e.Request, e.Attempt, e.Reason, e.Wait.Round(time.Millisecond))
+}
+
+// WithRetryEvents receives every retry, wait and give-up on a registry
+// request. f may be called from several goroutines at once.
+func WithRetryEvents(f func(RetryEvent)) Option {
+	return func(o *options) { o.notify = f }
 }
 
 type anonymousKeychain struct{}
