@@ -1,0 +1,67 @@
+package publish
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/sreevishnu07/stevedore/internal/faultproxy"
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+)
+
+const wrongDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+// A source registry answering 200 with a wrong Docker-Content-Digest on the
+// manifest: the load fails clearly (or verifies the body), nothing is
+// published and no tag moves.
+func TestWrongContentDigestFromSource(t *testing.T) {
+	ctx := testCtx(t)
+	srcHost := registrytest.InProcess(t)
+	src0, h := layoutWith(t, "v1", registrytest.Image(t, 1, 256))
+	if _, err := Publish(ctx, src0, []Reference{mustRef(t, srcHost+"/app:v1")}, nil); err != nil {
+		t.Fatalf("seeding: %v", err)
+	}
+	px := faultproxy.New(t, "http://"+srcHost, nil,
+		faultproxy.Rule{Path: manifests, Header: http.Header{"Docker-Content-Digest": {wrongDigest}}})
+	dst := registrytest.InProcess(t)
+	res, err := Publish(ctx, mustRef(t, px.Host+"/app:v1"), []Reference{mustRef(t, dst+"/app:v1")}, nil, fast)
+	if px.Faults(0) == 0 {
+		t.Fatalf("no answer carried the wrong digest")
+	}
+	if err == nil {
+		// Recovery is acceptable only if what was published is the real content.
+		if res.Destinations[0].Digest != h.String() {
+			t.Fatalf("published %s, want %s", res.Destinations[0].Digest, h)
+		}
+		if got, ok := remoteDigest(t, dst+"/app:v1"); !ok || got != h {
+			t.Fatalf("dst app:v1 = %v %v", got, ok)
+		}
+		return
+	}
+	t.Logf("error: %v", err)
+	if _, ok := remoteDigest(t, dst+"/app:v1"); ok {
+		t.Errorf("tag moved after a failed publish")
+	}
+}
+
+// A destination answering the manifest PUT with a wrong digest header.
+func TestWrongContentDigestFromDestination(t *testing.T) {
+	ctx := testCtx(t)
+	host := registrytest.InProcess(t)
+	px := faultproxy.New(t, "http://"+host, nil,
+		faultproxy.Rule{Method: http.MethodPut, Path: manifests, Header: http.Header{"Docker-Content-Digest": {wrongDigest}}})
+	src, h := layoutWith(t, "v1", registrytest.Image(t, 1, 256))
+	res, err := Publish(ctx, src, []Reference{mustRef(t, px.Host+"/app:v1")}, nil, fast)
+	if px.Faults(0) == 0 {
+		t.Fatalf("no answer carried the wrong digest")
+	}
+	if err != nil {
+		t.Logf("error: %v", err)
+		return
+	}
+	if res.Destinations[0].Digest != h.String() {
+		t.Errorf("result digest %s, want %s (the content's, not the header's)", res.Destinations[0].Digest, h)
+	}
+	if got, ok := remoteDigest(t, host+"/app:v1"); !ok || got != h {
+		t.Errorf("app:v1 = %v %v", got, ok)
+	}
+}
