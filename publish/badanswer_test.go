@@ -2,7 +2,12 @@ package publish
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sreevishnu07/stevedore/internal/faultproxy"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
@@ -63,5 +68,38 @@ func TestWrongContentDigestFromDestination(t *testing.T) {
 	}
 	if got, ok := remoteDigest(t, host+"/app:v1"); !ok || got != h {
 		t.Errorf("app:v1 = %v %v", got, ok)
+	}
+}
+
+// A registry whose manifest endpoint redirects to itself forever: a clear
+// error naming the reference, not a hang, and nothing published.
+func TestRedirectLoopFailsClearly(t *testing.T) {
+	ctx := testCtx(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		http.Redirect(w, r, r.URL.String(), http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	dst := t.TempDir()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Publish(ctx, mustRef(t, host+"/app:v1"), []Reference{mustRef(t, "oci:"+dst)}, nil, fast)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Logf("error: %v", err)
+		if err == nil || !strings.Contains(err.Error(), host+"/app:v1") || !strings.Contains(err.Error(), "redirect") {
+			t.Fatalf("err = %v, want a redirect error naming %s/app:v1", err, host)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Publish hung on a redirect loop")
+	}
+	if _, err := os.Stat(filepath.Join(dst, "index.json")); err == nil {
+		t.Errorf("layout written after a failed load")
 	}
 }

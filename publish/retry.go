@@ -56,6 +56,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	replayable := !hasBody || req.GetBody != nil
 	ctx := req.Context()
 	kind := requestKind(req)
+	if n := redirectDepth(req); n > maxRedirects {
+		return nil, newKindError(ErrUnavailable, nil, "registry %s redirected %s %s more than %d times (a redirect loop): the registry or a proxy in front of it is misconfigured", displayRegistry(req.URL.Host), kind, req.URL.Path, maxRedirects)
+	}
 	blobUnknown := 0
 	for attempt := 1; ; attempt++ {
 		r := req
@@ -144,6 +147,21 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// maxRedirects is net/http's default limit, which go-containerregistry's
+// CheckRedirect (same host always allowed) replaces with none: a registry
+// redirecting to itself would otherwise be followed forever.
+const maxRedirects = 10
+
+// redirectDepth counts the redirects that led to req: net/http sets
+// Request.Response on each request it makes to follow one.
+func redirectDepth(req *http.Request) int {
+	n := 0
+	for r := req; r != nil && r.Response != nil; r = r.Response.Request {
+		n++
+	}
+	return n
 }
 
 func (t *retryTransport) event(e RetryEvent) {
