@@ -103,3 +103,37 @@ func TestRedirectLoopFailsClearly(t *testing.T) {
 		t.Errorf("layout written after a failed load")
 	}
 }
+
+// A registry whose token endpoint accepts the connection and never answers:
+// bounded by the response timeout, a clear error naming it, no tag.
+func TestHangingTokenEndpointTimesOut(t *testing.T) {
+	ctx := testCtx(t)
+	release := make(chan struct{})
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="test"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	host := strings.TrimPrefix(srv.URL, "http://")
+	src, _ := layoutWith(t, "v1", registrytest.Image(t, 1, 128))
+	start := time.Now()
+	_, err := Publish(ctx, src, []Reference{mustRef(t, host+"/app:v1")}, nil, fast, WithResponseTimeout(500*time.Millisecond))
+	if err == nil {
+		t.Fatalf("Publish succeeded against a hanging token endpoint")
+	}
+	t.Logf("error: %v", err)
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if !strings.Contains(err.Error(), "did not answer within 500ms") || !strings.Contains(err.Error(), "token request") || !strings.Contains(err.Error(), host) {
+		t.Errorf("err = %v, want a timeout naming %s", err, host)
+	}
+}

@@ -20,6 +20,9 @@ const (
 	// failing and letting the user re-run (which resumes) than by a job that
 	// looks hung.
 	MaxRetryWait = 60 * time.Second
+	// DefaultResponseTimeout bounds how long a small request (ping, token,
+	// HEAD, manifest, upload commit) waits for the answer to begin.
+	DefaultResponseTimeout = 60 * time.Second
 )
 
 // Option configures Load, Publish and Login.
@@ -38,14 +41,17 @@ type options struct {
 	retryBase   time.Duration
 	insecure    []string
 	notify      func(RetryEvent)
+	// responseTimeout bounds the wait for the answer to a small request.
+	responseTimeout time.Duration
 }
 
 func makeOptions(opts []Option) *options {
 	o := &options{
-		keychain:    anonymousKeychain{},
-		jobs:        DefaultJobs,
-		maxAttempts: DefaultMaxAttempts,
-		retryBase:   DefaultRetryBase,
+		keychain:        anonymousKeychain{},
+		jobs:            DefaultJobs,
+		maxAttempts:     DefaultMaxAttempts,
+		retryBase:       DefaultRetryBase,
+		responseTimeout: DefaultResponseTimeout,
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -129,6 +135,13 @@ func (e RetryEvent) String() string {
 		return fmt.Sprintf("%s: %s: giving up after attempt %d (%s)", e.Registry, e.Request, e.Attempt, e.Reason)
 	}
 	return fmt.Sprintf("%s: %s: attempt %d failed (%s); retrying in %s", e.Registry, e.Request, e.Attempt, e.Reason, e.Wait.Round(time.Millisecond))
+}
+
+// WithResponseTimeout bounds how long a small request (ping, token, HEAD,
+// manifest, upload commit) waits for its answer to begin; blob bodies are
+// not bounded. Default DefaultResponseTimeout; d <= 0 means no bound.
+func WithResponseTimeout(d time.Duration) Option {
+	return func(o *options) { o.responseTimeout = d }
 }
 
 // WithRetryEvents receives every retry, wait and give-up on a registry

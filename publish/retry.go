@@ -43,6 +43,7 @@ type retryTransport struct {
 	maxAttempts int
 	base        time.Duration
 	notify      func(RetryEvent)
+	timeout     time.Duration
 }
 
 // manifestBlobUnknownAttempts bounds the retry of a manifest PUT answered
@@ -72,7 +73,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				r.Body = body
 			}
 		}
-		resp, err := t.inner.RoundTrip(r)
+		resp, err := t.roundTripBounded(r, kind)
 		last := attempt >= t.maxAttempts || !replayable
 		if err != nil {
 			if ctx.Err() != nil || !transientNetError(err) {
@@ -149,6 +150,50 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// maxBoundedBody is the largest request body whose answer must arrive
+// within the response timeout: pings, token requests, HEADs, manifests and
+// upload commits are small; a streaming blob PATCH may take as long as its
+// bytes need.
+const maxBoundedBody = 4 << 20
+
+// roundTripBounded sends r, failing when a small request's answer has not
+// begun within t.timeout: a token endpoint or registry that accepts the
+// connection and never answers must not hang the publish until the job's
+// own timeout.
+func (t *retryTransport) roundTripBounded(r *http.Request, kind string) (*http.Response, error) {
+	if t.timeout <= 0 || r.ContentLength < 0 || r.ContentLength > maxBoundedBody {
+		return t.inner.RoundTrip(r)
+	}
+	ctx, cancel := context.WithCancelCause(r.Context())
+	timedOut := errors.New("no answer in time")
+	timer := time.AfterFunc(t.timeout, func() { cancel(timedOut) })
+	resp, err := t.inner.RoundTrip(r.WithContext(ctx))
+	if !timer.Stop() || err != nil {
+		cancel(nil)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if errors.Is(context.Cause(ctx), timedOut) && r.Context().Err() == nil {
+			t.event(RetryEvent{Registry: r.URL.Host, Request: kind, Attempt: 1, Wait: t.timeout, Reason: "no answer", GaveUp: true})
+			return nil, newKindError(ErrUnavailable, nil, "%s at %s did not answer within %s: the registry or its token service is hanging; try again later (a re-run resumes)", kind, displayRegistry(r.URL.Host), t.timeout)
+		}
+		return nil, err
+	}
+	resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: func() { cancel(nil) }}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel func()
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
 // maxRedirects is net/http's default limit, which go-containerregistry's
 // CheckRedirect (same host always allowed) replaces with none: a registry
 // redirecting to itself would otherwise be followed forever.
@@ -195,7 +240,10 @@ func requestKind(req *http.Request) string {
 	case p == "/v2/" || p == "/v2":
 		return "ping"
 	}
-	return "token or other " + req.Method
+	if !strings.HasPrefix(p, "/v2/") {
+		return "token request"
+	}
+	return "registry " + req.Method
 }
 
 // peekManifestBlobUnknown reads the (small) error body and puts it back, so
@@ -314,6 +362,7 @@ func (o *options) httpTransport(extraInsecure []string) http.RoundTripper {
 		maxAttempts: o.maxAttempts,
 		base:        o.retryBase,
 		notify:      o.notify,
+		timeout:     o.responseTimeout,
 	}
 }
 
