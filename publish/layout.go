@@ -209,6 +209,9 @@ func writeLayout(ctx context.Context, path string, a Artifact) error {
 	if err := initLayout(path); err != nil {
 		return err
 	}
+	if err := sweepLayout(path); err != nil {
+		return err
+	}
 	p := layout.Path(path)
 	var err error
 	if a.Index != nil {
