@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/sreevishnu07/stevedore/internal/faultproxy"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
@@ -176,5 +179,26 @@ func TestManifestBlobUnknownRetried(t *testing.T) {
 	}
 	if n := px.Count(http.MethodPut, faultproxy.KindManifest); n != 1 {
 		t.Errorf("MANIFEST_INVALID PUTs = %d, want 1", n)
+	}
+}
+
+// The same lost commit answer in front of CNCF distribution (the registry
+// behind most hosted ones), with basic auth.
+func TestLostResponseAfterCommitDistribution(t *testing.T) {
+	ctx := testCtx(t)
+	d := registrytest.StartDistribution(t)
+	px := faultproxy.New(t, "https://"+d.Host, d.Transport,
+		faultproxy.Rule{Method: http.MethodPut, Path: regexp.MustCompile(`/blobs/uploads/.+`), Times: 1, DropResponse: true})
+	src, h := layoutWith(t, "v1", registrytest.Image(t, 1, 64<<10))
+	kc := WithKeychain(Keychain("", map[string]authn.AuthConfig{px.Host: {Username: d.Username, Password: d.Password}}))
+	if _, err := Publish(ctx, src, []Reference{mustRef(t, px.Host+"/app:v1")}, nil, fast, WithJobs(1), kc); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if px.Faults(0) != 1 {
+		t.Fatalf("faults = %d, want 1", px.Faults(0))
+	}
+	ropts := []remote.Option{remote.WithTransport(d.Transport), remote.WithAuth(&authn.Basic{Username: d.Username, Password: d.Password})}
+	if got, ok := remoteDigest(t, d.Host+"/app:v1", ropts...); !ok || got != h {
+		t.Errorf("app:v1 = %v %v", got, ok)
 	}
 }
