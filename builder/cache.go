@@ -15,6 +15,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/store"
+	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 )
 
 // stepCache maps a step's key (everything its layer depends on) to the
@@ -175,22 +176,7 @@ func plural(n int, one, many string) string {
 }
 
 func writeAtomic(file string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
+	return atomicfile.WriteFile(file, data, 0o600)
 }
 
 // sourceChange names what changed among a step's non-context inputs.

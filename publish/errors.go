@@ -88,6 +88,12 @@ func classify(verb string, object string, repo *name.Repository, err error) erro
 		return newKindError(ErrNotFound, err, "%s %s: %s has no such content%s (check the name; some registries also answer 404 when the credentials cannot see the repository)", verb, object, displayRegistry(reg), where)
 	case te.StatusCode == http.StatusBadRequest || hasCode(te, transport.ManifestInvalidErrorCode, transport.DigestInvalidErrorCode, transport.SizeInvalidErrorCode, transport.BlobUploadInvalidErrorCode):
 		return newKindError(ErrInvalid, err, "%s %s: %s rejected the content%s (the registry may not support this media type, or a blob is missing)", verb, object, displayRegistry(reg), where)
+	case te.StatusCode == http.StatusTooManyRequests:
+		fix := "wait and re-run (a re-run resumes), or authenticate: anonymous requests get the lowest limits"
+		if isDockerHub(reg) {
+			fix = "authenticate to Docker Hub (stevedore login docker.io -u USER --password-stdin): anonymous pulls are rate-limited per IP; or wait and re-run, which resumes"
+		}
+		return newKindError(ErrUnavailable, err, "%s %s: %s rate limited the requests%s and kept doing so after retries (%s)", verb, object, displayRegistry(reg), where, fix)
 	case te.Temporary() || te.StatusCode >= 500 || te.StatusCode == http.StatusTooManyRequests || te.StatusCode == http.StatusRequestTimeout:
 		return newKindError(ErrUnavailable, err, "%s %s: %s kept failing%s after retries (try again later; a re-run resumes)", verb, object, displayRegistry(reg), where)
 	}

@@ -17,6 +17,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 )
 
 // RefNameAnnotation holds a layout entry's tag, as skopeo and crane write it.
@@ -209,6 +211,9 @@ func writeLayout(ctx context.Context, path string, a Artifact) error {
 	if err := initLayout(path); err != nil {
 		return err
 	}
+	if err := sweepLayout(path); err != nil {
+		return err
+	}
 	p := layout.Path(path)
 	var err error
 	if a.Index != nil {
@@ -328,24 +333,5 @@ func updateIndexJSON(path string, change func(*v1.IndexManifest)) error {
 }
 
 func writeFileAtomic(file string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // no-op after a successful rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), file)
+	return atomicfile.WriteFile(file, data, 0o644)
 }

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -19,6 +20,9 @@ const (
 	// failing and letting the user re-run (which resumes) than by a job that
 	// looks hung.
 	MaxRetryWait = 60 * time.Second
+	// DefaultResponseTimeout bounds how long a small request (ping, token,
+	// HEAD, manifest, upload commit) waits for the answer to begin.
+	DefaultResponseTimeout = 60 * time.Second
 )
 
 // Option configures Load, Publish and Login.
@@ -36,14 +40,18 @@ type options struct {
 	maxAttempts int
 	retryBase   time.Duration
 	insecure    []string
+	notify      func(RetryEvent)
+	// responseTimeout bounds the wait for the answer to a small request.
+	responseTimeout time.Duration
 }
 
 func makeOptions(opts []Option) *options {
 	o := &options{
-		keychain:    anonymousKeychain{},
-		jobs:        DefaultJobs,
-		maxAttempts: DefaultMaxAttempts,
-		retryBase:   DefaultRetryBase,
+		keychain:        anonymousKeychain{},
+		jobs:            DefaultJobs,
+		maxAttempts:     DefaultMaxAttempts,
+		retryBase:       DefaultRetryBase,
+		responseTimeout: DefaultResponseTimeout,
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -106,6 +114,40 @@ func WithRetry(maxAttempts int, base time.Duration) Option {
 // HTTP. Accepted by ParseReference and by Load, Publish and Login.
 func WithInsecureRegistries(hosts ...string) Option {
 	return func(o *options) { o.insecure = append(o.insecure, hosts...) }
+}
+
+// RetryEvent is one retry, wait or give-up on a registry request, so a
+// publish that is waiting is never silent.
+type RetryEvent struct {
+	Registry string        `json:"registry"` // host[:port]
+	Request  string        `json:"request"`  // kind of request: "blob upload", "manifest upload", …
+	Attempt  int           `json:"attempt"`  // 1-based attempt that failed
+	Wait     time.Duration `json:"wait_ns"`  // how long stevedore waits before the next attempt (or was asked to, on a give-up)
+	Reason   string        `json:"reason"`   // status or error that caused it
+	GaveUp   bool          `json:"gave_up"`  // no further attempt follows
+}
+
+func (e RetryEvent) String() string {
+	if e.GaveUp {
+		if e.Wait > 0 {
+			return fmt.Sprintf("%s: %s: giving up after attempt %d (%s; asked to wait %s)", e.Registry, e.Request, e.Attempt, e.Reason, e.Wait.Round(time.Second))
+		}
+		return fmt.Sprintf("%s: %s: giving up after attempt %d (%s)", e.Registry, e.Request, e.Attempt, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s: attempt %d failed (%s); retrying in %s", e.Registry, e.Request, e.Attempt, e.Reason, e.Wait.Round(time.Millisecond))
+}
+
+// WithResponseTimeout bounds how long a small request (ping, token, HEAD,
+// manifest, upload commit) waits for its answer to begin; blob bodies are
+// not bounded. Default DefaultResponseTimeout; d <= 0 means no bound.
+func WithResponseTimeout(d time.Duration) Option {
+	return func(o *options) { o.responseTimeout = d }
+}
+
+// WithRetryEvents receives every retry, wait and give-up on a registry
+// request. f may be called from several goroutines at once.
+func WithRetryEvents(f func(RetryEvent)) Option {
+	return func(o *options) { o.notify = f }
 }
 
 type anonymousKeychain struct{}

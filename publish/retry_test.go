@@ -20,7 +20,7 @@ func TestRetryAfterParsing(t *testing.T) {
 	}{
 		{"1", time.Second, true},
 		{"0", 0, true},
-		{"3600", MaxRetryWait, true},
+		{"3600", time.Hour, true},
 		{now.Add(10 * time.Second).Format(http.TimeFormat), 10 * time.Second, true},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
 		{"", 0, false},

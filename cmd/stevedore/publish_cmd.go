@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -53,6 +56,7 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 				publish.WithKeychain(keychain(getenv)),
 				publish.WithJobs(c.Int("jobs")),
 				publish.WithInsecureRegistries(insecure...),
+				publish.WithRetryEvents(retryPrinter(c.App.ErrWriter, c.Bool("json"))),
 			)
 			if err != nil {
 				return err
@@ -69,6 +73,28 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 			}
 			return nil
 		},
+	}
+}
+
+// retryPrinter shows every registry retry, wait and give-up on stderr (a
+// JSON line each with --json), so a waiting publish is never silent and
+// stdout keeps only the result.
+func retryPrinter(w io.Writer, asJSON bool) func(publish.RetryEvent) {
+	var mu sync.Mutex
+	return func(e publish.RetryEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		if asJSON {
+			b, err := json.Marshal(struct {
+				Event string `json:"event"`
+				publish.RetryEvent
+			}{"retry", e})
+			if err == nil {
+				fmt.Fprintln(w, string(b))
+			}
+			return
+		}
+		fmt.Fprintln(w, "stevedore: "+e.String())
 	}
 }
 

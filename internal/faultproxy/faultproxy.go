@@ -56,8 +56,17 @@ type Rule struct {
 	Times  int            // stop after this many faults (0: unlimited)
 
 	Status     int    // respond with this status (ignored when Drop)
+	Code       string // registry error code in the body (default: one fitting Status)
 	RetryAfter string // Retry-After header value, if any
 	Drop       bool   // close the connection without answering
+	// DropResponse forwards the request to the registry (which acts on it)
+	// and then closes the connection instead of relaying the answer: the
+	// "lost response after commit" a crashed load balancer produces.
+	DropResponse bool
+	// Header sets response headers on the proxied answer (with
+	// DropResponse false and Status 0): a registry answering 200 with a
+	// wrong Docker-Content-Digest, say.
+	Header http.Header
 }
 
 // Entry is one request as the proxy saw it.
@@ -166,21 +175,27 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Rever
 		}
 		p.mu.Unlock()
 	}()
+	if rule != nil && (rule.DropResponse || (rule.Status == 0 && !rule.Drop)) {
+		e.Faulted = true
+		if r.Body != nil {
+			r.Body = countingReader{r: r.Body, n: &e.BytesIn, mu: &p.mu}
+		}
+		if rule.DropResponse {
+			rec := httptest.NewRecorder()
+			rp.ServeHTTP(rec, r)
+			e.Status = 0
+			hijackAndReset(w)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, override: rule.Header}
+		rp.ServeHTTP(sw, r)
+		e.Status = sw.status
+		return
+	}
 	if rule != nil {
 		e.Faulted = true
 		if rule.Drop {
-			hj, ok := w.(http.Hijacker)
-			if !ok {
-				panic("faultproxy: cannot hijack")
-			}
-			conn, _, err := hj.Hijack()
-			if err == nil {
-				// RST rather than FIN where possible: what a crashed peer looks like.
-				if tc, ok := conn.(*net.TCPConn); ok {
-					_ = tc.SetLinger(0)
-				}
-				conn.Close()
-			}
+			hijackAndReset(w)
 			return
 		}
 		// Read a little of the body so the client sees a response, not a reset.
@@ -190,7 +205,11 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Rever
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rule.Status)
-		fmt.Fprintf(w, `{"errors":[{"code":"%s","message":"injected by faultproxy"}]}`, codeFor(rule.Status))
+		code := rule.Code
+		if code == "" {
+			code = codeFor(rule.Status)
+		}
+		fmt.Fprintf(w, `{"errors":[{"code":"%s","message":"injected by faultproxy"}]}`, code)
 		e.Status = rule.Status
 		return
 	}
@@ -200,6 +219,23 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Rever
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	rp.ServeHTTP(sw, r)
 	e.Status = sw.status
+}
+
+// hijackAndReset closes the client connection without an answer, with RST
+// rather than FIN where possible: what a crashed peer looks like.
+func hijackAndReset(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("faultproxy: cannot hijack")
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	conn.Close()
 }
 
 func codeFor(status int) string {
@@ -220,10 +256,14 @@ func codeFor(status int) string {
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	override http.Header
 }
 
 func (s *statusWriter) WriteHeader(code int) {
+	for k, v := range s.override {
+		s.Header()[k] = v
+	}
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
