@@ -68,6 +68,14 @@ func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified
 	}
 	o := makeOptions(ctx, opts)
 	fail := func(err error) (*Verified, error) { return nil, fmt.Errorf("verifying %s: %w", subject, err) }
+	// Bundles (cosign v3's format) first, then the legacy .sig tag.
+	bsigs, bundleErr := o.verifyBundles(ctx, subject, CosignSignPredicate)
+	if len(bsigs) > 0 {
+		return &Verified{Subject: subject, Signatures: bsigs, Command: o.command("verify", "", subject)}, nil
+	}
+	if bundleErr != nil && !errors.Is(bundleErr, ErrInvalidSignature) {
+		return fail(bundleErr)
+	}
 	co, err := o.checkOpts(ctx, subject)
 	if err != nil {
 		return fail(err)
@@ -76,6 +84,9 @@ func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified
 	n, _, err := countAttached(subject, h, SignatureSuffix, "", co.RegistryClientOpts)
 	if err != nil {
 		return fail(err)
+	}
+	if n == 0 && bundleErr != nil {
+		return fail(bundleErr)
 	}
 	if n == 0 {
 		return fail(fmt.Errorf("%w: no %s image (sign it first)", ErrNoSignature, AttachedTag(h, SignatureSuffix)))
@@ -127,6 +138,13 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	if err != nil {
 		return fail(err)
 	}
+	batts, bundleErr := o.verifyBundles(ctx, subject, uri)
+	if len(batts) > 0 {
+		return &Verified{Subject: subject, Signatures: batts, Command: o.command("verify-attestation", predicateType, subject)}, nil
+	}
+	if bundleErr != nil && !errors.Is(bundleErr, ErrInvalidSignature) {
+		return fail(bundleErr)
+	}
 	co, err := o.checkOpts(ctx, subject)
 	if err != nil {
 		return fail(err)
@@ -135,6 +153,9 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	n, types, err := countAttached(subject, h, AttestationSuffix, uri, co.RegistryClientOpts)
 	if err != nil {
 		return fail(err)
+	}
+	if n == 0 && bundleErr != nil {
+		return fail(bundleErr)
 	}
 	if n == 0 {
 		found := "none"
