@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
@@ -58,7 +59,10 @@ type foundBundle struct {
 // manifest announces predicate type uri. ggcr's remote.Referrers reads the
 // referrers API and falls back to the tag schema when the registry has none.
 func listBundles(subject name.Digest, uri string, ropts []remote.Option) ([]foundBundle, error) {
-	idx, err := remote.Referrers(subject, append(ropts[:len(ropts):len(ropts)], remote.WithFilter("artifactType", BundleArtifactType))...)
+	// No artifactType filter: some registries (ggcr's own) report the
+	// config media type as the artifactType, and the client-side filter
+	// would drop the bundles; the manifest's own artifactType decides.
+	idx, err := remote.Referrers(subject, ropts...)
 	if err != nil {
 		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
 	}
@@ -68,7 +72,7 @@ func listBundles(subject name.Digest, uri string, ropts []remote.Option) ([]foun
 	}
 	var out []foundBundle
 	for _, d := range im.Manifests {
-		if d.ArtifactType != BundleArtifactType {
+		if d.ArtifactType != BundleArtifactType && d.ArtifactType != "" && d.ArtifactType != emptyConfigType {
 			continue
 		}
 		if pt, ok := d.Annotations[bundlePredicateAnnotation]; ok && pt != uri {
@@ -87,7 +91,7 @@ func listBundles(subject name.Digest, uri string, ropts []remote.Option) ([]foun
 		if pt, ok := m.Annotations[bundlePredicateAnnotation]; ok && pt != uri {
 			continue
 		}
-		if m.Subject == nil || m.Subject.Digest.String() != subject.DigestStr() || len(m.Layers) != 1 || string(m.Layers[0].MediaType) != BundleArtifactType {
+		if m.ArtifactType != BundleArtifactType || m.Subject == nil || m.Subject.Digest.String() != subject.DigestStr() || len(m.Layers) != 1 || string(m.Layers[0].MediaType) != BundleArtifactType {
 			continue
 		}
 		layers, err := img.Layers()
@@ -278,4 +282,16 @@ func bundleStatementOf(raw []byte) (*bundleStatement, error) {
 		return nil, fmt.Errorf("reading bundle statement: %w", err)
 	}
 	return &st, nil
+}
+
+// hasLegacy reports whether subject has legacy .sig/.att entries (of
+// predicate type uri): when its bundles failed and it has none, the bundle
+// failure is the verdict, reached without the legacy path's trusted-root
+// lookup. A registry error counts as "maybe", left to the legacy path.
+func (o *options) hasLegacy(subject name.Digest, h v1.Hash, suffix, uri string) bool {
+	n, _, err := countAttached(subject, h, suffix, uri, []ociremote.Option{
+		ociremote.WithRemoteOptions(o.remote...),
+		ociremote.WithTargetRepository(subject.Context()),
+	})
+	return err != nil || n > 0
 }

@@ -29,7 +29,17 @@ func cosign3Sign(t *testing.T, d name.Digest) []byte {
 }
 
 func TestCosign3BundlesVerifyHere(t *testing.T) {
-	ctx, d := newRegistryImage(t) // ggcr's registry: no referrers API, tag schema
+	for name, start := range map[string]func(testing.TB) string{
+		"referrers API": registrytest.InProcessReferrers,
+		"tag schema":    registrytest.InProcess,
+	} {
+		t.Run(name, func(t *testing.T) { testCosign3Bundles(t, start(t)) })
+	}
+}
+
+func testCosign3Bundles(t *testing.T, host string) {
+	ctx := t.Context()
+	d := pushImage(t, host, "team/app", registrytest.Image(t, 1, 256))
 	pub := cosign3Sign(t, d)
 	v, err := LoadVerifier(pub)
 	if err != nil {
@@ -65,14 +75,14 @@ func TestCosign3BundlesVerifyHere(t *testing.T) {
 
 	// The same bundles attached to another digest: the signed statement
 	// names the first one.
-	other := pushImage(t, registryHost(t), "team/app", registrytest.Image(t, 1, 300))
+	other := pushImage(t, host, "team/app", registrytest.Image(t, 1, 300))
 	moveBundles(t, d, other, nil)
 	if _, err := Verify(ctx, other, WithKey(v), WithIgnoreTlog(true)); !errors.Is(err, ErrInvalidSignature) || !strings.Contains(err.Error(), "digest") {
 		t.Fatalf("bundle for another digest: %v", err)
 	}
 
 	// A tampered payload: one byte of the statement changed.
-	third := pushImage(t, registryHost(t), "team/app", registrytest.Image(t, 1, 310))
+	third := pushImage(t, host, "team/app", registrytest.Image(t, 1, 310))
 	moveBundles(t, d, third, func(raw []byte) []byte {
 		return bytes.Replace(raw, []byte(`"payload":"eyJ`), []byte(`"payload":"eyK`), 1)
 	})

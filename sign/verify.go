@@ -73,7 +73,7 @@ func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified
 	if len(bsigs) > 0 {
 		return &Verified{Subject: subject, Signatures: bsigs, Command: o.command("verify", "", subject)}, nil
 	}
-	if bundleErr != nil && !errors.Is(bundleErr, ErrInvalidSignature) {
+	if bundleErr != nil && !o.hasLegacy(subject, h, SignatureSuffix, "") {
 		return fail(bundleErr)
 	}
 	co, err := o.checkOpts(ctx, subject)
@@ -84,9 +84,6 @@ func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified
 	n, _, err := countAttached(subject, h, SignatureSuffix, "", co.RegistryClientOpts)
 	if err != nil {
 		return fail(err)
-	}
-	if n == 0 && bundleErr != nil {
-		return fail(bundleErr)
 	}
 	if n == 0 {
 		return fail(fmt.Errorf("%w: no %s image (sign it first)", ErrNoSignature, AttachedTag(h, SignatureSuffix)))
@@ -142,7 +139,7 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	if len(batts) > 0 {
 		return &Verified{Subject: subject, Signatures: batts, Command: o.command("verify-attestation", predicateType, subject)}, nil
 	}
-	if bundleErr != nil && !errors.Is(bundleErr, ErrInvalidSignature) {
+	if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
 		return fail(bundleErr)
 	}
 	co, err := o.checkOpts(ctx, subject)
@@ -153,9 +150,6 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	n, types, err := countAttached(subject, h, AttestationSuffix, uri, co.RegistryClientOpts)
 	if err != nil {
 		return fail(err)
-	}
-	if n == 0 && bundleErr != nil {
-		return fail(bundleErr)
 	}
 	if n == 0 {
 		found := "none"

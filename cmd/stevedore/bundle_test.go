@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sreevishnu07/stevedore/internal/cosigntest"
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+)
+
+// An image signed and attested by the cosign v3 CLI in its default format
+// (bundles as referrers, no legacy tags) verifies with stevedore's
+// defaults, and pins with --verify.
+func TestVerifyCosign3Bundles(t *testing.T) {
+	_, _, otherPub := testKeys(t)
+	repo, h := pushed(t, registrytest.Image(t, 1, 128))
+	ref := repo + "@" + h.String()
+	keys := cosigntest.SignV3(t, ref)
+	pub := filepath.Join(keys, "cosign.pub")
+
+	if r := stevedore(t, nil, "", "verify", ref, "--key", pub); r.code != 0 || !strings.Contains(r.stdout, "verified "+ref+": 1 signature(s)") {
+		t.Fatalf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := stevedore(t, nil, "", "verify", ref, "--key", pub, "--attestation", cosigntest.PredicateType); r.code != 0 || !strings.Contains(r.stdout, "1 "+cosigntest.PredicateType+" attestation(s)") {
+		t.Fatalf("verify --attestation: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := stevedore(t, nil, "", "verify", ref, "--key", otherPub); r.code != exitVerify || !strings.Contains(r.stderr, "none verifies") {
+		t.Fatalf("verify, other key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	deploy := t.TempDir()
+	file := filepath.Join(deploy, "app.yaml")
+	if err := os.WriteFile(file, []byte("apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: "+repo+":1.0@"+h.String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := stevedore(t, nil, "", "pin", "--check", "--verify", "--key", pub, deploy); r.code != 0 {
+		t.Fatalf("pin --check --verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := stevedore(t, nil, "", "pin", "--check", "--verify", "--key", otherPub, deploy); r.code != exitVerify {
+		t.Fatalf("pin --check --verify, other key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
