@@ -139,3 +139,51 @@ func TestCosign3BundlesOnDistribution(t *testing.T) {
 		t.Fatalf("verify on distribution: %v", err)
 	}
 }
+
+// stevedore's bundles verify with stevedore and with the cosign v3 CLI, on
+// a registry with the referrers API and on one without.
+func TestBundlesVerifyWithCosign3(t *testing.T) {
+	bin := cosigntest.V3(t)
+	a, b := keys(t)
+	for name, start := range map[string]func(testing.TB) string{
+		"referrers API": registrytest.InProcessReferrers,
+		"tag schema":    registrytest.InProcess,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			d := pushImage(t, start(t), "team/app", registrytest.Image(t, 1, 256))
+			if err := SignBundle(ctx, d, a.signer(t), WithAnnotations(map[string]string{"release": "1.0"})); err != nil {
+				t.Fatal(err)
+			}
+			if err := AttestBundle(ctx, d, a.signer(t), PredicateSPDXJSON, []byte(spdx)); err != nil {
+				t.Fatal(err)
+			}
+			if n := sigLayers(t, d, SignatureSuffix); n != 0 {
+				t.Fatalf("%d legacy signatures written", n)
+			}
+			got, err := Verify(ctx, d, WithKey(a.verifier(t)), WithAnnotations(map[string]string{"release": "1.0"}))
+			if err != nil || len(got.Signatures) != 1 || got.Signatures[0].Annotations["release"] != "1.0" {
+				t.Fatalf("verify: %+v, %v", got, err)
+			}
+			if _, err := Verify(ctx, d, WithKey(a.verifier(t)), WithAnnotations(map[string]string{"release": "2.0"})); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("other annotation: %v", err)
+			}
+			if _, err := VerifyAttestation(ctx, d, PredicateSPDXJSON, WithKey(b.verifier(t))); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("other key: %v", err)
+			}
+
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "cosign.pub"), a.pub, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cosigntest.Run(t, bin, dir, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", "--allow-insecure-registry", "-a", "release=1.0", d.String())
+			cosigntest.Run(t, bin, dir, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--allow-insecure-registry", "--type", "spdxjson", d.String())
+			if err := os.WriteFile(filepath.Join(dir, "other.pub"), b.pub, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := cosigntest.Try(bin, dir, "verify", "--key", "other.pub", "--insecure-ignore-tlog", "--allow-insecure-registry", d.String()); err == nil {
+				t.Fatalf("cosign v3 accepted another key:\n%s", out)
+			}
+		})
+	}
+}
