@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -65,10 +68,67 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 	if err != nil {
 		return fail(err)
 	}
-	if err := remote.Put(subject.Context().Digest(h.String()), rawManifest{raw: raw, mt: types.OCIManifestSchema1}, ropts...); err != nil {
-		return fail(err)
+	ref := subject.Context().Digest(h.String())
+	// Without the referrers API, ggcr's writer updates the sha256-<hex>
+	// index by read-modify-write with no If-Match (registries rarely honour
+	// it on manifests), so racing attachers drop each other's entries.
+	// Attachers in this process take turns; then the entry is read back and
+	// the write repeated until it is listed, which repairs a loss to
+	// another process racing the same index.
+	unlock := lockSubject(subject)
+	defer unlock()
+	for attempt := 0; ; attempt++ {
+		if err := remote.Put(ref, rawManifest{raw: raw, mt: types.OCIManifestSchema1}, ropts...); err != nil {
+			return fail(err)
+		}
+		listed, err := referrerListed(subject, h, ropts)
+		if err != nil {
+			return fail(err)
+		}
+		if listed {
+			return nil
+		}
+		if attempt == maxAttachAttempts-1 {
+			return fail(fmt.Errorf("bundle %s written but missing from the referrers of %s after %d attempts (another writer keeps replacing the %s index)", h, subject, maxAttachAttempts, fallbackTag(subject)))
+		}
+		time.Sleep(time.Duration(50+rand.IntN(200)) * time.Millisecond)
 	}
-	return nil
+}
+
+const maxAttachAttempts = 5
+
+var subjectLocks sync.Map // subject string → *sync.Mutex
+
+func lockSubject(d name.Digest) func() {
+	m, _ := subjectLocks.LoadOrStore(d.String(), &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// referrerListed reports whether subject's referrers (API or tag schema)
+// list manifest h.
+func referrerListed(subject name.Digest, h v1.Hash, ropts []remote.Option) (bool, error) {
+	idx, err := remote.Referrers(subject, ropts...)
+	if err != nil {
+		return false, err
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return false, err
+	}
+	for _, d := range im.Manifests {
+		if d.Digest == h {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// fallbackTag is the referrers tag schema's tag for d.
+func fallbackTag(d name.Digest) string {
+	alg, hex, _ := strings.Cut(d.DigestStr(), ":")
+	return alg + "-" + hex
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

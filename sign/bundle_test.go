@@ -3,6 +3,7 @@ package sign
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,5 +186,34 @@ func TestBundlesVerifyWithCosign3(t *testing.T) {
 				t.Fatalf("cosign v3 accepted another key:\n%s", out)
 			}
 		})
+	}
+}
+
+// Two attachers racing on a registry without the referrers API both land
+// in the sha256-<hex> index.
+func TestConcurrentBundleAttach(t *testing.T) {
+	a, _ := keys(t)
+	for _, host := range []string{registrytest.InProcess(t)} {
+		ctx := t.Context()
+		d := pushImage(t, host, "team/app", registrytest.Image(t, 1, 256))
+		const n = 6
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				errs <- SignBundle(ctx, d, a.signer(t), WithAnnotations(map[string]string{"n": fmt.Sprint(i)}))
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := Verify(ctx, d, WithKey(a.verifier(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Signatures) != n {
+			t.Fatalf("%d of %d concurrent bundles kept", len(got.Signatures), n)
+		}
 	}
 }
