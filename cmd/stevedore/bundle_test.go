@@ -42,3 +42,26 @@ func TestVerifyCosign3Bundles(t *testing.T) {
 		t.Fatalf("pin --check --verify, other key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// sign --format both writes a bundle referrer and the legacy tag: the
+// cosign v3 CLI and stevedore verify it.
+func TestSignFormatBoth(t *testing.T) {
+	bin := cosigntest.V3(t)
+	priv, pub, otherPub := testKeys(t)
+	repo, h := pushed(t, registrytest.Image(t, 1, 128))
+	ref := repo + "@" + h.String()
+	r := stevedore(t, withPassword(), "", "sign", ref, "--key", priv, "--format", "both")
+	if r.code != 0 || !strings.Contains(r.stdout, "signed "+ref+"\n") || !strings.Contains(r.stdout, "signed "+ref+" (bundle)") {
+		t.Fatalf("sign: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	cosigntest.Run(t, bin, t.TempDir(), "verify", "--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry", ref)
+	if r := stevedore(t, nil, "", "verify", ref, "--key", pub); r.code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := stevedore(t, nil, "", "verify", ref, "--key", otherPub, "--insecure-ignore-tlog"); r.code != exitVerify {
+		t.Fatalf("verify, other key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := stevedore(t, withPassword(), "", "sign", ref, "--key", priv, "--format", "cms"); r.code != 2 || !strings.Contains(r.stderr, "--format") {
+		t.Fatalf("bad format: exit %d: %s", r.code, r.stderr)
+	}
+}
