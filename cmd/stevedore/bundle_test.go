@@ -61,6 +61,18 @@ func TestSignFormatBoth(t *testing.T) {
 	if r := stevedore(t, nil, "", "verify", ref, "--key", otherPub, "--insecure-ignore-tlog"); r.code != exitVerify {
 		t.Fatalf("verify, other key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	pred := filepath.Join(t.TempDir(), "pred.json")
+	if err := os.WriteFile(pred, []byte(`{"release":"1.0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = stevedore(t, withPassword(), "", "attest", ref, "--key", priv, "--format", "bundle", "--predicate", pred, "--type", cosigntest.PredicateType)
+	if r.code != 0 || !strings.Contains(r.stdout, "(bundle)") {
+		t.Fatalf("attest: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	cosigntest.Run(t, bin, t.TempDir(), "verify-attestation", "--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry", "--type", cosigntest.PredicateType, ref)
+	if r := stevedore(t, nil, "", "verify", ref, "--key", pub, "--attestation", cosigntest.PredicateType); r.code != 0 {
+		t.Fatalf("verify --attestation: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := stevedore(t, withPassword(), "", "sign", ref, "--key", priv, "--format", "cms"); r.code != 2 || !strings.Contains(r.stderr, "--format") {
 		t.Fatalf("bad format: exit %d: %s", r.code, r.stderr)
 	}
