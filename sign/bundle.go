@@ -160,11 +160,17 @@ func (o *options) verifyBundle(v *verify.Verifier, policy verify.PolicyBuilder, 
 	if f.bundle == nil {
 		return Signature{}, errors.New("not a Sigstore bundle")
 	}
-	res, err := v.Verify(f.bundle, policy)
+	return o.checkEntity(v, policy, f.bundle, subject, uri)
+}
+
+// checkEntity verifies one signed entity (a bundle) and reads the verified
+// statement: predicate type, predicate, signed annotations, identity.
+func (o *options) checkEntity(v *verify.Verifier, policy verify.PolicyBuilder, e verify.SignedEntity, subject name.Digest, uri string) (Signature, error) {
+	res, err := v.Verify(e, policy)
 	if err != nil {
 		return Signature{}, err
 	}
-	st, err := bundleStatementOf(f.raw)
+	st, err := verifiedStatement(e)
 	if err != nil {
 		return Signature{}, err
 	}
@@ -221,6 +227,12 @@ func (o *options) bundleVerifier() (*verify.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	return o.keylessVerifier(tm)
+}
+
+// keylessVerifier verifies certificates against tm, with the transparency
+// log and certificate transparency checks the options leave on.
+func (o *options) keylessVerifier(tm root.TrustedMaterial) (*verify.Verifier, error) {
 	var vo []verify.VerifierOption
 	if !o.ignoreTlog {
 		vo = append(vo, verify.WithTransparencyLog(1))
@@ -261,19 +273,18 @@ func (o *options) bundlePolicy(subject name.Digest) (verify.PolicyBuilder, error
 	return verify.NewPolicy(artifact, verify.WithCertificateIdentity(id)), nil
 }
 
-func bundleStatementOf(raw []byte) (*bundleStatement, error) {
-	var b struct {
-		DsseEnvelope *struct {
-			Payload string `json:"payload"`
-		} `json:"dsseEnvelope"`
-	}
-	if err := json.Unmarshal(raw, &b); err != nil {
+// verifiedStatement decodes the in-toto statement of e's DSSE envelope, the
+// bytes the signature covers.
+func verifiedStatement(e verify.SignedEntity) (*bundleStatement, error) {
+	sc, err := e.SignatureContent()
+	if err != nil {
 		return nil, fmt.Errorf("reading bundle: %w", err)
 	}
-	if b.DsseEnvelope == nil {
+	env := sc.EnvelopeContent()
+	if env == nil || env.RawEnvelope() == nil {
 		return nil, errors.New("bundle holds no DSSE envelope (a message signature names no image)")
 	}
-	p, err := base64.StdEncoding.DecodeString(b.DsseEnvelope.Payload)
+	p, err := base64.StdEncoding.DecodeString(env.RawEnvelope().Payload)
 	if err != nil {
 		return nil, fmt.Errorf("decoding bundle payload: %w", err)
 	}
