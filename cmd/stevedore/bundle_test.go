@@ -77,3 +77,18 @@ func TestSignFormatBoth(t *testing.T) {
 		t.Fatalf("bad format: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+func TestVerifyWarnsOnMatchAllIdentity(t *testing.T) {
+	// A tag that does not exist: the warning comes before any lookup, and
+	// nothing reaches for a trusted root over the network.
+	repo, _ := pushed(t, registrytest.Image(t, 1, 64))
+	missing := repo + ":missing"
+	r := stevedore(t, nil, "", "verify", missing, "--certificate-identity-regexp", "^.*$", "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com")
+	if r.code == 0 || !strings.Contains(r.stderr, `warning: --certificate-identity-regexp "^.*$" matches every identity`) {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	r = stevedore(t, nil, "", "verify", missing, "--certificate-identity-regexp", `^https://github\.com/acme/`, "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com")
+	if strings.Contains(r.stderr, "warning") {
+		t.Fatalf("anchored regexp warned: %s", r.stderr)
+	}
+}
