@@ -189,18 +189,32 @@ func TestBundlesVerifyWithCosign3(t *testing.T) {
 	}
 }
 
-// Two attachers racing on a registry without the referrers API both land
-// in the sha256-<hex> index.
+// Attachers racing on registries without the referrers API (ggcr's and
+// CNCF distribution) all land in the sha256-<hex> index.
 func TestConcurrentBundleAttach(t *testing.T) {
 	a, _ := keys(t)
-	for _, host := range []string{registrytest.InProcess(t)} {
-		ctx := t.Context()
-		d := pushImage(t, host, "team/app", registrytest.Image(t, 1, 256))
+	ctx := t.Context()
+	reg := registrytest.StartDistribution(t)
+	dist := publish.RemoteOptions(ctx,
+		publish.WithTransport(reg.Transport),
+		publish.WithKeychain(publish.Keychain("", map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: reg.Password}})),
+		publish.WithRetry(1, 0))
+	for _, r := range []struct {
+		host string
+		ro   []remote.Option
+	}{{registrytest.InProcess(t), nil}, {reg.Host, dist}} {
+		repo, _ := name.NewRepository(r.host + "/team/app")
+		img := registrytest.Image(t, 1, 256)
+		h, _ := img.Digest()
+		d := repo.Digest(h.String())
+		if err := remote.Write(d, img, r.ro...); err != nil {
+			t.Fatal(err)
+		}
 		const n = 6
 		errs := make(chan error, n)
 		for i := range n {
 			go func() {
-				errs <- SignBundle(ctx, d, a.signer(t), WithAnnotations(map[string]string{"n": fmt.Sprint(i)}))
+				errs <- SignBundle(ctx, d, a.signer(t), WithRemoteOptions(r.ro...), WithAnnotations(map[string]string{"n": fmt.Sprint(i)}))
 			}()
 		}
 		for range n {
@@ -208,12 +222,12 @@ func TestConcurrentBundleAttach(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := Verify(ctx, d, WithKey(a.verifier(t)))
+		got, err := Verify(ctx, d, WithKey(a.verifier(t)), WithRemoteOptions(r.ro...))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got.Signatures) != n {
-			t.Fatalf("%d of %d concurrent bundles kept", len(got.Signatures), n)
+			t.Fatalf("%s: %d of %d concurrent bundles kept", r.host, len(got.Signatures), n)
 		}
 	}
 }
