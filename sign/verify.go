@@ -68,6 +68,14 @@ func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified
 	}
 	o := makeOptions(ctx, opts)
 	fail := func(err error) (*Verified, error) { return nil, fmt.Errorf("verifying %s: %w", subject, err) }
+	// Bundles (cosign v3's format) first, then the legacy .sig tag.
+	bsigs, bundleErr := o.verifyBundles(ctx, subject, CosignSignPredicate)
+	if len(bsigs) > 0 {
+		return &Verified{Subject: subject, Signatures: bsigs, Command: o.command("verify", "", subject)}, nil
+	}
+	if bundleErr != nil && !o.hasLegacy(subject, h, SignatureSuffix, "") {
+		return fail(bundleErr)
+	}
 	co, err := o.checkOpts(ctx, subject)
 	if err != nil {
 		return fail(err)
@@ -126,6 +134,13 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	uri, err := PredicateTypeURI(predicateType)
 	if err != nil {
 		return fail(err)
+	}
+	batts, bundleErr := o.verifyBundles(ctx, subject, uri)
+	if len(batts) > 0 {
+		return &Verified{Subject: subject, Signatures: batts, Command: o.command("verify-attestation", predicateType, subject)}, nil
+	}
+	if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
+		return fail(bundleErr)
 	}
 	co, err := o.checkOpts(ctx, subject)
 	if err != nil {

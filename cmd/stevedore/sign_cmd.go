@@ -105,6 +105,7 @@ digest. Signing again with the same key adds nothing.`,
 			&cli.BoolFlag{Name: "recursive", Usage: "also sign every manifest an index references"},
 			&cli.BoolFlag{Name: "resolve", Usage: "accept a tag and sign the digest it points at now"},
 			&cli.StringFlag{Name: "sign-container-identity", Usage: "docker-reference the signature claims (`REPO`; default the subject's repository, for layouts " + sign.LayoutIdentity + ")"},
+			formatFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			s, err := resolveSubject(c, getenv, "sign", c.Bool("resolve"))
@@ -123,13 +124,23 @@ digest. Signing again with the same key adds nothing.`,
 			if id := c.String("sign-container-identity"); id != "" {
 				opts = append(opts, sign.WithClaimedIdentity(id))
 			}
+			legacy, bundle, err := signFormats(c, s.layout())
+			if err != nil {
+				return err
+			}
 			var res *sign.Result
-			if s.layout() {
+			switch {
+			case s.layout():
 				res, err = sign.SignLayout(c.Context, s.ref.Path(), s.digest, signer, opts...)
-			} else {
+			case legacy:
 				res, err = sign.Sign(c.Context, s.registryDigest(), signer, opts...)
 			}
 			printResult(c, s, res, "signed", "already signed by this key")
+			if err == nil && bundle {
+				if err = sign.SignBundle(c.Context, s.registryDigest(), signer, opts...); err == nil {
+					fmt.Fprintf(c.App.Writer, "signed %s (bundle)\n", s.at(s.digest))
+				}
+			}
 			return err
 		},
 	}
@@ -165,6 +176,7 @@ describes one file system).`,
 			&cli.BoolFlag{Name: "recursive", Usage: "also attest every manifest an index references (--predicate only)"},
 			&cli.BoolFlag{Name: "resolve", Usage: "accept a tag and attest the digest it points at now"},
 			&cli.StringFlag{Name: "sign-container-identity", Usage: "repository `REPO` the statement names for a layout image (default " + sign.LayoutIdentity + ")"},
+			formatFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if c.Bool("sbom") == (c.String("predicate") != "") {
@@ -182,15 +194,25 @@ describes one file system).`,
 			if id := c.String("sign-container-identity"); id != "" {
 				opts = append(opts, sign.WithClaimedIdentity(id))
 			}
+			legacy, bundle, err := signFormats(c, s.layout())
+			if err != nil {
+				return err
+			}
 			attest := func(h v1.Hash, typ string, predicate []byte, opts ...sign.Option) error {
 				var res *sign.Result
 				var err error
-				if s.layout() {
+				switch {
+				case s.layout():
 					res, err = sign.AttestLayout(c.Context, s.ref.Path(), h, signer, typ, predicate, opts...)
-				} else {
+				case legacy:
 					res, err = sign.Attest(c.Context, s.ref.Repository().Digest(h.String()), signer, typ, predicate, opts...)
 				}
 				printResult(c, s, res, "attested ("+typ+")", "already attested by this key")
+				if err == nil && bundle {
+					if err = sign.AttestBundle(c.Context, s.ref.Repository().Digest(h.String()), signer, typ, predicate, opts...); err == nil {
+						fmt.Fprintf(c.App.Writer, "attested (%s) %s (bundle)\n", typ, s.at(h))
+					}
+				}
 				return err
 			}
 			if !c.Bool("sbom") {

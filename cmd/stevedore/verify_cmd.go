@@ -138,6 +138,11 @@ func verifyOptions(c *cli.Context, getenv env) ([]sign.Option, error) {
 	if c.String("key") == "" && (!keyless || c.String("certificate-oidc-issuer") == "" && c.String("certificate-oidc-issuer-regexp") == "") {
 		return nil, usageErrorf("verify needs --key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] for keyless signatures")
 	}
+	for _, f := range []string{"certificate-identity-regexp", "certificate-oidc-issuer-regexp"} {
+		if c.IsSet(f) && sign.MatchesAnything(c.String(f)) {
+			fmt.Fprintf(c.App.ErrWriter, "warning: --%s %q matches every identity: any keyless signature verifies; anchor it to your repository or issuer\n", f, c.String(f))
+		}
+	}
 	ann, err := annotations(c)
 	if err != nil {
 		return nil, err

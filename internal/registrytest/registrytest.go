@@ -46,6 +46,16 @@ func InProcess(t testing.TB) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
+// InProcessReferrers is InProcess with the OCI 1.1 referrers API on
+// (InProcess and Distribution have none: clients fall back to the
+// referrers tag schema there).
+func InProcessReferrers(t testing.TB) string {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
 // Distribution is a running CNCF Distribution registry.
 type Distribution struct {
 	// Host is "127.0.0.1:PORT".

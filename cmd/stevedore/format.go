@@ -1,0 +1,30 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+)
+
+// formatFlag selects where sign and attest write: the legacy
+// sha256-<hex>.sig/.att tags (what cosign v2, Kyverno and policy-controller
+// read), Sigstore bundles as OCI referrers (cosign v3's default), or both.
+func formatFlag() cli.Flag {
+	return &cli.StringFlag{Name: "format", Value: "legacy", Usage: "signature `FORMAT`: legacy (.sig/.att tags), bundle (Sigstore bundle as an OCI referrer, as cosign v3) or both"}
+}
+
+// signFormats reads --format: which of the two formats to write.
+func signFormats(c *cli.Context, layout bool) (legacy, bundle bool, err error) {
+	switch f := c.String("format"); f {
+	case "legacy":
+		return true, false, nil
+	case "bundle", "both":
+		if layout {
+			return false, false, usageErrorf("--format %s: bundles are written to registries only; sign the layout with --format legacy and publish it", f)
+		}
+		if c.Bool("recursive") {
+			return false, false, usageErrorf("--format %s: --recursive is supported in the legacy format only", f)
+		}
+		return f == "both", true, nil
+	default:
+		return false, false, usageErrorf("--format %q: legacy, bundle or both", f)
+	}
+}

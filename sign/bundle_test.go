@@ -1,0 +1,233 @@
+package sign
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sreevishnu07/stevedore/internal/cosigntest"
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/publish"
+)
+
+// cosign3Sign signs and attests d with the cosign v3 CLI and returns the
+// public key.
+func cosign3Sign(t *testing.T, d name.Digest) []byte {
+	t.Helper()
+	dir := cosigntest.SignV3(t, d.String())
+	pub, err := os.ReadFile(filepath.Join(dir, "cosign.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+func TestCosign3BundlesVerifyHere(t *testing.T) {
+	for name, start := range map[string]func(testing.TB) string{
+		"referrers API": registrytest.InProcessReferrers,
+		"tag schema":    registrytest.InProcess,
+	} {
+		t.Run(name, func(t *testing.T) { testCosign3Bundles(t, start(t)) })
+	}
+}
+
+func testCosign3Bundles(t *testing.T, host string) {
+	ctx := t.Context()
+	d := pushImage(t, host, "team/app", registrytest.Image(t, 1, 256))
+	pub := cosign3Sign(t, d)
+	v, err := LoadVerifier(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No legacy .sig/.att exists: only the bundles can verify.
+	if n := sigLayers(t, d, SignatureSuffix); n != 0 {
+		t.Fatalf("cosign v3 wrote %d legacy signatures", n)
+	}
+	got, err := Verify(ctx, d, WithKey(v), WithIgnoreTlog(true))
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if len(got.Signatures) != 1 {
+		t.Fatalf("signatures = %+v", got.Signatures)
+	}
+	att, err := VerifyAttestation(ctx, d, cosigntest.PredicateType, WithKey(v), WithIgnoreTlog(true))
+	if err != nil {
+		t.Fatalf("verify attestation: %v", err)
+	}
+	if len(att.Signatures) != 1 || string(att.Signatures[0].Predicate) != `{"a":1}` {
+		t.Fatalf("attestations = %+v", att.Signatures)
+	}
+	if _, err := VerifyAttestation(ctx, d, PredicateSPDXJSON, WithKey(v), WithIgnoreTlog(true)); !errors.Is(err, ErrNoSignature) {
+		t.Fatalf("other predicate type: %v", err)
+	}
+
+	// A different key.
+	_, b := keys(t)
+	if _, err := Verify(ctx, d, WithKey(b.verifier(t)), WithIgnoreTlog(true)); !errors.Is(err, ErrInvalidSignature) {
+		t.Fatalf("other key: %v", err)
+	}
+
+	// The same bundles attached to another digest: the signed statement
+	// names the first one.
+	other := pushImage(t, host, "team/app", registrytest.Image(t, 1, 300))
+	moveBundles(t, d, other, nil)
+	if _, err := Verify(ctx, other, WithKey(v), WithIgnoreTlog(true)); !errors.Is(err, ErrInvalidSignature) || !strings.Contains(err.Error(), "digest") {
+		t.Fatalf("bundle for another digest: %v", err)
+	}
+
+	// A tampered payload: one byte of the statement changed.
+	third := pushImage(t, host, "team/app", registrytest.Image(t, 1, 310))
+	moveBundles(t, d, third, func(raw []byte) []byte {
+		return bytes.Replace(raw, []byte(`"payload":"eyJ`), []byte(`"payload":"eyK`), 1)
+	})
+	if _, err := Verify(ctx, third, WithKey(v), WithIgnoreTlog(true)); !errors.Is(err, ErrInvalidSignature) {
+		t.Fatalf("tampered bundle: %v", err)
+	}
+}
+
+// moveBundles attaches from's bundle referrers to to (optionally edited),
+// as an attacker copying signatures would.
+func moveBundles(t *testing.T, from, to name.Digest, edit func([]byte) []byte, ro ...remote.Option) {
+	t.Helper()
+	found, err := listBundles(from, CosignSignPredicate, []remote.Option{remote.WithAuth(authn.Anonymous)})
+	if err != nil || len(found) == 0 {
+		t.Fatalf("bundles of %s: %d, %v", from, len(found), err)
+	}
+	for _, f := range found {
+		raw := f.raw
+		if edit != nil {
+			raw = edit(raw)
+		}
+		if err := attachBundle(to, raw, CosignSignPredicate, ro...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// On CNCF distribution (TLS, auth): bundles copied there with their
+// referrer manifests are found and verified the same way.
+func TestCosign3BundlesOnDistribution(t *testing.T) {
+	ctx, d := newRegistryImage(t)
+	pub := cosign3Sign(t, d)
+	v, err := LoadVerifier(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := registrytest.StartDistribution(t)
+	ro := publish.RemoteOptions(ctx,
+		publish.WithTransport(reg.Transport),
+		publish.WithKeychain(publish.Keychain("", map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: reg.Password}})),
+		publish.WithRetry(1, 0))
+	img, err := remote.Image(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := img.Digest()
+	dst, _ := name.NewRepository(reg.Host + "/team/app")
+	dd := dst.Digest(h.String())
+	if err := remote.Write(dd, img, ro...); err != nil {
+		t.Fatal(err)
+	}
+	moveBundles(t, d, dd, nil, ro...)
+	if _, err := Verify(ctx, dd, WithKey(v), WithIgnoreTlog(true), WithRemoteOptions(ro...)); err != nil {
+		t.Fatalf("verify on distribution: %v", err)
+	}
+}
+
+// stevedore's bundles verify with stevedore and with the cosign v3 CLI, on
+// a registry with the referrers API and on one without.
+func TestBundlesVerifyWithCosign3(t *testing.T) {
+	bin := cosigntest.V3(t)
+	a, b := keys(t)
+	for name, start := range map[string]func(testing.TB) string{
+		"referrers API": registrytest.InProcessReferrers,
+		"tag schema":    registrytest.InProcess,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			d := pushImage(t, start(t), "team/app", registrytest.Image(t, 1, 256))
+			if err := SignBundle(ctx, d, a.signer(t), WithAnnotations(map[string]string{"release": "1.0"})); err != nil {
+				t.Fatal(err)
+			}
+			if err := AttestBundle(ctx, d, a.signer(t), PredicateSPDXJSON, []byte(spdx)); err != nil {
+				t.Fatal(err)
+			}
+			if n := sigLayers(t, d, SignatureSuffix); n != 0 {
+				t.Fatalf("%d legacy signatures written", n)
+			}
+			got, err := Verify(ctx, d, WithKey(a.verifier(t)), WithAnnotations(map[string]string{"release": "1.0"}))
+			if err != nil || len(got.Signatures) != 1 || got.Signatures[0].Annotations["release"] != "1.0" {
+				t.Fatalf("verify: %+v, %v", got, err)
+			}
+			if _, err := Verify(ctx, d, WithKey(a.verifier(t)), WithAnnotations(map[string]string{"release": "2.0"})); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("other annotation: %v", err)
+			}
+			if _, err := VerifyAttestation(ctx, d, PredicateSPDXJSON, WithKey(b.verifier(t))); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("other key: %v", err)
+			}
+
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "cosign.pub"), a.pub, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cosigntest.Run(t, bin, dir, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", "--allow-insecure-registry", "-a", "release=1.0", d.String())
+			cosigntest.Run(t, bin, dir, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--allow-insecure-registry", "--type", "spdxjson", d.String())
+			if err := os.WriteFile(filepath.Join(dir, "other.pub"), b.pub, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := cosigntest.Try(bin, dir, "verify", "--key", "other.pub", "--insecure-ignore-tlog", "--allow-insecure-registry", d.String()); err == nil {
+				t.Fatalf("cosign v3 accepted another key:\n%s", out)
+			}
+		})
+	}
+}
+
+// Attachers racing on registries without the referrers API (ggcr's and
+// CNCF distribution) all land in the sha256-<hex> index.
+func TestConcurrentBundleAttach(t *testing.T) {
+	a, _ := keys(t)
+	ctx := t.Context()
+	reg := registrytest.StartDistribution(t)
+	dist := publish.RemoteOptions(ctx,
+		publish.WithTransport(reg.Transport),
+		publish.WithKeychain(publish.Keychain("", map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: reg.Password}})),
+		publish.WithRetry(1, 0))
+	for _, r := range []struct {
+		host string
+		ro   []remote.Option
+	}{{registrytest.InProcess(t), nil}, {reg.Host, dist}} {
+		repo, _ := name.NewRepository(r.host + "/team/app")
+		img := registrytest.Image(t, 1, 256)
+		h, _ := img.Digest()
+		d := repo.Digest(h.String())
+		if err := remote.Write(d, img, r.ro...); err != nil {
+			t.Fatal(err)
+		}
+		const n = 6
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				errs <- SignBundle(ctx, d, a.signer(t), WithRemoteOptions(r.ro...), WithAnnotations(map[string]string{"n": fmt.Sprint(i)}))
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := Verify(ctx, d, WithKey(a.verifier(t)), WithRemoteOptions(r.ro...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Signatures) != n {
+			t.Fatalf("%s: %d of %d concurrent bundles kept", r.host, len(got.Signatures), n)
+		}
+	}
+}
