@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 )
@@ -66,7 +67,7 @@ func Plan(ctx context.Context, dir string, opts ...Option) (*Release, error) {
 		return nil, fmt.Errorf("planning release in %s: %w", dir, err)
 	}
 
-	tc := &tagContext{release: rel, version: version, all: tags, flavor: o.flavor, commitTime: headTime}
+	tc := &tagContext{release: rel, version: version, all: tags, prefix: o.prefix, flavor: o.flavor, commitTime: headTime, sha: head, shortSHA: o.metaEnv.ShortSHALength}
 	if tc.flavor.Latest == "" {
 		tc.flavor.Latest = "auto"
 	}
@@ -74,7 +75,7 @@ func Plan(ctx context.Context, dir string, opts ...Option) (*Release, error) {
 	if tc.now.IsZero() {
 		tc.now = headTime
 	}
-	o.event.apply(ctx, g, tc)
+	o.event.apply(ctx, g, tc, o.metaEnv)
 	rules := o.rules
 	if len(rules) == 0 {
 		rules = DefaultRules()
@@ -235,10 +236,19 @@ func commitsLevel(ctx context.Context, g git, from string, rel *Release) (int, e
 
 // apply turns the CI event into what rules can see. A zero Event (local run)
 // takes the branch from git.
-func (e Event) apply(ctx context.Context, g git, tc *tagContext) {
+func (e Event) apply(ctx context.Context, g git, tc *tagContext, m MetadataEnv) {
 	tc.eventName = e.Name
-	tc.baseRef = e.BaseRef
+	if e.Name == "pull_request_target" && e.PRNumber > 0 {
+		// The event's ref is the base branch; the image describes the PR.
+		e.Ref = "refs/pull/" + strconv.Itoa(e.PRNumber) + "/merge"
+	}
 	ref := e.Ref
+	tc.ref = ref
+	if strings.HasPrefix(ref, "refs/tags/") {
+		tc.baseRef = strings.TrimPrefix(e.PushBaseRef, "refs/heads/")
+	} else if strings.HasPrefix(ref, "refs/pull/") {
+		tc.baseRef = e.BaseRef
+	}
 	switch {
 	case strings.HasPrefix(ref, "refs/heads/"):
 		tc.branch = strings.TrimPrefix(ref, "refs/heads/")
@@ -249,7 +259,7 @@ func (e Event) apply(ctx context.Context, g git, tc *tagContext) {
 		if n, err := strconv.Atoi(num); err == nil && e.PRNumber == 0 {
 			e.PRNumber = n
 		}
-	case ref == "":
+	case ref == "" && g.dir != "":
 		tc.branch = g.branch(ctx)
 	}
 	if e.Name == "pull_request" || e.Name == "pull_request_target" || strings.HasPrefix(ref, "refs/pull/") {
@@ -257,12 +267,36 @@ func (e Event) apply(ctx context.Context, g git, tc *tagContext) {
 		tc.pr = e.PRNumber
 		tc.headRef = e.HeadRef
 		tc.branch = ""
+		if m.PRHeadSHA && e.PRHeadSHA != "" {
+			tc.sha = e.PRHeadSHA
+		}
 	}
 	tc.defaultBranch = e.DefaultBranch
-	if tc.defaultBranch == "" {
+	if tc.defaultBranch == "" && strings.Contains(e.Name, "schedule") {
+		// Scheduled workflows run on the default branch.
+		tc.defaultBranch = tc.branch
+	}
+	if tc.defaultBranch == "" && g.dir != "" {
 		tc.defaultBranch = g.remoteDefaultBranch(ctx)
 	}
 	if tc.defaultBranch == "" {
 		tc.defaultBranch = "main"
 	}
+}
+
+// EventTags computes the image tags of rules for a CI event alone, with no
+// repository and no planned release: what metadata-action computes from the
+// same event. Semver and match rules read the pushed tag or value=.
+func EventTags(e Event, rules []Rule, f Flavor, m MetadataEnv, now time.Time) ([]string, error) {
+	if f.Latest == "" {
+		f.Latest = "auto"
+	}
+	tc := &tagContext{release: &Release{Commit: e.SHA}, flavor: f, now: now, commitTime: now, sha: e.SHA, shortSHA: m.ShortSHALength}
+	e.apply(context.Background(), git{}, tc, m)
+	for i, r := range rules {
+		if err := validateRule(r); err != nil {
+			return nil, fmt.Errorf("checking tag rule %d: %w", i+1, err)
+		}
+	}
+	return imageTags(tc, rules)
 }
