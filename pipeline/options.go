@@ -24,6 +24,7 @@ type options struct {
 	snapshot   bool
 	gitTag     bool
 	event      version.Event
+	metaEnv    version.MetadataEnv
 	bump       string
 	publish    []publish.Option
 	build      []builder.Option
@@ -55,6 +56,10 @@ func WithBump(level string) Option { return func(o *options) { o.bump = level } 
 
 // WithEvent hands in the CI context for tag rules.
 func WithEvent(e version.Event) Option { return func(o *options) { o.event = e } }
+
+// WithMetadataEnv sets metadata-action's DOCKER_METADATA_* switches for the
+// tag rules.
+func WithMetadataEnv(m version.MetadataEnv) Option { return func(o *options) { o.metaEnv = m } }
 
 // WithPublishOptions sets how registries are reached.
 func WithPublishOptions(opts ...publish.Option) Option {

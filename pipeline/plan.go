@@ -60,7 +60,7 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		release *version.Release
 	)
 	for i, img := range r.cfg.Images {
-		vopts := []version.Option{version.WithEvent(r.o.event)}
+		vopts := []version.Option{version.WithEvent(r.o.event), version.WithMetadataEnv(r.o.metaEnv)}
 		if r.cfg.TagPrefix != "" {
 			vopts = append(vopts, version.WithTagPrefix(r.cfg.TagPrefix))
 		}

@@ -40,9 +40,16 @@ func githubEvent(getenv env) (version.Event, error) {
 		return ev, fmt.Errorf("reading GitHub event payload %s: %w", path, err)
 	}
 	var payload struct {
-		Number      int `json:"number"`
+		Number      int    `json:"number"`
+		BaseRef     string `json:"base_ref"`
 		PullRequest struct {
 			Number int `json:"number"`
+			Head   struct {
+				SHA string `json:"sha"`
+			} `json:"head"`
+			Base struct {
+				Ref string `json:"ref"`
+			} `json:"base"`
 		} `json:"pull_request"`
 		Repository struct {
 			DefaultBranch string `json:"default_branch"`
@@ -56,6 +63,20 @@ func githubEvent(getenv env) (version.Event, error) {
 	} else if ev.PRNumber == 0 && payload.Number != 0 && strings.HasPrefix(ev.Name, "pull_request") {
 		ev.PRNumber = payload.Number
 	}
+	if ev.BaseRef == "" {
+		ev.BaseRef = payload.PullRequest.Base.Ref
+	}
+	ev.PushBaseRef = payload.BaseRef
+	ev.PRHeadSHA = payload.PullRequest.Head.SHA
 	ev.DefaultBranch = payload.Repository.DefaultBranch
 	return ev, nil
+}
+
+// metadataEnv reads metadata-action's DOCKER_METADATA_* switches.
+func metadataEnv(getenv env) (version.MetadataEnv, error) {
+	m, err := version.ParseMetadataEnv(func(k string) string { return getenv(k) })
+	if err != nil {
+		return m, usageErrorf("%v", err)
+	}
+	return m, nil
 }

@@ -73,6 +73,10 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
+	metaEnv, err := metadataEnv(getenv)
+	if err != nil {
+		return err
+	}
 	iso, err := isolate.ParseIsolation(c.String("isolation"))
 	if err != nil {
 		return usageErrorf("--isolation: %v", err)
@@ -97,6 +101,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithGitTag(c.Bool("git-tag")),
 		pipeline.WithBump(c.String("bump")),
 		pipeline.WithEvent(ev),
+		pipeline.WithMetadataEnv(metaEnv),
 		pipeline.WithLedger(c.String("ledger")),
 		pipeline.WithPublishOptions(pubOpts...),
 		pipeline.WithBuildOptions(
