@@ -151,6 +151,19 @@ func planVersion(ctx context.Context, g git, o *options, tags []versionTag, head
 	if last, ok := first(tags, func(t versionTag) bool { return t.Reachable && t.stable() }); ok {
 		base, from = last.Version, last.Commit
 	}
+	// A release candidate pushed by hand (v1.3.0-rc.2 on HEAD) is released
+	// as itself: a v*-triggered workflow must not turn every candidate into
+	// a stable release with floating tags and latest. --bump promotes it.
+	if o.prerelease == "" && o.bump == "" {
+		if t, ok := first(tags, func(t versionTag) bool { return onHead(t) && !t.stable() }); ok {
+			if err := addCommits(ctx, g, from, rel); err != nil {
+				return nil, err
+			}
+			rel.Bump = bumpName(levelBetween(base, coreOf(t.Version)))
+			rel.Notes = append(rel.Notes, fmt.Sprintf("HEAD carries the prerelease %s: released as that prerelease; pass --bump to promote it to a stable version", t.Name))
+			return finish(rel, tags, t.Version, t.Name, true), nil
+		}
+	}
 	level, err := commitsLevel(ctx, g, from, rel)
 	if err != nil {
 		return nil, err
@@ -188,6 +201,10 @@ func planVersion(ctx context.Context, g git, o *options, tags []versionTag, head
 			target = coreOf(pre.Version)
 		}
 	}
+	// bump names the step from the last release to the version planned, so
+	// it never contradicts it (1.0.0 → 2.0.0 is major even if the commits
+	// alone say patch).
+	rel.Bump = bumpName(max(levelBetween(base, target), bumpPatch))
 	v := target
 	if o.prerelease != "" {
 		n := nextPrerelease(tags, *target, o.prerelease)

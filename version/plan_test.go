@@ -289,8 +289,33 @@ func TestPlan(t *testing.T) {
 				r.commit("fix: c")
 				r.tag("v1.3.0-rc.2")
 			},
-			want: want{current: "1.3.0-rc.2", version: "1.3.0", gitTag: "v1.3.0", bump: "minor", releasable: true, highest: true,
+			want: want{current: "1.3.0-rc.2", version: "1.3.0-rc.2", gitTag: "v1.3.0-rc.2", bump: "minor", pre: true, releasable: true, tagged: true,
+				tags: []string{"1.3.0-rc.2", "SHA"}},
+		},
+		{
+			name: "rc on HEAD promoted when asked with --bump",
+			setup: func(r *repo) {
+				r.commit("feat: a")
+				r.tag("v1.2.0")
+				r.commit("feat: b")
+				r.tag("v1.3.0-rc.1")
+			},
+			opts: []Option{WithBump("minor")},
+			want: want{current: "1.3.0-rc.1", version: "1.3.0", gitTag: "v1.3.0", bump: "minor", releasable: true, highest: true,
 				tags: []string{"1.3.0", "1.3", "1", "SHA", "latest"}},
+		},
+		{
+			name: "bump matches the version when a later rc is reachable",
+			setup: func(r *repo) {
+				r.commit("feat: a")
+				r.tag("v1.0.0")
+				r.commit("feat!: b")
+				r.tag("v2.0.0-rc.1")
+				r.commit("fix: c")
+			},
+			opts: []Option{WithBump("patch")},
+			want: want{current: "2.0.0-rc.1", version: "2.0.0", gitTag: "v2.0.0", bump: "major", releasable: true, highest: true,
+				tags: []string{"2.0.0", "2.0", "2", "SHA", "latest"}},
 		},
 		{
 			name: "promotion of a forced rc without releasable commits",
@@ -300,8 +325,8 @@ func TestPlan(t *testing.T) {
 				r.commit("chore: b")
 				r.tag("v2.0.0-rc.1")
 			},
-			want: want{current: "2.0.0-rc.1", version: "2.0.0", gitTag: "v2.0.0", bump: "major", releasable: true, highest: true,
-				tags: []string{"2.0.0", "2.0", "2", "SHA", "latest"}},
+			want: want{current: "2.0.0-rc.1", version: "2.0.0-rc.1", gitTag: "v2.0.0-rc.1", bump: "major", pre: true, releasable: true, tagged: true,
+				tags: []string{"2.0.0-rc.1", "SHA"}},
 		},
 		{
 			name: "monorepo prefix app/v",
