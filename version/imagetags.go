@@ -308,6 +308,25 @@ func (c *tagContext) sourceValue(r Rule) (string, bool, error) {
 	return "", false, nil
 }
 
+// versionSource is what semver and pep440 rules parse: the pushed tag or
+// value=, narrowed to group 1 of match= when that matches, with "/" as "-".
+func (c *tagContext) versionSource(r Rule) (string, bool, error) {
+	src, ok, err := c.sourceValue(r)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	if r.Match != "" {
+		re, err := compileMatch(r.Match)
+		if err != nil {
+			return "", false, ruleErr(r, err)
+		}
+		if m := re.FindStringSubmatch(src); len(m) > 1 {
+			src = m[1]
+		}
+	}
+	return strings.ReplaceAll(src, "/", "-"), true, nil
+}
+
 // matchRuleTags is type=match: a capture group of the pushed tag or value=.
 func matchRuleTags(c *tagContext, r Rule) (ruleResult, error) {
 	src, ok, err := c.sourceValue(r)
@@ -335,22 +354,12 @@ func semverTags(c *tagContext, r Rule) (ruleResult, error) {
 	}
 	var v *semver.Version
 	raw := ""
-	src, ok, err := c.sourceValue(r)
+	src, ok, err := c.versionSource(r)
 	if err != nil {
 		return ruleResult{}, err
 	}
 	switch {
 	case ok:
-		if r.Match != "" {
-			re, err := compileMatch(r.Match)
-			if err != nil {
-				return ruleResult{}, ruleErr(r, err)
-			}
-			if m := re.FindStringSubmatch(src); len(m) > 1 {
-				src = m[1]
-			}
-		}
-		src = strings.ReplaceAll(src, "/", "-")
 		parsed, isVersion := c.tagVersion(src)
 		if !isVersion {
 			return ruleResult{}, nil

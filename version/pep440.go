@@ -102,20 +102,10 @@ func (v pep440Version) final() bool { return v.pre == "" && v.post < 0 && v.dev 
 
 // pep440Tags is type=pep440: like semver, for Python-style versions.
 func pep440Tags(c *tagContext, r Rule) (ruleResult, error) {
-	src, ok, err := c.sourceValue(r)
+	src, ok, err := c.versionSource(r)
 	if err != nil || !ok {
 		return ruleResult{}, err
 	}
-	if r.Match != "" {
-		re, err := compileMatch(r.Match)
-		if err != nil {
-			return ruleResult{}, ruleErr(r, err)
-		}
-		if m := re.FindStringSubmatch(src); len(m) > 1 {
-			src = m[1]
-		}
-	}
-	src = strings.ReplaceAll(src, "/", "-")
 	v, ok := parsePEP440(src)
 	if !ok {
 		return ruleResult{}, nil
