@@ -80,3 +80,47 @@ func metadataEnv(getenv env) (version.MetadataEnv, error) {
 	}
 	return m, nil
 }
+
+// repoInfo describes the repository for the org.opencontainers.image.*
+// labels from GITHUB_REPOSITORY, GITHUB_SERVER_URL and the event payload's
+// repository (description and license travel in every push payload), with
+// no API call. Outside Actions it is empty: no source/url/title labels.
+func repoInfo(getenv env) version.RepoInfo {
+	info := version.RepoInfo{URL: repoURL(getenv)}
+	if r := getenv("GITHUB_REPOSITORY"); r != "" {
+		info.Name = r[strings.LastIndex(r, "/")+1:]
+	}
+	path := getenv("GITHUB_EVENT_PATH")
+	if path == "" {
+		return info
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return info // githubEvent reports an unreadable payload
+	}
+	var payload struct {
+		Repository struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+			HTMLURL     string `json:"html_url"`
+			License     struct {
+				SPDXID string `json:"spdx_id"`
+			} `json:"license"`
+		} `json:"repository"`
+	}
+	if json.Unmarshal(data, &payload) != nil {
+		return info
+	}
+	p := payload.Repository
+	info.Description = p.Description
+	if p.License.SPDXID != "NOASSERTION" {
+		info.License = p.License.SPDXID
+	}
+	if p.Name != "" {
+		info.Name = p.Name
+	}
+	if p.HTMLURL != "" {
+		info.URL = p.HTMLURL
+	}
+	return info
+}

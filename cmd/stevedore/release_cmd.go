@@ -36,6 +36,8 @@ running again resumes without sending anything twice.`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration file (default: stevedore.yaml in --dir, if present)"},
 			&cli.StringFlag{Name: "dir", Value: ".", Usage: "repository directory; paths in the configuration are relative to it"},
+			&cli.StringSliceFlag{Name: "label", Usage: "KEY=VALUE config label of every image, over stevedore.yaml's and the computed org.opencontainers.image.* ones (repeatable)"},
+			&cli.StringSliceFlag{Name: "annotation", Usage: "KEY=VALUE manifest and index annotation of every image (repeatable)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (version, tags, destinations, steps) and change nothing"},
 			&cli.BoolFlag{Name: "snapshot", Usage: "release X.Y.Z-SNAPSHOT-<sha>: never moves floating tags"},
 			&cli.BoolFlag{Name: "git-tag", Usage: "create the version's git tag after everything else worked"},
@@ -77,6 +79,14 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
+	labels, err := keyValues("--label", c.StringSlice("label"))
+	if err != nil {
+		return err
+	}
+	annotations, err := keyValues("--annotation", c.StringSlice("annotation"))
+	if err != nil {
+		return err
+	}
 	iso, err := isolate.ParseIsolation(c.String("isolation"))
 	if err != nil {
 		return usageErrorf("--isolation: %v", err)
@@ -102,6 +112,9 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithBump(c.String("bump")),
 		pipeline.WithEvent(ev),
 		pipeline.WithMetadataEnv(metaEnv),
+		pipeline.WithRepository(repoInfo(getenv)),
+		pipeline.WithLabels(labels),
+		pipeline.WithAnnotations(annotations),
 		pipeline.WithLedger(c.String("ledger")),
 		pipeline.WithPublishOptions(pubOpts...),
 		pipeline.WithBuildOptions(
@@ -363,4 +376,20 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// keyValues converts repeated KEY=VALUE flags.
+func keyValues(flag string, list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range list {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("%s %q: want KEY=VALUE", flag, kv)
+		}
+		out[k] = v
+	}
+	return out, nil
 }
