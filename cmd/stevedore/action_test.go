@@ -53,6 +53,12 @@ jobs:
             type=raw,value=edge
             type=semver,pattern={{version}}
           platforms: linux/amd64
+          labels: |
+            org.opencontainers.image.title=from-the-action
+            # comments and blank lines are skipped
+
+            com.example.team=release
+          annotations: com.example.note=annotated
           cosign-password: ${{ secrets.COSIGN_PW }}
       - name: Save the outputs
         env:
@@ -184,6 +190,29 @@ func TestActionWithAct(t *testing.T) {
 		if desc.Digest.String() != digest {
 			t.Errorf("%s is %s, the action said %s", ref, desc.Digest, digest)
 		}
+	}
+	// The labels input lands in the config, over the computed OCI keys,
+	// and the annotations input on the manifest.
+	pushed, _ := name.ParseReference(reg + "/acme/app@" + digest)
+	img, err := remote.Image(pushed)
+	if err != nil {
+		t.Fatalf("%s: %v", pushed, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"org.opencontainers.image.title": "from-the-action", "com.example.team": "release", "org.opencontainers.image.version": tags[0]} {
+		if cf.Config.Labels[k] != v {
+			t.Errorf("config label %s = %q, want %q (labels %v)", k, cf.Config.Labels[k], v, cf.Config.Labels)
+		}
+	}
+	if m.Annotations["com.example.note"] != "annotated" || m.Annotations["org.opencontainers.image.revision"] == "" {
+		t.Errorf("manifest annotations = %v, want com.example.note=annotated and the revision", m.Annotations)
 	}
 	sigTag, _ := name.ParseReference(reg + "/acme/app:" + strings.Replace(digest, ":", "-", 1) + ".sig")
 	if _, err := remote.Head(sigTag); err != nil {
