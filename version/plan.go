@@ -26,6 +26,31 @@ type Release struct {
 	Tags       []string `json:"tags"`       // image tags, highest priority first, sanitized, deduplicated
 	Commits    []Commit `json:"commits,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
+
+	tc *tagContext // what the rules saw, for TagsWith
+}
+
+// TagsWith evaluates other tag rules and flavor against the same plan, so a
+// release with several images plans its version once and gives each image
+// its own tags. nil or empty rules mean [DefaultRules].
+func (r *Release) TagsWith(rules []Rule, f Flavor) ([]string, error) {
+	if r.tc == nil {
+		return nil, fmt.Errorf("evaluating tag rules: %w: the release was not made by Plan", ErrInvalidOption)
+	}
+	for i, rule := range rules {
+		if err := validateRule(rule); err != nil {
+			return nil, fmt.Errorf("checking tag rule %d: %w", i+1, err)
+		}
+	}
+	if len(rules) == 0 {
+		rules = DefaultRules()
+	}
+	tc := *r.tc
+	tc.flavor = f
+	if tc.flavor.Latest == "" {
+		tc.flavor.Latest = "auto"
+	}
+	return imageTags(&tc, rules)
 }
 
 // prereleaseIDRe is one semver identifier that cannot be mistaken for the
@@ -80,6 +105,7 @@ func Plan(ctx context.Context, dir string, opts ...Option) (*Release, error) {
 	if len(rules) == 0 {
 		rules = DefaultRules()
 	}
+	rel.tc = tc
 	if rel.Tags, err = imageTags(tc, rules); err != nil {
 		return nil, fmt.Errorf("planning image tags in %s: %w", dir, err)
 	}

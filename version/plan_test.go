@@ -546,3 +546,30 @@ func TestPlanPrereleaseFlavorSafety(t *testing.T) {
 		t.Errorf("Tags = %v, want %v (latest=true never tags a prerelease)", rel.Tags, want)
 	}
 }
+
+// One plan, several images' rules: the version is planned once and each
+// rule set sees the same release.
+func TestReleaseTagsWith(t *testing.T) {
+	r := newRepo(t)
+	r.commit("feat: a")
+	r.tag("v1.0.0")
+	r.commit("feat: b")
+	rel, err := Plan(context.Background(), r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := ParseRules("type=semver,pattern={{major}}.{{minor}}\ntype=raw,value=worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rel.TagsWith(rules, Flavor{Suffix: "-slim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "1.1-slim worker-slim latest"; strings.Join(got, " ") != want {
+		t.Errorf("TagsWith = %v, want %s", got, want)
+	}
+	if _, err := (&Release{}).TagsWith(nil, Flavor{}); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("a Release not made by Plan: err = %v, want ErrInvalidOption", err)
+	}
+}
