@@ -162,9 +162,23 @@ func TestActionWithAct(t *testing.T) {
 	if version == "" || !strings.HasPrefix(digest, "sha256:") {
 		t.Fatalf("outputs: %s", data)
 	}
-	tags := strings.Split(outs["tags"], "\n")
+	tags := strings.Split(outs["tag-names"], "\n")
 	if !slices.Contains(tags, "edge") || !slices.Contains(tags, version) {
-		t.Errorf("tags output = %q, want edge and %s among them", outs["tags"], version)
+		t.Errorf("tag-names output = %q, want edge and %s among them", outs["tag-names"], version)
+	}
+	// tags holds full references, as metadata-action's output.
+	for _, w := range []string{reg + "/acme/app:edge", reg + "/acme/app:" + version, "oci:dist/app:" + version} {
+		if !slices.Contains(strings.Split(outs["tags"], "\n"), w) {
+			t.Errorf("tags output = %q, want a line %s", outs["tags"], w)
+		}
+	}
+	var ledger struct {
+		Images []struct {
+			Digest string `json:"digest"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(outs["json"]), &ledger); err != nil || len(ledger.Images) != 1 || ledger.Images[0].Digest != digest {
+		t.Errorf("json output = %q (%v), want the ledger with digest %s", outs["json"], err, digest)
 	}
 	wantRefs := []string{reg + "/acme/app@" + digest, "oci:dist/app@" + digest}
 	for _, w := range wantRefs {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -334,7 +335,7 @@ func annotateConfigError(gh *actions.Runner, err error) {
 }
 
 func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
-	var tags, refs, sboms, verify []string
+	var tags, tagged, refs, sboms, verify []string
 	digest := ""
 	for i, li := range rep.Ledger.Images {
 		if i == 0 {
@@ -343,16 +344,26 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
 		tags = append(tags, rep.Plan.Images[i].Tags...)
 		for _, d := range li.Destinations {
 			refs = append(refs, d.Ref)
+			repo, _, _ := strings.Cut(d.Ref, "@")
+			for _, t := range d.Tags {
+				tagged = append(tagged, repo+":"+t)
+			}
 		}
 		for _, s := range li.SBOMs {
 			sboms = append(sboms, s.Path)
 		}
 		verify = append(verify, li.Verify...)
 	}
+	ledger, err := json.Marshal(rep.Ledger)
+	if err != nil {
+		return fmt.Errorf("encoding the ledger output: %w", err)
+	}
 	for k, v := range map[string]string{
 		"released":        "true",
 		"version":         rep.Plan.Version,
-		"tags":            strings.Join(dedupe(tags), "\n"),
+		"tags":            strings.Join(tagged, "\n"),
+		"tag-names":       strings.Join(dedupe(tags), "\n"),
+		"json":            string(ledger),
 		"digest":          digest,
 		"image-refs":      strings.Join(refs, "\n"),
 		"sbom-files":      strings.Join(sboms, "\n"),
