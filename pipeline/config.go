@@ -44,6 +44,10 @@ type Config struct {
 	Pin []string `yaml:"pin" json:"pin"`
 	// Ledger is where the release record is written (dist/release.json).
 	Ledger string `yaml:"ledger" json:"ledger"`
+	// Labels and Annotations add to (or override) the
+	// org.opencontainers.image.* keys every image gets.
+	Labels      map[string]string `yaml:"labels" json:"labels"`
+	Annotations map[string]string `yaml:"annotations" json:"annotations"`
 }
 
 // Image is one image of the release.
@@ -55,6 +59,9 @@ type Image struct {
 	Target     string            `yaml:"target" json:"target"`
 	Platforms  []string          `yaml:"platforms" json:"platforms"`
 	BuildArgs  map[string]string `yaml:"build-args" json:"build-args"`
+	// Labels and Annotations of this image, over the top-level ones.
+	Labels      map[string]string `yaml:"labels" json:"labels"`
+	Annotations map[string]string `yaml:"annotations" json:"annotations"`
 	// Destinations: registry references without tag (ghcr.io/o/app) or
 	// oci: layouts. Tags come from the tag rules.
 	Destinations []string `yaml:"destinations" json:"destinations"`

@@ -19,21 +19,25 @@ type Option func(*options)
 type SignerFunc func(ctx context.Context, s Signing) (*sign.Signer, error)
 
 type options struct {
-	dir        string
-	dryRun     bool
-	snapshot   bool
-	gitTag     bool
-	event      version.Event
-	bump       string
-	publish    []publish.Option
-	build      []builder.Option
-	signer     SignerFunc
-	progress   Progress
-	ledgerPath string
-	builderID  string
-	builderVer string
-	sourceRepo string
-	now        func() time.Time
+	dir         string
+	dryRun      bool
+	snapshot    bool
+	gitTag      bool
+	event       version.Event
+	metaEnv     version.MetadataEnv
+	repoInfo    version.RepoInfo
+	labels      map[string]string
+	annotations map[string]string
+	bump        string
+	publish     []publish.Option
+	build       []builder.Option
+	signer      SignerFunc
+	progress    Progress
+	ledgerPath  string
+	builderID   string
+	builderVer  string
+	sourceRepo  string
+	now         func() time.Time
 }
 
 // WithDir is the directory paths in the configuration are relative to (the
@@ -55,6 +59,22 @@ func WithBump(level string) Option { return func(o *options) { o.bump = level } 
 
 // WithEvent hands in the CI context for tag rules.
 func WithEvent(e version.Event) Option { return func(o *options) { o.event = e } }
+
+// WithRepository describes the source repository for the
+// org.opencontainers.image.* labels and annotations (title, description,
+// source, url, licenses).
+func WithRepository(info version.RepoInfo) Option { return func(o *options) { o.repoInfo = info } }
+
+// WithLabels and WithAnnotations override stevedore.yaml's labels and
+// annotations key by key (the command line's --label/--annotation).
+func WithLabels(m map[string]string) Option { return func(o *options) { o.labels = m } }
+
+// WithAnnotations: see [WithLabels].
+func WithAnnotations(m map[string]string) Option { return func(o *options) { o.annotations = m } }
+
+// WithMetadataEnv sets metadata-action's DOCKER_METADATA_* switches for the
+// tag rules.
+func WithMetadataEnv(m version.MetadataEnv) Option { return func(o *options) { o.metaEnv = m } }
 
 // WithPublishOptions sets how registries are reached.
 func WithPublishOptions(opts ...publish.Option) Option {

@@ -60,43 +60,56 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		release *version.Release
 	)
 	for i, img := range r.cfg.Images {
-		vopts := []version.Option{version.WithEvent(r.o.event)}
-		if r.cfg.TagPrefix != "" {
-			vopts = append(vopts, version.WithTagPrefix(r.cfg.TagPrefix))
-		}
-		if r.cfg.Prerelease != "" && !r.o.snapshot {
-			vopts = append(vopts, version.WithPrerelease(r.cfg.Prerelease))
-		}
-		if r.o.bump != "" {
-			vopts = append(vopts, version.WithBump(r.o.bump))
-		}
-		rules := firstNonEmpty(img.Tags, r.cfg.Tags)
-		if rules != "" {
-			rs, err := version.ParseRules(rules)
-			if err != nil {
+		var (
+			rs     []version.Rule
+			flavor version.Flavor
+			err    error
+		)
+		if rules := firstNonEmpty(img.Tags, r.cfg.Tags); rules != "" {
+			if rs, err = version.ParseRules(rules); err != nil {
 				return nil, fmt.Errorf("image %s: %w", img.Name, err)
 			}
-			vopts = append(vopts, version.WithRules(rs))
 		}
 		if fl := firstNonEmpty(img.Flavor, r.cfg.Flavor); fl != "" {
-			f, err := version.ParseFlavor(fl)
-			if err != nil {
+			if flavor, err = version.ParseFlavor(fl); err != nil {
 				return nil, fmt.Errorf("image %s: %w", img.Name, err)
 			}
-			vopts = append(vopts, version.WithFlavor(f))
 		}
-		var err error
-		rel, err = version.Plan(ctx, r.o.dir, vopts...)
 		switch {
-		case errors.Is(err, version.ErrNotGit), errors.Is(err, version.ErrNoCommits):
-			// A directory that is not (yet) a repository can still be
-			// built and signed: as a snapshot with no version history.
-			noGit, rel = true, &version.Release{Version: "0.0.0", Tags: []string{}}
-		case err != nil:
-			return nil, err
-		}
-		if i == 0 {
+		case i == 0:
+			// The version is planned once, from the first image's rules;
+			// the other images only evaluate their own rules against it.
+			vopts := []version.Option{version.WithEvent(r.o.event), version.WithMetadataEnv(r.o.metaEnv),
+				version.WithRules(rs), version.WithFlavor(flavor)}
+			if r.cfg.TagPrefix != "" {
+				vopts = append(vopts, version.WithTagPrefix(r.cfg.TagPrefix))
+			}
+			if r.cfg.Prerelease != "" && !r.o.snapshot {
+				vopts = append(vopts, version.WithPrerelease(r.cfg.Prerelease))
+			}
+			if r.o.bump != "" {
+				vopts = append(vopts, version.WithBump(r.o.bump))
+			}
+			rel, err = version.Plan(ctx, r.o.dir, vopts...)
+			switch {
+			case errors.Is(err, version.ErrNotGit), errors.Is(err, version.ErrNoCommits):
+				// A directory that is not (yet) a repository can still be
+				// built and signed: as a snapshot with no version history.
+				noGit, rel = true, &version.Release{Version: "0.0.0", Tags: []string{}}
+			case err != nil:
+				return nil, err
+			}
 			release = rel
+		case noGit:
+			rel = &version.Release{Version: "0.0.0", Tags: []string{}}
+		default:
+			tags, err := release.TagsWith(rs, flavor)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: planning image tags: %w", img.Name, err)
+			}
+			imgRel := *release
+			imgRel.Tags = tags
+			rel = &imgRel
 		}
 		pi := PlannedImage{
 			Name: img.Name, Context: firstNonEmpty(img.Context, "."), Dockerfile: img.Dockerfile, Target: img.Target,

@@ -254,6 +254,10 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	labels, annotations := r.ociMetadata(ctx, ir)
+	if res, err = withOCIMetadata(res, labels, annotations); err != nil {
+		return "", err
+	}
 	art, err := publish.NewArtifact(res.Artifact())
 	if err != nil {
 		return "", err

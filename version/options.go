@@ -1,6 +1,11 @@
 package version
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Event is the CI context the caller hands in (the CLI reads GITHUB_* env
 // vars). The zero value is a local run: branch and sha come from git.
@@ -11,8 +16,39 @@ type Event struct {
 	HeadRef       string // GITHUB_HEAD_REF (PR source branch), used for {{branch}} in pull requests
 	BaseRef       string // GITHUB_BASE_REF, available as {{base_ref}}
 	PRNumber      int    // pull request number; parsed from refs/pull/N/… when 0
-	DefaultBranch string // repository default branch for type=edge; when empty: origin/HEAD of the clone, else "main"
+	DefaultBranch string // repository default branch for type=edge; when empty: the ref's branch on schedule events, else origin/HEAD of the clone, else "main"
+	PushBaseRef   string // the push payload's base_ref: on tag pushes, the branch the tag was pushed from ({{base_ref}})
+	PRHeadSHA     string // the pull request's head commit, used for sha with MetadataEnv.PRHeadSHA
 }
+
+// MetadataEnv holds metadata-action's DOCKER_METADATA_* switches. The CLI
+// reads them from the environment with [ParseMetadataEnv].
+type MetadataEnv struct {
+	PRHeadSHA      bool // DOCKER_METADATA_PR_HEAD_SHA: on pull requests, sha is the PR head, not the merge commit
+	ShortSHALength int  // DOCKER_METADATA_SHORT_SHA_LENGTH: length of {{sha}} and type=sha (default 7)
+}
+
+// ParseMetadataEnv reads the DOCKER_METADATA_* variables through lookup
+// (os.Getenv in the CLI). Unknown DOCKER_METADATA_ names are the caller's
+// to report; see [MetadataEnvNames].
+func ParseMetadataEnv(lookup func(string) string) (MetadataEnv, error) {
+	var m MetadataEnv
+	if v := lookup("DOCKER_METADATA_PR_HEAD_SHA"); v != "" {
+		m.PRHeadSHA = strings.EqualFold(v, "true")
+	}
+	if v := lookup("DOCKER_METADATA_SHORT_SHA_LENGTH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return MetadataEnv{}, fmt.Errorf("reading DOCKER_METADATA_SHORT_SHA_LENGTH: %w: %q is not a positive number", ErrInvalidOption, v)
+		}
+		m.ShortSHALength = n
+	}
+	return m, nil
+}
+
+// MetadataEnvNames are the DOCKER_METADATA_* variables stevedore honours.
+// DOCKER_METADATA_ANNOTATIONS_LEVELS is read by the release (annotations).
+var MetadataEnvNames = []string{"DOCKER_METADATA_PR_HEAD_SHA", "DOCKER_METADATA_SHORT_SHA_LENGTH", "DOCKER_METADATA_ANNOTATIONS_LEVELS"}
 
 type options struct {
 	prefix     string
@@ -22,6 +58,7 @@ type options struct {
 	rules      []Rule
 	flavor     Flavor
 	event      Event
+	metaEnv    MetadataEnv
 	now        time.Time
 }
 
@@ -52,6 +89,9 @@ func WithFlavor(f Flavor) Option { return func(o *options) { o.flavor = f } }
 
 // WithEvent sets the CI context; the zero Event is a local run.
 func WithEvent(e Event) Option { return func(o *options) { o.event = e } }
+
+// WithMetadataEnv sets metadata-action's DOCKER_METADATA_* switches.
+func WithMetadataEnv(m MetadataEnv) Option { return func(o *options) { o.metaEnv = m } }
 
 // WithNow sets the time for {{date}} in schedule patterns. The default is the
 // HEAD commit time, so that the same commit always plans the same tags.

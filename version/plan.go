@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 )
@@ -25,6 +26,31 @@ type Release struct {
 	Tags       []string `json:"tags"`       // image tags, highest priority first, sanitized, deduplicated
 	Commits    []Commit `json:"commits,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
+
+	tc *tagContext // what the rules saw, for TagsWith
+}
+
+// TagsWith evaluates other tag rules and flavor against the same plan, so a
+// release with several images plans its version once and gives each image
+// its own tags. nil or empty rules mean [DefaultRules].
+func (r *Release) TagsWith(rules []Rule, f Flavor) ([]string, error) {
+	if r.tc == nil {
+		return nil, fmt.Errorf("evaluating tag rules: %w: the release was not made by Plan", ErrInvalidOption)
+	}
+	for i, rule := range rules {
+		if err := validateRule(rule); err != nil {
+			return nil, fmt.Errorf("checking tag rule %d: %w", i+1, err)
+		}
+	}
+	if len(rules) == 0 {
+		rules = DefaultRules()
+	}
+	tc := *r.tc
+	tc.flavor = f
+	if tc.flavor.Latest == "" {
+		tc.flavor.Latest = "auto"
+	}
+	return imageTags(&tc, rules)
 }
 
 // prereleaseIDRe is one semver identifier that cannot be mistaken for the
@@ -66,7 +92,7 @@ func Plan(ctx context.Context, dir string, opts ...Option) (*Release, error) {
 		return nil, fmt.Errorf("planning release in %s: %w", dir, err)
 	}
 
-	tc := &tagContext{release: rel, version: version, all: tags, flavor: o.flavor, commitTime: headTime}
+	tc := &tagContext{release: rel, version: version, all: tags, prefix: o.prefix, flavor: o.flavor, commitTime: headTime, sha: head, shortSHA: o.metaEnv.ShortSHALength}
 	if tc.flavor.Latest == "" {
 		tc.flavor.Latest = "auto"
 	}
@@ -74,11 +100,12 @@ func Plan(ctx context.Context, dir string, opts ...Option) (*Release, error) {
 	if tc.now.IsZero() {
 		tc.now = headTime
 	}
-	o.event.apply(ctx, g, tc)
+	o.event.apply(ctx, g, tc, o.metaEnv)
 	rules := o.rules
 	if len(rules) == 0 {
 		rules = DefaultRules()
 	}
+	rel.tc = tc
 	if rel.Tags, err = imageTags(tc, rules); err != nil {
 		return nil, fmt.Errorf("planning image tags in %s: %w", dir, err)
 	}
@@ -150,6 +177,19 @@ func planVersion(ctx context.Context, g git, o *options, tags []versionTag, head
 	if last, ok := first(tags, func(t versionTag) bool { return t.Reachable && t.stable() }); ok {
 		base, from = last.Version, last.Commit
 	}
+	// A release candidate pushed by hand (v1.3.0-rc.2 on HEAD) is released
+	// as itself: a v*-triggered workflow must not turn every candidate into
+	// a stable release with floating tags and latest. --bump promotes it.
+	if o.prerelease == "" && o.bump == "" {
+		if t, ok := first(tags, func(t versionTag) bool { return onHead(t) && !t.stable() }); ok {
+			if err := addCommits(ctx, g, from, rel); err != nil {
+				return nil, err
+			}
+			rel.Bump = bumpName(levelBetween(base, coreOf(t.Version)))
+			rel.Notes = append(rel.Notes, fmt.Sprintf("HEAD carries the prerelease %s: released as that prerelease; pass --bump to promote it to a stable version", t.Name))
+			return finish(rel, tags, t.Version, t.Name, true), nil
+		}
+	}
 	level, err := commitsLevel(ctx, g, from, rel)
 	if err != nil {
 		return nil, err
@@ -187,6 +227,10 @@ func planVersion(ctx context.Context, g git, o *options, tags []versionTag, head
 			target = coreOf(pre.Version)
 		}
 	}
+	// bump names the step from the last release to the version planned, so
+	// it never contradicts it (1.0.0 → 2.0.0 is major even if the commits
+	// alone say patch).
+	rel.Bump = bumpName(max(levelBetween(base, target), bumpPatch))
 	v := target
 	if o.prerelease != "" {
 		n := nextPrerelease(tags, *target, o.prerelease)
@@ -235,10 +279,19 @@ func commitsLevel(ctx context.Context, g git, from string, rel *Release) (int, e
 
 // apply turns the CI event into what rules can see. A zero Event (local run)
 // takes the branch from git.
-func (e Event) apply(ctx context.Context, g git, tc *tagContext) {
+func (e Event) apply(ctx context.Context, g git, tc *tagContext, m MetadataEnv) {
 	tc.eventName = e.Name
-	tc.baseRef = e.BaseRef
+	if e.Name == "pull_request_target" && e.PRNumber > 0 {
+		// The event's ref is the base branch; the image describes the PR.
+		e.Ref = "refs/pull/" + strconv.Itoa(e.PRNumber) + "/merge"
+	}
 	ref := e.Ref
+	tc.ref = ref
+	if strings.HasPrefix(ref, "refs/tags/") {
+		tc.baseRef = strings.TrimPrefix(e.PushBaseRef, "refs/heads/")
+	} else if strings.HasPrefix(ref, "refs/pull/") {
+		tc.baseRef = e.BaseRef
+	}
 	switch {
 	case strings.HasPrefix(ref, "refs/heads/"):
 		tc.branch = strings.TrimPrefix(ref, "refs/heads/")
@@ -249,7 +302,7 @@ func (e Event) apply(ctx context.Context, g git, tc *tagContext) {
 		if n, err := strconv.Atoi(num); err == nil && e.PRNumber == 0 {
 			e.PRNumber = n
 		}
-	case ref == "":
+	case ref == "" && g.dir != "":
 		tc.branch = g.branch(ctx)
 	}
 	if e.Name == "pull_request" || e.Name == "pull_request_target" || strings.HasPrefix(ref, "refs/pull/") {
@@ -257,12 +310,36 @@ func (e Event) apply(ctx context.Context, g git, tc *tagContext) {
 		tc.pr = e.PRNumber
 		tc.headRef = e.HeadRef
 		tc.branch = ""
+		if m.PRHeadSHA && e.PRHeadSHA != "" {
+			tc.sha = e.PRHeadSHA
+		}
 	}
 	tc.defaultBranch = e.DefaultBranch
-	if tc.defaultBranch == "" {
+	if tc.defaultBranch == "" && strings.Contains(e.Name, "schedule") {
+		// Scheduled workflows run on the default branch.
+		tc.defaultBranch = tc.branch
+	}
+	if tc.defaultBranch == "" && g.dir != "" {
 		tc.defaultBranch = g.remoteDefaultBranch(ctx)
 	}
 	if tc.defaultBranch == "" {
 		tc.defaultBranch = "main"
 	}
+}
+
+// EventTags computes the image tags of rules for a CI event alone, with no
+// repository and no planned release: what metadata-action computes from the
+// same event. Semver and match rules read the pushed tag or value=.
+func EventTags(e Event, rules []Rule, f Flavor, m MetadataEnv, now time.Time) ([]string, error) {
+	if f.Latest == "" {
+		f.Latest = "auto"
+	}
+	tc := &tagContext{release: &Release{Commit: e.SHA}, flavor: f, now: now, commitTime: now, sha: e.SHA, shortSHA: m.ShortSHALength}
+	e.apply(context.Background(), git{}, tc, m)
+	for i, r := range rules {
+		if err := validateRule(r); err != nil {
+			return nil, fmt.Errorf("checking tag rule %d: %w", i+1, err)
+		}
+	}
+	return imageTags(tc, rules)
 }

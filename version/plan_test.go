@@ -55,7 +55,7 @@ func TestPlan(t *testing.T) {
 				r.commit("feat: first feature")
 			},
 			want: want{version: "0.1.0", gitTag: "v0.1.0", bump: "minor", releasable: true, highest: true,
-				tags: []string{"0.1.0", "0.1", "latest", "SHA"}},
+				tags: []string{"0.1.0", "0.1", "SHA", "latest"}},
 			check: func(t *testing.T, r *repo, rel *Release) {
 				if len(rel.Notes) != 1 || !strings.Contains(rel.Notes[0], "git fetch --tags") || !strings.Contains(rel.Notes[0], "prefix v") {
 					t.Errorf("Notes = %q", rel.Notes)
@@ -69,7 +69,7 @@ func TestPlan(t *testing.T) {
 			name:  "fix bumps patch",
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v1.0.0"); r.commit("fix(api): b") },
 			want: want{current: "1.0.0", version: "1.0.1", gitTag: "v1.0.1", bump: "patch", releasable: true, highest: true,
-				tags: []string{"1.0.1", "1.0", "1", "latest", "SHA"}},
+				tags: []string{"1.0.1", "1.0", "1", "SHA", "latest"}},
 		},
 		{
 			name: "perf bumps patch, feat wins with minor",
@@ -81,13 +81,13 @@ func TestPlan(t *testing.T) {
 				r.commit("docs: d")
 			},
 			want: want{current: "1.0.0", version: "1.1.0", gitTag: "v1.1.0", bump: "minor", releasable: true, highest: true,
-				tags: []string{"1.1.0", "1.1", "1", "latest", "SHA"}},
+				tags: []string{"1.1.0", "1.1", "1", "SHA", "latest"}},
 		},
 		{
 			name:  "bang bumps major",
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v1.4.2"); r.commit("refactor(core)!: drop v1 API") },
 			want: want{current: "1.4.2", version: "2.0.0", gitTag: "v2.0.0", bump: "major", releasable: true, highest: true,
-				tags: []string{"2.0.0", "2.0", "2", "latest", "SHA"}},
+				tags: []string{"2.0.0", "2.0", "2", "SHA", "latest"}},
 		},
 		{
 			name: "BREAKING CHANGE footer bumps major",
@@ -97,13 +97,13 @@ func TestPlan(t *testing.T) {
 				r.commit("fix: b\n\nexplain\n\nBREAKING CHANGE: config renamed")
 			},
 			want: want{current: "1.0.0", version: "2.0.0", gitTag: "v2.0.0", bump: "major", releasable: true, highest: true,
-				tags: []string{"2.0.0", "2.0", "2", "latest", "SHA"}},
+				tags: []string{"2.0.0", "2.0", "2", "SHA", "latest"}},
 		},
 		{
 			name:  "BREAKING-CHANGE footer bumps major",
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v1.0.0"); r.commit("chore: b\n\nBREAKING-CHANGE: gone") },
 			want: want{current: "1.0.0", version: "2.0.0", gitTag: "v2.0.0", bump: "major", releasable: true, highest: true,
-				tags: []string{"2.0.0", "2.0", "2", "latest", "SHA"}},
+				tags: []string{"2.0.0", "2.0", "2", "SHA", "latest"}},
 		},
 		{
 			name: "no releasable commits",
@@ -125,27 +125,27 @@ func TestPlan(t *testing.T) {
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v1.0.0"); r.commit("docs: readme") },
 			opts:  []Option{WithBump("patch")},
 			want: want{current: "1.0.0", version: "1.0.1", gitTag: "v1.0.1", bump: "patch", releasable: true, highest: true,
-				tags: []string{"1.0.1", "1.0", "1", "latest", "SHA"}},
+				tags: []string{"1.0.1", "1.0", "1", "SHA", "latest"}},
 		},
 		{
 			name:  "bump override beats commits",
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v1.0.0"); r.commit("fix: b") },
 			opts:  []Option{WithBump("major")},
 			want: want{current: "1.0.0", version: "2.0.0", gitTag: "v2.0.0", bump: "major", releasable: true, highest: true,
-				tags: []string{"2.0.0", "2.0", "2", "latest", "SHA"}},
+				tags: []string{"2.0.0", "2.0", "2", "SHA", "latest"}},
 		},
 		{
 			name:  "HEAD already tagged: re-run is stable",
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v1.0.0"); r.commit("feat: b"); r.atag("v1.1.0") },
 			want: want{current: "1.1.0", version: "1.1.0", gitTag: "v1.1.0", bump: "minor", releasable: true, tagged: true, highest: true,
-				tags: []string{"1.1.0", "1.1", "1", "latest", "SHA"}},
+				tags: []string{"1.1.0", "1.1", "1", "SHA", "latest"}},
 		},
 		{
 			name:  "HEAD tagged ignores bump override",
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v1.0.0") },
 			opts:  []Option{WithBump("major")},
 			want: want{current: "1.0.0", version: "1.0.0", gitTag: "v1.0.0", bump: "major", releasable: true, tagged: true, highest: true,
-				tags: []string{"1.0.0", "1.0", "1", "latest", "SHA"}},
+				tags: []string{"1.0.0", "1.0", "1", "SHA", "latest"}},
 			check: func(t *testing.T, r *repo, rel *Release) {
 				if len(rel.Notes) != 1 || !strings.Contains(rel.Notes[0], "ignored") {
 					t.Errorf("Notes = %q", rel.Notes)
@@ -161,7 +161,7 @@ func TestPlan(t *testing.T) {
 				r.commit("fix: b")
 			},
 			want: want{current: "1.2.0", version: "1.2.1", gitTag: "v1.2.1", bump: "patch", releasable: true, highest: true,
-				tags: []string{"1.2.1", "1.2", "1", "latest", "SHA"}},
+				tags: []string{"1.2.1", "1.2", "1", "SHA", "latest"}},
 		},
 		{
 			name: "build metadata tie: plain tag wins, deterministically",
@@ -172,7 +172,7 @@ func TestPlan(t *testing.T) {
 				r.tag("v1.1.0+zeta", "v1.1.0", "v1.1.0+alpha")
 			},
 			want: want{current: "1.1.0", version: "1.1.0", gitTag: "v1.1.0", bump: "minor", releasable: true, tagged: true, highest: true,
-				tags: []string{"1.1.0", "1.1", "1", "latest", "SHA"}},
+				tags: []string{"1.1.0", "1.1", "1", "SHA", "latest"}},
 		},
 		{
 			name: "build metadata tie without plain tag: lowest name",
@@ -181,7 +181,7 @@ func TestPlan(t *testing.T) {
 				r.tag("v1.1.0+zeta", "v1.1.0+alpha")
 			},
 			want: want{current: "1.1.0+alpha", version: "1.1.0+alpha", gitTag: "v1.1.0+alpha", bump: "major", releasable: true, tagged: true, highest: true,
-				tags: []string{"1.1.0-alpha", "1.1", "1", "latest", "SHA"}},
+				tags: []string{"1.1.0-alpha", "1.1", "1", "SHA", "latest"}},
 		},
 		{
 			name: "merged feature branch (--no-ff)",
@@ -195,7 +195,7 @@ func TestPlan(t *testing.T) {
 				r.git("merge", "-q", "--no-ff", "-m", "Merge branch 'feature/login'", "feature/login")
 			},
 			want: want{current: "1.0.0", version: "1.1.0", gitTag: "v1.1.0", bump: "minor", releasable: true, highest: true,
-				tags: []string{"1.1.0", "1.1", "1", "latest", "SHA"}},
+				tags: []string{"1.1.0", "1.1", "1", "SHA", "latest"}},
 			check: func(t *testing.T, r *repo, rel *Release) {
 				if len(rel.Commits) != 3 || rel.Commits[0].Subject != "Merge branch 'feature/login'" || rel.Commits[0].Type != "" {
 					t.Errorf("Commits = %+v", rel.Commits)
@@ -289,8 +289,33 @@ func TestPlan(t *testing.T) {
 				r.commit("fix: c")
 				r.tag("v1.3.0-rc.2")
 			},
-			want: want{current: "1.3.0-rc.2", version: "1.3.0", gitTag: "v1.3.0", bump: "minor", releasable: true, highest: true,
-				tags: []string{"1.3.0", "1.3", "1", "latest", "SHA"}},
+			want: want{current: "1.3.0-rc.2", version: "1.3.0-rc.2", gitTag: "v1.3.0-rc.2", bump: "minor", pre: true, releasable: true, tagged: true,
+				tags: []string{"1.3.0-rc.2", "SHA"}},
+		},
+		{
+			name: "rc on HEAD promoted when asked with --bump",
+			setup: func(r *repo) {
+				r.commit("feat: a")
+				r.tag("v1.2.0")
+				r.commit("feat: b")
+				r.tag("v1.3.0-rc.1")
+			},
+			opts: []Option{WithBump("minor")},
+			want: want{current: "1.3.0-rc.1", version: "1.3.0", gitTag: "v1.3.0", bump: "minor", releasable: true, highest: true,
+				tags: []string{"1.3.0", "1.3", "1", "SHA", "latest"}},
+		},
+		{
+			name: "bump matches the version when a later rc is reachable",
+			setup: func(r *repo) {
+				r.commit("feat: a")
+				r.tag("v1.0.0")
+				r.commit("feat!: b")
+				r.tag("v2.0.0-rc.1")
+				r.commit("fix: c")
+			},
+			opts: []Option{WithBump("patch")},
+			want: want{current: "2.0.0-rc.1", version: "2.0.0", gitTag: "v2.0.0", bump: "major", releasable: true, highest: true,
+				tags: []string{"2.0.0", "2.0", "2", "SHA", "latest"}},
 		},
 		{
 			name: "promotion of a forced rc without releasable commits",
@@ -300,8 +325,8 @@ func TestPlan(t *testing.T) {
 				r.commit("chore: b")
 				r.tag("v2.0.0-rc.1")
 			},
-			want: want{current: "2.0.0-rc.1", version: "2.0.0", gitTag: "v2.0.0", bump: "major", releasable: true, highest: true,
-				tags: []string{"2.0.0", "2.0", "2", "latest", "SHA"}},
+			want: want{current: "2.0.0-rc.1", version: "2.0.0-rc.1", gitTag: "v2.0.0-rc.1", bump: "major", pre: true, releasable: true, tagged: true,
+				tags: []string{"2.0.0-rc.1", "SHA"}},
 		},
 		{
 			name: "monorepo prefix app/v",
@@ -312,7 +337,7 @@ func TestPlan(t *testing.T) {
 			},
 			opts: []Option{WithTagPrefix("app/v")},
 			want: want{current: "1.2.3", version: "1.3.0", gitTag: "app/v1.3.0", bump: "minor", releasable: true, highest: true,
-				tags: []string{"1.3.0", "1.3", "1", "latest", "SHA"}},
+				tags: []string{"1.3.0", "1.3", "1", "SHA", "latest"}},
 		},
 		{
 			name: "monorepo prefix lib/v",
@@ -323,7 +348,7 @@ func TestPlan(t *testing.T) {
 			},
 			opts: []Option{WithTagPrefix("lib/v")},
 			want: want{current: "3.0.0", version: "3.0.1", gitTag: "lib/v3.0.1", bump: "patch", releasable: true, highest: true,
-				tags: []string{"3.0.1", "3.0", "3", "latest", "SHA"}},
+				tags: []string{"3.0.1", "3.0", "3", "SHA", "latest"}},
 		},
 		{
 			name: "non-semver tags ignored",
@@ -335,20 +360,20 @@ func TestPlan(t *testing.T) {
 				r.commit("fix: c")
 			},
 			want: want{current: "1.0.0", version: "1.1.0", gitTag: "v1.1.0", bump: "minor", releasable: true, highest: true,
-				tags: []string{"1.1.0", "1.1", "1", "latest", "SHA"}},
+				tags: []string{"1.1.0", "1.1", "1", "SHA", "latest"}},
 		},
 		{
 			name:  "0.x breaking bumps minor",
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v0.3.1"); r.commit("feat!: b") },
 			want: want{current: "0.3.1", version: "0.4.0", gitTag: "v0.4.0", bump: "minor", releasable: true, highest: true,
-				tags: []string{"0.4.0", "0.4", "latest", "SHA"}},
+				tags: []string{"0.4.0", "0.4", "SHA", "latest"}},
 		},
 		{
 			name:  "0.x breaking with v0-major",
 			setup: func(r *repo) { r.commit("feat: a"); r.tag("v0.3.1"); r.commit("feat!: b") },
 			opts:  []Option{WithV0Major(true)},
 			want: want{current: "0.3.1", version: "1.0.0", gitTag: "v1.0.0", bump: "major", releasable: true, highest: true,
-				tags: []string{"1.0.0", "1.0", "1", "latest", "SHA"}},
+				tags: []string{"1.0.0", "1.0", "1", "SHA", "latest"}},
 		},
 		{
 			name: "hotfix after a higher major: no latest, keeps its line",
@@ -467,28 +492,28 @@ type=sha,format=long,prefix=`)
 		notes int
 	}{
 		{"local run on main", []Option{WithRules(all)},
-			[]string{"1.1.0", "1.1", "vv1.1.0", "latest", "edge", "main", head, "build-" + short}, 0},
+			[]string{"1.1.0", "1.1", "vv1.1.0", "edge", "main", head, "build-" + short, "latest"}, 0},
 		{"push to main", []Option{WithRules(all), WithEvent(Event{Name: "push", Ref: "refs/heads/main", SHA: head})},
-			[]string{"1.1.0", "1.1", "vv1.1.0", "latest", "edge", "main", head, "build-" + short}, 0},
+			[]string{"1.1.0", "1.1", "vv1.1.0", "edge", "main", head, "build-" + short, "latest"}, 0},
 		{"push to feature branch, sha mismatch noted", []Option{WithRules(all), WithEvent(Event{Name: "push", Ref: "refs/heads/feature/x", SHA: "deadbeef"})},
-			[]string{"1.1.0", "1.1", "vv1.1.0", "latest", "feature-x", head, "build-" + short}, 1},
+			[]string{"1.1.0", "1.1", "vv1.1.0", "feature-x", head, "build-" + short, "latest"}, 1},
 		{"edge follows the default branch", []Option{WithRules(all), WithEvent(Event{Name: "push", Ref: "refs/heads/trunk", DefaultBranch: "trunk"})},
-			[]string{"1.1.0", "1.1", "vv1.1.0", "latest", "edge", "trunk", head, "build-" + short}, 0},
+			[]string{"1.1.0", "1.1", "vv1.1.0", "edge", "trunk", head, "build-" + short, "latest"}, 0},
 		{"tag push", []Option{WithRules(all), WithEvent(Event{Name: "push", Ref: "refs/tags/v1.1.0"})},
-			[]string{"1.1.0", "1.1", "vv1.1.0", "latest", "v1.1.0", head, "build-" + short}, 0},
+			[]string{"1.1.0", "1.1", "vv1.1.0", "v1.1.0", head, "build-" + short, "latest"}, 0},
 		{"pull request: no semver, no latest", []Option{WithRules(all), WithEvent(Event{Name: "pull_request", Ref: "refs/pull/12/merge", HeadRef: "feature/x", BaseRef: "main"})},
 			[]string{"pr-12", head, "build-" + short}, 0},
 		{"schedule", []Option{WithRules(all), WithNow(now), WithEvent(Event{Name: "schedule", Ref: "refs/heads/main"})},
-			[]string{"nightly", "20250309", "1.1.0", "1.1", "vv1.1.0", "latest", "edge", "main", head, "build-" + short}, 0},
+			[]string{"nightly", "20250309", "1.1.0", "1.1", "vv1.1.0", "edge", "main", head, "build-" + short}, 0}, // type=schedule yields first and gives no latest, as in metadata-action
 		{"schedule date defaults to commit time", []Option{WithRules(rules(`type=schedule,pattern={{date 'YYYY-MM-DD'}}`)), WithEvent(Event{Name: "schedule"})},
 			[]string{"2023-11-14"}, 0},
 		{"latest=false", []Option{WithFlavor(Flavor{Latest: "false"})}, []string{"1.1.0", "1.1", "1", "sha-" + short}, 0},
-		{"latest=true without semver rules", []Option{WithRules(rules("type=sha")), WithFlavor(Flavor{Latest: "true"})}, []string{"latest", "sha-" + short}, 0},
+		{"latest=true without semver rules", []Option{WithRules(rules("type=sha")), WithFlavor(Flavor{Latest: "true"})}, []string{"sha-" + short, "latest"}, 0},
 		{"latest=auto without semver rules", []Option{WithRules(rules("type=sha"))}, []string{"sha-" + short}, 0},
 		{"flavor prefix and suffix, onlatest", []Option{WithFlavor(Flavor{Prefix: "app-", Suffix: "-alpine", SuffixOnLatest: true})},
-			[]string{"app-1.1.0-alpine", "app-1.1-alpine", "app-1-alpine", "latest-alpine", "sha-" + short + "-alpine"}, 0},
-		{"priority reorders", []Option{WithRules(rules("type=sha,priority=2000\ntype=raw,value=x\ntype=semver,pattern={{version}}"))},
-			[]string{"sha-" + short, "1.1.0", "latest", "x"}, 0},
+			[]string{"app-1.1.0-alpine", "app-1.1-alpine", "app-1-alpine", "sha-" + short + "-alpine", "latest-alpine"}, 0},
+		{"priority reorders; the first rule to yield a tag decides latest", []Option{WithRules(rules("type=sha,priority=2000\ntype=raw,value=x\ntype=semver,pattern={{version}}"))},
+			[]string{"sha-" + short, "1.1.0", "x"}, 0},
 		{"duplicates removed after sanitizing", []Option{WithRules(rules("type=raw,value=a/b\ntype=raw,value=a-b\ntype=raw,value=a b"))}, []string{"a-b"}, 0},
 	}
 	for _, tc := range cases {
@@ -519,5 +544,32 @@ func TestPlanPrereleaseFlavorSafety(t *testing.T) {
 	want := []string{"1.1.0-beta.1", "sha-" + r.head()[:7]}
 	if strings.Join(rel.Tags, " ") != strings.Join(want, " ") {
 		t.Errorf("Tags = %v, want %v (latest=true never tags a prerelease)", rel.Tags, want)
+	}
+}
+
+// One plan, several images' rules: the version is planned once and each
+// rule set sees the same release.
+func TestReleaseTagsWith(t *testing.T) {
+	r := newRepo(t)
+	r.commit("feat: a")
+	r.tag("v1.0.0")
+	r.commit("feat: b")
+	rel, err := Plan(context.Background(), r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := ParseRules("type=semver,pattern={{major}}.{{minor}}\ntype=raw,value=worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rel.TagsWith(rules, Flavor{Suffix: "-slim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "1.1-slim worker-slim latest"; strings.Join(got, " ") != want {
+		t.Errorf("TagsWith = %v, want %s", got, want)
+	}
+	if _, err := (&Release{}).TagsWith(nil, Flavor{}); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("a Release not made by Plan: err = %v, want ErrInvalidOption", err)
 	}
 }

@@ -13,17 +13,24 @@ import (
 // short sha, `nightly`); rules built in Go are used exactly as given, so a
 // Go caller wanting `sha-` must set Prefix itself.
 type Rule struct {
-	Type     string `json:"type"`              // schedule | semver | edge | ref | raw | sha
-	Pattern  string `json:"pattern,omitempty"` // semver, schedule
-	Value    string `json:"value,omitempty"`   // raw; for semver, a version to use instead of the plan's
-	Event    string `json:"event,omitempty"`   // ref: branch | tag | pr
-	Branch   string `json:"branch,omitempty"`  // edge: the branch that gets `edge` (default: the default branch)
-	Format   string `json:"format,omitempty"`  // sha: short | long
-	Prefix   string `json:"prefix,omitempty"`  // replaces the flavor prefix when non-empty
-	Suffix   string `json:"suffix,omitempty"`  // replaces the flavor suffix when non-empty
-	Priority int    `json:"priority"`          // higher first
-	Disabled bool   `json:"disabled,omitempty"`
-	Line     int    `json:"line,omitempty"` // 1-based source line, for messages; 0 for rules built in Go
+	Type    string `json:"type"`              // schedule | semver | match | edge | ref | raw | sha
+	Pattern string `json:"pattern,omitempty"` // semver, schedule
+	Value   string `json:"value,omitempty"`   // raw; for semver, a version to use instead of the plan's
+	Event   string `json:"event,omitempty"`   // ref: branch | tag | pr
+	Branch  string `json:"branch,omitempty"`  // edge: the branch that gets `edge` (default: the default branch)
+	Format  string `json:"format,omitempty"`  // sha: short | long
+	Match   string `json:"match,omitempty"`   // semver: a regular expression whose group 1 is the version; match: the expression
+	Group   int    `json:"group,omitempty"`   // match: the capture group that is the tag
+	Prefix  string `json:"prefix,omitempty"`  // replaces the flavor prefix when non-empty or when HasPrefix
+	Suffix  string `json:"suffix,omitempty"`  // replaces the flavor suffix when non-empty or when HasSuffix
+	// HasPrefix/HasSuffix: the rule named prefix=/suffix= itself, so even an
+	// empty one cancels the flavor's (metadata-action's rule).
+	HasPrefix bool   `json:"has_prefix,omitempty"`
+	HasSuffix bool   `json:"has_suffix,omitempty"`
+	Priority  int    `json:"priority"` // higher first
+	Disabled  bool   `json:"disabled,omitempty"`
+	Enable    string `json:"enable,omitempty"` // an expression such as {{is_default_branch}}, evaluated per event; "" is true
+	Line      int    `json:"line,omitempty"`   // 1-based source line, for messages; 0 for rules built in Go
 }
 
 // Flavor is metadata-action's `flavor:` input.
@@ -39,6 +46,8 @@ type Flavor struct {
 var defaultPriority = map[string]int{
 	"schedule": 1000,
 	"semver":   900,
+	"pep440":   900,
+	"match":    800,
 	"edge":     700,
 	"ref":      600,
 	"raw":      200,
@@ -48,7 +57,9 @@ var defaultPriority = map[string]int{
 // typeKeys lists the keys each type accepts beyond the common ones.
 var typeKeys = map[string][]string{
 	"schedule": {"pattern"},
-	"semver":   {"pattern", "value"},
+	"semver":   {"pattern", "value", "match"},
+	"pep440":   {"pattern", "value", "match"},
+	"match":    {"pattern", "group", "value"},
 	"edge":     {"branch"},
 	"ref":      {"event"},
 	"raw":      {"value"},
@@ -127,9 +138,6 @@ func ruleFromAttrs(attrs map[string]string, order []string) (Rule, error) {
 	if !ok {
 		typ = "raw"
 	}
-	if typ == "pep440" || typ == "match" {
-		return Rule{}, fmt.Errorf("%w: type %q is not supported by stevedore (it plans semantic versions from git history; use type=semver)", ErrInvalidRule, typ)
-	}
 	if _, known := typeKeys[typ]; !known {
 		return Rule{}, fmt.Errorf("%w: unknown type %q%s", ErrInvalidRule, typ, suggest(typ, keysOf(typeKeys)))
 	}
@@ -142,8 +150,10 @@ func ruleFromAttrs(attrs map[string]string, order []string) (Rule, error) {
 	r := Rule{
 		Type: typ, Pattern: attrs["pattern"], Value: attrs["value"], Event: attrs["event"],
 		Branch: attrs["branch"], Format: attrs["format"], Prefix: attrs["prefix"], Suffix: attrs["suffix"],
-		Priority: defaultPriority[typ],
+		Match: attrs["match"], Priority: defaultPriority[typ],
 	}
+	_, r.HasPrefix = attrs["prefix"]
+	_, r.HasSuffix = attrs["suffix"]
 	if p, ok := attrs["priority"]; ok {
 		n, err := strconv.Atoi(p)
 		if err != nil {
@@ -152,12 +162,17 @@ func ruleFromAttrs(attrs map[string]string, order []string) (Rule, error) {
 		r.Priority = n
 	}
 	if e, ok := attrs["enable"]; ok {
-		switch e {
-		case "true":
-		case "false":
+		switch {
+		case e == "true":
+		case e == "false":
 			r.Disabled = true
+		case strings.Contains(e, "{{"):
+			if err := checkTemplate(e, false); err != nil {
+				return Rule{}, fmt.Errorf("%w: key \"enable\": %v", ErrInvalidRule, err)
+			}
+			r.Enable = e
 		default:
-			return Rule{}, fmt.Errorf("%w: key \"enable\": %q must be true or false", ErrInvalidRule, e)
+			return Rule{}, fmt.Errorf("%w: key \"enable\": %q must be true, false or an expression such as {{is_default_branch}}", ErrInvalidRule, e)
 		}
 	}
 	switch typ {
@@ -165,16 +180,27 @@ func ruleFromAttrs(attrs map[string]string, order []string) (Rule, error) {
 		if _, ok := attrs["pattern"]; !ok {
 			r.Pattern = "nightly"
 		}
-	case "semver":
+	case "semver", "pep440":
 		if _, ok := attrs["pattern"]; !ok {
-			return Rule{}, fmt.Errorf("%w: key \"pattern\" is required for type=semver (e.g. pattern={{version}})", ErrInvalidRule)
+			return Rule{}, fmt.Errorf("%w: key \"pattern\" is required for type=%s (e.g. pattern={{version}})", ErrInvalidRule, typ)
 		}
 	case "ref":
 		if _, ok := attrs["event"]; !ok {
 			return Rule{}, fmt.Errorf("%w: key \"event\" is required for type=ref (branch, tag or pr)", ErrInvalidRule)
 		}
 		if _, ok := attrs["prefix"]; !ok && r.Event == "pr" {
-			r.Prefix = "pr-"
+			r.Prefix, r.HasPrefix = "pr-", true
+		}
+	case "match":
+		if _, ok := attrs["pattern"]; !ok {
+			return Rule{}, fmt.Errorf("%w: key \"pattern\" is required for type=match (a regular expression)", ErrInvalidRule)
+		}
+		if g, ok := attrs["group"]; ok {
+			n, err := strconv.Atoi(g)
+			if err != nil || n < 0 {
+				return Rule{}, fmt.Errorf("%w: key \"group\": %q is not a group number", ErrInvalidRule, g)
+			}
+			r.Group = n
 		}
 	case "raw":
 		if _, ok := attrs["value"]; !ok {
@@ -182,7 +208,7 @@ func ruleFromAttrs(attrs map[string]string, order []string) (Rule, error) {
 		}
 	case "sha":
 		if _, ok := attrs["prefix"]; !ok {
-			r.Prefix = "sha-"
+			r.Prefix, r.HasPrefix = "sha-", true
 		}
 		if r.Format == "" {
 			r.Format = "short"
@@ -208,9 +234,18 @@ func validateRule(r Rule) error {
 		if r.Format != "short" && r.Format != "long" && r.Format != "" {
 			return fmt.Errorf("%w: key \"format\": %q must be short or long", ErrInvalidRule, r.Format)
 		}
-	case "semver":
+	case "semver", "pep440":
 		if r.Pattern == "" {
-			return fmt.Errorf("%w: key \"pattern\" is required for type=semver", ErrInvalidRule)
+			return fmt.Errorf("%w: key \"pattern\" is required for type=%s", ErrInvalidRule, r.Type)
+		}
+		if r.Match != "" {
+			if _, err := compileMatch(r.Match); err != nil {
+				return fmt.Errorf("%w: key \"match\": %v", ErrInvalidRule, err)
+			}
+		}
+	case "match":
+		if _, err := compileMatch(r.Pattern); err != nil {
+			return fmt.Errorf("%w: key \"pattern\": %v", ErrInvalidRule, err)
 		}
 	}
 	check := func(key, text string, semverVars bool) error {
@@ -219,8 +254,11 @@ func validateRule(r Rule) error {
 		}
 		return nil
 	}
-	isSemver := r.Type == "semver"
+	isSemver := r.Type == "semver" || r.Type == "pep440"
 	for _, kv := range [][2]string{{"pattern", r.Pattern}, {"value", r.Value}, {"prefix", r.Prefix}, {"suffix", r.Suffix}} {
+		if r.Type == "match" && kv[0] == "pattern" {
+			continue // a regular expression, not a template
+		}
 		if err := check(kv[0], kv[1], isSemver && kv[0] == "pattern"); err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ type tmplData struct {
 	commitTime time.Time         // for {{commit_date}}
 }
 
-var globalVars = []string{"branch", "tag", "sha", "base_ref", "is_default_branch"}
+var globalVars = []string{"branch", "tag", "sha", "base_ref", "is_default_branch", "is_not_default_branch"}
 var semverVars = []string{"version", "major", "minor", "patch", "raw"}
 
 // checkTemplate validates expressions at parse time so a typo such as

@@ -37,6 +37,18 @@ done <<<"${INPUT_DESTINATIONS:-}"
 if [ -n "$(echo "${INPUT_TAGS:-}" | tr -d '[:space:]')" ]; then
 	args+=(--tags "$INPUT_TAGS")
 fi
+# labels and annotations: KEY=VALUE per line; blank lines and # comments
+# are skipped, as metadata-action's list inputs.
+while IFS= read -r l; do
+	l="${l#"${l%%[![:space:]]*}"}"
+	l="${l%"${l##*[![:space:]]}"}"
+	[[ -z "$l" || "$l" == \#* ]] || args+=(--label "$l")
+done <<<"${INPUT_LABELS:-}"
+while IFS= read -r l; do
+	l="${l#"${l%%[![:space:]]*}"}"
+	l="${l%"${l##*[![:space:]]}"}"
+	[[ -z "$l" || "$l" == \#* ]] || args+=(--annotation "$l")
+done <<<"${INPUT_ANNOTATIONS:-}"
 platforms="$(echo "${INPUT_PLATFORMS:-}" | tr '\n' ',' | tr -d '[:space:]' | sed 's/,,*/,/g; s/^,//; s/,$//')"
 add --platform "$platforms"
 add --sign "${INPUT_SIGN:-}"

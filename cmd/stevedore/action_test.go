@@ -53,6 +53,12 @@ jobs:
             type=raw,value=edge
             type=semver,pattern={{version}}
           platforms: linux/amd64
+          labels: |
+            org.opencontainers.image.title=from-the-action
+            # comments and blank lines are skipped
+
+            com.example.team=release
+          annotations: com.example.note=annotated
           cosign-password: ${{ secrets.COSIGN_PW }}
       - name: Save the outputs
         env:
@@ -156,9 +162,23 @@ func TestActionWithAct(t *testing.T) {
 	if version == "" || !strings.HasPrefix(digest, "sha256:") {
 		t.Fatalf("outputs: %s", data)
 	}
-	tags := strings.Split(outs["tags"], "\n")
+	tags := strings.Split(outs["tag-names"], "\n")
 	if !slices.Contains(tags, "edge") || !slices.Contains(tags, version) {
-		t.Errorf("tags output = %q, want edge and %s among them", outs["tags"], version)
+		t.Errorf("tag-names output = %q, want edge and %s among them", outs["tag-names"], version)
+	}
+	// tags holds full references, as metadata-action's output.
+	for _, w := range []string{reg + "/acme/app:edge", reg + "/acme/app:" + version, "oci:dist/app:" + version} {
+		if !slices.Contains(strings.Split(outs["tags"], "\n"), w) {
+			t.Errorf("tags output = %q, want a line %s", outs["tags"], w)
+		}
+	}
+	var ledger struct {
+		Images []struct {
+			Digest string `json:"digest"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(outs["json"]), &ledger); err != nil || len(ledger.Images) != 1 || ledger.Images[0].Digest != digest {
+		t.Errorf("json output = %q (%v), want the ledger with digest %s", outs["json"], err, digest)
 	}
 	wantRefs := []string{reg + "/acme/app@" + digest, "oci:dist/app@" + digest}
 	for _, w := range wantRefs {
@@ -184,6 +204,29 @@ func TestActionWithAct(t *testing.T) {
 		if desc.Digest.String() != digest {
 			t.Errorf("%s is %s, the action said %s", ref, desc.Digest, digest)
 		}
+	}
+	// The labels input lands in the config, over the computed OCI keys,
+	// and the annotations input on the manifest.
+	pushed, _ := name.ParseReference(reg + "/acme/app@" + digest)
+	img, err := remote.Image(pushed)
+	if err != nil {
+		t.Fatalf("%s: %v", pushed, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"org.opencontainers.image.title": "from-the-action", "com.example.team": "release", "org.opencontainers.image.version": tags[0]} {
+		if cf.Config.Labels[k] != v {
+			t.Errorf("config label %s = %q, want %q (labels %v)", k, cf.Config.Labels[k], v, cf.Config.Labels)
+		}
+	}
+	if m.Annotations["com.example.note"] != "annotated" || m.Annotations["org.opencontainers.image.revision"] == "" {
+		t.Errorf("manifest annotations = %v, want com.example.note=annotated and the revision", m.Annotations)
 	}
 	sigTag, _ := name.ParseReference(reg + "/acme/app:" + strings.Replace(digest, ":", "-", 1) + ".sig")
 	if _, err := remote.Head(sigTag); err != nil {

@@ -86,7 +86,7 @@ func TestVersionJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, r.stdout)
 	}
-	want := []string{"1.3.0", "1.3", "1", "latest", "sha-" + head[:7]}
+	want := []string{"1.3.0", "1.3", "1", "sha-" + head[:7], "latest"} // latest last, as metadata-action
 	if got.Current != "1.2.3" || got.Version != "1.3.0" || got.Bump != "minor" || got.Prerelease || got.Commit != head {
 		t.Errorf("got %+v", got)
 	}
@@ -167,5 +167,53 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("stderr does not name %q:\n%s", tt.want, r.stderr)
 			}
 		})
+	}
+}
+
+func TestVersionTagsFileLine(t *testing.T) {
+	dir := gitRepo(t, "commit feat: first")
+	file := filepath.Join(t.TempDir(), "tags.txt")
+	if err := os.WriteFile(file, []byte("type=sha\n\ntype=semver,patern={{version}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := stevedore(t, nil, "", "version", "--dir", dir, "--tags-file", file)
+	if r.code != exitUsage {
+		t.Fatalf("exit %d, want %d: %s", r.code, exitUsage, r.stderr)
+	}
+	if want := file + ": tag rules line 3:"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not name %q:\n%s", want, r.stderr)
+	}
+}
+
+// metadata-action's context: the PR head commit with
+// DOCKER_METADATA_PR_HEAD_SHA, its short length, and enable expressions.
+func TestVersionMetadataEnv(t *testing.T) {
+	dir := gitRepo(t, "commit feat: first", "tag v1.0.0", "commit feat: more")
+	event := filepath.Join(t.TempDir(), "event.json")
+	head := "3370e228f2209994d57af4427fe64e71bb79ac96"
+	if err := os.WriteFile(event, []byte(`{"pull_request":{"number":7,"head":{"sha":"`+head+`"},"base":{"ref":"main"}},"repository":{"default_branch":"main"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/7/merge",
+		"GITHUB_SHA": "a9c8c5828b91be19d9728548b24759e352367ef1", "GITHUB_EVENT_PATH": event,
+		"DOCKER_METADATA_PR_HEAD_SHA": "true", "DOCKER_METADATA_SHORT_SHA_LENGTH": "10",
+	}
+	r := stevedore(t, env, "", "version", "--dir", dir, "--json", "--tags",
+		"type=sha\ntype=raw,value=on-default,enable={{is_default_branch}}\ntype=raw,value=base-{{base_ref}},enable={{is_not_default_branch}}")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got struct{ Tags []string }
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "base-main sha-3370e228f2"; strings.Join(got.Tags, " ") != want {
+		t.Errorf("tags = %v, want %s", got.Tags, want)
+	}
+	env["DOCKER_METADATA_SHORT_SHA_LENGTH"] = "ten"
+	r = stevedore(t, env, "", "version", "--dir", dir)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "DOCKER_METADATA_SHORT_SHA_LENGTH") {
+		t.Errorf("exit %d, want %d naming DOCKER_METADATA_SHORT_SHA_LENGTH: %s", r.code, exitUsage, r.stderr)
 	}
 }

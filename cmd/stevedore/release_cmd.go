@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,8 @@ running again resumes without sending anything twice.`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration file (default: stevedore.yaml in --dir, if present)"},
 			&cli.StringFlag{Name: "dir", Value: ".", Usage: "repository directory; paths in the configuration are relative to it"},
+			&cli.StringSliceFlag{Name: "label", Usage: "KEY=VALUE config label of every image, over stevedore.yaml's and the computed org.opencontainers.image.* ones (repeatable)"},
+			&cli.StringSliceFlag{Name: "annotation", Usage: "KEY=VALUE manifest and index annotation of every image (repeatable)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (version, tags, destinations, steps) and change nothing"},
 			&cli.BoolFlag{Name: "snapshot", Usage: "release X.Y.Z-SNAPSHOT-<sha>: never moves floating tags"},
 			&cli.BoolFlag{Name: "git-tag", Usage: "create the version's git tag after everything else worked"},
@@ -73,6 +76,18 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
+	metaEnv, err := metadataEnv(getenv)
+	if err != nil {
+		return err
+	}
+	labels, err := keyValues("--label", c.StringSlice("label"))
+	if err != nil {
+		return err
+	}
+	annotations, err := keyValues("--annotation", c.StringSlice("annotation"))
+	if err != nil {
+		return err
+	}
 	iso, err := isolate.ParseIsolation(c.String("isolation"))
 	if err != nil {
 		return usageErrorf("--isolation: %v", err)
@@ -97,6 +112,10 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithGitTag(c.Bool("git-tag")),
 		pipeline.WithBump(c.String("bump")),
 		pipeline.WithEvent(ev),
+		pipeline.WithMetadataEnv(metaEnv),
+		pipeline.WithRepository(repoInfo(getenv)),
+		pipeline.WithLabels(labels),
+		pipeline.WithAnnotations(annotations),
 		pipeline.WithLedger(c.String("ledger")),
 		pipeline.WithPublishOptions(pubOpts...),
 		pipeline.WithBuildOptions(
@@ -304,7 +323,7 @@ func annotateConfigError(gh *actions.Runner, err error) {
 }
 
 func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
-	var tags, refs, sboms, verify []string
+	var tags, tagged, refs, sboms, verify []string
 	digest := ""
 	for i, li := range rep.Ledger.Images {
 		if i == 0 {
@@ -313,16 +332,26 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
 		tags = append(tags, rep.Plan.Images[i].Tags...)
 		for _, d := range li.Destinations {
 			refs = append(refs, d.Ref)
+			repo, _, _ := strings.Cut(d.Ref, "@")
+			for _, t := range d.Tags {
+				tagged = append(tagged, repo+":"+t)
+			}
 		}
 		for _, s := range li.SBOMs {
 			sboms = append(sboms, s.Path)
 		}
 		verify = append(verify, li.Verify...)
 	}
+	ledger, err := json.Marshal(rep.Ledger)
+	if err != nil {
+		return fmt.Errorf("encoding the ledger output: %w", err)
+	}
 	for k, v := range map[string]string{
 		"released":        "true",
 		"version":         rep.Plan.Version,
-		"tags":            strings.Join(dedupe(tags), "\n"),
+		"tags":            strings.Join(tagged, "\n"),
+		"tag-names":       strings.Join(dedupe(tags), "\n"),
+		"json":            string(ledger),
 		"digest":          digest,
 		"image-refs":      strings.Join(refs, "\n"),
 		"sbom-files":      strings.Join(sboms, "\n"),
@@ -346,4 +375,20 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// keyValues converts repeated KEY=VALUE flags.
+func keyValues(flag string, list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range list {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("%s %q: want KEY=VALUE", flag, kv)
+		}
+		out[k] = v
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -151,16 +152,68 @@ func releaseConfigFlags(c *cli.Context, getenv env) (*pipeline.Config, error) {
 			file = p
 		}
 	}
-	if set := setImageFlags(c); file != "" && len(set) > 0 {
-		return nil, usageErrorf("%s conflicts with the configuration %s: it describes the images, signing and destinations; set them there, or remove the file to use flags", strings.Join(set, ", "), file)
+	var describing []string
+	for _, f := range setImageFlags(c) {
+		if !slices.Contains(runSwitches, f) {
+			describing = append(describing, f)
+		}
 	}
+	if file != "" && len(describing) > 0 {
+		return nil, usageErrorf("%s conflicts with the configuration %s: it describes the images and destinations; set them there, or remove the file to use flags", strings.Join(describing, ", "), file)
+	}
+	log := func(s string) { fmt.Fprintf(c.App.ErrWriter, "stevedore: %s\n", s) }
 	if file == "" {
-		cfg, err := flagConfig(c, getenv, func(s string) { fmt.Fprintf(c.App.ErrWriter, "stevedore: %s\n", s) })
+		cfg, err := flagConfig(c, getenv, log)
 		if err != nil || cfg != nil {
 			return cfg, err
 		}
 	}
-	return releaseConfig(path, dir, getenv)
+	cfg, err := releaseConfig(path, dir, getenv)
+	if err != nil || file == "" {
+		return cfg, err
+	}
+	return applySwitches(c, cfg, getenv, log)
+}
+
+// runSwitches are the image flags that say how to run rather than what to
+// release, so they compose with a configuration file and override it (the
+// action's push: ${{ github.event_name != 'pull_request' }}).
+var runSwitches = []string{"--push", "--sign", "--key", "--certificate-identity", "--certificate-oidc-issuer"}
+
+// applySwitches overrides the configuration with the run-time switches set
+// on the command line.
+func applySwitches(c *cli.Context, cfg *pipeline.Config, getenv env, log func(string)) (*pipeline.Config, error) {
+	if c.IsSet("push") && !c.Bool("push") {
+		for i := range cfg.Images {
+			var layouts, skipped []string
+			for _, d := range cfg.Images[i].Destinations {
+				if strings.HasPrefix(d, "oci:") {
+					layouts = append(layouts, d)
+				} else {
+					skipped = append(skipped, d)
+				}
+			}
+			if len(skipped) > 0 {
+				log(fmt.Sprintf("--push=false: image %s: not pushing to %s", cfg.Images[i].Name, strings.Join(skipped, ", ")))
+			}
+			cfg.Images[i].Destinations = layouts
+		}
+	}
+	if c.IsSet("sign") || c.IsSet("key") || c.IsSet("certificate-identity") || c.IsSet("certificate-oidc-issuer") {
+		mode := c.String("sign")
+		if !c.IsSet("sign") && !c.IsSet("key") {
+			mode = "keyless" // only the certificate flags: they apply to keyless
+		}
+		sg, err := flagSigning(mode, c.String("key"), c.String("certificate-identity"), c.String("certificate-oidc-issuer"), getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sign = sg
+		for i := range cfg.Images {
+			cfg.Images[i].Sign = nil // the switch overrides every image's signing
+		}
+	}
+	return cfg, nil
 }
 
 // splitLines lets one flag value carry several lines (an Action input).

@@ -143,7 +143,7 @@ func TestReleaseFlagsRefused(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"flag next to stevedore.yaml", []string{"--dir", withConfig, "--image-name", "x", "--push=false"}, []string{"--image-name, --push conflicts", "stevedore.yaml"}},
+		{"flag next to stevedore.yaml", []string{"--dir", withConfig, "--image-name", "x", "--push=false"}, []string{"--image-name conflicts", "stevedore.yaml"}},
 		{"flag next to --config", []string{"--dir", plain, "--config", cfgFile, "--destination", "oci:x"}, []string{"--destination conflicts", cfgFile}},
 		{"unknown sign mode", []string{"--dir", plain, "--sign", "maybe"}, []string{`--sign "maybe"`}},
 		{"key without key signing", []string{"--dir", plain, "--sign", "none", "--key", "k.key"}, []string{"--key applies to --sign key"}},
@@ -186,5 +186,29 @@ func TestFlagSigning(t *testing.T) {
 	}
 	if s, err := flagSigning("none", "", "", "", func(string) string { return "" }); err != nil || !s.Disabled {
 		t.Errorf("none: %+v, %v", s, err)
+	}
+}
+
+// --push, --sign and --key are run-time switches: next to a stevedore.yaml
+// they override it instead of being refused.
+func TestReleaseSwitchesOverrideConfig(t *testing.T) {
+	dir := flagProject(t)
+	yaml := "images:\n  - name: app\n    destinations: [ghcr.io/acme/app, oci:dist/app]\n    sign: {key: cosign.key}\n"
+	if err := os.WriteFile(filepath.Join(dir, "stevedore.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := stevedore(t, map[string]string{"XDG_CACHE_HOME": t.TempDir()}, "", "release", "--dry-run", "--dir", dir, "--push=false", "--sign", "none")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	out := r.stdout + r.stderr
+	if strings.Contains(r.stdout, "destination   ghcr.io/acme/app") || !strings.Contains(r.stdout, "oci:dist/app") {
+		t.Errorf("--push=false must drop the registry destination and keep the layout:\n%s", out)
+	}
+	if !strings.Contains(r.stderr, "not pushing to ghcr.io/acme/app") {
+		t.Errorf("--push=false must say what it skips:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stdout, "cosign.key") {
+		t.Errorf("--sign none must override the image's key signing:\n%s", out)
 	}
 }

@@ -65,19 +65,24 @@ func versionOptions(c *cli.Context, getenv env) ([]version.Option, error) {
 	if p := c.String("prerelease"); p != "" {
 		opts = append(opts, version.WithPrerelease(p))
 	}
-	text := strings.Join(c.StringSlice("tags"), "\n")
+	// --tags and --tags-file are parsed apart so that an error names the
+	// line of the file it is on, not one shifted by the flags.
+	rules, err := version.ParseRules(strings.Join(c.StringSlice("tags"), "\n"))
+	if err != nil {
+		return nil, usageErrorf("--tags: %v", err)
+	}
 	if f := c.String("tags-file"); f != "" {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, usageErrorf("reading tag rules: %v", err)
 		}
-		text += "\n" + string(data)
-	}
-	if strings.TrimSpace(text) != "" {
-		rules, err := version.ParseRules(text)
+		fileRules, err := version.ParseRules(string(data))
 		if err != nil {
-			return nil, usageErrorf("%v", err)
+			return nil, usageErrorf("--tags-file %s: %v", f, err)
 		}
+		rules = append(rules, fileRules...)
+	}
+	if len(rules) > 0 {
 		opts = append(opts, version.WithRules(rules))
 	}
 	if f := c.String("flavor"); f != "" {
@@ -91,7 +96,11 @@ func versionOptions(c *cli.Context, getenv env) ([]version.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(opts, version.WithEvent(ev)), nil
+	m, err := metadataEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, version.WithEvent(ev), version.WithMetadataEnv(m)), nil
 }
 
 func writeRelease(w io.Writer, rel *version.Release) {

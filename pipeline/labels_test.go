@@ -1,0 +1,72 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/version"
+)
+
+// The pushed image carries the OCI keys as config labels and as manifest
+// annotations; stevedore.yaml overrides the computed ones and the command
+// line overrides stevedore.yaml.
+func TestReleaseOCILabelsAndAnnotations(t *testing.T) {
+	dir := repo(t)
+	reg := registrytest.InProcess(t)
+	signer, _ := testSigner(t)
+	cfg := config(t, reg+"/acme/IMAGE")
+	cfg.Labels = map[string]string{"org.opencontainers.image.title": "from-yaml", "com.example.team": "yaml"}
+	cfg.Annotations = map[string]string{"com.example.note": "yaml"}
+	info := version.RepoInfo{Name: "app-repo", Description: "an app", URL: "https://github.com/acme/app", License: "MIT"}
+	rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer,
+		WithRepository(info), WithLabels(map[string]string{"com.example.team": "flag"}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(reg + "/acme/app@" + rep.Ledger.Images[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLabels := map[string]string{
+		"org.opencontainers.image.source":   "https://github.com/acme/app",
+		"org.opencontainers.image.url":      "https://github.com/acme/app",
+		"org.opencontainers.image.version":  "1.1.0",
+		"org.opencontainers.image.revision": rep.Plan.Commit,
+		"org.opencontainers.image.licenses": "MIT",
+		"org.opencontainers.image.created":  "2023-11-14T22:13:20.000Z", // the commit time
+		"org.opencontainers.image.title":    "from-yaml",
+		"com.example.team":                  "flag",
+	}
+	for k, v := range wantLabels {
+		if got := cf.Config.Labels[k]; got != v {
+			t.Errorf("config label %s = %q, want %q", k, got, v)
+		}
+	}
+	wantAnn := map[string]string{
+		"org.opencontainers.image.source":  "https://github.com/acme/app",
+		"org.opencontainers.image.title":   "app-repo",
+		"org.opencontainers.image.version": "1.1.0",
+		"com.example.note":                 "yaml",
+	}
+	for k, v := range wantAnn {
+		if got := m.Annotations[k]; got != v {
+			t.Errorf("manifest annotation %s = %q, want %q", k, got, v)
+		}
+	}
+}
