@@ -266,6 +266,10 @@ func compareWithBuildkit(t *testing.T, c conformanceCase, res *Result, serr erro
 		if !c.fail {
 			t.Fatalf("BuildKit failed a case expected to build: %v\n%s", want.err, tail(want.output, 3000))
 		}
+		if serr == nil && c.known != "" {
+			t.Logf("known difference (%s): stevedore builds what BuildKit refuses", c.known)
+			return
+		}
 		if serr == nil {
 			t.Fatalf("BuildKit refuses this Dockerfile and stevedore builds it; BuildKit said:\n%s", tail(want.output, 1500))
 		}
@@ -280,6 +284,10 @@ func compareWithBuildkit(t *testing.T, c conformanceCase, res *Result, serr erro
 	}
 	if c.fail {
 		t.Fatalf("the case expects a failure and BuildKit built it: fix the case")
+	}
+	if serr != nil && c.known != "" {
+		t.Logf("known difference (%s): %v", c.known, serr)
+		return
 	}
 	if serr != nil {
 		t.Fatalf("stevedore fails where BuildKit builds: %v", serr)
