@@ -1,0 +1,365 @@
+package builder
+
+// The conformance suite: every case of conformanceCases is built twice, by
+// Build and by a real BuildKit v0.29 (buildctl against a running buildkitd,
+// started in CI by .ci/buildkitd.sh), from the same context and the same
+// busybox base (an OCI layout given to buildctl as a named context, the
+// image itself to stevedore). The merged root filesystems, the image configs
+// and the history's empty-layer pattern must match; a case BuildKit fails
+// must fail in stevedore too, naming the same Dockerfile line.
+//
+// Normalized, on purpose: timestamps (stevedore writes SOURCE_DATE_EPOCH,
+// BuildKit the build time) and history created_by texts (the oracle tests
+// against dockerd check those).
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+)
+
+const (
+	defaultBuildkitAddr = "unix:///run/stevedore-buildkit/buildkitd.sock"
+	defaultBuildctl     = "/var/cache/stevedore-oracles/buildkit-v0.29.0/buildctl"
+	// buildctlParallel bounds the BuildKit builds in flight: buildkitd
+	// runs them concurrently, and more than a few only queue on 2 cores.
+	buildctlParallel = 4
+)
+
+// conformanceCase is one Dockerfile and its context.
+type conformanceCase struct {
+	name       string
+	dockerfile string
+	files      map[string]string
+	modes      map[string]os.FileMode
+	// setup makes what files cannot say: links, fifos, sockets, owners.
+	setup     func(t *testing.T, dir string)
+	buildArgs map[string]string
+	target    string
+	secrets   map[string]string // id → content
+	// fail: BuildKit must refuse the build, and so must stevedore.
+	fail bool
+	// known names a difference from BuildKit not fixed yet: the case then
+	// logs its differences instead of failing, and fails once they are gone
+	// so the note is dropped.
+	known string
+}
+
+// buildkitOracle finds buildctl and the daemon, or skips.
+func buildkitOracle(t *testing.T) (buildctl, addr string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: the conformance suite needs root (RUN steps)")
+	}
+	buildctl = os.Getenv("STEVEDORE_TEST_BUILDCTL")
+	if buildctl == "" {
+		buildctl = defaultBuildctl
+	}
+	if _, err := os.Stat(buildctl); err != nil {
+		t.Skipf("skipping: no buildctl at %s; build BuildKit v0.29 with .ci/oracles.sh (or set STEVEDORE_TEST_BUILDCTL)", buildctl)
+	}
+	addr = os.Getenv("STEVEDORE_TEST_BUILDKIT_ADDR")
+	if addr == "" {
+		addr = defaultBuildkitAddr
+	}
+	if out, err := exec.Command(buildctl, "--addr", addr, "debug", "workers").CombinedOutput(); err != nil {
+		t.Skipf("skipping: buildkitd at %s does not answer (start it with .ci/buildkitd.sh or set STEVEDORE_TEST_BUILDKIT_ADDR): %v\n%s", addr, err, out)
+	}
+	return buildctl, addr
+}
+
+// buildkitResult is what buildctl made of one case.
+type buildkitResult struct {
+	img      v1.Image
+	err      error
+	output   string
+	duration time.Duration
+}
+
+func TestConformance(t *testing.T) {
+	buildctl, addr := buildkitOracle(t)
+	base := registrytest.BusyboxImage(t)
+	baseDir := t.TempDir()
+	lp, err := layout.Write(baseDir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendImage(base); err != nil {
+		t.Fatal(err)
+	}
+	baseDigest, err := base.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	names := map[string]bool{}
+	dirs := make([]string, len(conformanceCases))
+	for i, c := range conformanceCases {
+		if names[c.name] {
+			t.Fatalf("two conformance cases are named %q", c.name)
+		}
+		names[c.name] = true
+		dirs[i] = filepath.Join(t.TempDir(), "ctx")
+		makeContext(t, dirs[i], c)
+	}
+
+	// BuildKit builds run in the background, a few at a time, while the
+	// subtests build the same cases with stevedore one after the other.
+	start := time.Now()
+	results := make([]chan buildkitResult, len(conformanceCases))
+	sem := make(chan struct{}, buildctlParallel)
+	var bkWall time.Duration
+	var wg sync.WaitGroup
+	for i := range conformanceCases {
+		results[i] = make(chan buildkitResult, 1)
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] <- buildkitBuild(buildctl, addr, baseDir, baseDigest, dirs[i], t.TempDir(), conformanceCases[i])
+		}(i)
+	}
+	go func() { wg.Wait(); bkWall = time.Since(start) }()
+
+	var stevedoreTime, buildkitTime time.Duration
+	passed, known := 0, 0
+	for i, c := range conformanceCases {
+		ok := t.Run(c.name, func(t *testing.T) {
+			st := time.Now()
+			res, serr := Build(context.Background(), stevedoreOptions(t, base, dirs[i], c)...)
+			stevedoreTime += time.Since(st)
+			want := <-results[i]
+			buildkitTime += want.duration
+			compareWithBuildkit(t, c, res, serr, want)
+		})
+		switch {
+		case ok && c.known != "":
+			known++
+		case ok:
+			passed++
+		}
+	}
+	wg.Wait()
+	for bkWall == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	t.Logf("conformance: %d of %d cases match BuildKit v0.29, %d known differences; stevedore %.1fs (sequential), BuildKit %.1fs summed over builds, %.1fs wall with %d in flight",
+		passed, len(conformanceCases), known, stevedoreTime.Seconds(), buildkitTime.Seconds(), bkWall.Seconds(), buildctlParallel)
+}
+
+func makeContext(t *testing.T, dir string, c conformanceCase) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{"Dockerfile": c.dockerfile})
+	writeFiles(t, dir, c.files)
+	for n, m := range c.modes {
+		if err := os.Chmod(filepath.Join(dir, n), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.setup != nil {
+		c.setup(t, dir)
+	}
+}
+
+func stevedoreOptions(t *testing.T, base v1.Image, dir string, c conformanceCase) []Option {
+	opts := []Option{
+		WithContextDir(dir), WithCacheDir(t.TempDir()), WithEpoch(time.Unix(1700000000, 0)),
+		WithNamedContext(oracleBase, NamedContext{Image: base}),
+	}
+	if c.target != "" {
+		opts = append(opts, WithTarget(c.target))
+	}
+	if c.buildArgs != nil {
+		opts = append(opts, WithBuildArgs(c.buildArgs))
+	}
+	if c.secrets != nil {
+		files := map[string]string{}
+		sd := t.TempDir()
+		for id, content := range c.secrets {
+			p := filepath.Join(sd, id)
+			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			files[id] = p
+		}
+		opts = append(opts, WithSecrets(files))
+	}
+	return opts
+}
+
+// buildkitBuild builds one case with buildctl into an OCI layout.
+func buildkitBuild(buildctl, addr, baseDir string, baseDigest v1.Hash, dir, work string, c conformanceCase) buildkitResult {
+	out := filepath.Join(work, "out")
+	args := []string{"--addr", addr, "build", "--progress=plain",
+		"--frontend", "dockerfile.v0", "--local", "context=" + dir, "--local", "dockerfile=" + dir,
+		"--oci-layout", "base=" + baseDir,
+		"--opt", "context:" + oracleBase + "=oci-layout://base@" + baseDigest.String(),
+		"--output", "type=oci,tar=false,dest=" + out}
+	if c.target != "" {
+		args = append(args, "--opt", "target="+c.target)
+	}
+	for _, k := range sortedKeys(c.buildArgs) {
+		args = append(args, "--opt", "build-arg:"+k+"="+c.buildArgs[k])
+	}
+	for _, id := range sortedKeys(c.secrets) {
+		p := filepath.Join(work, "secret-"+id)
+		if err := os.WriteFile(p, []byte(c.secrets[id]), 0o600); err != nil {
+			return buildkitResult{err: err}
+		}
+		args = append(args, "--secret", "id="+id+",src="+p)
+	}
+	start := time.Now()
+	output, err := exec.Command(buildctl, args...).CombinedOutput()
+	r := buildkitResult{output: string(output), duration: time.Since(start)}
+	if err != nil {
+		r.err = fmt.Errorf("buildctl: %w", err)
+		return r
+	}
+	idx, err := layout.ImageIndexFromPath(out)
+	if err != nil {
+		r.err = fmt.Errorf("reading buildctl's OCI layout: %w", err)
+		return r
+	}
+	im, err := idx.IndexManifest()
+	if err != nil || len(im.Manifests) != 1 {
+		r.err = fmt.Errorf("buildctl's OCI layout holds %v manifests: %v", im, err)
+		return r
+	}
+	r.img, r.err = idx.Image(im.Manifests[0].Digest)
+	return r
+}
+
+func sortedKeys(m map[string]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// buildkitLine is where BuildKit's error points: "Dockerfile:12".
+var buildkitLine = regexp.MustCompile(`Dockerfile:(\d+)`)
+
+func compareWithBuildkit(t *testing.T, c conformanceCase, res *Result, serr error, want buildkitResult) {
+	t.Helper()
+	if want.err != nil {
+		if !c.fail {
+			t.Fatalf("BuildKit failed a case expected to build: %v\n%s", want.err, tail(want.output, 3000))
+		}
+		if serr == nil && c.known != "" {
+			t.Logf("known difference (%s): stevedore builds what BuildKit refuses", c.known)
+			return
+		}
+		if serr == nil {
+			t.Fatalf("BuildKit refuses this Dockerfile and stevedore builds it; BuildKit said:\n%s", tail(want.output, 1500))
+		}
+		if m := buildkitLine.FindStringSubmatch(want.output); m != nil {
+			if !strings.Contains(serr.Error(), "Dockerfile:"+m[1]) {
+				t.Errorf("stevedore's error does not name Dockerfile:%s as BuildKit's does:\n  stevedore %v\n  buildkit  %s", m[1], serr, tail(want.output, 800))
+			}
+		} else if !buildkitLine.MatchString(serr.Error()) {
+			t.Errorf("stevedore's error names no Dockerfile line: %v", serr)
+		}
+		return
+	}
+	if c.fail {
+		t.Fatalf("the case expects a failure and BuildKit built it: fix the case")
+	}
+	if serr != nil && c.known != "" {
+		t.Logf("known difference (%s): %v", c.known, serr)
+		return
+	}
+	if serr != nil {
+		t.Fatalf("stevedore fails where BuildKit builds: %v", serr)
+	}
+	got := res.Image
+	var diffs []string
+	diffs = append(diffs, diffTrees(tree(t, got), tree(t, want.img))...)
+	gcf, err := got.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wcf, err := want.img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, w := fieldsOf(gcf.Config), fieldsOf(wcf.Config)
+	gv, wv := reflect.ValueOf(g), reflect.ValueOf(w)
+	for i := 0; i < gv.NumField(); i++ {
+		if !reflect.DeepEqual(gv.Field(i).Interface(), wv.Field(i).Interface()) {
+			diffs = append(diffs, fmt.Sprintf("config %s:\n  stevedore %#v\n  buildkit  %#v", gv.Type().Field(i).Name, gv.Field(i).Interface(), wv.Field(i).Interface()))
+		}
+	}
+	if gp, wp := emptyPattern(gcf.History), emptyPattern(wcf.History); gp != wp {
+		diffs = append(diffs, fmt.Sprintf("history empty-layer pattern (E empty, L layer):\n  stevedore %s %s\n  buildkit  %s %s", gp, historyText(gcf.History), wp, historyText(wcf.History)))
+	}
+	switch {
+	case c.known != "" && len(diffs) == 0:
+		t.Errorf("the known difference %q is gone: drop it from the case", c.known)
+	case c.known != "":
+		t.Logf("known difference (%s):\n%s", c.known, strings.Join(diffs, "\n"))
+	default:
+		for _, d := range diffs {
+			t.Error(d)
+		}
+	}
+}
+
+func diffTrees(got, want map[string]entry) []string {
+	var paths []string
+	for p := range want {
+		paths = append(paths, p)
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	var out []string
+	for _, p := range paths {
+		g, gok := got[p]
+		w, wok := want[p]
+		switch {
+		case !gok:
+			out = append(out, fmt.Sprintf("file tree: %s is missing from stevedore's image (buildkit: %s)", p, w))
+		case !wok:
+			out = append(out, fmt.Sprintf("file tree: %s is only in stevedore's image (%s)", p, g))
+		case g != w:
+			out = append(out, fmt.Sprintf("file tree: %s differs:\n  stevedore %s\n  buildkit  %s", p, g, w))
+		}
+	}
+	return out
+}
+
+func emptyPattern(h []v1.History) string {
+	var b strings.Builder
+	for _, x := range h {
+		if x.EmptyLayer {
+			b.WriteByte('E')
+		} else {
+			b.WriteByte('L')
+		}
+	}
+	return b.String()
+}
