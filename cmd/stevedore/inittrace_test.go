@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// initRecord is one line of GODEBUG=inittrace=1 output:
+// "init PKG @T ms, C ms clock, B bytes, A allocs"; fields 4 and 7 are
+// the clock and the bytes.
+type initRecord struct {
+	pkg     string
+	clockMS float64
+	bytes   int64
+}
+
+func parseInitTrace(t *testing.T, out []byte) []initRecord {
+	t.Helper()
+	var recs []initRecord
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || f[0] != "init" || f[3] != "ms," || f[6] != "clock," {
+			continue
+		}
+		clock, err := strconv.ParseFloat(f[4], 64)
+		if err != nil {
+			t.Fatalf("parsing inittrace line %q: %v", sc.Text(), err)
+		}
+		b, err := strconv.ParseInt(f[7], 10, 64)
+		if err != nil {
+			t.Fatalf("parsing inittrace line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, initRecord{pkg: f[1], clockMS: clock, bytes: b})
+	}
+	return recs
+}
+
+// TestInitTraceVersion reports where `stevedore --version` spends its
+// start-up: package initialisation per package, from the runtime's own
+// inittrace. It reports figures and asserts none of them: timings depend on
+// the machine. It fails only if the binary cannot run --version or the trace
+// cannot be read.
+func TestInitTraceVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: builds the stevedore binary")
+	}
+	bin := filepath.Join(t.TempDir(), "stevedore")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building stevedore: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if out, err := cmd.Output(); err != nil {
+		t.Fatalf("running stevedore --version: %v\n%s", err, stderr.Bytes())
+	} else if len(bytes.TrimSpace(out)) == 0 {
+		t.Fatal("stevedore --version printed nothing")
+	}
+	recs := parseInitTrace(t, stderr.Bytes())
+	if len(recs) == 0 {
+		t.Fatalf("no inittrace lines in stderr:\n%s", stderr.Bytes())
+	}
+	var totalMS float64
+	var totalBytes int64
+	for _, r := range recs {
+		totalMS += r.clockMS
+		totalBytes += r.bytes
+	}
+	t.Logf("package init: %d packages, %.2f ms clock, %d bytes allocated", len(recs), totalMS, totalBytes)
+	slices.SortFunc(recs, func(a, b initRecord) int {
+		switch {
+		case a.clockMS > b.clockMS:
+			return -1
+		case a.clockMS < b.clockMS:
+			return 1
+		}
+		return strings.Compare(a.pkg, b.pkg)
+	})
+	for _, r := range recs[:min(15, len(recs))] {
+		t.Logf("  %6.2f ms %9d B  %s", r.clockMS, r.bytes, r.pkg)
+	}
+}
