@@ -34,7 +34,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 		ErrWriter: stderr,
 		// Errors are printed and mapped to exit codes by run, in one place.
 		ExitErrHandler:  func(*cli.Context, error) {},
-		HideHelpCommand: true,
+		HideHelpCommand: false,
 		// Tag rules are comma-separated key=value lists (metadata-action
 		// syntax): repeatable flags must not be split on commas.
 		DisableSliceFlagSeparator: true,
