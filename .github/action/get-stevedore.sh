@@ -2,11 +2,14 @@
 # Step 1 of action.yml: put a stevedore binary at $RUNNER_TEMP/stevedore and
 # write its path to the step output "path".
 #
-# A release binary for the runner's OS and architecture is downloaded and
-# checked against the release's checksums.txt. When there is no release to
-# download (the action is used from a branch, a commit or a local checkout),
-# or the download or the check fails, stevedore is built from the action's
-# own source with `go build`.
+# For a release ref (v1.2.3, or a floating v1 / v1.2) the binary for the
+# runner's OS and architecture is downloaded and checked against the
+# checksums pinned in the action's own checksums/vX.Y.Z.txt; the release's
+# checksums.txt must equal them. Any mismatch or failed download fails the
+# step: a release ref never falls back to building. The binary is kept in
+# the runner's tool cache. Other refs (a branch, a commit, a local `uses: ./`)
+# and version: source build from the action's own source with `go build`.
+# INSTALL_ONLY=true also puts the binary on PATH for later `run:` steps.
 #
 # Environment (set by action.yml):
 #   STEVEDORE_VERSION  the input "version": a release tag (v1.2.3), "source"
@@ -47,29 +50,58 @@ sha256() {
 	fi
 }
 
-# download tries the release asset; any failure returns 1 with the reason on
-# stderr, and the caller builds from source instead.
+# pinned prints the checksums the action's own files pin for $ref: the
+# release workflow commits checksums/vX.Y.Z.txt before it moves the
+# floating tag, so @vX and @vX.Y.Z know the sums before anything is
+# downloaded. A floating ref (v1, v1.2) resolves to the highest version
+# pinned for it.
+pinned() {
+	local dir="$ACTION_PATH/checksums" f
+	if [[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]; then
+		f="$dir/$ref.txt"
+	else
+		f="$(ls "$dir/$ref".*.txt 2>/dev/null | sed 's|.*/||; s|\.txt$||' | sort -V | tail -n1)"
+		[ -n "$f" ] && f="$dir/$f.txt"
+	fi
+	[ -n "$f" ] && [ -f "$f" ] && echo "$f"
+}
+
+# download fetches the asset and checksums.txt and checks both against the
+# pinned sums. Any failure is fatal: a release ref never falls back to
+# building something else.
 download() {
-	local tmp want got
+	local tmp want got pin="$1"
+	want="$(awk -v f="$asset" '$2 == f || $2 == "*" f { print $1 }' "$pin")"
+	if [ -z "$want" ]; then
+		echo "::error title=stevedore::$pin pins no checksum for $asset; this platform has no release binary"
+		return 1
+	fi
+	cache="${RUNNER_TOOL_CACHE:-$dest_dir}/stevedore/${ref#v}/$arch"
+	if [ -f "$cache/stevedore$exe" ] && [ "$(sha256 "$cache/stevedore$exe")" = "$want" ]; then
+		echo "stevedore $ref from the tool cache: sha256 $want"
+		bin="$cache/stevedore$exe"
+		return 0
+	fi
 	tmp="$(mktemp -d)"
 	echo "downloading $asset of stevedore $ref"
 	if ! curl -fsSL --retry 2 --connect-timeout 10 --max-time 300 -o "$tmp/$asset" "$base/$ref/$asset" ||
 		! curl -fsSL --retry 2 --connect-timeout 10 --max-time 60 -o "$tmp/checksums.txt" "$base/$ref/checksums.txt"; then
-		echo "::warning title=stevedore::no release asset $asset for $ref at $base; building from the action's source instead"
+		echo "::error title=stevedore::downloading $asset of $ref from $base failed; the action does not build from source for a release ref (set the input version: source to do that)"
 		return 1
 	fi
-	want="$(awk -v f="$asset" '$2 == f || $2 == "*" f { print $1 }' "$tmp/checksums.txt")"
+	if ! cmp -s "$tmp/checksums.txt" "$pin"; then
+		echo "::error title=stevedore::checksums.txt of $ref differs from the one this action pins ($pin): the release was changed after it was made"
+		return 1
+	fi
 	got="$(sha256 "$tmp/$asset")"
-	if [ -z "$want" ]; then
-		echo "::warning title=stevedore::checksums.txt of $ref does not list $asset; building from the action's source instead"
+	if [ "$want" != "$got" ]; then
+		echo "::error title=stevedore::checksum mismatch for $asset of $ref: the action pins $want, the download is $got"
 		return 1
 	fi
-	if [ "$want" != "$got" ]; then
-		echo "::error title=stevedore::checksum mismatch for $asset of $ref: checksums.txt says $want, the download is $got"
-		return 2
-	fi
-	echo "$asset: sha256 $got matches checksums.txt"
-	install -m 0755 "$tmp/$asset" "$bin"
+	echo "$asset: sha256 $got matches the checksum pinned in the action"
+	mkdir -p "$cache"
+	install -m 0755 "$tmp/$asset" "$cache/stevedore$exe"
+	bin="$cache/stevedore$exe"
 	rm -rf "$tmp"
 }
 
@@ -79,21 +111,20 @@ build() {
 		return 1
 	fi
 	echo "building stevedore from $ACTION_PATH with $(go version)"
-	(cd "$ACTION_PATH" && go build -ldflags "-X main.buildVersion=${ref:-source}" -o "$bin" ./cmd/stevedore)
+	(cd "$ACTION_PATH" && go build -trimpath -ldflags "-X main.buildVersion=${ref:-source}" -o "$bin" ./cmd/stevedore)
 }
 
-status=1
-if [[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]; then
-	set +e
-	download
-	status=$?
-	set -e
-	# A wrong checksum is an attack or a broken release: never fall back
-	# silently to something else.
-	[ "$status" -eq 2 ] && exit 1
-elif [ -n "$ref" ] && [ "$ref" != source ]; then
-	echo "'$ref' is not a release tag (vX.Y.Z): building stevedore from the action's source"
+if [[ "$ref" =~ ^v[0-9]+(\.[0-9]+){0,2}($|[-+]) ]]; then
+	pin="$(pinned)" || {
+		echo "::error title=stevedore::the action at $ref pins no checksums for a release $ref (no $ACTION_PATH/checksums/$ref*.txt); use a released version (uses: sreevishnu07/stevedore@vX.Y.Z) or set the input version: source"
+		exit 1
+	}
+	ref="$(basename "$pin" .txt)"
+	download "$pin" || exit 1
+else
+	[ -n "$ref" ] && [ "$ref" != source ] && echo "'$ref' is not a release tag (vX.Y.Z): building stevedore from the action's source"
+	build
 fi
-[ "$status" -eq 0 ] || build
 "$bin" --version
+[ "${INSTALL_ONLY:-false}" = true ] && echo "$(dirname "$bin")" >>"$GITHUB_PATH"
 echo "path=$bin" >>"$GITHUB_OUTPUT"

@@ -9,10 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// buildVersion is stevedore's own version, set at link time with
-// -ldflags "-X main.buildVersion=1.2.3".
-var buildVersion = "dev"
-
 // env looks up an environment variable. Commands receive it instead of
 // calling os.Getenv so tests run without touching the process environment.
 type env func(string) string
@@ -33,12 +29,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 	return &cli.App{
 		Name:      "stevedore",
 		Usage:     "take a commit to a signed, published, verifiable container release",
-		Version:   buildVersion,
+		Version:   buildInfo().Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
 		// Errors are printed and mapped to exit codes by run, in one place.
 		ExitErrHandler:  func(*cli.Context, error) {},
-		HideHelpCommand: true,
+		HideHelpCommand: false,
 		// Tag rules are comma-separated key=value lists (metadata-action
 		// syntax): repeatable flags must not be split on commas.
 		DisableSliceFlagSeparator: true,
@@ -53,6 +49,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 		},
 		Commands: []*cli.Command{
 			versionCommand(getenv),
+			planCommand(getenv),
 			buildCommand(getenv),
 			releaseCommand(getenv),
 			publishCommand(getenv),

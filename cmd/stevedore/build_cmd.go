@@ -32,7 +32,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile (default CONTEXT/Dockerfile)"},
-			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o", "to"}, Usage: "where to write the image: oci:PATH[:TAG] or a registry reference (repeatable; default " + defaultImage + ")"},
+			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o", "t", "to"}, Usage: "where to write the image: oci:PATH[:TAG] or a registry reference (repeatable; default " + defaultImage + ")"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination (repeatable)"},
 			&cli.StringFlag{Name: "target", Usage: "stage to build (default: the last)"},
 			&cli.StringSliceFlag{Name: "build-arg", Usage: "KEY=VALUE, or KEY to take the value from the environment (repeatable)"},

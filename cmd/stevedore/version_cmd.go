@@ -6,51 +6,92 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/sreevishnu07/stevedore/version"
 )
 
-func versionCommand(getenv env) *cli.Command {
+func planCommand(getenv env) *cli.Command {
 	return &cli.Command{
-		Name:  "version",
+		Name:  "plan",
 		Usage: "plan the next semantic version and image tags from git history",
 		Description: `Reads the tags and Conventional Commits of the repository and prints the
 version this commit releases and the image tags it gets. Tag rules use
 docker/metadata-action's "tags:" syntax; pass them with --tags (repeatable,
-one rule per line) or --tags-file.`,
+one rule per line) or --tags-file. --notes prints the release notes instead:
+the Conventional Commits since the last version as a Markdown changelog.`,
 		OnUsageError: commandUsage,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Value: ".", Usage: "git repository to read"},
-			&cli.StringFlag{Name: "tag-prefix", Value: "v", Usage: "prefix of version tags (app/v for a monorepo's app/v1.2.3)"},
-			&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
-			&cli.StringFlag{Name: "prerelease", Usage: "prerelease identifier, e.g. rc gives 1.3.0-rc.1"},
-			&cli.BoolFlag{Name: "v0-major", Usage: "below 1.0.0, let a breaking change bump the major version"},
-			&cli.StringSliceFlag{Name: "tags", Usage: "tag rules in metadata-action syntax (repeatable)"},
-			&cli.StringFlag{Name: "tags-file", Usage: "file holding tag rules, one per line"},
-			&cli.StringFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix="},
-			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageErrorf("version takes no arguments (got %q); use --dir to name the repository", c.Args().First())
-			}
-			opts, err := versionOptions(c, getenv)
+		Flags:        planFlags(),
+		Action:       planAction(getenv),
+	}
+}
+
+// planFlags are plan's flags; the deprecated planning spelling of version
+// accepts them too.
+func planFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "dir", Value: ".", Usage: "git repository to read"},
+		&cli.StringFlag{Name: "tag-prefix", Value: "v", Usage: "prefix of version tags (app/v for a monorepo's app/v1.2.3)"},
+		&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
+		&cli.StringFlag{Name: "prerelease", Usage: "prerelease identifier, e.g. rc gives 1.3.0-rc.1"},
+		&cli.BoolFlag{Name: "v0-major", Usage: "below 1.0.0, let a breaking change bump the major version"},
+		&cli.StringSliceFlag{Name: "tags", Usage: "tag rules in metadata-action syntax (repeatable)"},
+		&cli.StringFlag{Name: "tags-file", Usage: "file holding tag rules, one per line"},
+		&cli.StringFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix="},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+		&cli.BoolFlag{Name: "notes", Usage: "print the release notes (Markdown, from the Conventional Commits since the last version)"},
+		&cli.StringFlag{Name: "date", Usage: "date in the notes' heading, YYYY-MM-DD (default HEAD's commit date)"},
+	}
+}
+
+func planAction(getenv env) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return usageErrorf("%s takes no arguments (got %q); use --dir to name the repository", c.Command.Name, c.Args().First())
+		}
+		if c.Bool("notes") && c.Bool("json") {
+			return usageErrorf("--notes and --json cannot be combined; the JSON plan holds the commits under \"commits\"")
+		}
+		opts, err := versionOptions(c, getenv)
+		if err != nil {
+			return err
+		}
+		rel, err := version.Plan(c.Context, c.String("dir"), opts...)
+		if err != nil {
+			return fmt.Errorf("planning version: %w", err)
+		}
+		if c.Bool("notes") {
+			date, err := notesDate(c)
 			if err != nil {
 				return err
 			}
-			rel, err := version.Plan(c.Context, c.String("dir"), opts...)
-			if err != nil {
-				return fmt.Errorf("planning version: %w", err)
-			}
-			if c.Bool("json") {
-				return writeJSON(c.App.Writer, rel)
-			}
-			writeRelease(c.App.Writer, rel)
-			return nil
-		},
+			_, err = io.WriteString(c.App.Writer, version.Notes(rel, date))
+			return err
+		}
+		if c.Bool("json") {
+			return writeJSON(c.App.Writer, rel)
+		}
+		writeRelease(c.App.Writer, rel)
+		return nil
 	}
+}
+
+// notesDate is the --date flag, checked, or the date of HEAD's commit, so
+// the notes of one commit are the same wherever they are made.
+func notesDate(c *cli.Context) (string, error) {
+	if d := c.String("date"); d != "" {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			return "", usageErrorf("--date %q is not a date; write it as YYYY-MM-DD", d)
+		}
+		return d, nil
+	}
+	t, err := version.CommitTime(c.Context, c.String("dir"))
+	if err != nil {
+		return "", fmt.Errorf("reading the commit date for the notes: %w", err)
+	}
+	return t.UTC().Format(time.DateOnly), nil
 }
 
 // versionOptions converts flags and the CI context into library options.

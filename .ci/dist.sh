@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds stevedore's release binaries and checksums.txt into DIST (default
+# dist/release), the same way on a laptop and in the release workflow:
+#
+#   .ci/dist.sh [VERSION]     VERSION defaults to `stevedore plan`'s version
+#
+# Static (CGO_ENABLED=0), trimmed paths, stripped (-s -w), no VCS stamp of
+# Go's own: the version, the commit and the commit's date are stamped with
+# -ldflags -X, so the same commit and Go give the same bytes anywhere.
+# PLATFORMS overrides the list (space-separated GOOS/GOARCH).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dist=${DIST:-dist/release}
+platforms=${PLATFORMS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64}
+commit=$(git rev-parse HEAD)
+date=$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ HEAD)
+version=${1:-}
+if [ -z "$version" ]; then
+	version=$(go run ./cmd/stevedore plan --json | jq -r .version)
+fi
+version=${version#v}
+
+rm -rf "$dist"
+mkdir -p "$dist"
+ldflags="-s -w -X main.buildVersion=$version -X main.buildCommit=$commit -X main.buildDate=$date"
+for p in $platforms; do
+	os=${p%/*} arch=${p#*/}
+	exe=""
+	[ "$os" = windows ] && exe=.exe
+	out="$dist/stevedore_${os}_${arch}${exe}"
+	echo "dist: $out" >&2
+	CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$out" ./cmd/stevedore
+done
+(cd "$dist" && sha256sum stevedore_* >checksums.txt)
+echo "$dist"
