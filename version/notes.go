@@ -66,5 +66,5 @@ func noteLine(c Commit) string {
 	if c.Scope != "" {
 		desc = "**" + c.Scope + ":** " + desc
 	}
-	return fmt.Sprintf("- %s (%s)\n", desc, shortSHA(c.SHA))
+	return fmt.Sprintf("- %s (%s)\n", desc, c.SHA[:min(7, len(c.SHA))])
 }
