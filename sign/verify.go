@@ -215,7 +215,7 @@ func (o *options) checkOpts(ctx context.Context, subject name.Digest) (*cosign.C
 			// Key signatures with a tlog entry need only Rekor's keys.
 			pubs, perr := cosign.GetRekorPubs(ctx)
 			if perr != nil {
-				return nil, fmt.Errorf("loading Rekor public keys: %w (offline? key signatures made with tlog upload off verify with WithIgnoreTlog(true))", errors.Join(err, perr))
+				return nil, fmt.Errorf("loading Rekor public keys: %w (offline? key signatures made without a transparency log verify with --insecure-ignore-tlog)", errors.Join(err, perr))
 			}
 			co.RekorPubKeys = pubs
 		}
@@ -233,7 +233,7 @@ func (o *options) trustedMaterial() (root.TrustedMaterial, error) {
 	}
 	tr, err := cosign.TrustedRoot()
 	if err != nil {
-		return nil, fmt.Errorf("fetching Sigstore trusted root through TUF: %w (offline: pass WithTrustedRoot(trusted_root.json))", err)
+		return nil, fmt.Errorf("fetching Sigstore trusted root through TUF: %w (offline: pass --trusted-root trusted_root.json)", err)
 	}
 	return tr, nil
 }
