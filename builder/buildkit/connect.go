@@ -1,0 +1,48 @@
+package buildkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	// Registered for their schemes: BuildKit's client dials docker-container://
+	// and kube-pod:// through these helpers.
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"
+)
+
+// ErrUnreachable is returned when a BuildKit daemon does not answer.
+var ErrUnreachable = errors.New("builder unreachable")
+
+// TLS holds the mTLS files for a tcp:// builder.
+type TLS struct {
+	CA, Cert, Key string
+	// ServerName overrides the name checked in the daemon's certificate.
+	ServerName string
+}
+
+// Check dials a BuildKit daemon and asks it for its workers, so a bad address,
+// a wrong certificate or a stopped daemon fails the plan step, before any
+// build starts. It returns the connected client; the caller closes it.
+func Check(ctx context.Context, a Address, tlsFiles *TLS, timeout time.Duration) (*client.Client, error) {
+	if a.IsEmbedded() {
+		return nil, fmt.Errorf("checking builder %q: %w: the embedded builder has no daemon", a.Raw, ErrBadAddress)
+	}
+	opts := []client.ClientOpt{}
+	if tlsFiles != nil {
+		opts = append(opts, client.WithServerConfig(tlsFiles.ServerName, tlsFiles.CA), client.WithCredentials(tlsFiles.Cert, tlsFiles.Key))
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := client.New(ctx, a.Raw, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to builder %s: %w: %w (check --builder)", a.Raw, ErrUnreachable, err)
+	}
+	if _, err := c.ListWorkers(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("connecting to builder %s: %w: %w (check --builder and its TLS files)", a.Raw, ErrUnreachable, err)
+	}
+	return c, nil
+}
