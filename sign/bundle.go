@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
@@ -300,9 +299,6 @@ func verifiedStatement(e verify.SignedEntity) (*bundleStatement, error) {
 // failure is the verdict, reached without the legacy path's trusted-root
 // lookup. A registry error counts as "maybe", left to the legacy path.
 func (o *options) hasLegacy(subject name.Digest, h v1.Hash, suffix, uri string) bool {
-	n, _, err := countAttached(subject, h, suffix, uri, []ociremote.Option{
-		ociremote.WithRemoteOptions(o.remote...),
-		ociremote.WithTargetRepository(subject.Context()),
-	})
+	n, _, _, err := countAttached(subject, h, suffix, uri, o.registryOpts(subject))
 	return err != nil || n > 0
 }

@@ -61,7 +61,7 @@ func TestKeylessRequiresTlog(t *testing.T) {
 func TestVerifyKeylessNeedsIdentity(t *testing.T) {
 	ctx, d := newRegistryImage(t)
 	_, err := Verify(ctx, d, WithCertOIDCIssuer("https://token.actions.githubusercontent.com"))
-	if err == nil || !strings.Contains(err.Error(), "WithCertIdentity") {
+	if err == nil || !strings.Contains(err.Error(), "--certificate-identity") || strings.Contains(err.Error(), "With") {
 		t.Fatalf("err = %v", err)
 	}
 }

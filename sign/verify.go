@@ -76,18 +76,21 @@ func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified
 	if bundleErr != nil && !o.hasLegacy(subject, h, SignatureSuffix, "") {
 		return fail(bundleErr)
 	}
-	co, err := o.checkOpts(ctx, subject)
-	if err != nil {
+	if err := o.requireSigner(); err != nil {
 		return fail(err)
 	}
-	co.ClaimVerifier = cosign.SimpleClaimVerifier
-	n, _, err := countAttached(subject, h, SignatureSuffix, "", co.RegistryClientOpts)
+	n, _, tlogged, err := countAttached(subject, h, SignatureSuffix, "", o.registryOpts(subject))
 	if err != nil {
 		return fail(err)
 	}
 	if n == 0 {
 		return fail(fmt.Errorf("%w: no %s image (sign it first)", ErrNoSignature, AttachedTag(h, SignatureSuffix)))
 	}
+	co, err := o.checkOpts(ctx, subject, tlogged)
+	if err != nil {
+		return fail(err)
+	}
+	co.ClaimVerifier = cosign.SimpleClaimVerifier
 	sigs, tlog, err := cosign.VerifyImageSignatures(ctx, subject, co)
 	if err != nil {
 		return fail(classify(err))
@@ -142,12 +145,10 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
 		return fail(bundleErr)
 	}
-	co, err := o.checkOpts(ctx, subject)
-	if err != nil {
+	if err := o.requireSigner(); err != nil {
 		return fail(err)
 	}
-	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
-	n, types, err := countAttached(subject, h, AttestationSuffix, uri, co.RegistryClientOpts)
+	n, types, tlogged, err := countAttached(subject, h, AttestationSuffix, uri, o.registryOpts(subject))
 	if err != nil {
 		return fail(err)
 	}
@@ -158,6 +159,11 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 		}
 		return fail(fmt.Errorf("%w: no attestation of type %s (found: %s)", ErrNoSignature, uri, found))
 	}
+	co, err := o.checkOpts(ctx, subject, tlogged)
+	if err != nil {
+		return fail(err)
+	}
+	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
 	atts, tlog, err := cosign.VerifyImageAttestations(ctx, subject, co)
 	if err != nil {
 		return fail(classify(err))
@@ -169,14 +175,33 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	return out, nil
 }
 
+// requireSigner checks that verification names who must have signed: a key,
+// or a keyless identity and issuer.
+func (o *options) requireSigner() error {
+	if o.key == nil && ((o.certIdentity == "" && o.certIdentityRE == "") || (o.issuer == "" && o.issuerRE == "")) {
+		return errors.New("no key and no keyless identity: pass --key, or both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]")
+	}
+	return nil
+}
+
+// registryOpts reads subject's repository, and only it.
+func (o *options) registryOpts(subject name.Digest) []ociremote.Option {
+	return []ociremote.Option{
+		ociremote.WithRemoteOptions(o.remote...),
+		// Never let COSIGN_REPOSITORY redirect the library.
+		ociremote.WithTargetRepository(subject.Context()),
+	}
+}
+
 // checkOpts translates options into cosign's, as cosign verify does.
-func (o *options) checkOpts(ctx context.Context, subject name.Digest) (*cosign.CheckOpts, error) {
+// tlogged says whether any signature to check carries a transparency-log
+// entry: a key signature made without one (stevedore's offline default,
+// cosign's --tlog-upload=false) is checked against the key alone, with no
+// trusted-root or Rekor lookup, so what stevedore signs by default verifies
+// by default, offline. One that carries an entry has it checked.
+func (o *options) checkOpts(ctx context.Context, subject name.Digest, tlogged bool) (*cosign.CheckOpts, error) {
 	co := &cosign.CheckOpts{
-		RegistryClientOpts: []ociremote.Option{
-			ociremote.WithRemoteOptions(o.remote...),
-			// Never let COSIGN_REPOSITORY redirect the library.
-			ociremote.WithTargetRepository(subject.Context()),
-		},
+		RegistryClientOpts:           o.registryOpts(subject),
 		IgnoreTlog:                   o.ignoreTlog,
 		IgnoreSCT:                    o.ignoreSCT,
 		MaxWorkers:                   10,
@@ -193,18 +218,21 @@ func (o *options) checkOpts(ctx context.Context, subject name.Digest) (*cosign.C
 		}
 	}
 	keyless := o.key == nil
+	if err := o.requireSigner(); err != nil {
+		return nil, err
+	}
 	if keyless {
-		if (o.certIdentity == "" && o.certIdentityRE == "") || (o.issuer == "" && o.issuerRE == "") {
-			return nil, errors.New("no key and no keyless identity: pass WithKey, or both WithCertIdentity[Regexp] and WithCertOIDCIssuer[Regexp] (cosign's --certificate-identity and --certificate-oidc-issuer)")
-		}
 		co.Identities = []cosign.Identity{{
 			Subject: o.certIdentity, SubjectRegExp: o.certIdentityRE,
 			Issuer: o.issuer, IssuerRegExp: o.issuerRE,
 		}}
 	} else {
 		co.SigVerifier = o.key.v
+		if !tlogged {
+			co.IgnoreTlog = true
+		}
 	}
-	if keyless || !o.ignoreTlog {
+	if keyless || !co.IgnoreTlog {
 		tm, err := o.trustedMaterial()
 		switch {
 		case err == nil:
@@ -241,18 +269,29 @@ func (o *options) trustedMaterial() (root.TrustedMaterial, error) {
 // countAttached counts the layers of subject's .sig or .att image (of
 // predicate type uri when set) and lists the predicate types seen, so "not
 // signed" is told apart from "signed by someone else".
-func countAttached(subject name.Digest, h v1.Hash, suffix, uri string, opts []ociremote.Option) (int, []string, error) {
+// tlogged reports whether any of them carries a transparency-log entry.
+func countAttached(subject name.Digest, h v1.Hash, suffix, uri string, opts []ociremote.Option) (n int, types []string, tlogged bool, err error) {
 	tag := subject.Context().Tag(AttachedTag(h, suffix))
 	sigs, err := ociremote.Signatures(tag, opts...)
 	if err != nil {
-		return 0, nil, fmt.Errorf("reading %s: %w", tag, err)
+		return 0, nil, false, fmt.Errorf("reading %s: %w", tag, err)
 	}
 	list, err := sigs.Get()
 	if err != nil {
-		return 0, nil, fmt.Errorf("reading %s: %w", tag, err)
+		return 0, nil, false, fmt.Errorf("reading %s: %w", tag, err)
 	}
-	n, types := countTypes(list, uri)
-	return n, types, nil
+	n, types = countTypes(list, uri)
+	return n, types, anyTlogged(list), nil
+}
+
+// anyTlogged reports whether a signature in list carries a Rekor entry.
+func anyTlogged(list []oci.Signature) bool {
+	for _, s := range list {
+		if b, err := s.Bundle(); err != nil || b != nil {
+			return true // unreadable: let the full check judge it
+		}
+	}
+	return false
 }
 
 // countTypes counts the signatures in list (the attestations of predicate

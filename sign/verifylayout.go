@@ -37,11 +37,6 @@ func VerifyLayout(ctx context.Context, layoutPath string, digest v1.Hash, opts .
 		return fail(err)
 	}
 	subject := t.subject(digest)
-	co, err := o.checkOpts(ctx, subject)
-	if err != nil {
-		return fail(err)
-	}
-	co.ClaimVerifier = cosign.SimpleClaimVerifier
 	tag := AttachedTag(digest, SignatureSuffix)
 	list, err := layoutList(ctx, t, tag)
 	if err != nil {
@@ -50,6 +45,11 @@ func VerifyLayout(ctx context.Context, layoutPath string, digest v1.Hash, opts .
 	if len(list.list) == 0 {
 		return fail(fmt.Errorf("%w: no %s entry in the layout's index.json (sign it first)", ErrNoSignature, tag))
 	}
+	co, err := o.checkOpts(ctx, subject, anyTlogged(list.list))
+	if err != nil {
+		return fail(err)
+	}
+	co.ClaimVerifier = cosign.SimpleClaimVerifier
 	var (
 		reasons []string
 		out     = &Verified{Subject: subject, Command: o.layoutCommand("verify", "", t, digest)}
@@ -85,15 +85,15 @@ func VerifyLayoutAttestation(ctx context.Context, layoutPath string, digest v1.H
 		return fail(err)
 	}
 	subject := t.subject(digest)
-	co, err := o.checkOpts(ctx, subject)
-	if err != nil {
-		return fail(err)
-	}
-	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
 	list, err := layoutList(ctx, t, AttachedTag(digest, AttestationSuffix))
 	if err != nil {
 		return fail(err)
 	}
+	co, err := o.checkOpts(ctx, subject, anyTlogged(list.list))
+	if err != nil {
+		return fail(err)
+	}
+	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
 	if n, types := countTypes(list.list, uri); n == 0 {
 		found := "none"
 		if len(types) > 0 {

@@ -129,6 +129,16 @@ func TestSignVerifyRegistry(t *testing.T) {
 		}
 	}
 
+	// What sign makes with its defaults verifies with verify's defaults,
+	// offline (this machine has no network), and a wrong key still exits 4.
+	plain := stevedore(t, nil, "", "verify", ref, "--key", pub)
+	if plain.code != 0 || !strings.Contains(plain.stdout, "verified "+ref) {
+		t.Errorf("verify with defaults: exit %d: %s%s", plain.code, plain.stdout, plain.stderr)
+	}
+	if r := stevedore(t, nil, "", "verify", ref, "--key", otherPub); r.code != exitVerify || strings.Contains(r.stderr, "TUF") {
+		t.Errorf("other key, defaults: exit %d: %s", r.code, r.stderr)
+	}
+
 	bad := stevedore(t, nil, "", "verify", ref, "--key", otherPub, "--insecure-ignore-tlog")
 	if bad.code != exitVerify || !strings.Contains(bad.stderr, "invalid signature") {
 		t.Errorf("other key: exit %d: %s", bad.code, bad.stderr)
