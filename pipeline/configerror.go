@@ -22,7 +22,9 @@ type ConfigError struct {
 	Message string
 }
 
-func (e *ConfigError) Error() string { return ErrConfig.Error() + ": " + e.Position() + ": " + e.Message }
+func (e *ConfigError) Error() string {
+	return ErrConfig.Error() + ": " + e.Position() + ": " + e.Message
+}
 
 // Unwrap makes every ConfigError an ErrConfig.
 func (e *ConfigError) Unwrap() error { return ErrConfig }
