@@ -51,22 +51,25 @@ func repo(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_AUTHOR_DATE=@1700000000 +0000",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_COMMITTER_DATE=@1700000000 +0000")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := func(args ...string) { t.Helper(); gitIn(t, dir, args...) }
 	git("init", "-q", "-b", "main")
 	git("add", ".")
 	git("commit", "-q", "-m", "feat: first")
 	git("tag", "v1.0.0")
 	git("commit", "-q", "--allow-empty", "-m", "feat: more")
 	return dir
+}
+
+// gitIn runs git in dir with a fixed identity and date.
+func gitIn(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_AUTHOR_DATE=@1700000000 +0000",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_COMMITTER_DATE=@1700000000 +0000")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
 }
 
 func config(t *testing.T, dests ...string) *Config {
@@ -429,15 +432,10 @@ func TestReleasePinsDeployFiles(t *testing.T) {
 
 	// The next release moves what the previous one pinned: the app's version
 	// tag to the new version, the third-party image not at all.
-	for _, args := range [][]string{{"tag", "v1.1.0"}, {"add", "."}, {"commit", "-q", "-m", "feat: second"}} {
-		writeFile(t, filepath.Join(dir, "app/hello.txt"), "hello again\n")
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	writeFile(t, filepath.Join(dir, "app/hello.txt"), "hello again\n")
+	gitIn(t, dir, "tag", "v1.1.0")
+	gitIn(t, dir, "add", ".")
+	gitIn(t, dir, "commit", "-q", "-m", "feat: second")
 	rep2, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
 	if err != nil {
 		t.Fatal(err)
