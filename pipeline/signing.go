@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 )
@@ -128,7 +130,11 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 	if r.signingOff(ir) {
 		return "skipped: signing is off", nil
 	}
-	opts := append(r.signOpts(ctx, ir.p.sign), r.verifyOpts(ir)...)
+	vopts, keyRef, err := r.verifyOpts(ir)
+	if err != nil {
+		return "", err
+	}
+	opts := append(r.signOpts(ctx, ir.p.sign), vopts...)
 	var cmds []string
 	for _, d := range ir.dsts {
 		if d.IsLayout() {
@@ -147,7 +153,7 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 				}
 			}
 			// cosign cannot read signatures in a layout; stevedore can.
-			cmds = append(cmds, layoutVerifyCommand(d, ir))
+			cmds = append(cmds, layoutVerifyCommand(d, ir, keyRef))
 			continue
 		}
 		subject := d.Repository().Digest(ir.art.Digest().String())
@@ -167,17 +173,40 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 				}
 			}
 		}
+		p, err := sign.VerifyAttestation(ctx, subject, sign.PredicateSLSA1, opts...)
+		if err != nil {
+			return "", fmt.Errorf("verifying the provenance attestation of %s: %w", subject, err)
+		}
+		cmds = append(cmds, p.Command)
 	}
 	ir.ledger.Verify = cmds
 	return fmt.Sprintf("%d destinations", len(ir.dsts)), nil
 }
 
-func (r *releaser) verifyOpts(ir *imageRun) []sign.Option {
+// verifyOpts checks against the signer's public key (or the keyless
+// identity). A key the commands cannot name by a public file (env://, a key
+// without its cosign.pub beside it) gets its public half written next to
+// the ledger, so the verify commands recorded there run as printed.
+// keyRef is how the commands name the public key ("" for keyless).
+func (r *releaser) verifyOpts(ir *imageRun) (opts []sign.Option, keyRef string, err error) {
 	s := ir.p.sign
 	if !s.Keyless {
-		return []sign.Option{sign.WithKey(ir.signer.Verifier()), sign.WithIgnoreTlog(true)}
+		v := ir.signer.Verifier()
+		if v.Ref() == "" {
+			pem, err := ir.signer.PublicKeyPEM()
+			if err != nil {
+				return nil, "", err
+			}
+			path := filepath.Join(filepath.Dir(r.path(r.plan_.LedgerPath)), ir.p.Name+".pub")
+			if err := atomicfile.WriteFile(path, pem, 0o644); err != nil {
+				return nil, "", fmt.Errorf("writing the public key for the verify commands: %w", err)
+			}
+			if v, err = sign.LoadVerifierFile(path); err != nil {
+				return nil, "", err
+			}
+		}
+		return []sign.Option{sign.WithKey(v)}, v.Ref(), nil
 	}
-	var opts []sign.Option
 	if s.Identity != "" {
 		opts = append(opts, sign.WithCertIdentity(s.Identity))
 	}
@@ -190,7 +219,7 @@ func (r *releaser) verifyOpts(ir *imageRun) []sign.Option {
 	if s.IssuerRegexp != "" {
 		opts = append(opts, sign.WithCertOIDCIssuerRegexp(s.IssuerRegexp))
 	}
-	return opts
+	return opts, "", nil
 }
 
 // tag moves the planned tags at every destination: the last step that
@@ -219,7 +248,7 @@ func baseDigest(ref string, d v1.Hash) (name.Digest, error) {
 }
 
 // layoutVerifyCommand is the command that checks a layout destination.
-func layoutVerifyCommand(d publish.Reference, ir *imageRun) string {
+func layoutVerifyCommand(d publish.Reference, ir *imageRun, keyRef string) string {
 	cmd := "stevedore verify " + publish.LayoutPrefix + d.Path() + "@" + ir.art.Digest().String()
 	s := ir.p.sign
 	if s.Keyless {
@@ -231,11 +260,7 @@ func layoutVerifyCommand(d publish.Reference, ir *imageRun) string {
 		}
 		return cmd + flag("certificate-identity", s.Identity, s.IdentityRegexp) + flag("certificate-oidc-issuer", s.Issuer, s.IssuerRegexp)
 	}
-	key := "cosign.pub"
-	if s.Key == "" {
-		key = ".stevedore/cosign.pub"
-	}
-	return cmd + " --key " + key + " --insecure-ignore-tlog"
+	return cmd + " --key " + shellQuote(keyRef)
 }
 
 func shellQuote(s string) string {

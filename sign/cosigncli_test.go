@@ -6,88 +6,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
-const cosignModule = "github.com/sigstore/cosign/v2"
-
-var (
-	cosignOnce sync.Once
-	cosignPath string
-	cosignErr  string
-)
-
-// cosignCLI builds the cosign CLI of the version this module requires, once,
-// into os.TempDir()/stevedore-cosign-VERSION (about 5-10 minutes cold on 2
-// cores, instant afterwards), and skips the test when it cannot be built.
-func cosignCLI(t *testing.T) string {
-	t.Helper()
-	cosignOnce.Do(func() {
-		version := ""
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, d := range bi.Deps {
-				if d.Path == cosignModule {
-					version = d.Version
-					if d.Replace != nil {
-						version = d.Replace.Version
-					}
-				}
-			}
-		}
-		if version == "" {
-			// Test binaries carry no dependency list; ask the go command.
-			out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", cosignModule).Output()
-			if err != nil {
-				cosignErr = "go list -m " + cosignModule + ": " + err.Error()
-				return
-			}
-			version = strings.TrimSpace(string(out))
-		}
-		dir := filepath.Join(os.TempDir(), "stevedore-cosign-"+version)
-		bin := filepath.Join(dir, "cosign")
-		if _, err := os.Stat(bin); err == nil {
-			cosignPath = bin
-			return
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			cosignErr = err.Error()
-			return
-		}
-		tmp, err := os.CreateTemp(dir, "cosign-*.tmp")
-		if err != nil {
-			cosignErr = err.Error()
-			return
-		}
-		tmp.Close()
-		defer os.Remove(tmp.Name())
-		// Built from this module so it resolves the same cosign version and
-		// dependencies as the library under test.
-		cmd := exec.Command("go", "build", "-o", tmp.Name(), cosignModule+"/cmd/cosign")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			cosignErr = "go build " + cosignModule + "/cmd/cosign@" + version + ": " + err.Error() + "\n" + out.String()
-			return
-		}
-		if err := os.Rename(tmp.Name(), bin); err != nil {
-			cosignErr = err.Error()
-			return
-		}
-		cosignPath = bin
-	})
-	if cosignPath == "" {
-		t.Skipf("cosign CLI unavailable, skipping the compatibility check: %s", cosignErr)
-	}
-	return cosignPath
-}
+// cosignCLI is the cosign v2 CLI this module links, built once.
+func cosignCLI(t *testing.T) string { return cosigntest.V2(t) }
 
 // runCosign runs the cosign CLI with an environment that keeps it off the
 // network and out of the user's files.

@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"errors"
@@ -60,8 +61,32 @@ func (s *Signer) PublicKeyPEM() ([]byte, error) {
 }
 
 // Verifier returns a verifier for signatures made by s (key signers only;
-// keyless signatures are verified by identity).
-func (s *Signer) Verifier() *Verifier { return &Verifier{v: s.sv, ref: s.ref} }
+// keyless signatures are verified by identity). It is named on command
+// lines by the public half only, never the private key file: a KMS URI as
+// it is, a key file by the cosign.pub beside it when that holds the same
+// key, otherwise by nothing (Ref is empty; write PublicKeyPEM down and load
+// it with LoadVerifierFile to give it a name).
+func (s *Signer) Verifier() *Verifier { return &Verifier{v: s.sv, ref: s.publicRef()} }
+
+func (s *Signer) publicRef() string {
+	if IsKMSURI(s.ref) {
+		return s.ref
+	}
+	pubPath, ok := strings.CutSuffix(s.ref, ".key")
+	if !ok {
+		return ""
+	}
+	pubPath += ".pub"
+	have, err := os.ReadFile(pubPath)
+	if err != nil {
+		return ""
+	}
+	want, err := s.PublicKeyPEM()
+	if err != nil || !bytes.Equal(bytes.TrimSpace(have), bytes.TrimSpace(want)) {
+		return ""
+	}
+	return pubPath
+}
 
 // Certificate returns the PEM certificate and chain of a keyless signer (nil
 // for key signers).
@@ -146,6 +171,10 @@ type Verifier struct {
 	v   signature.Verifier
 	ref string
 }
+
+// Ref is how the public key is named on a cosign command line (a cosign.pub
+// path or a KMS URI); "" when it came as bytes.
+func (v *Verifier) Ref() string { return v.ref }
 
 // LoadVerifier loads a PEM public key (cosign.pub).
 func LoadVerifier(pubPEM []byte) (*Verifier, error) {

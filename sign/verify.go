@@ -229,7 +229,9 @@ func (o *options) checkOpts(ctx context.Context, subject name.Digest, tlogged bo
 	} else {
 		co.SigVerifier = o.key.v
 		if !tlogged {
-			co.IgnoreTlog = true
+			// Recorded in o too, so the cosign command printed for this
+			// verification carries --insecure-ignore-tlog and runs as printed.
+			o.ignoreTlog, co.IgnoreTlog = true, true
 		}
 	}
 	if keyless || !co.IgnoreTlog {

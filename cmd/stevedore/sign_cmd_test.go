@@ -132,7 +132,7 @@ func TestSignVerifyRegistry(t *testing.T) {
 	// What sign makes with its defaults verifies with verify's defaults,
 	// offline (this machine has no network), and a wrong key still exits 4.
 	plain := stevedore(t, nil, "", "verify", ref, "--key", pub)
-	if plain.code != 0 || !strings.Contains(plain.stdout, "verified "+ref) {
+	if plain.code != 0 || !strings.Contains(plain.stdout, "verified "+ref) || !strings.Contains(plain.stdout, "cosign verify --key "+pub+" --insecure-ignore-tlog") {
 		t.Errorf("verify with defaults: exit %d: %s%s", plain.code, plain.stdout, plain.stderr)
 	}
 	if r := stevedore(t, nil, "", "verify", ref, "--key", otherPub); r.code != exitVerify || strings.Contains(r.stderr, "TUF") {
