@@ -226,7 +226,10 @@ func releaseSigner(dir string, getenv env, log io.Writer) pipeline.SignerFunc {
 			return nil, fmt.Errorf("writing public key: %w", err)
 		}
 		fmt.Fprintf(log, "created a signing key: %s (private, encrypted with $COSIGN_PASSWORD) and %s; keep %s out of version control\n", key, pubFile, defaultKeyDir)
-		return sign.LoadSigner(priv, password)
+		if len(password) == 0 {
+			fmt.Fprintf(log, "warning: COSIGN_PASSWORD is empty, so %s is not protected by a password; set COSIGN_PASSWORD before the first release to encrypt it\n", key)
+		}
+		return sign.LoadSignerFile(key, password)
 	}
 }
 

@@ -49,6 +49,17 @@ func TestReleaseEmbeddedDefault(t *testing.T) {
 	if err := json.Unmarshal(data, &ledger); err != nil || len(ledger.Images) != 1 || ledger.Images[0].Digest == "" {
 		t.Errorf("ledger: %v\n%s", err, data)
 	}
+	// The layout's verify command names the embedded key's public half.
+	if len(ledger.Images) == 1 && (len(ledger.Images[0].Verify) == 0 || !strings.Contains(ledger.Images[0].Verify[0], "--key "+filepath.Join(dir, ".stevedore/cosign.pub"))) {
+		t.Errorf("verify commands: %q", ledger.Images[0].Verify)
+	}
+	// And it runs as printed.
+	if len(ledger.Images) == 1 && len(ledger.Images[0].Verify) > 0 {
+		args := strings.Fields(ledger.Images[0].Verify[0])
+		if v := stevedore(t, env, "", args[1:]...); v.code != 0 {
+			t.Errorf("%s: exit %d: %s", ledger.Images[0].Verify[0], v.code, v.stderr)
+		}
+	}
 
 	// Again: the existing key is used, nothing new is created.
 	again := stevedore(t, env, "", "release", "--dir", dir)
@@ -93,5 +104,19 @@ func TestReleaseInActionsWritesOutputs(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "::group::build app") {
 		t.Errorf("log is not grouped:\n%s", r.stdout)
+	}
+}
+
+// Creating the embedded default key without a password says so.
+func TestReleaseWarnsAboutAnUnencryptedDefaultKey(t *testing.T) {
+	dir := t.TempDir()
+	for n, c := range map[string]string{"Dockerfile": "FROM scratch\nCOPY hello.txt /\n", "hello.txt": "hi\n"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := stevedore(t, map[string]string{"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": ""}, "", "release", "--dir", dir)
+	if r.code != 0 || !strings.Contains(r.stderr, "COSIGN_PASSWORD is empty") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
