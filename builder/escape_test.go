@@ -269,10 +269,17 @@ var escapeCases = []escapeCase{
 		refuse:     "no such file or directory",
 	},
 	{
+		// The link resolves inside the context, where nothing matches: as in
+		// BuildKit the wildcard selects nothing and the image gets no file.
 		name:       "COPY through a context symlink to a directory outside, by wildcard",
 		dockerfile: "FROM scratch\nCOPY dirlink/sent* /got/\n",
 		setup:      linkOutsideDir,
-		refuse:     "no such file or directory",
+		check: func(t *testing.T, out *outsideDir, got map[string]string) {
+			noSentinelContent(t, got)
+			if len(got) != 0 {
+				t.Errorf("image files = %v, want none", got)
+			}
+		},
 	},
 	{
 		name:       "RUN --mount=type=bind of a context symlink to a directory outside",

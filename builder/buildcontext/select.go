@@ -25,8 +25,9 @@ type Match struct {
 // Select resolves COPY/ADD source patterns against the tree. Patterns are
 // relative to the tree's root (a leading "/" and ".." cannot leave it) and
 // may hold wildcards, matched one path element at a time as docker does.
-// Paths matching an exclude pattern (COPY --exclude) are left out. A pattern
-// that selects nothing is an error wrapping ErrNotFound.
+// Paths matching an exclude pattern (COPY --exclude) are left out. A path
+// that selects nothing is an error wrapping ErrNotFound; a wildcard that
+// matches nothing selects nothing, as in BuildKit.
 func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 	var ex *patternmatcher.PatternMatcher
 	if len(excludes) > 0 {
@@ -60,7 +61,8 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 			found = true
 			out = append(out, Match{Tree: t, Root: entries[0], Entries: entries})
 		}
-		if !found {
+		// A wildcard may match nothing, as in BuildKit; a path must exist.
+		if !found && !hasMeta(p) {
 			return nil, fmt.Errorf("resolving %s: %w", p, ErrNotFound)
 		}
 	}

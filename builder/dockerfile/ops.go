@@ -202,6 +202,15 @@ func (s *State) applyCopy(c *instructions.CopyCommand) (Step, error) {
 }
 
 func (s *State) applyAdd(c *instructions.AddCommand) (Step, error) {
+	// As BuildKit: a checksum pins a download, so a local source with one is
+	// a mistake, not something to ignore.
+	if c.Checksum != "" {
+		for _, src := range c.SourcePaths {
+			if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
+				return Step{}, fmt.Errorf("--checksum is only for HTTP(S) sources, not %q: drop --checksum, or ADD the file from its URL", src)
+			}
+		}
+	}
 	op := &CopyOp{
 		Add: true, Sources: slices.Clone(c.SourcePaths), Chown: c.Chown, Chmod: c.Chmod,
 		Link: c.Link, Exclude: slices.Clone(c.ExcludePatterns), Checksum: c.Checksum,

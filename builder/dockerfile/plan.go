@@ -356,9 +356,11 @@ func (df *Dockerfile) fromSource(from string, byName map[string]int, contexts ma
 	return resolveName(from, byName, contexts), nil
 }
 
+// stageByName finds a stage by name; with two stages of one name the last
+// one counts, as in BuildKit.
 func (df *Dockerfile) stageByName(name string) (int, bool) {
-	for _, st := range df.Stages {
-		if st.Name != "" && strings.EqualFold(st.Name, name) {
+	for i := len(df.Stages) - 1; i >= 0; i-- {
+		if st := df.Stages[i]; st.Name != "" && strings.EqualFold(st.Name, name) {
 			return st.Index, true
 		}
 	}
