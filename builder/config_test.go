@@ -322,8 +322,10 @@ func TestRunNetworkNoneSeesOnlyLoopback(t *testing.T) {
 }
 
 func TestRunLayerHasNoMountPoints(t *testing.T) {
-	// What RUN mounts for itself (/proc, /dev, /sys, /etc/hosts, ...) and
-	// the cache and tmpfs targets are not the step's changes.
+	// What RUN mounts for itself (/etc/hosts, ...) and the cache and tmpfs
+	// targets are not the step's changes. /dev, /proc and /sys, which the
+	// base lacks, stay as 0755 directories, as BuildKit v0.29 leaves them
+	// (TestConformance checks that against BuildKit itself).
 	df := "FROM BASE\nRUN --mount=type=cache,target=/var/cache/x --mount=type=tmpfs,target=/scratch echo hi > /hi\n"
 	f := newFixture(t, df, nil)
 	res := f.build(t)
@@ -348,6 +350,7 @@ func TestRunLayerHasNoMountPoints(t *testing.T) {
 		n := strings.TrimSuffix(h.Name, "/")
 		switch {
 		case n == "hi":
+		case (n == "dev" || n == "proc" || n == "sys") && h.Typeflag == tar.TypeDir && h.Mode&0o7777 == 0o755 && h.Uid == 0 && h.Gid == 0:
 		default:
 			t.Errorf("the RUN layer holds %s (type %c): a mount point, not a change the step made", n, h.Typeflag)
 		}

@@ -270,9 +270,11 @@ func cleanTarPath(p string) string {
 	return strings.TrimPrefix(p, "/")
 }
 
-// engineOnlyPaths are paths docker 20.10's BuildKit leaves in images and
-// BuildKit v0.29 does not: the empty mount points RUN creates for the files
-// it bind-mounts (newer BuildKit removes these stubs after the step).
+// engineOnlyPaths are paths docker 20.10's BuildKit may leave in images
+// that stevedore does not write: the empty mount points RUN creates for the
+// files it bind-mounts (BuildKit v0.29 removes those stubs after the step).
+// /dev, /proc and /sys are listed for older bases; stevedore, like BuildKit
+// v0.29, keeps them as directories when the base lacks them.
 var engineOnlyPaths = map[string]bool{
 	"etc/hosts": true, "etc/resolv.conf": true, "etc/hostname": true,
 	"dev": true, "proc": true, "sys": true,

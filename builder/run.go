@@ -249,6 +249,10 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 		}
 		changes = changes.Without(func(e layer.Entry) bool { return !parents[e.Path] && unchangedDir(root, e) })
 	}
+	changes, err = withSystemDirs(changes, root, inPlace)
+	if err != nil {
+		return nil, err
+	}
 	l, err := layer.Write(ctx, changes, filepath.Dir(b.st.Path(v1.Hash{Algorithm: "sha256", Hex: "x"})),
 		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
 	if err != nil {
@@ -259,6 +263,36 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 		s.applied++
 	}
 	return l, nil
+}
+
+// systemDirs are the mount points RUN needs. BuildKit v0.29 (and docker)
+// leave them in the step's layer as 0755 directories when the image had
+// none, so an image built on a minimal base has them after its first RUN;
+// stevedore's runner removes its mount points, so they are added here.
+var systemDirs = []string{"dev", "proc", "sys"}
+
+// withSystemDirs adds the system directories the lower filesystem lacks to
+// changes (and, when the step ran in place, to the tree itself, which
+// already holds the step's changes).
+func withSystemDirs(changes *layer.Changes, lower string, inPlace bool) (*layer.Changes, error) {
+	var extra []layer.Entry
+	for _, d := range systemDirs {
+		if _, err := os.Lstat(filepath.Join(lower, d)); err == nil {
+			continue
+		} else if !os.IsNotExist(err) {
+			return nil, fmt.Errorf("reading /%s: %w", d, err)
+		}
+		extra = append(extra, layer.Entry{Path: d, Kind: layer.KindDir, Mode: 0o755})
+		if inPlace {
+			if err := os.Mkdir(filepath.Join(lower, d), 0o755); err != nil {
+				return nil, fmt.Errorf("creating /%s: %w", d, err)
+			}
+		}
+	}
+	if len(extra) == 0 {
+		return changes, nil
+	}
+	return changes.With(extra...), nil
 }
 
 // unchangedDir reports whether e is a directory the lower filesystem has

@@ -286,6 +286,22 @@ func getXattr(abs, name string) ([]byte, bool, error) {
 	return buf[:sz], true, nil
 }
 
+// With returns the change set plus extra entries for paths it does not
+// hold already, in layer order.
+func (c *Changes) With(extra ...Entry) *Changes {
+	have := map[string]bool{}
+	out := slices.Clone(c.Entries())
+	for _, e := range out {
+		have[e.Path] = true
+	}
+	for _, e := range extra {
+		if !have[e.Path] {
+			out, have[e.Path] = append(out, e), true
+		}
+	}
+	return newChanges(out)
+}
+
 // Without returns the change set less the entries drop selects. The order
 // is kept.
 func (c *Changes) Without(drop func(Entry) bool) *Changes {
