@@ -77,8 +77,11 @@ func TestSelectAndPlace(t *testing.T) {
 			want: "cmd/app/main.go>/bin/main.go cmd/tool/main.go>/bin/main.go"},
 		{name: "dockerignore hides files and re-includes", patterns: []string{"secrets"}, dest: "/s/", want: "secrets>/s secrets/public.pem>/s/public.pem"},
 		{name: "ignored file is not found", patterns: []string{"debug.log"}, dest: "/x", err: "no such file"},
-		{name: "exclude", patterns: []string{"cmd"}, excludes: []string{"cmd/tool"}, dest: "/app/",
+		// Exclude patterns are relative to the source, as in BuildKit.
+		{name: "exclude", patterns: []string{"cmd"}, excludes: []string{"tool"}, dest: "/app/",
 			want: "cmd>/app cmd/app>/app/app cmd/app/main.go>/app/app/main.go"},
+		{name: "exclude is not context-relative", patterns: []string{"cmd"}, excludes: []string{"cmd/tool"}, dest: "/app/",
+			want: "cmd>/app cmd/app>/app/app cmd/app/main.go>/app/app/main.go cmd/tool>/app/tool cmd/tool/main.go>/app/tool/main.go"},
 		{name: "leading slash and .. stay in the context", patterns: []string{"/../../go.mod"}, dest: "/m", want: "go.mod>/m"},
 		{name: "symlink copied as a link", patterns: []string{"link"}, dest: "/l", want: "link>/l"},
 		{name: "missing source", patterns: []string{"nope.txt"}, dest: "/x", err: "nope.txt"},

@@ -50,8 +50,18 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 				return nil, fmt.Errorf("resolving %s: %w", p, err)
 			}
 			if ex != nil {
+				// As BuildKit: patterns are relative to the source being
+				// copied (--exclude=*.log drops d/x.log from COPY d /out/),
+				// and a file source is matched by its name.
 				entries = slices.DeleteFunc(entries, func(e Entry) bool {
-					m, _ := ex.MatchesOrParentMatches(e.Path)
+					rel := e.Path
+					switch {
+					case e.Path == r:
+						rel = path.Base(r)
+					case r != ".":
+						rel = strings.TrimPrefix(e.Path, r+"/")
+					}
+					m, _ := ex.MatchesOrParentMatches(rel)
 					return m && e.Path != "."
 				})
 				if len(entries) == 0 || entries[0].Path != r {
