@@ -45,6 +45,12 @@ type inputs struct {
 	Files  []buildcontext.FileSum `json:"files,omitempty"`
 }
 
+// layerSemantics names what a step's layer holds for its inputs. It is part
+// of every step key, so a cache written by a stevedore that built layers
+// differently (RUN's system directories, --exclude matching) is never
+// served for this one; change it whenever the same inputs give other layers.
+const layerSemantics = "layers-2"
+
 func keyOf(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {

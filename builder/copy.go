@@ -180,6 +180,10 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		}
 		destIsDir = isDirIn(root, op.Dest)
 	}
+	// As BuildKit: files from another stage or an image keep their owners
+	// unless --chown says otherwise; files from a build context are root's.
+	keepSourceOwners := op.Chown == "" && op.FromRef != nil &&
+		(op.FromRef.Kind == dockerfile.FromStage || op.FromRef.Kind == dockerfile.FromImage)
 	var files []layer.File
 	if len(matches) > 0 {
 		places, err := buildcontext.Place(matches, op.Dest, destIsDir, nSources+len(p.downloads))
@@ -192,7 +196,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			}
 			abs := pl.Tree.Abs(pl.Entry)
 			f := layer.File{Path: pl.Dest, Mode: chmod}
-			if !keepOwner[abs] {
+			if !keepOwner[abs] && !keepSourceOwners {
 				f.Owner = &owner
 			}
 			if pl.Entry.Mode.IsDir() {

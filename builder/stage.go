@@ -253,7 +253,7 @@ func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instr
 	if err != nil {
 		return fmt.Errorf("%s:%d: %s: %w", b.g.File, in.Line, oneLine(in.Source), err)
 	}
-	key := keyOf(s.key, prep.text, prep.source, b.o.epoch.UTC().Format(time.RFC3339), b.o.compression.String())
+	key := keyOf(layerSemantics, s.key, prep.text, prep.source, b.o.epoch.UTC().Format(time.RFC3339), b.o.compression.String())
 	scope := keyOf(absPath(b.g.File), platformString(b.platform), s.ps.DisplayName(), fmt.Sprint(n), in.Keyword)
 	record := inputs{Key: key, Parent: s.key, Text: prep.text, Source: prep.source, Files: prep.files}
 
