@@ -326,16 +326,7 @@ func compareWithBuildkit(t *testing.T, c conformanceCase, res *Result, serr erro
 }
 
 func diffTrees(got, want map[string]entry) []string {
-	var paths []string
-	for p := range want {
-		paths = append(paths, p)
-	}
-	for p := range got {
-		if _, ok := want[p]; !ok {
-			paths = append(paths, p)
-		}
-	}
-	sort.Strings(paths)
+	paths := treePaths(got, want)
 	var out []string
 	for _, p := range paths {
 		g, gok := got[p]

@@ -280,9 +280,9 @@ var engineOnlyPaths = map[string]bool{
 	"dev": true, "proc": true, "sys": true,
 }
 
-func compareTrees(t *testing.T, got, want map[string]entry) {
-	t.Helper()
-	var paths []string
+// treePaths is every path of either tree, sorted.
+func treePaths(got, want map[string]entry) []string {
+	paths := make([]string, 0, len(want))
 	for p := range want {
 		paths = append(paths, p)
 	}
@@ -292,6 +292,12 @@ func compareTrees(t *testing.T, got, want map[string]entry) {
 		}
 	}
 	sort.Strings(paths)
+	return paths
+}
+
+func compareTrees(t *testing.T, got, want map[string]entry) {
+	t.Helper()
+	paths := treePaths(got, want)
 	for _, p := range paths {
 		g, gok := got[p]
 		w, wok := want[p]
