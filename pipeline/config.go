@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sreevishnu07/stevedore/internal/suggest"
 )
 
 // DefaultConfigFile is where stevedore looks for its configuration.
@@ -176,7 +178,7 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 			ft, ok := fields[k.Value]
 			if !ok {
 				hint := ""
-				if s := nearest(k.Value, names); s != "" {
+				if s := suggest.Nearest(k.Value, names); s != "" {
 					hint = fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				where := "at the top level"
@@ -207,38 +209,6 @@ func join(path, key string) string {
 		return key
 	}
 	return path + "." + key
-}
-
-// nearest is the known key closest to k by edit distance, if close enough
-// to be a typo.
-func nearest(k string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := editDistance(k, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 var envRefRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

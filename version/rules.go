@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	suggestpkg "github.com/sreevishnu07/stevedore/internal/suggest"
 )
 
 // Rule is one docker/metadata-action `tags:` entry. Rules made by
@@ -318,39 +320,13 @@ func ParseFlavor(text string) (Flavor, error) {
 	return f, nil
 }
 
-// suggest returns ` (did you mean "x"?)` for the closest candidate within
-// edit distance 2, which catches the usual typos without wild guesses.
+// suggest returns ` (did you mean "x"?)` for the closest candidate, if
+// close enough to be a typo.
 func suggest(got string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(got, c); d < bestD {
-			best, bestD = c, d
-		}
+	if best := suggestpkg.Nearest(got, candidates); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" || got == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 func keysOf(m map[string][]string) []string {

@@ -16,6 +16,10 @@ type env func(string) string
 // run executes one invocation and returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
 	app := newApp(stdin, stdout, stderr, getenv)
+	if completing(args) {
+		complete(app, args, stdout)
+		return exitOK
+	}
 	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
 		return exitOK
@@ -26,7 +30,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "stevedore",
 		Usage:     "take a commit to a signed, published, verifiable container release",
 		Version:   buildInfo().Version,
@@ -38,12 +42,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 		// Tag rules are comma-separated key=value lists (metadata-action
 		// syntax): repeatable flags must not be split on commas.
 		DisableSliceFlagSeparator: true,
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageErrorf("%v", err)
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return flagUsageError(c.App, nil, err)
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErrorf("unknown command %q; run stevedore --help for the list", c.Args().First())
+				return unknownCommand(c.App, c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -61,8 +65,14 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 			keygenCommand(getenv),
 			pinCommand(getenv),
 			mergeCommand(getenv),
+			completionCommand(),
+			docsCommand(),
 		},
 	}
+	acceptRenamedFlags(app.Commands)
+	app.Setup() // adds the help command, which checkedHelp wraps
+	checkedHelp(app)
+	return app
 }
 
 // usageError marks errors in what the user typed (flags, arguments), as
@@ -77,8 +87,8 @@ func usageErrorf(format string, a ...any) error {
 
 // commandUsage wraps a command's own OnUsageError so flag errors name the
 // command and map to the usage exit code.
-func commandUsage(_ *cli.Context, err error, _ bool) error {
-	return usageErrorf("%v", err)
+func commandUsage(c *cli.Context, err error, _ bool) error {
+	return flagUsageError(c.App, c.Command, err)
 }
 
 // errorText keeps error output on one line per cause, so CI logs and

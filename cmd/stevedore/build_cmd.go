@@ -25,14 +25,14 @@ func buildCommand(getenv env) *cli.Command {
 		Usage:     "build a Dockerfile into an OCI image without a daemon",
 		UsageText: "stevedore build [options] [CONTEXT]",
 		Description: `Builds the Dockerfile in CONTEXT (default ".") and writes the image to every
---to reference (default oci:dist/image), by digest, then tags. Steps whose
+--destination (default oci:dist/image), by digest, then tags. Steps whose
 inputs did not change come from the cache in --cache-dir; every step that
 runs says why. The image is reproducible: its times come from
 SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile (default CONTEXT/Dockerfile)"},
-			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o", "t", "to"}, Usage: "where to write the image: oci:PATH[:TAG] or a registry reference (repeatable; default " + defaultImage + ")"},
+			&cli.StringSliceFlag{Name: "destination", Aliases: []string{"t"}, Usage: "where to write the image: oci:PATH[:TAG] or a registry reference (repeatable; default " + defaultImage + ")"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination (repeatable)"},
 			&cli.StringFlag{Name: "target", Usage: "stage to build (default: the last)"},
 			&cli.StringSliceFlag{Name: "build-arg", Usage: "KEY=VALUE, or KEY to take the value from the environment (repeatable)"},
@@ -67,7 +67,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	ctx := c.Context
 	insecure := c.StringSlice("insecure-registry")
-	tos := c.StringSlice("output")
+	tos := c.StringSlice("destination")
 	if len(tos) == 0 {
 		tos = []string{defaultImage}
 	}

@@ -15,20 +15,20 @@ func mergeCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "merge",
 		Usage:     "assemble single-platform images pushed by digest into one signed multi-platform index",
-		UsageText: "stevedore merge --to REF [--to REF ...] [--tag T ...] [--key cosign.key | --keyless] REPO@sha256:... ...",
+		UsageText: "stevedore merge --destination REF [--destination REF ...] [--tag T ...] [--key cosign.key | --keyless] REPO@sha256:... ...",
 		Description: `For builds fanned out over CI runners, one platform each, each pushed by
 digest: merge reads each image's platform from its config, builds the index,
-pushes it by digest to every --to, signs it and its children (with --key or
+pushes it by digest to every --destination, signs it and its children (with --key or
 --keyless), and only then applies --tag.`,
 		OnUsageError: commandUsage,
 		Flags: append([]cli.Flag{
-			&cli.StringSliceFlag{Name: "to", Usage: "destination repository `REF` (repeatable)"},
+			&cli.StringSliceFlag{Name: "destination", Usage: "repository `REF` to push the index to (repeatable)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply after signing (repeatable)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		}, signerFlags()...),
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 || len(c.StringSlice("to")) == 0 {
-				return usageErrorf("merge needs --to REF and the images to merge, as REPO@sha256:… (one per platform)")
+			if c.NArg() == 0 || len(c.StringSlice("destination")) == 0 {
+				return usageErrorf("merge needs --destination REF and the images to merge, as REPO@sha256:… (one per platform)")
 			}
 			insecure := c.StringSlice("insecure-registry")
 			var srcs []name.Digest
@@ -40,7 +40,7 @@ pushes it by digest to every --to, signs it and its children (with --key or
 				srcs = append(srcs, d)
 			}
 			var dsts []publish.Reference
-			for _, s := range c.StringSlice("to") {
+			for _, s := range c.StringSlice("destination") {
 				d, err := parseRef(s, insecure)
 				if err != nil {
 					return err

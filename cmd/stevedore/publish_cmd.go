@@ -15,7 +15,7 @@ func publishCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "publish",
 		Usage:     "copy an image or index by digest to one or more destinations, then tag",
-		UsageText: "stevedore publish --from REF --to REF [--to REF ...] [--tag T ...]",
+		UsageText: "stevedore publish --from REF --destination REF [--destination REF ...] [--tag T ...]",
 		Description: `REF is a registry reference (ghcr.io/owner/app:1.2.3, docker.io/user/app,
 localhost:5000/app@sha256:...) or an OCI image layout, oci:PATH[:TAG|@DIGEST].
 Content goes to every destination by digest first; tags move only after every
@@ -23,7 +23,7 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "source `REF`"},
-			&cli.StringSliceFlag{Name: "to", Usage: "destination `REF` (repeatable)"},
+			&cli.StringSliceFlag{Name: "destination", Usage: "where to copy it: a registry `REF` or oci:PATH (repeatable)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination after the push (repeatable)"},
 			&cli.IntFlag{Name: "jobs", Value: 4, Usage: "parallel blob uploads per destination"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
@@ -31,10 +31,10 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErrorf("publish takes no arguments (got %q); name the source with --from and destinations with --to", c.Args().First())
+				return usageErrorf("publish takes no arguments (got %q); name the source with --from and destinations with --destination", c.Args().First())
 			}
-			if c.String("from") == "" || len(c.StringSlice("to")) == 0 {
-				return usageErrorf("publish needs --from REF and at least one --to REF")
+			if c.String("from") == "" || len(c.StringSlice("destination")) == 0 {
+				return usageErrorf("publish needs --from REF and at least one --destination REF")
 			}
 			if c.Int("jobs") < 1 {
 				return usageErrorf("--jobs must be at least 1 (got %d)", c.Int("jobs"))
@@ -45,7 +45,7 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 				return err
 			}
 			var dsts []publish.Reference
-			for _, s := range c.StringSlice("to") {
+			for _, s := range c.StringSlice("destination") {
 				d, err := parseRef(s, insecure)
 				if err != nil {
 					return err

@@ -19,8 +19,8 @@ func planCommand(getenv env) *cli.Command {
 		Usage: "plan the next semantic version and image tags from git history",
 		Description: `Reads the tags and Conventional Commits of the repository and prints the
 version this commit releases and the image tags it gets. Tag rules use
-docker/metadata-action's "tags:" syntax; pass them with --tags (repeatable,
-one rule per line) or --tags-file. --notes prints the release notes instead:
+docker/metadata-action's "tags:" syntax; pass them with --tag-rule (repeatable,
+one rule per line) or --tag-rules-file. --notes prints the release notes instead:
 the Conventional Commits since the last version as a Markdown changelog.`,
 		OnUsageError: commandUsage,
 		Flags:        planFlags(),
@@ -37,8 +37,8 @@ func planFlags() []cli.Flag {
 		&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
 		&cli.StringFlag{Name: "prerelease", Usage: "prerelease identifier, e.g. rc gives 1.3.0-rc.1"},
 		&cli.BoolFlag{Name: "v0-major", Usage: "below 1.0.0, let a breaking change bump the major version"},
-		&cli.StringSliceFlag{Name: "tags", Usage: "tag rules in metadata-action syntax (repeatable)"},
-		&cli.StringFlag{Name: "tags-file", Usage: "file holding tag rules, one per line"},
+		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag rules in metadata-action syntax (repeatable)"},
+		&cli.StringFlag{Name: "tag-rules-file", Usage: "file holding tag rules, one per line"},
 		&cli.StringFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix="},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 		&cli.BoolFlag{Name: "notes", Usage: "print the release notes (Markdown, from the Conventional Commits since the last version)"},
@@ -106,20 +106,20 @@ func versionOptions(c *cli.Context, getenv env) ([]version.Option, error) {
 	if p := c.String("prerelease"); p != "" {
 		opts = append(opts, version.WithPrerelease(p))
 	}
-	// --tags and --tags-file are parsed apart so that an error names the
+	// --tag-rule and --tag-rules-file are parsed apart so that an error names the
 	// line of the file it is on, not one shifted by the flags.
-	rules, err := version.ParseRules(strings.Join(c.StringSlice("tags"), "\n"))
+	rules, err := version.ParseRules(strings.Join(c.StringSlice("tag-rule"), "\n"))
 	if err != nil {
-		return nil, usageErrorf("--tags: %v", err)
+		return nil, usageErrorf("--tag-rule: %v", err)
 	}
-	if f := c.String("tags-file"); f != "" {
+	if f := c.String("tag-rules-file"); f != "" {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, usageErrorf("reading tag rules: %v", err)
 		}
 		fileRules, err := version.ParseRules(string(data))
 		if err != nil {
-			return nil, usageErrorf("--tags-file %s: %v", f, err)
+			return nil, usageErrorf("--tag-rules-file %s: %v", f, err)
 		}
 		rules = append(rules, fileRules...)
 	}
