@@ -35,7 +35,7 @@ while IFS= read -r d; do
 done <<<"${INPUT_DESTINATIONS:-}"
 # Tag rules are passed whole: stevedore reads one rule per line.
 if [ -n "$(echo "${INPUT_TAGS:-}" | tr -d '[:space:]')" ]; then
-	args+=(--tags "$INPUT_TAGS")
+	args+=(--tag-rule "$INPUT_TAGS")
 fi
 # labels and annotations: KEY=VALUE per line; blank lines and # comments
 # are skipped, as metadata-action's list inputs.

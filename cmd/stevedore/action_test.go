@@ -447,7 +447,7 @@ func TestActionReleaseArgs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	want := "<release><--image-name><app><--destination><ghcr.io/o/app><--destination><oci:dist/app><--tags><type=sha\ntype=raw,value=edge\n>" +
+	want := "<release><--image-name><app><--destination><ghcr.io/o/app><--destination><oci:dist/app><--tag-rule><type=sha\ntype=raw,value=edge\n>" +
 		"<--platform><linux/amd64,linux/arm64><--sign><key><--key><env://STEVEDORE_SIGNING_KEY><--push=false><--snapshot>\n" +
 		"key=-----BEGIN pw=pw1 token=unset pwd=" + work + "\n"
 	if got := string(out[strings.Index(string(out), "<release>"):]); got != want {
