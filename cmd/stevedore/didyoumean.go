@@ -29,13 +29,13 @@ const undefinedFlag = "flag provided but not defined: -"
 // flags) into a usage error that names the command and, for an unknown
 // flag, the nearest one it has.
 func flagUsageError(app *cli.App, cmd *cli.Command, err error) error {
-	where, flags := app.Name, app.Flags
+	prefix, help, flags := "", app.Name, app.Flags
 	if cmd != nil {
-		where, flags = app.Name+" "+cmd.Name, cmd.Flags
+		prefix, help, flags = cmd.Name+": ", app.Name+" "+cmd.Name, cmd.Flags
 	}
 	name, ok := strings.CutPrefix(err.Error(), undefinedFlag)
 	if !ok {
-		return usageErrorf("%s: %v", where, err)
+		return usageErrorf("%s%v", prefix, err)
 	}
 	var known []string
 	for _, f := range flags {
@@ -47,7 +47,7 @@ func flagUsageError(app *cli.App, cmd *cli.Command, err error) error {
 		}
 	}
 	known = append(known, "--help")
-	return usageErrorf("%s: unknown flag %s%s; run %s --help for its flags", where, dashed(name), didYouMean(dashed(name), known), where)
+	return usageErrorf("%sunknown flag %s%s; run %s --help for the flags", prefix, dashed(name), didYouMean(dashed(name), known), help)
 }
 
 // dashed spells a flag name as it is typed: -f, --file.

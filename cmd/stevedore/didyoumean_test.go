@@ -15,7 +15,7 @@ func TestDidYouMean(t *testing.T) {
 		{"command", []string{"buidl"}, `unknown command "buidl" (did you mean "build"?)`},
 		{"command far from any", []string{"frobnicate"}, ""},
 		{"help topic", []string{"help", "relase"}, `unknown command "relase" (did you mean "release"?)`},
-		{"flag of a command", []string{"build", "--destinaton", "oci:x"}, `stevedore build: unknown flag --destinaton (did you mean "--destination"?)`},
+		{"flag of a command", []string{"build", "--destinaton", "oci:x"}, `stevedore: build: unknown flag --destinaton (did you mean "--destination"?)`},
 		{"flag typed with one dash", []string{"plan", "--dir", repo, "-jsn"}, `unknown flag --jsn (did you mean "--json"?)`},
 		{"global flag", []string{"--verison"}, `unknown flag --verison (did you mean "--version"?)`},
 		{"old spelling of a tag rule flag", []string{"plan", "--dir", repo, "--tag-rules", "type=sha"}, `(did you mean "--tag-rule"?)`},

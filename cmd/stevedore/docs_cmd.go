@@ -127,7 +127,7 @@ func writeRow(b *bytes.Buffer, cells []string) {
 
 // flagRow is the cells spellings, default, environment, description.
 func flagRow(f cli.DocGenerationFlag) []string {
-	placeholder, usage := cli.UnquoteUsage(f.GetUsage())
+	placeholder, usage := unquoteUsage(f.GetUsage())
 	if placeholder == "" && f.TakesValue() {
 		placeholder = "VALUE"
 	}
@@ -147,6 +147,20 @@ func flagRow(f cli.DocGenerationFlag) []string {
 		env = append(env, "`$"+e+"`")
 	}
 	return []string{strings.Join(names, ", "), defaultText(f), strings.Join(env, ", "), cell(usage)}
+}
+
+// unquoteUsage reads a flag's value placeholder from its usage as
+// urfave/cli's help does: the first `quoted` word (then unquoted).
+func unquoteUsage(usage string) (placeholder, text string) {
+	before, rest, ok := strings.Cut(usage, "`")
+	if !ok {
+		return "", usage
+	}
+	name, after, ok := strings.Cut(rest, "`")
+	if !ok {
+		return "", usage
+	}
+	return name, before + name + after
 }
 
 // defaultText is the flag's default as typed, or empty when it is the

@@ -152,9 +152,9 @@ func TestBadInput(t *testing.T) {
 		{"shallow clone", []string{"version", "--dir", shallow}, exitUsage, "fetch-depth: 0"},
 		{"unknown flag", []string{"version", "--nope"}, exitUsage, "nope"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, "frobnicate"},
-		{"publish without destination", []string{"publish", "--from", "oci:x"}, exitUsage, "--to"},
-		{"publish malformed reference", []string{"publish", "--from", "oci:x", "--to", "ghcr.io/Owner/App:1"}, exitUsage, "ghcr.io/Owner/App:1"},
-		{"publish bad digest", []string{"publish", "--from", "localhost:5000/app@sha256:xyz", "--to", "oci:out"}, exitUsage, "sha256:xyz"},
+		{"publish without destination", []string{"publish", "--from", "oci:x"}, exitUsage, "--destination"},
+		{"publish malformed reference", []string{"publish", "--from", "oci:x", "--destination", "ghcr.io/Owner/App:1"}, exitUsage, "ghcr.io/Owner/App:1"},
+		{"publish bad digest", []string{"publish", "--from", "localhost:5000/app@sha256:xyz", "--destination", "oci:out"}, exitUsage, "sha256:xyz"},
 		{"login without stdin flag", []string{"login", "ghcr.io", "-u", "me"}, exitUsage, "--password-stdin"},
 	}
 	for _, tt := range tests {
