@@ -158,11 +158,26 @@ complete -C 'stevedore merge --dest'`, script)
 	}
 }
 
-// zsh: the script loads under compinit and registers its function.
+// zsh: the script loads under compinit and registers its function; the
+// function, called as the completion system does (words, CURRENT), hands
+// _describe "candidate:description" pairs, or falls back to _files.
 func TestZshCompletion(t *testing.T) {
 	script := completionScript(t, "zsh")
-	out := shell(t, "zsh", "-f", "-c", `autoload -U compinit && compinit -u -D && source "$1" && print -r -- "registered: $_comps[stevedore]"`, "zsh", script)
-	if !strings.Contains(out, "registered: _stevedore") {
-		t.Errorf("zsh completion not registered:\n%s", out)
+	out := shell(t, "zsh", "-f", "-c", `autoload -U compinit && compinit -u -D && source "$1"
+print -r -- "registered: $_comps[stevedore]"
+_describe() { print -rl -- "${(@P)2}"; }
+_files() { print -r -- "FILES"; }
+words=(stevedore bu); CURRENT=2; _stevedore
+words=(stevedore build --pla); CURRENT=3; _stevedore
+words=(stevedore build ""); CURRENT=3; _stevedore`, "zsh", script)
+	for _, want := range []string{
+		"registered: _stevedore\n",
+		"build:build a Dockerfile into an OCI image without a daemon\n",
+		"--platform:platforms to build",
+		"FILES\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("zsh completion: missing %q in\n%s", want, out)
+		}
 	}
 }
