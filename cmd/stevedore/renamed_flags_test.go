@@ -1,10 +1,13 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // The old spellings still work, say what replaces them, and give the same
@@ -88,5 +91,23 @@ func TestRenamedDestinationFlags(t *testing.T) {
 	r := stevedore(t, env, "", "publish", "--from", layout("a"), "--to", layout("h"), "--destination", layout("i"))
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--to and --destination are the same flag") {
 		t.Errorf("both spellings: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// Every old spelling belongs to a command that has it, hidden.
+func TestRenamedFlagsTable(t *testing.T) {
+	app := newApp(nil, io.Discard, io.Discard, func(string) string { return "" })
+	for cmdName, renames := range renamedFlags {
+		cmd := app.Command(cmdName)
+		if cmd == nil {
+			t.Errorf("renamedFlags names %q, which is no command", cmdName)
+			continue
+		}
+		for old := range renames {
+			f := flagNamed(cmd.Flags, old)
+			if v, ok := f.(cli.VisibleFlag); !ok || v.IsVisible() {
+				t.Errorf("%s %s: the old spelling is visible", cmdName, dashed(old))
+			}
+		}
 	}
 }
