@@ -26,7 +26,7 @@ func imageFlags() []cli.Flag {
 		&cli.StringFlag{Name: "context", Usage: "build context, relative to --dir (default .; no configuration file only)"},
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile, relative to --dir (default CONTEXT/Dockerfile; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "destination", Usage: "where to push, repeatable: a registry repository (ghcr.io/o/app) or oci:PATH (default oci:dist/NAME; no configuration file only)"},
-		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag rules in metadata-action syntax, one per line (repeatable; no configuration file only)"},
+		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag `RULES` in metadata-action syntax, one per line, evaluated against git (repeatable; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "platform", Usage: "platforms, repeatable or comma-separated: linux/amd64,linux/arm64 (default: this machine's; no configuration file only)"},
 		&cli.StringFlag{Name: "sign", Value: "key", Usage: "how to sign: key (--key, else the key under .stevedore/), keyless (GitHub OIDC) or none (no configuration file only)"},
 		&cli.StringFlag{Name: "key", Usage: "cosign private key: a file, env://VAR or a KMS URI; its password comes from $COSIGN_PASSWORD (no configuration file only)"},

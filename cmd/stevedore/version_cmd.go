@@ -37,7 +37,7 @@ func planFlags() []cli.Flag {
 		&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
 		&cli.StringFlag{Name: "prerelease", Usage: "prerelease identifier, e.g. rc gives 1.3.0-rc.1"},
 		&cli.BoolFlag{Name: "v0-major", Usage: "below 1.0.0, let a breaking change bump the major version"},
-		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag rules in metadata-action syntax (repeatable)"},
+		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag `RULES` in metadata-action syntax, one per line (repeatable)"},
 		&cli.StringFlag{Name: "tag-rules-file", Usage: "file holding tag rules, one per line"},
 		&cli.StringFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix="},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
