@@ -24,6 +24,9 @@ import (
 // is a local file), decompressed into a cache under the temporary directory,
 // and indexed; the cache is removed before Generate returns. Nothing is
 // fetched from a registry unless img itself is a lazily-fetched remote image.
+//
+// With WithCacheDir, an image cataloged before is not read at all: its
+// documents come from the cache.
 func Generate(ctx context.Context, img v1.Image, opts ...Option) (*SBOM, error) {
 	if img == nil {
 		return nil, errors.New("generating SBOM: no image given")
@@ -35,9 +38,19 @@ func Generate(ctx context.Context, img v1.Image, opts ...Option) (*SBOM, error) 
 		return nil, err
 	}
 
+	if o.cacheDir != "" {
+		if s := loadCached(id, o); s != nil {
+			return s, nil
+		}
+	}
 	s, err := catalog(ctx, img, id, o)
 	if err != nil {
 		return nil, fmt.Errorf("generating SBOM for %s: %w", id.name(), err)
+	}
+	if o.cacheDir != "" {
+		if err := storeCached(s, id, o); err != nil {
+			return nil, fmt.Errorf("caching SBOM of %s in %s: %w (set --cache-dir to a writable directory)", id.name(), o.cacheDir, err)
+		}
 	}
 	return s, nil
 }
