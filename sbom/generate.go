@@ -105,6 +105,10 @@ func identify(img v1.Image, o *options) (identity, error) {
 }
 
 func catalog(ctx context.Context, img v1.Image, id identity, o *options) (_ *SBOM, err error) {
+	// Building syft's license scanner is about a second of CPU, most of a
+	// small image's SBOM; it needs nothing from the image, so it is built
+	// while the layers are read and indexed rather than after.
+	go sharedLicenseScanner() //nolint:errcheck // the result is read below
 	cacheDir, err := os.MkdirTemp(o.tempDir, "stevedore-sbom-")
 	if err != nil {
 		return nil, fmt.Errorf("creating layer cache: %w", err)
