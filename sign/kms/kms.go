@@ -29,7 +29,6 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
-	"strings"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/kms"
@@ -73,6 +72,6 @@ func notBuiltInProvider(scheme, tag, name string) kms.ProviderInit {
 			return sv, err
 		}
 		return nil, fmt.Errorf("%w: this stevedore was built without %s support (%s keys); use the release binary stevedore_kms_%s_%s, or build with -tags %s (or -tags stevedore_kms for every provider)",
-			sign.ErrKMSNotLinked, name, strings.TrimSuffix(scheme, "//"), runtime.GOOS, runtime.GOARCH, tag)
+			sign.ErrKMSNotLinked, name, scheme, runtime.GOOS, runtime.GOARCH, tag)
 	}
 }
