@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
-# Reports the size of the stripped linux/amd64 release binary (built by
-# .ci/dist.sh) and the start-up time of `stevedore --version`: the median
-# wall time of RUNS runs (default 20). Reported, never asserted.
+# Reports, for the stripped linux/amd64 release binaries built by
+# .ci/dist.sh (the default build and the stevedore_kms one with the cloud
+# KMS providers): the size, the median wall time of `stevedore --version`
+# over RUNS runs (default 20), and its package initialisation as the
+# runtime's GODEBUG=inittrace=1 counts it (packages, ms, bytes, allocations;
+# medians). Reported, never asserted. The two builds are timed alternately,
+# so a busy machine slows both alike and their ratio stays meaningful.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-20}
 dist=$(mktemp -d)
 trap 'rm -rf "$dist"' EXIT
 PLATFORMS=linux/amd64 DIST=$dist bash .ci/dist.sh 0.0.0-bench >/dev/null 2>&1
-bin=$dist/stevedore_linux_amd64
-bytes=$(stat -c %s "$bin")
-times=()
+bins=("$dist/stevedore_linux_amd64" "$dist/stevedore_kms_linux_amd64")
+median() { sort -n | sed -n "$(((runs + 1) / 2))p"; }
+declare -A wall init
 for _ in $(seq "$runs"); do
-	s=$(date +%s%N)
-	"$bin" --version >/dev/null
-	e=$(date +%s%N)
-	times+=($(((e - s) / 1000)))
+	for b in "${bins[@]}"; do
+		s=$(date +%s%N)
+		"$b" --version >/dev/null
+		e=$(date +%s%N)
+		wall[$b]+="$(((e - s) / 1000)) "
+		init[$b]+="$(GODEBUG=inittrace=1 "$b" --version 2>&1 >/dev/null |
+			awk '$1 == "init" { n++; ms += $5; by += $8; al += $10 } END { printf "%d,%.2f,%d,%d", n, ms, by, al }') "
+	done
 done
-median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
-printf 'stripped linux/amd64: %d bytes (%.1f MiB)\n' "$bytes" "$(echo "$bytes / 1048576" | bc -l)"
-printf 'stevedore --version: median %.1f ms of %d runs\n' "$(echo "$median / 1000" | bc -l)" "$runs"
+for b in "${bins[@]}"; do
+	bytes=$(stat -c %s "$b")
+	w=$(printf '%s\n' ${wall[$b]} | median)
+	col() { printf '%s\n' ${init[$b]} | cut -d, -f"$1" | median; }
+	printf '%s: %d bytes (%.1f MiB); --version median %.1f ms; init: %s packages, %s ms, %s bytes, %s allocs (medians of %d runs)\n' \
+		"$(basename "$b")" "$bytes" "$(echo "$bytes / 1048576" | bc -l)" "$(echo "$w / 1000" | bc -l)" \
+		"$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$runs"
+done

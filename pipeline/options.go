@@ -6,6 +6,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sbom"
 	"github.com/sreevishnu07/stevedore/sign"
 	"github.com/sreevishnu07/stevedore/version"
 )
@@ -31,6 +32,7 @@ type options struct {
 	bump        string
 	publish     []publish.Option
 	build       []builder.Option
+	sbom        []sbom.Option
 	signer      SignerFunc
 	progress    Progress
 	ledgerPath  string
@@ -84,6 +86,11 @@ func WithPublishOptions(opts ...publish.Option) Option {
 // WithBuildOptions adds build options (cache directory, isolation, ...).
 func WithBuildOptions(opts ...builder.Option) Option {
 	return func(o *options) { o.build = append(o.build, opts...) }
+}
+
+// WithSBOMOptions adds SBOM options (the SBOM cache directory, ...).
+func WithSBOMOptions(opts ...sbom.Option) Option {
+	return func(o *options) { o.sbom = append(o.sbom, opts...) }
 }
 
 // WithSigner sets how signers are made. Without it nothing is signed and

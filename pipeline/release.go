@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -308,14 +309,18 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 		formats = append(formats, f)
 	}
 	dir := r.path(filepath.Join(filepath.Dir(r.plan_.LedgerPath), "sbom"))
+	cached := 0
 	for _, pi := range ir.res.Platforms {
-		var sopts []sbom.Option
+		sopts := slices.Clone(r.o.sbom)
 		if repo, ok := ir.registryRepo(); ok {
 			sopts = append(sopts, sbom.WithRepository(repo))
 		}
 		doc, err := sbom.Generate(ctx, pi.Image, sopts...)
 		if err != nil {
 			return "", fmt.Errorf("cataloging %s: %w", pi.Platform, err)
+		}
+		if doc.FromCache {
+			cached++
 		}
 		d, _ := pi.Image.Digest()
 		for _, f := range formats {
@@ -334,6 +339,9 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 		}
 	}
 	ir.ledger.SBOMs = ir.sboms
+	if cached > 0 {
+		return fmt.Sprintf("%d files (%d of %d platforms from the SBOM cache)", len(ir.sboms), cached, len(ir.res.Platforms)), nil
+	}
 	return fmt.Sprintf("%d files", len(ir.sboms)), nil
 }
 

@@ -86,3 +86,27 @@ func BenchmarkGenerateSmall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGenerateCached is BenchmarkGenerateSmall and
+// BenchmarkGenerateFromLayout with WithCacheDir after a first Generate: an
+// unchanged re-run, which reads the documents and no layer.
+func BenchmarkGenerateCached(b *testing.B) {
+	big, _ := bigImage(b)
+	for _, c := range []struct {
+		name string
+		img  v1.Image
+	}{{"small", fixtureImage(b)}, {"50MB", big}} {
+		b.Run(c.name, func(b *testing.B) {
+			img, cache := viaLayout(b, c.img), b.TempDir()
+			if _, err := Generate(context.Background(), img, WithCacheDir(cache)); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				s, err := Generate(context.Background(), img, WithCacheDir(cache))
+				if err != nil || !s.FromCache {
+					b.Fatalf("FromCache = %v, err = %v", s != nil && s.FromCache, err)
+				}
+			}
+		})
+	}
+}

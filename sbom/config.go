@@ -30,11 +30,7 @@ const goProxyDefault = "https://proxy.golang.org,direct"
 func createConfig(o *options) *syft.CreateSBOMConfig {
 	cfg := syft.DefaultCreateSBOMConfig().WithParallelism(o.parallelism)
 
-	name, version := o.toolName, o.toolVersion
-	if name == "" {
-		name, version = "syft", linkedSyftVersion()
-	}
-	cfg = cfg.WithTool(name, version)
+	cfg = cfg.WithTool(toolOf(o))
 
 	pk := cfg.Packages
 	pk.Golang.LocalModCacheDir = ""
@@ -43,6 +39,14 @@ func createConfig(o *options) *syft.CreateSBOMConfig {
 	pk.Golang = pk.Golang.WithProxy(goProxyDefault)
 	pk.JavaArchive = pk.JavaArchive.WithMavenLocalRepositoryDir("")
 	return cfg.WithPackagesConfig(pk)
+}
+
+// toolOf is the tool recorded in the documents: WithTool's, else syft.
+func toolOf(o *options) (name, version string) {
+	if o.toolName == "" {
+		return "syft", linkedSyftVersion()
+	}
+	return o.toolName, o.toolVersion
 }
 
 func linkedSyftVersion() string {

@@ -15,6 +15,12 @@
 // digest. That is what lets a re-run of a release recognise an attestation it
 // already made, and lets tests compare against golden files.
 //
+// It is also what makes the documents cacheable: with WithCacheDir, an image
+// cataloged before (same manifest digest, same syft version, same name and
+// tool in the documents) is not read again. The cache holds whole documents,
+// not per-layer results: syft catalogs the squashed file system, where a
+// later layer can change what an earlier one's package database says.
+//
 // Only the syft packages needed for an image already in memory are imported
 // (the library entry point, the stereoscope image reader, the format model
 // converters). syft's daemon, registry and archive source providers are never

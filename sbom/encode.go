@@ -25,9 +25,22 @@ import (
 // format models through syft's exported converters and fixes those two values
 // before writing, exactly as syft's encoders would otherwise write them.
 func (s *SBOM) Encode(w io.Writer, format Format) error {
-	if s == nil || s.doc == nil {
+	if s == nil || (s.doc == nil && s.encoded == nil) {
 		return errors.New("encoding SBOM: empty SBOM (use Generate)")
 	}
+	if b, ok := s.encoded[format]; ok {
+		if _, err := w.Write(b); err != nil {
+			return fmt.Errorf("writing %s SBOM of %s: %w", format, s.Name(), err)
+		}
+		return nil
+	}
+	if s.doc == nil {
+		return fmt.Errorf("encoding SBOM of %s: %w: %v", s.Name(), ErrUnknownFormat, format)
+	}
+	return s.encode(w, format)
+}
+
+func (s *SBOM) encode(w io.Writer, format Format) error {
 	var err error
 	switch format {
 	case SPDXJSON:

@@ -24,6 +24,9 @@ import (
 // is a local file), decompressed into a cache under the temporary directory,
 // and indexed; the cache is removed before Generate returns. Nothing is
 // fetched from a registry unless img itself is a lazily-fetched remote image.
+//
+// With WithCacheDir, an image cataloged before is not read at all: its
+// documents come from the cache.
 func Generate(ctx context.Context, img v1.Image, opts ...Option) (*SBOM, error) {
 	if img == nil {
 		return nil, errors.New("generating SBOM: no image given")
@@ -35,9 +38,19 @@ func Generate(ctx context.Context, img v1.Image, opts ...Option) (*SBOM, error) 
 		return nil, err
 	}
 
+	if o.cacheDir != "" {
+		if s := loadCached(id, o); s != nil {
+			return s, nil
+		}
+	}
 	s, err := catalog(ctx, img, id, o)
 	if err != nil {
 		return nil, fmt.Errorf("generating SBOM for %s: %w", id.name(), err)
+	}
+	if o.cacheDir != "" {
+		if err := storeCached(s, id, o); err != nil {
+			return nil, fmt.Errorf("caching SBOM of %s in %s: %w (set --cache-dir to a writable directory)", id.name(), o.cacheDir, err)
+		}
 	}
 	return s, nil
 }
@@ -92,6 +105,10 @@ func identify(img v1.Image, o *options) (identity, error) {
 }
 
 func catalog(ctx context.Context, img v1.Image, id identity, o *options) (_ *SBOM, err error) {
+	// Building syft's license scanner is about a second of CPU, most of a
+	// small image's SBOM; it needs nothing from the image, so it is built
+	// while the layers are read and indexed rather than after.
+	go sharedLicenseScanner() //nolint:errcheck // the result is read below
 	cacheDir, err := os.MkdirTemp(o.tempDir, "stevedore-sbom-")
 	if err != nil {
 		return nil, fmt.Errorf("creating layer cache: %w", err)

@@ -16,6 +16,7 @@ type options struct {
 	toolName    string
 	toolVersion string
 	parallelism int
+	cacheDir    string
 }
 
 func makeOptions(opts []Option) *options {
@@ -63,4 +64,15 @@ func WithTool(name, version string) Option {
 // syft's default of four per CPU; 1 runs them one after another.
 func WithParallelism(n int) Option {
 	return func(o *options) { o.parallelism = n }
+}
+
+// WithCacheDir keeps every SBOM made under dir/sbom, keyed by the image's
+// manifest digest, the syft version, the tool, repository and creation time
+// written into the documents: a later Generate of the same image returns the
+// same bytes in every format without cataloging (SBOM.FromCache says so).
+// An entry is a few documents of the image's package list; nothing expires
+// it, and deleting the directory is always safe. Default: no cache, every
+// call catalogs.
+func WithCacheDir(dir string) Option {
+	return func(o *options) { o.cacheDir = dir }
 }

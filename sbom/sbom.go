@@ -20,8 +20,16 @@ type SBOM struct {
 	Repository string
 	// Created is the document creation time written into every encoding.
 	Created time.Time
+	// FromCache reports that the documents were read from the cache given
+	// with WithCacheDir rather than cataloged now.
+	FromCache bool
 
 	doc *syftsbom.SBOM
+	// encoded holds documents already encoded: all formats for a cached
+	// SBOM (which has no doc) or one stored in the cache.
+	encoded  map[Format][]byte
+	packages []Package // of a cached SBOM
+	distro   string    // of a cached SBOM
 }
 
 // Name is how the documents name the image: repo@sha256:…, or the bare
@@ -46,6 +54,9 @@ type Package struct {
 // Packages lists the packages found, sorted by type, name, version and purl so
 // that callers' output is as stable as the encodings.
 func (s *SBOM) Packages() []Package {
+	if s.doc == nil {
+		return slices.Clone(s.packages)
+	}
 	var out []Package
 	for p := range s.doc.Artifacts.Packages.Enumerate() {
 		pkg := Package{Name: p.Name, Version: p.Version, Type: string(p.Type), PURL: p.PURL}
@@ -66,6 +77,9 @@ func (s *SBOM) Packages() []Package {
 // Distro is the operating system release identified in the image (for
 // example "debian 12"), or "" when none was found.
 func (s *SBOM) Distro() string {
+	if s.doc == nil {
+		return s.distro
+	}
 	r := s.doc.Artifacts.LinuxDistribution
 	if r == nil {
 		return ""

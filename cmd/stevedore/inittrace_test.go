@@ -43,11 +43,23 @@ func parseInitTrace(t *testing.T, out []byte) []initRecord {
 	return recs
 }
 
+// kmsInitPrefixes are the packages of the cloud KMS providers and their
+// SDKs that run package initialisers. A default build (no stevedore_kms*
+// build tag) must not start any of them: they were most of what every
+// command paid before it ran.
+var kmsInitPrefixes = []string{
+	"github.com/sigstore/sigstore/pkg/signature/kms/",
+	"github.com/aws/aws-sdk-go-v2/service/kms",
+	"cloud.google.com/go/kms/",
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/",
+	"github.com/hashicorp/vault/",
+}
+
 // TestInitTraceVersion reports where `stevedore --version` spends its
 // start-up: package initialisation per package, from the runtime's own
-// inittrace. It reports figures and asserts none of them: timings depend on
-// the machine. It fails only if the binary cannot run --version or the trace
-// cannot be read.
+// inittrace. It asserts no timing (timings depend on the machine); it fails
+// if the binary cannot run --version, the trace cannot be read, or a cloud
+// KMS provider or its SDK is initialised in a default build.
 func TestInitTraceVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: builds the stevedore binary")
@@ -69,6 +81,13 @@ func TestInitTraceVersion(t *testing.T) {
 	recs := parseInitTrace(t, stderr.Bytes())
 	if len(recs) == 0 {
 		t.Fatalf("no inittrace lines in stderr:\n%s", stderr.Bytes())
+	}
+	for _, r := range recs {
+		for _, p := range kmsInitPrefixes {
+			if strings.HasPrefix(r.pkg, p) {
+				t.Errorf("default build initialises %s at start-up: cloud KMS providers belong behind the stevedore_kms build tags (sign/kms)", r.pkg)
+			}
+		}
 	}
 	var totalMS float64
 	var totalBytes int64

@@ -18,6 +18,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sbom"
 	"github.com/sreevishnu07/stevedore/sign"
 )
 
@@ -44,7 +45,7 @@ running again resumes without sending anything twice.`,
 			&cli.BoolFlag{Name: "git-tag", Usage: "create the version's git tag after everything else worked"},
 			&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
 			&cli.StringFlag{Name: "ledger", Usage: "where to write the release record (default from the configuration, else dist/release.json)"},
-			&cli.StringFlag{Name: "cache-dir", Usage: "build cache (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
+			&cli.StringFlag{Name: "cache-dir", Usage: "build and SBOM cache (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON"},
@@ -125,6 +126,7 @@ func runRelease(c *cli.Context, getenv env) error {
 			builder.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
 			builder.WithOutput(buildOut),
 		),
+		pipeline.WithSBOMOptions(sbom.WithCacheDir(cacheDir(c.String("cache-dir"), getenv))),
 		pipeline.WithSigner(releaseSigner(dir, getenv, c.App.ErrWriter)),
 		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(workflowIdentity(getenv), buildVersion, repoURL(getenv)),

@@ -30,6 +30,7 @@ named sbom[-PLATFORM].EXT in the current directory.`,
 			&cli.StringSliceFlag{Name: "format", Usage: "`FORMAT`: spdx-json (default), cyclonedx-json or syft-json (repeatable)"},
 			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the matching --format to `FILE` (repeatable; - for stdout)"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
+			&cli.StringFlag{Name: "cache-dir", Usage: "SBOM cache: an image cataloged before is not read again (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -85,7 +86,11 @@ named sbom[-PLATFORM].EXT in the current directory.`,
 					if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 						return fmt.Errorf("writing SBOM: %w", err)
 					}
-					fmt.Fprintf(c.App.ErrWriter, "wrote %s (%s, %s, %d packages)\n", file, f, d.label(), len(d.sbom.Packages()))
+					cached := ""
+					if d.sbom.FromCache {
+						cached = ", from cache"
+					}
+					fmt.Fprintf(c.App.ErrWriter, "wrote %s (%s, %s, %d packages%s)\n", file, f, d.label(), len(d.sbom.Packages()), cached)
 				}
 			}
 			return nil
@@ -123,7 +128,7 @@ func generateSBOMs(c *cli.Context, getenv env, ref publish.Reference, h v1.Hash)
 	if err != nil {
 		return nil, err
 	}
-	var opts []sbom.Option
+	opts := []sbom.Option{sbom.WithCacheDir(cacheDir(c.String("cache-dir"), getenv))}
 	if !ref.IsLayout() {
 		opts = append(opts, sbom.WithRepository(ref.Repository()))
 	}
