@@ -16,6 +16,7 @@ import (
 	"github.com/sreevishnu07/stevedore/actions"
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
+	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -142,8 +143,8 @@ func runRelease(c *cli.Context, getenv env) error {
 	}
 	if c.Bool("json") {
 		return writeJSON(c.App.Writer, struct {
-			Plan   *pipeline.Plan   `json:"plan"`
-			Ledger *pipeline.Ledger `json:"ledger,omitempty"`
+			Plan   *pipeline.Plan `json:"plan"`
+			Ledger *ledger.Ledger `json:"ledger,omitempty"`
 		}{rep.Plan, rep.Ledger})
 	}
 	if c.Bool("dry-run") {
@@ -345,7 +346,7 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
 		}
 		verify = append(verify, li.Verify...)
 	}
-	ledger, err := json.Marshal(rep.Ledger)
+	ledgerJSON, err := json.Marshal(rep.Ledger)
 	if err != nil {
 		return fmt.Errorf("encoding the ledger output: %w", err)
 	}
@@ -354,7 +355,7 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
 		"version":         rep.Plan.Version,
 		"tags":            strings.Join(tagged, "\n"),
 		"tag-names":       strings.Join(dedupe(tags), "\n"),
-		"json":            string(ledger),
+		"json":            string(ledgerJSON),
 		"digest":          digest,
 		"image-refs":      strings.Join(refs, "\n"),
 		"sbom-files":      strings.Join(sboms, "\n"),
