@@ -8,7 +8,7 @@ import (
 // newLedger starts the release record (package ledger owns its schema,
 // shared with publish and pin) from the plan.
 func newLedger(p *Plan) *ledger.Ledger {
-	return &ledger.Ledger{SchemaVersion: ledger.SchemaVersion, Version: p.Version, GitTag: p.GitTag, Commit: p.Commit, Snapshot: p.Snapshot}
+	return &ledger.Ledger{SchemaVersion: ledger.SchemaVersion, Version: p.Version, GitTag: p.GitTag, Commit: p.Commit, Snapshot: p.Snapshot, Dirty: p.Dirty}
 }
 
 func writeFileAtomic(path string, data []byte) error {

@@ -213,25 +213,11 @@ func (r *releaser) pin(ctx context.Context, l *ledger.Ledger) (string, error) {
 
 func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 	img := ir.p.img
-	// What the release writes inside the repository (keys, layouts, SBOMs,
-	// the ledger) never goes into an image.
-	out := filepath.Dir(r.plan_.LedgerPath) // dist/: the ledger and SBOMs
-	if out == "." {
-		out = r.plan_.LedgerPath
-	}
-	exclude := []string{r.path(".stevedore"), r.path(out)}
-	for _, d := range ir.p.Destinations {
-		if p, ok := strings.CutPrefix(r.destination(d), publish.LayoutPrefix); ok {
-			exclude = append(exclude, p)
-		}
-	}
-	opts := append([]builder.Option{
-		builder.WithContextDir(r.path(ir.p.Context)),
-		builder.WithContextExclude(exclude...),
-		builder.WithDockerfile(r.path(ir.p.Dockerfile)),
+	opts := append(r.contextOptions(r.plan_, ir.p),
 		builder.WithTarget(img.Target),
 		builder.WithBuildArgs(img.BuildArgs),
-	}, r.o.build...)
+	)
+	opts = append(opts, r.o.build...)
 	if len(img.Platforms) > 0 {
 		var ps []v1.Platform
 		for _, s := range img.Platforms {

@@ -33,6 +33,10 @@ func TestReleasePublishPinSequence(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	schema, err := filepath.Abs("../../ledger.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Chdir(dir)
 	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": "correct horse battery"}
 	for _, args := range [][]string{
@@ -60,7 +64,7 @@ func TestReleasePublishPinSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schematest.Validate(t, "../../ledger.schema.json", data)
+	schematest.Validate(t, schema, data)
 	l, err := ledger.Parse("dist/release.json", data)
 	if err != nil {
 		t.Fatal(err)
