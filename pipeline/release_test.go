@@ -216,7 +216,8 @@ func TestFailedStepMovesNoTagAndRerunResumes(t *testing.T) {
 				f.setup(t, dir)
 			}
 			proxy.SetRules(f.rules...)
-			_, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithPublishOptions(publish.WithRetry(1, time.Millisecond)))...)
+			// A build failure comes from an uncommitted Dockerfile: allowed here.
+			_, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithAllowDirty(true), WithPublishOptions(publish.WithRetry(1, time.Millisecond)))...)
 			var se *StepError
 			if !errors.As(err, &se) || se.Step != f.step {
 				t.Fatalf("err = %v, want a failure in step %s", err, f.step)
@@ -396,7 +397,7 @@ func TestReleaseToDistribution(t *testing.T) {
 	// Wrong credentials fail in the push step, naming it, and move nothing.
 	bad := []publish.Option{publish.WithTransport(reg.Transport), publish.WithKeychain(publish.Keychain(t.TempDir(), map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: "not-the-password-42"}}))}
 	writeFile(t, filepath.Join(dir, "app/hello.txt"), "changed\n")
-	_, err = Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithPublishOptions(bad...))...)
+	_, err = Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithAllowDirty(true), WithPublishOptions(bad...))...)
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != StepPush || !errors.Is(err, publish.ErrDenied) || strings.Contains(err.Error(), "not-the-password-42") {
 		t.Errorf("err = %v, want a denied push that does not show the password", err)
