@@ -174,7 +174,8 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 	default:
 		p.Version, p.GitTag = release.Version, release.GitTag
 	}
-	// A snapshot is not the commit's release either: it may be dirty, marked.
+	// A build context that differs from the commit is refused or marked;
+	// a directory without git has no commit to differ from.
 	if !noGit {
 		if err := r.checkDirty(ctx, p); err != nil {
 			return nil, err
