@@ -228,14 +228,7 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The cache is stevedore's own output too, when it lives in the context.
-	always := []string{}
-	for _, p := range append(o.exclude, o.cacheDir) {
-		if rel, err := filepath.Rel(absPath(o.contextDir), absPath(p)); err == nil {
-			always = append(always, rel)
-		}
-	}
-	ctxTree, err := buildcontext.OpenContext(o.contextDir, o.dockerfile+".dockerignore", always...)
+	ctxTree, err := openContext(o)
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +279,37 @@ func HostPlatform() v1.Platform {
 		p.Variant = "v7"
 	}
 	return p
+}
+
+// openContext opens the build context as the build reads it.
+func openContext(o *options) (*buildcontext.Tree, error) {
+	// The cache is stevedore's own output too, when it lives in the context.
+	always := []string{}
+	for _, p := range append(o.exclude, o.cacheDir) {
+		if rel, err := filepath.Rel(absPath(o.contextDir), absPath(p)); p != "" && err == nil {
+			always = append(always, rel)
+		}
+	}
+	return buildcontext.OpenContext(o.contextDir, o.dockerfile+".dockerignore", always...)
+}
+
+// ContextExcluded returns what a build with opts leaves out of its context:
+// a path (slash-separated, relative to the context directory) excluded by
+// .dockerignore (or the Dockerfile's NAME.dockerignore), WithContextExclude
+// or WithCacheDir. Such a path can never change the image.
+func ContextExcluded(opts ...Option) (func(rel string) bool, error) {
+	o := &options{contextDir: "."}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if o.dockerfile == "" {
+		o.dockerfile = filepath.Join(o.contextDir, "Dockerfile")
+	}
+	t, err := openContext(o)
+	if err != nil {
+		return nil, err
+	}
+	return t.Excluded, nil
 }
 
 func absPath(p string) string {

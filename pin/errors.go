@@ -28,8 +28,11 @@ type posError struct {
 }
 
 func (e *posError) Error() string {
-	if e.cause == nil {
+	switch {
+	case e.cause == nil:
 		return e.msg
+	case e.msg == "": // the cause already says what was being done
+		return e.cause.Error()
 	}
 	return e.msg + ": " + e.cause.Error()
 }

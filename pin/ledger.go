@@ -2,7 +2,6 @@ package pin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,45 +11,13 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/ledger"
 )
 
-// LedgerFile is the release ledger as pin reads it (dist/release.json):
-//
-//	{
-//	  "images": [
-//	    {
-//	      "name": "app",
-//	      "destinations": [
-//	        {"ref": "ghcr.io/acme/app@sha256:…", "tags": ["1.4.2", "1.4", "latest"]}
-//	      ]
-//	    }
-//	  ]
-//	}
-//
-// Each destination's ref is a repository pinned by digest (what was pushed)
-// and tags are the bare tags applied to it. Unknown fields are ignored, so
-// the release pipeline may add its own.
-type LedgerFile struct {
-	// Version is the released version ("1.5.0"); references to a released
-	// repository at an older version tag move to it (see Ledger.Supersedes).
-	Version string        `json:"version"`
-	Images  []LedgerImage `json:"images"`
-}
-
-// LedgerImage is one built image and where it went.
-type LedgerImage struct {
-	Name         string              `json:"name"`
-	Destinations []LedgerDestination `json:"destinations"`
-}
-
-// LedgerDestination is one repository holding the image by digest.
-type LedgerDestination struct {
-	Ref  string   `json:"ref"`
-	Tags []string `json:"tags"`
-}
-
-// Ledger resolves repo:tag to the digest the release recorded, with no
-// registry lookup.
+// Ledger resolves repo:tag to the digest a release ledger (package ledger:
+// each destination's ref is a repository pinned by digest, its tags the
+// bare tags applied to it) recorded, with no registry lookup.
 type Ledger struct {
 	path    string
 	digests map[string]v1.Hash // "REPOSITORY:TAG" (canonical) → digest
@@ -65,7 +32,7 @@ type releasedVersion struct {
 	digest v1.Hash
 }
 
-// LoadLedger reads a ledger file (see LedgerFile).
+// LoadLedger reads a ledger file.
 func LoadLedger(ctx context.Context, path string) (*Ledger, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("reading ledger %s: %w", path, err)
@@ -79,15 +46,15 @@ func LoadLedger(ctx context.Context, path string) (*Ledger, error) {
 
 // ParseLedger parses ledger JSON; name is used in errors.
 func ParseLedger(name string, data []byte) (*Ledger, error) {
-	var lf LedgerFile
-	if err := json.Unmarshal(data, &lf); err != nil {
-		return nil, newError(ErrSyntax, err, "parsing ledger %s", name)
+	lf, err := ledger.Parse(name, data)
+	if err != nil {
+		return nil, newError(ErrSyntax, err, "")
 	}
 	return NewLedger(name, lf)
 }
 
-// NewLedger builds a Ledger from its decoded form; name is used in errors.
-func NewLedger(ledgerName string, lf LedgerFile) (*Ledger, error) {
+// NewLedger builds a resolver from a decoded ledger; name is used in errors.
+func NewLedger(ledgerName string, lf *ledger.Ledger) (*Ledger, error) {
 	l := &Ledger{path: ledgerName, digests: map[string]v1.Hash{}, released: map[string]releasedVersion{}}
 	// Only a plain release moves version tags: deploy files never move to a
 	// release candidate or a snapshot on their own.

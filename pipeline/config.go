@@ -46,6 +46,9 @@ type Config struct {
 	Pin []string `yaml:"pin" json:"pin"`
 	// Ledger is where the release record is written (dist/release.json).
 	Ledger string `yaml:"ledger" json:"ledger"`
+	// AllowDirty releases build contexts with uncommitted changes, marked
+	// dirty, instead of refusing them (--allow-dirty).
+	AllowDirty bool `yaml:"allow-dirty" json:"allow-dirty"`
 	// Labels and Annotations add to (or override) the
 	// org.opencontainers.image.* keys every image gets.
 	Labels      map[string]string `yaml:"labels" json:"labels"`

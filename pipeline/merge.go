@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 )
@@ -18,7 +19,7 @@ import (
 // MergeResult is what Merge published.
 type MergeResult struct {
 	Index     v1.Hash               `json:"digest"`
-	Platforms []LedgerPlatform      `json:"platforms"`
+	Platforms []ledger.Platform     `json:"platforms"`
 	Published []publish.Destination `json:"destinations"`
 	Signed    bool                  `json:"signed"`
 }
@@ -61,7 +62,7 @@ func Merge(ctx context.Context, sources []name.Digest, dsts []publish.Reference,
 		}
 		seen[p.String()] = src
 		ii = mutate.AppendManifests(ii, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &p, MediaType: desc.MediaType}})
-		res.Platforms = append(res.Platforms, LedgerPlatform{Platform: p.String(), Digest: desc.Digest.String()})
+		res.Platforms = append(res.Platforms, ledger.Platform{Platform: p.String(), Digest: desc.Digest.String()})
 	}
 	art, err := publish.NewArtifact(ii)
 	if err != nil {

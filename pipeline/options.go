@@ -23,6 +23,7 @@ type options struct {
 	dir         string
 	dryRun      bool
 	snapshot    bool
+	allowDirty  bool
 	gitTag      bool
 	event       version.Event
 	metaEnv     version.MetadataEnv
@@ -52,6 +53,10 @@ func WithDryRun(b bool) Option { return func(o *options) { o.dryRun = b } }
 // WithSnapshot builds a non-release X.Y.Z-SNAPSHOT-<sha> that never moves a
 // floating tag.
 func WithSnapshot(b bool) Option { return func(o *options) { o.snapshot = b } }
+
+// WithAllowDirty releases a build context with uncommitted changes, marked
+// dirty in the plan and the ledger, instead of refusing it with ErrDirty.
+func WithAllowDirty(b bool) Option { return func(o *options) { o.allowDirty = b } }
 
 // WithGitTag creates the release's git tag after everything else worked.
 func WithGitTag(b bool) Option { return func(o *options) { o.gitTag = b } }

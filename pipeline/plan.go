@@ -18,6 +18,7 @@ type Plan struct {
 	GitTag     string         `json:"git_tag,omitempty"`
 	Commit     string         `json:"commit,omitempty"`
 	Snapshot   bool           `json:"snapshot"`
+	Dirty      bool           `json:"dirty,omitempty"`
 	Notes      []string       `json:"notes,omitempty"`
 	Images     []PlannedImage `json:"images"`
 	Steps      []string       `json:"steps"`
@@ -172,6 +173,13 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("%w: no feat, fix, perf or breaking commit since %s; commit one, pass --bump patch|minor|major, or build a snapshot with --snapshot", ErrNothingToRelease, since)
 	default:
 		p.Version, p.GitTag = release.Version, release.GitTag
+	}
+	// A build context that differs from the commit is refused or marked;
+	// a directory without git has no commit to differ from.
+	if !noGit {
+		if err := r.checkDirty(ctx, p); err != nil {
+			return nil, err
+		}
 	}
 	r.plan_ = p
 	return p, nil

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
@@ -65,7 +66,7 @@ func (e *StepError) Unwrap() error { return e.Err }
 // Report is what Release did.
 type Report struct {
 	Plan   *Plan
-	Ledger *Ledger
+	Ledger *ledger.Ledger
 	// Durations per image and step, for the summary table.
 	Durations map[string]map[string]time.Duration
 }
@@ -111,9 +112,9 @@ type imageRun struct {
 	art      publish.Artifact
 	dsts     []publish.Reference
 	signer   *sign.Signer
-	sboms    []LedgerFile
+	sboms    []ledger.File
 	sbomData map[string][]*sbomDoc // platform digest → documents
-	ledger   LedgerImage
+	ledger   ledger.Image
 }
 
 type sbomDoc struct {
@@ -167,14 +168,14 @@ func (r *releaser) run(ctx context.Context) error {
 			}
 		}
 	}
-	l := &Ledger{Version: r.plan_.Version, GitTag: r.plan_.GitTag, Commit: r.plan_.Commit, Snapshot: r.plan_.Snapshot}
+	l := newLedger(r.plan_)
 	for _, ir := range r.images {
 		l.Images = append(l.Images, ir.ledger)
 	}
 	r.report.Ledger = l
 	if err := r.step(ctx, StepLedger, "", func(context.Context) (string, error) {
 		p := r.path(r.plan_.LedgerPath)
-		return p, WriteLedger(p, l)
+		return p, ledger.Write(p, l)
 	}); err != nil {
 		return err
 	}
@@ -193,21 +194,13 @@ func (r *releaser) run(ctx context.Context) error {
 
 // pin rewrites the configured deploy files to the digests just released,
 // straight from the ledger: no registry lookup.
-func (r *releaser) pin(ctx context.Context, l *Ledger) (string, error) {
-	lf := pin.LedgerFile{Version: l.Version} // a snapshot's version is a prerelease: it moves no version tag
-	for _, li := range l.Images {
-		pi := pin.LedgerImage{Name: li.Name}
-		for _, d := range li.Destinations {
-			pi.Destinations = append(pi.Destinations, pin.LedgerDestination{Ref: d.Ref, Tags: d.Tags})
-		}
-		lf.Images = append(lf.Images, pi)
-	}
-	ledger, err := pin.NewLedger(r.plan_.LedgerPath, lf)
+func (r *releaser) pin(ctx context.Context, l *ledger.Ledger) (string, error) {
+	released, err := pin.NewLedger(r.plan_.LedgerPath, l)
 	if err != nil {
 		return "", err
 	}
 	// Released images from the ledger, third-party images from their registries.
-	resolver := ledger.Or(pin.NewRegistryResolver(pin.WithPublishOptions(r.o.publish...)))
+	resolver := released.Or(pin.NewRegistryResolver(pin.WithPublishOptions(r.o.publish...)))
 	var paths []string
 	for _, p := range r.cfg.Pin {
 		paths = append(paths, r.path(p))
@@ -221,25 +214,11 @@ func (r *releaser) pin(ctx context.Context, l *Ledger) (string, error) {
 
 func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 	img := ir.p.img
-	// What the release writes inside the repository (keys, layouts, SBOMs,
-	// the ledger) never goes into an image.
-	out := filepath.Dir(r.plan_.LedgerPath) // dist/: the ledger and SBOMs
-	if out == "." {
-		out = r.plan_.LedgerPath
-	}
-	exclude := []string{r.path(".stevedore"), r.path(out)}
-	for _, d := range ir.p.Destinations {
-		if p, ok := strings.CutPrefix(r.destination(d), publish.LayoutPrefix); ok {
-			exclude = append(exclude, p)
-		}
-	}
-	opts := append([]builder.Option{
-		builder.WithContextDir(r.path(ir.p.Context)),
-		builder.WithContextExclude(exclude...),
-		builder.WithDockerfile(r.path(ir.p.Dockerfile)),
+	opts := append(r.contextOptions(r.plan_, ir.p),
 		builder.WithTarget(img.Target),
 		builder.WithBuildArgs(img.BuildArgs),
-	}, r.o.build...)
+	)
+	opts = append(opts, r.o.build...)
 	if len(img.Platforms) > 0 {
 		var ps []v1.Platform
 		for _, s := range img.Platforms {
@@ -264,10 +243,10 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 		return "", err
 	}
 	ir.res, ir.art = res, art
-	ir.ledger = LedgerImage{Name: ir.p.Name, Digest: art.Digest().String(), MediaType: string(art.Descriptor.MediaType)}
+	ir.ledger = ledger.Image{Name: ir.p.Name, Digest: art.Digest().String(), MediaType: string(art.Descriptor.MediaType)}
 	for _, pi := range res.Platforms {
 		d, _ := pi.Image.Digest()
-		ir.ledger.Platforms = append(ir.ledger.Platforms, LedgerPlatform{Platform: pi.Platform.String(), Digest: d.String()})
+		ir.ledger.Platforms = append(ir.ledger.Platforms, ledger.Platform{Platform: pi.Platform.String(), Digest: d.String()})
 	}
 	return art.Digest().String(), nil
 }
@@ -290,7 +269,7 @@ func (r *releaser) push(ctx context.Context, ir *imageRun) (string, error) {
 	}
 	var refs []string
 	for _, d := range res.Destinations {
-		ir.ledger.Destinations = append(ir.ledger.Destinations, LedgerDestination{Ref: d.Ref, Tags: []string{}})
+		ir.ledger.Destinations = append(ir.ledger.Destinations, ledger.Destination{Ref: d.Ref, Tags: []string{}})
 		refs = append(refs, d.Ref)
 	}
 	return strings.Join(refs, " "), nil
@@ -334,7 +313,7 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 				return "", fmt.Errorf("writing SBOM %s: %w", file, err)
 			}
 			sum := sha256.Sum256(data)
-			ir.sboms = append(ir.sboms, LedgerFile{Path: file, Format: f.String(), Platform: pi.Platform.String(), Digest: "sha256:" + hex.EncodeToString(sum[:])})
+			ir.sboms = append(ir.sboms, ledger.File{Path: file, Format: f.String(), Platform: pi.Platform.String(), Digest: "sha256:" + hex.EncodeToString(sum[:])})
 			ir.sbomData[d.String()] = append(ir.sbomData[d.String()], &sbomDoc{format: f, data: data})
 		}
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/internal/faultproxy"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/schematest"
+	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 )
@@ -149,13 +151,19 @@ func TestReleaseTwoImagesTwoDestinations(t *testing.T) {
 			t.Errorf("SBOM file: %v", err)
 		}
 	}
-	ledger, err := ReadLedger(filepath.Join(dir, "dist/release.json"))
+	written, err := ledger.Read(filepath.Join(dir, "dist/release.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ledger.Images) != 2 || ledger.Commit == "" {
-		t.Errorf("ledger on disk = %+v", ledger)
+	if len(written.Images) != 2 || written.Commit == "" || written.SchemaVersion != ledger.SchemaVersion {
+		t.Errorf("ledger on disk = %+v", written)
 	}
+	// What the release wrote is what the shipped schema describes.
+	data, err := os.ReadFile(filepath.Join(dir, "dist/release.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Validate(t, "../ledger.schema.json", data)
 
 	// A re-run of the same commit sends nothing again and gives the same ledger.
 	again, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
@@ -208,7 +216,8 @@ func TestFailedStepMovesNoTagAndRerunResumes(t *testing.T) {
 				f.setup(t, dir)
 			}
 			proxy.SetRules(f.rules...)
-			_, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithPublishOptions(publish.WithRetry(1, time.Millisecond)))...)
+			// A build failure comes from an uncommitted Dockerfile: allowed here.
+			_, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithAllowDirty(true), WithPublishOptions(publish.WithRetry(1, time.Millisecond)))...)
 			var se *StepError
 			if !errors.As(err, &se) || se.Step != f.step {
 				t.Fatalf("err = %v, want a failure in step %s", err, f.step)
@@ -342,10 +351,10 @@ func golden(t *testing.T, file, got string) {
 func TestSummaryGolden(t *testing.T) {
 	rep := &Report{
 		Plan: &Plan{Version: "1.1.0", Images: []PlannedImage{{Name: "app", Tags: []string{"1.1.0", "1.1", "1", "latest"}}}},
-		Ledger: &Ledger{Version: "1.1.0", Images: []LedgerImage{{
+		Ledger: &ledger.Ledger{Version: "1.1.0", Images: []ledger.Image{{
 			Name: "app", Digest: "sha256:" + strings.Repeat("a", 64),
-			Destinations: []LedgerDestination{{Ref: "ghcr.io/acme/app@sha256:" + strings.Repeat("a", 64), Signature: "ghcr.io/acme/app:sha256-aa.sig"}},
-			SBOMs:        []LedgerFile{{Path: "dist/sbom/app-linux-amd64.spdx.json"}},
+			Destinations: []ledger.Destination{{Ref: "ghcr.io/acme/app@sha256:" + strings.Repeat("a", 64), Signature: "ghcr.io/acme/app:sha256-aa.sig"}},
+			SBOMs:        []ledger.File{{Path: "dist/sbom/app-linux-amd64.spdx.json"}},
 			Verify:       []string{"cosign verify --key cosign.pub ghcr.io/acme/app@sha256:" + strings.Repeat("a", 64)},
 		}}},
 		Durations: map[string]map[string]time.Duration{"app": {StepBuild: 9800 * time.Millisecond, StepPush: 1200 * time.Millisecond, StepSign: 300 * time.Millisecond}},
@@ -388,7 +397,7 @@ func TestReleaseToDistribution(t *testing.T) {
 	// Wrong credentials fail in the push step, naming it, and move nothing.
 	bad := []publish.Option{publish.WithTransport(reg.Transport), publish.WithKeychain(publish.Keychain(t.TempDir(), map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: "not-the-password-42"}}))}
 	writeFile(t, filepath.Join(dir, "app/hello.txt"), "changed\n")
-	_, err = Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithPublishOptions(bad...))...)
+	_, err = Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithAllowDirty(true), WithPublishOptions(bad...))...)
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != StepPush || !errors.Is(err, publish.ErrDenied) || strings.Contains(err.Error(), "not-the-password-42") {
 		t.Errorf("err = %v, want a denied push that does not show the password", err)

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/sreevishnu07/stevedore/internal/atomicfile"
+	"github.com/sreevishnu07/stevedore/internal/shell"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 )
@@ -110,6 +111,7 @@ func (r *releaser) provenance(ir *imageRun) ([]byte, error) {
 		Ref:            r.o.event.Ref,
 		Dockerfile:     ir.p.Dockerfile,
 		BuildArgs:      ir.p.img.BuildArgs,
+		Dirty:          r.plan_.Dirty,
 	}
 	if data, err := os.ReadFile(r.path(ir.p.Dockerfile)); err == nil {
 		h, _, _ := v1.SHA256(strings.NewReader(string(data)))
@@ -254,18 +256,11 @@ func layoutVerifyCommand(d publish.Reference, ir *imageRun, keyRef string) strin
 	if s.Keyless {
 		flag := func(name, exact, re string) string {
 			if exact != "" {
-				return " --" + name + " " + shellQuote(exact)
+				return " --" + name + " " + shell.Quote(exact)
 			}
-			return " --" + name + "-regexp " + shellQuote(re)
+			return " --" + name + "-regexp " + shell.Quote(re)
 		}
 		return cmd + flag("certificate-identity", s.Identity, s.IdentityRegexp) + flag("certificate-oidc-issuer", s.Issuer, s.IssuerRegexp)
 	}
-	return cmd + " --key " + shellQuote(keyRef)
-}
-
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t'\"$`\\*?[]{}()<>|&;#~") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return cmd + " --key " + shell.Quote(keyRef)
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/sreevishnu07/stevedore/internal/shell"
 )
 
 // command renders the cosign command equivalent to a Verify or
@@ -60,18 +62,7 @@ func (o *options) command(verb, predicateType string, subject name.Digest) strin
 	}
 	args = append(args, subject.String())
 	for i, a := range args {
-		args[i] = shellQuote(a)
+		args[i] = shell.Quote(a)
 	}
 	return strings.Join(args, " ")
-}
-
-// shellQuote quotes a for POSIX shells when it holds anything beyond a
-// conservative safe set (regexps usually do).
-func shellQuote(a string) string {
-	if a != "" && strings.IndexFunc(a, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))
-	}) < 0 {
-		return a
-	}
-	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }

@@ -20,16 +20,3 @@ func TestVerifyCommandKeyless(t *testing.T) {
 		t.Errorf("command =\n%s\nwant\n%s", got, want)
 	}
 }
-
-func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain/path.pub": "plain/path.pub",
-		"":               "''",
-		"a b":            "'a b'",
-		"it's":           `'it'\''s'`,
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}

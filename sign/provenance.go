@@ -42,6 +42,10 @@ type ProvenanceInput struct {
 	// StartedOn and FinishedOn are recorded when not zero; leave them zero
 	// for a byte-reproducible predicate.
 	StartedOn, FinishedOn time.Time
+	// Dirty: the build read files not committed at Commit (a release with
+	// --allow-dirty), recorded as internalParameters.dirty so that a
+	// consumer of the provenance sees the image is not the commit's.
+	Dirty bool
 }
 
 // SLSA provenance v1 (https://slsa.dev/spec/v1.0/provenance) as JSON.
@@ -53,6 +57,7 @@ type (
 	slsaBuildDefinition struct {
 		BuildType            string                   `json:"buildType"`
 		ExternalParameters   map[string]any           `json:"externalParameters"`
+		InternalParameters   map[string]any           `json:"internalParameters,omitempty"`
 		ResolvedDependencies []slsaResourceDescriptor `json:"resolvedDependencies,omitempty"`
 	}
 	slsaResourceDescriptor struct {
@@ -121,6 +126,9 @@ func Provenance(in ProvenanceInput) ([]byte, error) {
 	p := slsaProvenance{
 		BuildDefinition: slsaBuildDefinition{BuildType: BuildType, ExternalParameters: ext, ResolvedDependencies: deps},
 		RunDetails:      slsaRunDetails{Builder: slsaBuilder{ID: in.BuilderID}},
+	}
+	if in.Dirty {
+		p.BuildDefinition.InternalParameters = map[string]any{"dirty": true}
 	}
 	if in.BuilderVersion != "" {
 		p.RunDetails.Builder.Version = map[string]string{"stevedore": in.BuilderVersion}

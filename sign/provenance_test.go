@@ -77,3 +77,18 @@ func TestProvenance(t *testing.T) {
 		t.Error("no BuilderID accepted")
 	}
 }
+
+// A build from uncommitted files says so; a clean one has no
+// internalParameters at all.
+func TestProvenanceDirty(t *testing.T) {
+	in := ProvenanceInput{BuilderID: "https://example.com/builder", Commit: strings.Repeat("a", 40)}
+	clean, _ := Provenance(in)
+	if strings.Contains(string(clean), "internalParameters") {
+		t.Errorf("clean build: %s", clean)
+	}
+	in.Dirty = true
+	dirty, err := Provenance(in)
+	if err != nil || !strings.Contains(string(dirty), `"internalParameters":{"dirty":true}`) {
+		t.Errorf("dirty build: %s %v", dirty, err)
+	}
+}

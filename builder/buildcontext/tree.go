@@ -138,6 +138,11 @@ func OpenContext(dir, ignoreFile string, always ...string) (*Tree, error) {
 // filesystem, or a named build context of files.
 func OpenDir(dir string) *Tree { return &Tree{dir: dir} }
 
+// Excluded reports whether rel (slash-separated, relative to the tree) is
+// left out of the context: by .dockerignore, or as one of OpenContext's
+// always-excluded paths, or inside one.
+func (t *Tree) Excluded(rel string) bool { return t.ignored(rel) }
+
 // ignored reports whether rel is excluded by .dockerignore.
 func (t *Tree) ignored(rel string) bool {
 	if t.ignore == nil || rel == "." {

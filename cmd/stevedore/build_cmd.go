@@ -198,7 +198,7 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		return err
 	}
 	if c.Bool("json") {
-		return writeJSON(c.App.Writer, buildOutput{Digest: art.Digest().String(), Destinations: out.Destinations, Steps: res.Steps, Bases: bases(res.Bases), Warnings: res.Warnings})
+		return writeJSON(c.App.Writer, newBuildOutput(art.Digest().String(), out, res))
 	}
 	for _, d := range out.Destinations {
 		fmt.Fprintln(c.App.Writer, d.Ref)
@@ -239,28 +239,6 @@ func writeBuildFiles(c *cli.Context, art publish.Artifact, res *publish.Result) 
 		return fmt.Errorf("writing --metadata-file: %w", err)
 	}
 	return nil
-}
-
-type buildOutput struct {
-	Digest       string                `json:"digest"`
-	Destinations []publish.Destination `json:"destinations"`
-	Steps        []builder.StepReport  `json:"steps"`
-	Bases        []baseOutput          `json:"bases"`
-	Warnings     []string              `json:"warnings,omitempty"`
-}
-
-type baseOutput struct {
-	Ref      string `json:"ref"`
-	Digest   string `json:"digest"`
-	Platform string `json:"platform"`
-}
-
-func bases(bs []builder.Base) []baseOutput {
-	out := []baseOutput{}
-	for _, b := range bs {
-		out = append(out, baseOutput{Ref: b.Ref, Digest: b.Digest.String(), Platform: b.Platform.String()})
-	}
-	return out
 }
 
 func (s *secrets) cleanup() {

@@ -60,7 +60,7 @@ func TestBuildToLayoutThenCached(t *testing.T) {
 		t.Errorf("--iidfile holds %q (%v), want %s", data, err, a.Digest)
 	}
 	// The layout holds the image under the tag.
-	back := stevedore(t, nil, "", "publish", "--from", "oci:"+out+":v1", "--to", "oci:"+t.TempDir())
+	back := stevedore(t, nil, "", "publish", "--ledger", "", "--from", "oci:"+out+":v1", "--to", "oci:"+t.TempDir())
 	if back.code != 0 || !strings.Contains(back.stdout, a.Digest) {
 		t.Errorf("reading the built image back: exit %d %s %s", back.code, back.stdout, back.stderr)
 	}

@@ -46,6 +46,10 @@ func buildInfo() buildInfoOut {
 		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
 		Libraries: map[string]string{},
 	}
+	// Every library the README lists has its key, "" when not known.
+	for _, m := range libraryModules {
+		out.Libraries[m.key] = ""
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return out

@@ -41,7 +41,8 @@ func exitCode(err error) int {
 		errors.Is(err, version.ErrShallow),
 		errors.Is(err, version.ErrInvalidOption),
 		errors.Is(err, version.ErrInvalidRule),
-		errors.Is(err, pipeline.ErrConfig):
+		errors.Is(err, pipeline.ErrConfig),
+		errors.Is(err, pipeline.ErrDirty):
 		return exitUsage
 	default:
 		return exitFailed

@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/publish"
 )
 
@@ -28,6 +31,7 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 			&cli.IntFlag{Name: "jobs", Value: 4, Usage: "parallel blob uploads per destination"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
 			&cli.BoolFlag{Name: "json", Usage: `print {"destinations":[{"ref","digest","tags"}]}`},
+			&cli.StringFlag{Name: "ledger", Value: "dist/release.json", Usage: "record what was published in this release ledger `PATH`, for pin --from (\"\" records nothing)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -52,6 +56,11 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 				}
 				dsts = append(dsts, d)
 			}
+			// An unreadable ledger fails before anything is published.
+			rec, err := openLedger(c.String("ledger"))
+			if err != nil {
+				return err
+			}
 			res, err := publish.Publish(c.Context, src, dsts, c.StringSlice("tag"),
 				publish.WithKeychain(keychain(getenv)),
 				publish.WithJobs(c.Int("jobs")),
@@ -64,6 +73,12 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 			// A signed layout's signatures and attestations follow the image.
 			if err := carrySignatures(c, getenv, src, dsts, res); err != nil {
 				return fmt.Errorf("published, but %w", err)
+			}
+			if rec != nil {
+				res.Record(rec)
+				if err := ledger.Write(c.String("ledger"), rec); err != nil {
+					return fmt.Errorf("published, but %w", err)
+				}
 			}
 			if c.Bool("json") {
 				return writeJSON(c.App.Writer, res)
@@ -96,6 +111,22 @@ func retryPrinter(w io.Writer, asJSON bool) func(publish.RetryEvent) {
 		}
 		fmt.Fprintln(w, "stevedore: "+e.String())
 	}
+}
+
+// openLedger reads the ledger publish adds to, or starts one; path ""
+// records nothing.
+func openLedger(path string) (*ledger.Ledger, error) {
+	if path == "" {
+		return nil, nil
+	}
+	l, err := ledger.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &ledger.Ledger{}, nil
+	}
+	if err != nil {
+		return nil, usageErrorf("%v (fix or remove it, or record elsewhere with --ledger PATH)", err)
+	}
+	return l, nil
 }
 
 func parseRef(s string, insecure []string) (publish.Reference, error) {

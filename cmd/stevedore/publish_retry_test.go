@@ -19,7 +19,7 @@ func TestPublishLongRetryAfterVisible(t *testing.T) {
 	registrytest.WriteLayout(t, src, "", registrytest.Image(t, 1, 256))
 	px := faultproxy.New(t, "http://"+registrytest.InProcess(t), nil,
 		faultproxy.Rule{Method: http.MethodPost, Path: regexp.MustCompile(`/blobs/uploads/`), Status: http.StatusTooManyRequests, RetryAfter: "3600"})
-	r := stevedore(t, nil, "", "publish", "--from", "oci:"+src, "--to", px.Host+"/app:v1", "--json")
+	r := stevedore(t, nil, "", "publish", "--ledger", "", "--from", "oci:"+src, "--to", px.Host+"/app:v1", "--json")
 	if r.code != exitFailed {
 		t.Fatalf("exit %d, want %d: %s", r.code, exitFailed, r.stderr)
 	}

@@ -20,7 +20,7 @@ func TestPublishLayoutToRegistryAndBack(t *testing.T) {
 	reg := registrytest.InProcess(t)
 	out := filepath.Join(t.TempDir(), "copy")
 
-	r := stevedore(t, nil, "", "publish", "--from", "oci:"+src,
+	r := stevedore(t, nil, "", "publish", "--ledger", "", "--from", "oci:"+src,
 		"--to", reg+"/team/app:edge", "--to", "oci:"+out, "--tag", "1.2.3", "--tag", "1.2", "--json")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -59,7 +59,7 @@ func TestPublishLayoutToRegistryAndBack(t *testing.T) {
 
 	// And back from the registry into a layout, in plain text mode.
 	back := filepath.Join(t.TempDir(), "back")
-	r = stevedore(t, nil, "", "publish", "--from", reg+"/team/app:1.2.3", "--to", "oci:"+back+":v1")
+	r = stevedore(t, nil, "", "publish", "--ledger", "", "--from", reg+"/team/app:1.2.3", "--to", "oci:"+back+":v1")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sreevishnu07/stevedore/actions"
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
+	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
@@ -42,6 +43,7 @@ running again resumes without sending anything twice.`,
 			&cli.StringSliceFlag{Name: "annotation", Usage: "KEY=VALUE manifest and index annotation of every image (repeatable)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (version, tags, destinations, steps) and change nothing"},
 			&cli.BoolFlag{Name: "snapshot", Usage: "release X.Y.Z-SNAPSHOT-<sha>: never moves floating tags"},
+			&cli.BoolFlag{Name: "allow-dirty", Usage: "release uncommitted or untracked files of a build context, marked dirty in the ledger, instead of refusing"},
 			&cli.BoolFlag{Name: "git-tag", Usage: "create the version's git tag after everything else worked"},
 			&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
 			&cli.StringFlag{Name: "ledger", Usage: "where to write the release record (default from the configuration, else dist/release.json)"},
@@ -110,6 +112,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithDir(dir),
 		pipeline.WithDryRun(c.Bool("dry-run")),
 		pipeline.WithSnapshot(c.Bool("snapshot")),
+		pipeline.WithAllowDirty(c.Bool("allow-dirty")),
 		pipeline.WithGitTag(c.Bool("git-tag")),
 		pipeline.WithBump(c.String("bump")),
 		pipeline.WithEvent(ev),
@@ -144,8 +147,8 @@ func runRelease(c *cli.Context, getenv env) error {
 	}
 	if c.Bool("json") {
 		return writeJSON(c.App.Writer, struct {
-			Plan   *pipeline.Plan   `json:"plan"`
-			Ledger *pipeline.Ledger `json:"ledger,omitempty"`
+			Plan   *pipeline.Plan `json:"plan"`
+			Ledger *ledger.Ledger `json:"ledger,omitempty"`
 		}{rep.Plan, rep.Ledger})
 	}
 	if c.Bool("dry-run") {
@@ -347,7 +350,7 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
 		}
 		verify = append(verify, li.Verify...)
 	}
-	ledger, err := json.Marshal(rep.Ledger)
+	ledgerJSON, err := json.Marshal(rep.Ledger)
 	if err != nil {
 		return fmt.Errorf("encoding the ledger output: %w", err)
 	}
@@ -356,7 +359,7 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
 		"version":         rep.Plan.Version,
 		"tags":            strings.Join(tagged, "\n"),
 		"tag-names":       strings.Join(dedupe(tags), "\n"),
-		"json":            string(ledger),
+		"json":            string(ledgerJSON),
 		"digest":          digest,
 		"image-refs":      strings.Join(refs, "\n"),
 		"sbom-files":      strings.Join(sboms, "\n"),

@@ -197,6 +197,9 @@ func TestReleaseSwitchesOverrideConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "stevedore.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Committed: in the build context, an uncommitted file makes the release dirty.
+	git(t, dir, "add", "stevedore.yaml")
+	git(t, dir, "commit", "-q", "-m", "chore: configure")
 	r := stevedore(t, map[string]string{"XDG_CACHE_HOME": t.TempDir()}, "", "release", "--dry-run", "--dir", dir, "--push=false", "--sign", "none")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

@@ -263,7 +263,7 @@ func TestLayoutSignPublishVerify(t *testing.T) {
 	// oci:DIR still names the image although index.json lists signatures.
 	host := registrytest.InProcess(t)
 	out := filepath.Join(t.TempDir(), "copy")
-	p := stevedore(t, nil, "", "publish", "--from", "oci:"+dir, "--to", host+"/team/app", "--to", "oci:"+out, "--tag", "1.0")
+	p := stevedore(t, nil, "", "publish", "--ledger", "", "--from", "oci:"+dir, "--to", host+"/team/app", "--to", "oci:"+out, "--tag", "1.0")
 	if p.code != 0 {
 		t.Fatalf("publish: exit %d: %s", p.code, p.stderr)
 	}
@@ -281,7 +281,7 @@ func TestLayoutSignPublishVerify(t *testing.T) {
 		t.Errorf("verify layout copy: exit %d: %s", v.code, v.stderr)
 	}
 	// A re-publish carries nothing new.
-	p = stevedore(t, nil, "", "publish", "--from", "oci:"+dir, "--to", host+"/team/app", "--to", "oci:"+out)
+	p = stevedore(t, nil, "", "publish", "--ledger", "", "--from", "oci:"+dir, "--to", host+"/team/app", "--to", "oci:"+out)
 	if p.code != 0 || strings.Contains(p.stderr, "carried") {
 		t.Errorf("re-publish: exit %d: %s", p.code, p.stderr)
 	}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/schematest"
+	"github.com/sreevishnu07/stevedore/ledger"
+)
+
+// The README's quickstart sequence, run as written in the project
+// directory: release into a layout, publish it with a version tag, pin the
+// deploy files from dist/release.json.
+func TestReleasePublishPinSequence(t *testing.T) {
+	dir := t.TempDir()
+	reg := registrytest.InProcess(t)
+	app := reg + "/owner/app"
+	for n, c := range map[string]string{
+		"Dockerfile":      "FROM scratch\nCOPY hello.txt /\n",
+		"hello.txt":       "hi\n",
+		"deploy/app.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: app\n    image: " + app + ":1.3.0\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	schema, err := filepath.Abs("../../ledger.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": "correct horse battery"}
+	for _, args := range [][]string{
+		{"release"},
+		{"publish", "--from", "oci:dist/image", "--to", app, "--tag", "1.3.0"},
+		{"pin", "--from", "dist/release.json", "--write", "deploy/"},
+	} {
+		if r := stevedore(t, env, "", args...); r.code != 0 {
+			t.Fatalf("stevedore %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	ref, _ := name.ParseReference(app + ":1.3.0")
+	desc, err := remote.Head(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile("deploy/app.yaml")
+	if want := "image: " + app + ":1.3.0@" + desc.Digest.String() + "\n"; !strings.HasSuffix(string(got), want) {
+		t.Errorf("deploy/app.yaml:\n%s\nwant it to end %q", got, want)
+	}
+
+	// The ledger is the release's, with the registry destination added to
+	// its image, and matches the shipped schema.
+	data, err := os.ReadFile("dist/release.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Validate(t, schema, data)
+	l, err := ledger.Parse("dist/release.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Images) != 1 || len(l.Images[0].Destinations) != 2 || len(l.Images[0].SBOMs) != 1 {
+		t.Fatalf("ledger:\n%s", data)
+	}
+	if d := l.Images[0].Destinations[1]; d.Ref != app+"@"+desc.Digest.String() || strings.Join(d.Tags, ",") != "1.3.0" {
+		t.Errorf("published destination %+v", d)
+	}
+
+	// Publishing again records nothing twice; --ledger "" records nothing.
+	if r := stevedore(t, env, "", "publish", "--from", "oci:dist/image", "--to", app, "--tag", "1.3.0", "--tag", "1.3"); r.code != 0 {
+		t.Fatalf("publish again: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := stevedore(t, env, "", "publish", "--ledger", "", "--from", "oci:dist/image", "--to", app, "--tag", "1"); r.code != 0 {
+		t.Fatalf("publish --ledger '': exit %d\n%s", r.code, r.stderr)
+	}
+	l, err = ledger.Read("dist/release.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := l.Images[0].Destinations; len(d) != 2 || strings.Join(d[1].Tags, ",") != "1.3,1.3.0" {
+		t.Errorf("destinations after re-publishing: %+v", d)
+	}
+}
+
+// A ledger publish cannot read fails before anything is published.
+func TestPublishRefusesUnreadableLedger(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "image")
+	registrytest.WriteLayout(t, src, "", registrytest.Image(t, 1, 64))
+	reg := registrytest.InProcess(t)
+	bad := filepath.Join(t.TempDir(), "release.json")
+	if err := os.WriteFile(bad, []byte(`{"schemaVersion": 99, "images": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := stevedore(t, nil, "", "publish", "--ledger", bad, "--from", "oci:"+src, "--to", reg+"/acme/app", "--tag", "1")
+	if r.code != exitUsage || !strings.Contains(r.stderr, bad) || !strings.Contains(r.stderr, "--ledger") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+	if ref, _ := name.ParseReference(reg + "/acme/app:1"); func() bool { _, err := remote.Head(ref); return err == nil }() {
+		t.Error("published despite the unreadable ledger")
+	}
+}
