@@ -74,7 +74,9 @@ type Image struct {
 // Signing says how to sign and who the signer must be when verifying.
 type Signing struct {
 	// Key is a cosign private key file, env://VAR, or a KMS URI. Empty with
-	// Keyless false means the embedded default: a key under .stevedore/.
+	// Keyless false means the default: keyless in GitHub Actions when the
+	// job may request an OIDC token, a refusal in other CI (a key made there
+	// is thrown away with the runner), else a key under .stevedore/.
 	Key string `yaml:"key" json:"key"`
 	// Keyless signs with the workflow's OIDC identity (Fulcio and Rekor).
 	Keyless bool `yaml:"keyless" json:"keyless"`
@@ -88,6 +90,13 @@ type Signing struct {
 	RekorURL       string `yaml:"rekor-url" json:"rekor-url"`
 	// Disabled turns signing off for snapshots or local experiments.
 	Disabled bool `yaml:"disabled" json:"disabled"`
+	// Format of signatures and attestations in registries: legacy (the
+	// .sig/.att tags cosign v2 writes), bundle (Sigstore bundles as OCI
+	// referrers, as cosign v3 writes) or both. Default legacy.
+	Format string `yaml:"format" json:"format"`
+	// Local is the command line's explicit --sign key without --key: the
+	// key under .stevedore/, never replaced by keyless signing.
+	Local bool `yaml:"-" json:"-"`
 }
 
 // Load reads and checks a configuration file. ${NAME} references are

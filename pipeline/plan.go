@@ -119,13 +119,18 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		if img.Sign != nil {
 			pi.sign = *img.Sign
 		}
+		if e := r.o.signingEnv; e != nil && r.o.signer == nil {
+			if pi.sign, err = e.resolve(pi.sign); err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+		}
 		if pi.Dockerfile == "" {
 			pi.Dockerfile = filepath.Join(pi.Context, "Dockerfile")
 		}
 		if len(pi.Destinations) == 0 {
 			pi.Destinations = []string{"oci:dist/" + img.Name}
 		}
-		pi.Signing = describeSigning(pi.sign, r.o.signer != nil)
+		pi.Signing = describeSigning(pi.sign, r.canSign())
 		pi.Tags = rel.Tags
 		p.Images = append(p.Images, pi)
 		for _, d := range pi.Destinations {
@@ -174,6 +179,9 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		p.Version, p.GitTag = release.Version, release.GitTag
 	}
 	r.plan_ = p
+	if err := r.prepareSigners(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -31,8 +31,10 @@ func (r *releaser) signOpts(ctx context.Context, s Signing) []sign.Option {
 }
 
 func (r *releaser) signingOff(ir *imageRun) bool {
-	return ir.p.sign.Disabled || r.o.signer == nil
+	return ir.p.sign.Disabled || !r.canSign()
 }
+
+func (r *releaser) canSign() bool { return r.o.signer != nil || r.o.signingEnv != nil }
 
 // sign signs every destination's digest (and each platform's, for an
 // index), then attests each platform's SBOMs and the build provenance.
@@ -40,7 +42,7 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 	if r.signingOff(ir) {
 		return "skipped: signing is off", nil
 	}
-	signer, err := r.o.signer(ctx, ir.p.sign)
+	signer, err := r.signerFor(ctx, ir)
 	if err != nil {
 		return "", err
 	}
