@@ -286,6 +286,9 @@ func (c *Config) check(file string, root *yaml.Node) error {
 	if len(c.Images) == 0 {
 		return configError(file, 0, 0, "images", "no images: add an images: list with at least one image")
 	}
+	if _, _, err := c.Sign.formats(); err != nil {
+		return configError(file, line("sign", "format"), 0, "sign.format", "sign.format %q: want legacy, bundle or both", c.Sign.Format)
+	}
 	names := map[string]bool{}
 	for i, img := range c.Images {
 		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
@@ -296,6 +299,11 @@ func (c *Config) check(file string, root *yaml.Node) error {
 			return configError(file, at, 0, key+".name", "image name %q is used twice", img.Name)
 		}
 		names[img.Name] = true
+		if img.Sign != nil {
+			if _, _, err := img.Sign.formats(); err != nil {
+				return configError(file, line("images", fmt.Sprint(i), "sign", "format"), 0, key+".sign.format", "%s.sign.format %q: want legacy, bundle or both", key, img.Sign.Format)
+			}
+		}
 		for _, f := range append(append([]string{}, img.SBOM...), c.SBOM...) {
 			switch f {
 			case "spdx-json", "cyclonedx-json", "syft-json":

@@ -59,6 +59,9 @@ const (
 // it returns names the signing mode and, for keyless, the identity
 // verification requires.
 func (e *SigningEnv) resolve(s Signing) (Signing, error) {
+	if _, _, err := s.formats(); err != nil {
+		return s, err
+	}
 	switch {
 	case s.Disabled:
 		return s, nil
@@ -72,6 +75,9 @@ func (e *SigningEnv) resolve(s Signing) (Signing, error) {
 	}
 	if !s.Keyless {
 		return s, nil
+	}
+	if _, bundle, _ := s.formats(); bundle {
+		return s, &sign.SetupError{What: "keyless signing", Err: fmt.Errorf("sign.format %s: bundles are written with keys only", s.Format), Fix: "use --format legacy (sign.format: legacy) for keyless signatures, or sign with a key"}
 	}
 	if e.GitHubActions {
 		if s.Identity == "" && s.IdentityRegexp == "" {
@@ -195,4 +201,26 @@ func (r *releaser) notice(msg string) {
 	if n, ok := r.o.progress.(Notifier); ok {
 		n.Notice(msg)
 	}
+}
+
+// Signature formats (sign.format, --format).
+const (
+	FormatLegacy = "legacy" // .sig/.att tags, as cosign v2 writes
+	FormatBundle = "bundle" // Sigstore bundles as OCI referrers, as cosign v3 writes
+	FormatBoth   = "both"
+)
+
+// formats says which formats s writes to registries. Legacy is the
+// default: every verifier in use reads it (cosign v2 reads nothing else;
+// cosign v3, Kyverno and policy-controller read it too).
+func (s Signing) formats() (legacy, bundle bool, err error) {
+	switch s.Format {
+	case "", FormatLegacy:
+		return true, false, nil
+	case FormatBundle:
+		return false, true, nil
+	case FormatBoth:
+		return true, true, nil
+	}
+	return false, false, fmt.Errorf("%w: sign.format %q (--format): want legacy, bundle or both", ErrConfig, s.Format)
 }

@@ -43,6 +43,7 @@ running again resumes without sending anything twice.`,
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON"},
+			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keys only) or both; oci: layouts get legacy"},
 		}, imageFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

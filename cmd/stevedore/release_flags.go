@@ -148,17 +148,30 @@ func releaseConfigFlags(c *cli.Context, getenv env) (*pipeline.Config, error) {
 		return nil, usageErrorf("%s conflicts with the configuration %s: it describes the images and destinations; set them there, or remove the file to use flags", strings.Join(describing, ", "), file)
 	}
 	log := func(s string) { fmt.Fprintf(c.App.ErrWriter, "stevedore: %s\n", s) }
-	if file == "" {
-		cfg, err := flagConfig(c, getenv, log)
-		if err != nil || cfg != nil {
+	cfg, err := func() (*pipeline.Config, error) {
+		if file == "" {
+			cfg, err := flagConfig(c, getenv, log)
+			if err != nil || cfg != nil {
+				return cfg, err
+			}
+		}
+		cfg, err := releaseConfig(path, dir, getenv)
+		if err != nil || file == "" {
 			return cfg, err
 		}
-	}
-	cfg, err := releaseConfig(path, dir, getenv)
-	if err != nil || file == "" {
+		return applySwitches(c, cfg, getenv, log)
+	}()
+	if err != nil || !c.IsSet("format") {
 		return cfg, err
 	}
-	return applySwitches(c, cfg, getenv, log)
+	// --format overrides every image's signature format.
+	cfg.Sign.Format = c.String("format")
+	for i := range cfg.Images {
+		if s := cfg.Images[i].Sign; s != nil {
+			s.Format = cfg.Sign.Format
+		}
+	}
+	return cfg, nil
 }
 
 // runSwitches are the image flags that say how to run rather than what to
@@ -194,6 +207,7 @@ func applySwitches(c *cli.Context, cfg *pipeline.Config, getenv env, log func(st
 		if err != nil {
 			return nil, err
 		}
+		sg.Format = cfg.Sign.Format
 		cfg.Sign = sg
 		for i := range cfg.Images {
 			cfg.Images[i].Sign = nil // the switch overrides every image's signing

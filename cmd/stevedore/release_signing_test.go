@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -163,4 +165,75 @@ func TestReleaseChecksSigningMaterialInPlan(t *testing.T) {
 		t.Errorf("stevedore.yaml key: exit %d:\n%s", r.code, r.stderr)
 	}
 	nothingDone(t, dir, cache, reg)
+}
+
+// release --format bundle writes Sigstore bundles as referrers at registry
+// destinations (legacy in layouts), records the format per destination in
+// the ledger, and the cosign v3 CLI and stevedore verify the result.
+func TestReleaseBundleFormat(t *testing.T) {
+	bin := cosigntest.V3(t)
+	priv, pub, _ := testKeys(t)
+	dir, reg := flagProject(t), registrytest.InProcess(t)
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": testPassword}
+	r := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
+		"--destination", reg+"/acme/app", "--destination", "oci:dist/app", "--key", priv, "--format", "bundle")
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "dist/release.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ledger struct {
+		Images []struct {
+			Digest       string
+			Verify       []string
+			Destinations []struct{ Ref, Format, Signature string }
+		}
+	}
+	if err := json.Unmarshal(data, &ledger); err != nil || len(ledger.Images) != 1 || len(ledger.Images[0].Destinations) != 2 {
+		t.Fatalf("ledger: %v\n%s", err, data)
+	}
+	img := ledger.Images[0]
+	for _, d := range img.Destinations {
+		want, wantSig := "bundle", false
+		if strings.HasPrefix(d.Ref, "oci:") {
+			want, wantSig = "legacy", true
+		}
+		if d.Format != want || (d.Signature != "") != wantSig {
+			t.Errorf("destination %s: format %q signature %q, want format %s", d.Ref, d.Format, d.Signature, want)
+		}
+	}
+	ref := reg + "/acme/app@" + img.Digest
+	// No legacy tag: the signature is a referrer only.
+	legacyTag, _ := name.ParseReference(reg + "/acme/app:" + strings.Replace(img.Digest, ":", "-", 1) + ".sig")
+	if _, err := remote.Head(legacyTag); err == nil {
+		t.Errorf("--format bundle wrote the legacy tag %s", legacyTag)
+	}
+	cosigntest.Run(t, bin, t.TempDir(), "verify", "--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry", ref)
+	cosigntest.Run(t, bin, t.TempDir(), "verify-attestation", "--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry", "--type", "slsaprovenance1", ref)
+	if v := stevedore(t, nil, "", "verify", ref, "--key", pub); v.code != 0 {
+		t.Errorf("stevedore verify: exit %d\n%s", v.code, v.stderr)
+	}
+	// The ledger's commands for the registry run with cosign v3 as printed.
+	for _, c := range img.Verify {
+		if !strings.HasPrefix(c, "cosign ") {
+			continue
+		}
+		args := append(strings.Fields(c)[1:2], "--allow-insecure-registry")
+		cosigntest.Run(t, bin, t.TempDir(), append(args, strings.Fields(c)[2:]...)...)
+	}
+	// A re-run makes no second bundle signature.
+	again := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
+		"--destination", reg+"/acme/app", "--destination", "oci:dist/app", "--key", priv, "--format", "bundle")
+	if again.code != 0 {
+		t.Fatalf("again: exit %d:\n%s", again.code, again.stderr)
+	}
+	if v := stevedore(t, nil, "", "verify", ref, "--key", pub); v.code != 0 || !strings.Contains(v.stdout, "1 signature(s)") {
+		t.Errorf("after a re-run: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+	// Bundles need a key; a bad format is a usage error.
+	if r := stevedore(t, env, "", "release", "--dry-run", "--dir", dir, "--context", "app", "--file", "app/Containerfile", "--format", "cms"); r.code != exitUsage || !strings.Contains(r.stderr, "--format") {
+		t.Errorf("bad format: exit %d: %s", r.code, r.stderr)
+	}
 }
