@@ -68,7 +68,8 @@ func runRelease(c *cli.Context, getenv env) error {
 		}
 		return err
 	}
-	ev, err := githubEvent(getenv)
+	ghEnv := githubEnv(getenv)
+	ev, err := ghEnv.Event()
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithBump(c.String("bump")),
 		pipeline.WithEvent(ev),
 		pipeline.WithMetadataEnv(metaEnv),
-		pipeline.WithRepository(repoInfo(getenv)),
+		pipeline.WithRepository(ghEnv.RepoInfo()),
 		pipeline.WithLabels(labels),
 		pipeline.WithAnnotations(annotations),
 		pipeline.WithLedger(c.String("ledger")),
@@ -123,7 +124,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		),
 		pipeline.WithSigningEnv(signingEnv(getenv)),
 		pipeline.WithProgress(progress),
-		pipeline.WithProvenance(workflowIdentity(getenv), buildVersion, repoURL(getenv)),
+		pipeline.WithProvenance(ghEnv.WorkflowIdentity(), buildVersion, ghEnv.RepoURL()),
 	}
 	rep, err := pipeline.Release(ctx, cfg, opts...)
 	if errors.Is(err, pipeline.ErrNothingToRelease) {
@@ -183,46 +184,13 @@ func signingEnv(getenv env) pipeline.SigningEnv {
 	return pipeline.SigningEnv{
 		CI:               ci,
 		GitHubActions:    gha,
-		WorkflowIdentity: githubWorkflowIdentity(getenv),
+		WorkflowIdentity: githubEnv(getenv).WorkflowIdentity(),
 		Token:            tokenSource(getenv, ""),
 		Password:         []byte(getenv(envCosignPassword)),
 		Lookup:           func(k string) string { return getenv(k) },
 	}
 }
 
-// githubWorkflowIdentity is the certificate identity of a keyless signature
-// made by this GitHub workflow run.
-func githubWorkflowIdentity(getenv env) string {
-	ref := getenv("GITHUB_WORKFLOW_REF")
-	if ref == "" {
-		return ""
-	}
-	server := strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/")
-	if server == "" {
-		server = "https://github.com"
-	}
-	return server + "/" + ref
-}
-
-// workflowIdentity names the builder for provenance: the workflow run in
-// GitHub Actions, else stevedore itself.
-func workflowIdentity(getenv env) string {
-	if ref := getenv("GITHUB_WORKFLOW_REF"); ref != "" {
-		return strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/") + "/" + ref
-	}
-	return ""
-}
-
-func repoURL(getenv env) string {
-	if r := getenv("GITHUB_REPOSITORY"); r != "" {
-		server := getenv("GITHUB_SERVER_URL")
-		if server == "" {
-			server = "https://github.com"
-		}
-		return strings.TrimRight(server, "/") + "/" + r
-	}
-	return ""
-}
 
 // progressWriter is stderr, except in Actions, where step lines go to
 // stdout with the group markers so they stay inside their groups.
