@@ -195,15 +195,22 @@ func (r *releaser) destination(d string) string {
 }
 
 func describeSigning(s Signing, canSign bool) string {
+	format := ""
+	if s.Format != "" && s.Format != FormatLegacy {
+		format = ", " + s.Format + " format"
+	}
 	switch {
 	case s.Disabled || !canSign:
 		return "none"
 	case s.Keyless:
+		if id := firstNonEmpty(s.Identity, s.IdentityRegexp); id != "" {
+			return "keyless as " + id + " (Fulcio + Rekor)"
+		}
 		return "keyless (Fulcio + Rekor)"
 	case s.Key != "":
-		return "key " + s.Key
+		return "key " + s.Key + format
 	}
-	return "key .stevedore/cosign.key (created if missing)"
+	return "key .stevedore/cosign.key (created if missing)" + format
 }
 
 func firstNonEmpty(s ...string) string {

@@ -191,7 +191,6 @@ func signingEnv(getenv env) pipeline.SigningEnv {
 	}
 }
 
-
 // progressWriter is stderr, except in Actions, where step lines go to
 // stdout with the group markers so they stay inside their groups.
 func progressWriter(c *cli.Context, gh *actions.Runner) io.Writer {

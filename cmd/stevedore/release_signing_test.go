@@ -82,8 +82,8 @@ func TestReleaseInGitHubActionsWithIDTokenIsKeyless(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "keyless") {
-		t.Errorf("the plan does not sign keyless:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "keyless as https://github.com/o/r/.github/workflows/release.yml@refs/heads/main") {
+		t.Errorf("the plan does not sign keyless as the workflow:\n%s", r.stdout)
 	}
 	r = stevedore(t, env, "", append(args, "--json")...)
 	if !strings.Contains(r.stdout, `"signing": "keyless`) {
