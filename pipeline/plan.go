@@ -179,7 +179,7 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		p.Version, p.GitTag = release.Version, release.GitTag
 	}
 	r.plan_ = p
-	if err := r.prepareSigners(); err != nil {
+	if err := r.prepareSigners(ctx); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -120,7 +120,7 @@ func hasEnvPrefix(key string) bool { return strings.HasPrefix(key, "env://") }
 // before anything is built: key files are read and decrypted (and kept for
 // the sign step), keyless needs a token source. The local default key is
 // created here when missing (not in a dry run).
-func (r *releaser) prepareSigners() error {
+func (r *releaser) prepareSigners(ctx context.Context) error {
 	if r.o.signer != nil || r.o.signingEnv == nil {
 		return nil
 	}
@@ -144,7 +144,7 @@ func (r *releaser) prepareSigners() error {
 				}
 			}
 		}
-		signer, err := spec.New(context.Background()) // a key file or env://: no I/O beyond reading it
+		signer, err := spec.New(ctx) // a key file or env://: no I/O beyond reading it
 		if err != nil {
 			return fmt.Errorf("image %s: %w", pi.Name, err)
 		}
