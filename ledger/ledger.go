@@ -67,6 +67,10 @@ type Destination struct {
 	Tags         []string `json:"tags"`
 	Signature    string   `json:"signature,omitempty"`
 	Attestations []string `json:"attestations,omitempty"`
+	// Format is how the signatures and attestations were stored there:
+	// legacy (the Signature and Attestations tags), bundle (Sigstore
+	// bundles as OCI referrers of Ref) or both.
+	Format string `json:"format,omitempty"`
 }
 
 // File is a file the release wrote, with its digest.

@@ -79,7 +79,9 @@ type Image struct {
 // Signing says how to sign and who the signer must be when verifying.
 type Signing struct {
 	// Key is a cosign private key file, env://VAR, or a KMS URI. Empty with
-	// Keyless false means the embedded default: a key under .stevedore/.
+	// Keyless false means the default: keyless in GitHub Actions when the
+	// job may request an OIDC token, a refusal in other CI (a key made there
+	// is thrown away with the runner), else a key under .stevedore/.
 	Key string `yaml:"key" json:"key"`
 	// Keyless signs with the workflow's OIDC identity (Fulcio and Rekor).
 	Keyless bool `yaml:"keyless" json:"keyless"`
@@ -93,6 +95,13 @@ type Signing struct {
 	RekorURL       string `yaml:"rekor-url" json:"rekor-url"`
 	// Disabled turns signing off for snapshots or local experiments.
 	Disabled bool `yaml:"disabled" json:"disabled"`
+	// Format of signatures and attestations in registries: legacy (the
+	// .sig/.att tags cosign v2 writes), bundle (Sigstore bundles as OCI
+	// referrers, as cosign v3 writes) or both. Default legacy.
+	Format string `yaml:"format" json:"format"`
+	// Local is the command line's explicit --sign key without --key: the
+	// key under .stevedore/, never replaced by keyless signing.
+	Local bool `yaml:"-" json:"-"`
 }
 
 // Load reads and checks a configuration file. ${NAME} references are
@@ -250,6 +259,9 @@ func (c *Config) check(file string, root *yaml.Node) error {
 	if len(c.Images) == 0 {
 		return configError(file, 0, 0, "images", "no images: add an images: list with at least one image")
 	}
+	if _, _, err := c.Sign.formats(); err != nil {
+		return configError(file, line("sign", "format"), 0, "sign.format", "sign.format %q: want legacy, bundle or both", c.Sign.Format)
+	}
 	names := map[string]bool{}
 	for i, img := range c.Images {
 		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
@@ -260,6 +272,11 @@ func (c *Config) check(file string, root *yaml.Node) error {
 			return configError(file, at, 0, key+".name", "image name %q is used twice", img.Name)
 		}
 		names[img.Name] = true
+		if img.Sign != nil {
+			if _, _, err := img.Sign.formats(); err != nil {
+				return configError(file, line("images", fmt.Sprint(i), "sign", "format"), 0, key+".sign.format", "%s.sign.format %q: want legacy, bundle or both", key, img.Sign.Format)
+			}
+		}
 		for _, f := range append(append([]string{}, img.SBOM...), c.SBOM...) {
 			switch f {
 			case "spdx-json", "cyclonedx-json", "syft-json":

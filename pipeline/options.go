@@ -14,9 +14,8 @@ import (
 // Option configures Release.
 type Option func(*options)
 
-// SignerFunc turns a signing configuration into a signer. The CLI
-// implements it: it reads key passwords and env:// keys, fetches the OIDC
-// token for keyless signing, and creates the embedded default key.
+// SignerFunc turns a signing configuration into a signer, replacing the
+// signing policy of [WithSigningEnv] (tests hand in a fixed key with it).
 type SignerFunc func(ctx context.Context, s Signing) (*sign.Signer, error)
 
 type options struct {
@@ -35,6 +34,7 @@ type options struct {
 	build       []builder.Option
 	sbom        []sbom.Option
 	signer      SignerFunc
+	signingEnv  *SigningEnv
 	progress    Progress
 	ledgerPath  string
 	builderID   string
@@ -98,9 +98,14 @@ func WithSBOMOptions(opts ...sbom.Option) Option {
 	return func(o *options) { o.sbom = append(o.sbom, opts...) }
 }
 
-// WithSigner sets how signers are made. Without it nothing is signed and
-// the sign and verify steps are skipped, saying so.
+// WithSigner sets how signers are made. Without it or [WithSigningEnv]
+// nothing is signed and the sign and verify steps are skipped, saying so.
 func WithSigner(f SignerFunc) Option { return func(o *options) { o.signer = f } }
+
+// WithSigningEnv signs by stevedore's signing policy (see [SigningEnv]),
+// with the keys, password and OIDC token source the environment gives.
+// Signing material is checked in the plan step, before anything is built.
+func WithSigningEnv(e SigningEnv) Option { return func(o *options) { o.signingEnv = &e } }
 
 // WithProgress receives an event at the start and end of each step.
 func WithProgress(p Progress) Option { return func(o *options) { o.progress = p } }

@@ -120,13 +120,18 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		if img.Sign != nil {
 			pi.sign = *img.Sign
 		}
+		if e := r.o.signingEnv; e != nil && r.o.signer == nil {
+			if pi.sign, err = e.resolve(pi.sign); err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+		}
 		if pi.Dockerfile == "" {
 			pi.Dockerfile = filepath.Join(pi.Context, "Dockerfile")
 		}
 		if len(pi.Destinations) == 0 {
 			pi.Destinations = []string{"oci:dist/" + img.Name}
 		}
-		pi.Signing = describeSigning(pi.sign, r.o.signer != nil)
+		pi.Signing = describeSigning(pi.sign, r.canSign())
 		pi.Tags = rel.Tags
 		p.Images = append(p.Images, pi)
 		for _, d := range pi.Destinations {
@@ -182,6 +187,9 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		}
 	}
 	r.plan_ = p
+	if err := r.prepareSigners(ctx); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -195,15 +203,22 @@ func (r *releaser) destination(d string) string {
 }
 
 func describeSigning(s Signing, canSign bool) string {
+	format := ""
+	if s.Format != "" && s.Format != FormatLegacy {
+		format = ", " + s.Format + " format"
+	}
 	switch {
 	case s.Disabled || !canSign:
 		return "none"
 	case s.Keyless:
+		if id := firstNonEmpty(s.Identity, s.IdentityRegexp); id != "" {
+			return "keyless as " + id + " (Fulcio + Rekor)"
+		}
 		return "keyless (Fulcio + Rekor)"
 	case s.Key != "":
-		return "key " + s.Key
+		return "key " + s.Key + format
 	}
-	return "key .stevedore/cosign.key (created if missing)"
+	return "key .stevedore/cosign.key (created if missing)" + format
 }
 
 func firstNonEmpty(s ...string) string {

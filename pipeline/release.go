@@ -103,6 +103,8 @@ type releaser struct {
 	plan_  *Plan
 	report *Report
 	images []*imageRun
+	// signers are the key signers loaded in the plan step, by key.
+	signers map[string]*sign.Signer
 }
 
 // imageRun carries one image through the steps.

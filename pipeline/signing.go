@@ -32,8 +32,10 @@ func (r *releaser) signOpts(ctx context.Context, s Signing) []sign.Option {
 }
 
 func (r *releaser) signingOff(ir *imageRun) bool {
-	return ir.p.sign.Disabled || r.o.signer == nil
+	return ir.p.sign.Disabled || !r.canSign()
 }
+
+func (r *releaser) canSign() bool { return r.o.signer != nil || r.o.signingEnv != nil }
 
 // sign signs every destination's digest (and each platform's, for an
 // index), then attests each platform's SBOMs and the build provenance.
@@ -41,7 +43,7 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 	if r.signingOff(ir) {
 		return "skipped: signing is off", nil
 	}
-	signer, err := r.o.signer(ctx, ir.p.sign)
+	signer, err := r.signerFor(ctx, ir)
 	if err != nil {
 		return "", err
 	}
@@ -50,25 +52,47 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	legacy, bundle, err := ir.p.sign.formats()
+	if err != nil {
+		return "", err
+	}
 	opts := append(r.signOpts(ctx, ir.p.sign), sign.WithRecursive(ir.art.IsIndex()))
 	signed := 0
 	for i, d := range ir.dsts {
+		// Layouts hold the legacy format only; publish carries it along.
+		legacy, bundle := legacy || d.IsLayout(), bundle && !d.IsLayout()
 		var res *sign.Result
-		if d.IsLayout() {
+		switch {
+		case d.IsLayout():
 			res, err = sign.SignLayout(ctx, d.Path(), ir.art.Digest(), signer, opts...)
-		} else {
+		case legacy:
 			res, err = sign.Sign(ctx, d.Repository().Digest(ir.art.Digest().String()), signer, opts...)
 		}
 		if err != nil {
 			return "", err
 		}
-		signed += len(res.Signed)
+		if res != nil {
+			signed += len(res.Signed)
+		}
+		if bundle {
+			made, err := sign.SignBundle(ctx, d.Repository().Digest(ir.art.Digest().String()), signer, opts...)
+			if err != nil {
+				return "", err
+			}
+			if made {
+				signed++
+			}
+		}
 		attest := func(h v1.Hash, predType string, pred []byte) error {
 			var err error
-			if d.IsLayout() {
+			switch {
+			case d.IsLayout():
 				_, err = sign.AttestLayout(ctx, d.Path(), h, signer, predType, pred, opts...)
-			} else {
+			case legacy:
 				_, err = sign.Attest(ctx, d.Repository().Digest(h.String()), signer, predType, pred, opts...)
+			}
+			if err == nil && bundle {
+				err = sign.AttestBundle(ctx, d.Repository().Digest(h.String()), signer, predType, pred, opts...)
 			}
 			return err
 		}
@@ -87,8 +111,17 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 			return "", fmt.Errorf("attesting provenance: %w", err)
 		}
 		ld := &ir.ledger.Destinations[i]
-		ld.Signature = sigTag(d, ir.art.Digest(), ".sig")
-		ld.Attestations = []string{sigTag(d, ir.art.Digest(), ".att")}
+		ld.Format = FormatLegacy
+		if bundle {
+			ld.Format = FormatBundle
+			if legacy {
+				ld.Format = FormatBoth
+			}
+		}
+		if legacy {
+			ld.Signature = sigTag(d, ir.art.Digest(), ".sig")
+			ld.Attestations = []string{sigTag(d, ir.art.Digest(), ".att")}
+		}
 	}
 	return fmt.Sprintf("%d new signatures", signed), nil
 }

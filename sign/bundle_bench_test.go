@@ -29,7 +29,7 @@ func BenchmarkSignAttestVerify(b *testing.B) {
 				b.StartTimer()
 				var err error
 				if bc.bundle {
-					if err = SignBundle(ctx, d, s); err == nil {
+					if _, err = SignBundle(ctx, d, s); err == nil {
 						err = AttestBundle(ctx, d, s, PredicateSPDXJSON, []byte(spdx))
 					}
 				} else {

@@ -23,16 +23,26 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // Key signers only, without a transparency-log entry (stevedore's default
 // for keys); keyless signers use Sign (the legacy format).
 // Options read: WithRemoteOptions, WithAnnotations.
-func SignBundle(ctx context.Context, subject name.Digest, s *Signer, opts ...Option) error {
+//
+// A bundle signature by the same key (with the same annotations) already
+// attached is not made again: made is false then, so a re-run adds nothing.
+func SignBundle(ctx context.Context, subject name.Digest, s *Signer, opts ...Option) (made bool, err error) {
 	o := makeOptions(ctx, opts)
+	if s.valid() == nil && !s.Keyless() {
+		check := *o
+		check.key = s.Verifier()
+		if sigs, err := check.verifyBundles(ctx, subject, CosignSignPredicate); err == nil && len(sigs) > 0 {
+			return false, nil
+		}
+	}
 	ann := map[string]any{}
 	for k, v := range o.annotations {
 		ann[k] = v
 	}
 	if err := o.attachSignedBundle(subject, s, CosignSignPredicate, json.RawMessage(`{}`), ann); err != nil {
-		return fmt.Errorf("signing %s as a bundle: %w", subject, err)
+		return false, fmt.Errorf("signing %s as a bundle: %w", subject, err)
 	}
-	return nil
+	return true, nil
 }
 
 // AttestBundle attests predicate (JSON) of predicateType (short name or

@@ -153,7 +153,7 @@ func TestBundlesVerifyWithCosign3(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			d := pushImage(t, start(t), "team/app", registrytest.Image(t, 1, 256))
-			if err := SignBundle(ctx, d, a.signer(t), WithAnnotations(map[string]string{"release": "1.0"})); err != nil {
+			if _, err := SignBundle(ctx, d, a.signer(t), WithAnnotations(map[string]string{"release": "1.0"})); err != nil {
 				t.Fatal(err)
 			}
 			if err := AttestBundle(ctx, d, a.signer(t), PredicateSPDXJSON, []byte(spdx)); err != nil {
@@ -214,7 +214,8 @@ func TestConcurrentBundleAttach(t *testing.T) {
 		errs := make(chan error, n)
 		for i := range n {
 			go func() {
-				errs <- SignBundle(ctx, d, a.signer(t), WithRemoteOptions(r.ro...), WithAnnotations(map[string]string{"n": fmt.Sprint(i)}))
+				_, err := SignBundle(ctx, d, a.signer(t), WithRemoteOptions(r.ro...), WithAnnotations(map[string]string{"n": fmt.Sprint(i)}))
+				errs <- err
 			}()
 		}
 		for range n {

@@ -71,7 +71,7 @@ func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified
 	// Bundles (cosign v3's format) first, then the legacy .sig tag.
 	bsigs, bundleErr := o.verifyBundles(ctx, subject, CosignSignPredicate)
 	if len(bsigs) > 0 {
-		return &Verified{Subject: subject, Signatures: bsigs, Command: o.command("verify", "", subject)}, nil
+		return &Verified{Subject: subject, Signatures: bsigs, Command: o.bundleCommand("verify", "", subject)}, nil
 	}
 	if bundleErr != nil && !o.hasLegacy(subject, h, SignatureSuffix, "") {
 		return fail(bundleErr)
@@ -140,7 +140,7 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	}
 	batts, bundleErr := o.verifyBundles(ctx, subject, uri)
 	if len(batts) > 0 {
-		return &Verified{Subject: subject, Signatures: batts, Command: o.command("verify-attestation", predicateType, subject)}, nil
+		return &Verified{Subject: subject, Signatures: batts, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
 	}
 	if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
 		return fail(bundleErr)
@@ -191,6 +191,17 @@ func (o *options) registryOpts(subject name.Digest) []ociremote.Option {
 		// Never let COSIGN_REPOSITORY redirect the library.
 		ociremote.WithTargetRepository(subject.Context()),
 	}
+}
+
+// bundleCommand is the cosign command for what verified as a bundle. Key
+// bundles are checked against the key alone (they carry no log entry), so
+// the command says --insecure-ignore-tlog and runs as printed.
+func (o *options) bundleCommand(verb, predicateType string, subject name.Digest) string {
+	c := *o
+	if c.key != nil {
+		c.ignoreTlog = true
+	}
+	return c.command(verb, predicateType, subject)
 }
 
 // checkOpts translates options into cosign's, as cosign verify does.

@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/sign"
 )
 
 // actWorkflow uses the action the way a repository would, after copying the
@@ -59,6 +60,9 @@ jobs:
 
             com.example.team=release
           annotations: com.example.note=annotated
+          # In CI stevedore makes no key (nobody could verify it after the
+          # runner is gone): it signs with the key the repository keeps.
+          key: ${{ secrets.COSIGN_KEY }}
           cosign-password: ${{ secrets.COSIGN_PW }}
       - name: Save the outputs
         env:
@@ -108,6 +112,10 @@ func TestActionWithAct(t *testing.T) {
 	reg := registrytest.InProcess(t)
 	results := t.TempDir()
 	const password = "s3cret-pw-9f1c"
+	privPEM, pubPEM, err := sign.GenerateKeys([]byte(password))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The job's Go uses this test's caches: the fallback build is then an
 	// incremental one.
 	goenv := map[string]string{}
@@ -123,7 +131,7 @@ func TestActionWithAct(t *testing.T) {
 	args := []string{"push", "-P", "ubuntu-latest=-self-hosted", "-W", ".github/workflows/release.yml",
 		"--env", "SRC=" + src, "--env", "PROJECT=" + project, "--env", "RESULTS=" + results, "--env", "REGISTRY=" + reg,
 		"--env", "XDG_CACHE_HOME=" + t.TempDir(), "--env", "GOFLAGS=-mod=mod",
-		"-s", "COSIGN_PW=" + password}
+		"-s", "COSIGN_PW=" + password, "-s", "COSIGN_KEY=" + string(privPEM)}
 	for k, v := range goenv {
 		args = append(args, "--env", k+"="+v)
 	}
@@ -231,6 +239,14 @@ func TestActionWithAct(t *testing.T) {
 	sigTag, _ := name.ParseReference(reg + "/acme/app:" + strings.Replace(digest, ":", "-", 1) + ".sig")
 	if _, err := remote.Head(sigTag); err != nil {
 		t.Errorf("no signature at %s: %v", sigTag, err)
+	}
+	// ... made by the repository's key, so consumers can verify it.
+	v, err := sign.LoadVerifier(pubPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sign.Verify(ctx, pushed.Context().Digest(digest), sign.WithKey(v)); err != nil {
+		t.Errorf("the signature does not verify with the repository's public key: %v", err)
 	}
 
 	// act hands every step a fresh $GITHUB_STEP_SUMMARY and prints what a

@@ -34,7 +34,7 @@ func exitCode(err error) int {
 		return exitVerify
 	case errors.Is(err, pin.ErrSyntax), errors.Is(err, pin.ErrReference), errors.Is(err, pin.ErrUnrewritable), errors.Is(err, pin.ErrPolicy):
 		return exitUsage
-	case errors.Is(err, sign.ErrKMSNotLinked):
+	case errors.Is(err, sign.ErrKMSNotLinked), errors.As(err, new(*sign.SetupError)):
 		return exitUsage
 	case errors.Is(err, publish.ErrBadReference),
 		errors.Is(err, version.ErrNotGit),

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/urfave/cli/v2"
 
+	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 	// KMS providers (awskms, gcpkms, azurekms, hashivault) with the
@@ -36,50 +37,42 @@ func signerFlags() []cli.Flag {
 	}
 }
 
-// loadSigner turns the key flags into a signer.
+// defaultKeyDir holds the local default key of release (build keeps it out
+// of the context).
+const defaultKeyDir = pipeline.DefaultKeyDir
+
+// loadSigner turns the key flags of sign and attest into a signer, through
+// the same sign.SignerSpec the release uses.
 func loadSigner(c *cli.Context, getenv env) (*sign.Signer, error) {
 	key, keyless := c.String("key"), c.Bool("keyless")
 	switch {
 	case key != "" && keyless:
 		return nil, usageErrorf("--key and --keyless exclude each other")
-	case keyless:
-		return keylessSigner(c, getenv)
-	case key == "":
+	case !keyless && key == "":
 		return nil, usageErrorf("no key: pass --key cosign.key (make one with stevedore keygen), --key env://VAR, a KMS URI, or --keyless")
-	case sign.IsKMSURI(key):
-		s, err := sign.LoadKMSSigner(c.Context, key)
-		return s, kmsUsage(err)
 	}
-	password := []byte(getenv(envCosignPassword))
-	if v, ok := strings.CutPrefix(key, "env://"); ok {
-		pem := getenv(v)
-		if pem == "" {
-			return nil, usageErrorf("--key %s: $%s is empty or unset (it must hold the PEM private key)", key, v)
-		}
-		return sign.LoadSigner([]byte(pem), password)
+	spec := sign.SignerSpec{
+		Key: key, Password: []byte(getenv(envCosignPassword)), Lookup: func(k string) string { return getenv(k) },
+		Keyless: keyless, Token: tokenSource(getenv, c.String("identity-token")),
+		Fulcio:  sign.KeylessConfig{FulcioURL: c.String("fulcio-url"), RekorURL: c.String("rekor-url")},
+		KeyFlag: "--key", PasswordVar: envCosignPassword,
 	}
-	return sign.LoadSignerFile(key, password)
+	s, err := spec.New(c.Context)
+	return s, kmsUsage(err)
 }
 
-func keylessSigner(c *cli.Context, getenv env) (*sign.Signer, error) {
-	tok := c.String("identity-token")
-	if tok == "" {
-		tok = getenv("SIGSTORE_ID_TOKEN")
+// tokenSource is where keyless signing gets its OIDC token: flag (--identity-token), else
+// $SIGSTORE_ID_TOKEN (any CI: GitLab's id_tokens, Buildkite, …), else
+// GitHub Actions' token endpoint.
+func tokenSource(getenv env, flag string) sign.TokenSource {
+	if flag == "" {
+		flag = getenv("SIGSTORE_ID_TOKEN")
 	}
-	if tok == "" {
-		u, t := getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-		if u == "" || t == "" {
-			if getenv("GITHUB_ACTIONS") == "true" {
-				return nil, usageErrorf("--keyless: this job cannot request an OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are unset): add `permissions: id-token: write` to the workflow job (pull requests from forks never get one)")
-			}
-			return nil, usageErrorf("--keyless needs an OIDC identity token: run in GitHub Actions with `permissions: id-token: write`, or pass --identity-token / $SIGSTORE_ID_TOKEN")
-		}
-		var err error
-		if tok, err = sign.GitHubIDToken(c.Context, u, t, nil); err != nil {
-			return nil, err
-		}
+	return sign.TokenSource{
+		IDToken:            flag,
+		GitHubRequestURL:   getenv("ACTIONS_ID_TOKEN_REQUEST_URL"),
+		GitHubRequestToken: getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
 	}
-	return sign.NewKeylessSigner(c.Context, tok, sign.KeylessConfig{FulcioURL: c.String("fulcio-url"), RekorURL: c.String("rekor-url")})
 }
 
 // signOptions are the options sign and attest share.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,11 +19,7 @@ import (
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
-	"github.com/sreevishnu07/stevedore/sign"
 )
-
-// defaultKeyDir holds the key of the embedded default, created on first use.
-const defaultKeyDir = ".stevedore"
 
 func releaseCommand(getenv env) *cli.Command {
 	return &cli.Command{
@@ -51,6 +46,7 @@ running again resumes without sending anything twice.`,
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON"},
+			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keys only) or both; oci: layouts get legacy"},
 		}, imageFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -75,7 +71,8 @@ func runRelease(c *cli.Context, getenv env) error {
 		}
 		return err
 	}
-	ev, err := githubEvent(getenv)
+	ghEnv := githubEnv(getenv)
+	ev, err := ghEnv.Event()
 	if err != nil {
 		return err
 	}
@@ -101,7 +98,7 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
-	progress := &releaseProgress{w: progressWriter(c, gh), gh: gh}
+	progress := &releaseProgress{w: progressWriter(c, gh), errW: c.App.ErrWriter, gh: gh}
 	if gh == nil && isTerminal(c.App.ErrWriter) {
 		progress.live = newLiveLine(c.App.ErrWriter)
 		progress.w = progress.live
@@ -117,7 +114,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithBump(c.String("bump")),
 		pipeline.WithEvent(ev),
 		pipeline.WithMetadataEnv(metaEnv),
-		pipeline.WithRepository(repoInfo(getenv)),
+		pipeline.WithRepository(ghEnv.RepoInfo()),
 		pipeline.WithLabels(labels),
 		pipeline.WithAnnotations(annotations),
 		pipeline.WithLedger(c.String("ledger")),
@@ -130,9 +127,9 @@ func runRelease(c *cli.Context, getenv env) error {
 			builder.WithOutput(buildOut),
 		),
 		pipeline.WithSBOMOptions(sbom.WithCacheDir(cacheDir(c.String("cache-dir"), getenv))),
-		pipeline.WithSigner(releaseSigner(dir, getenv, c.App.ErrWriter)),
+		pipeline.WithSigningEnv(signingEnv(getenv)),
 		pipeline.WithProgress(progress),
-		pipeline.WithProvenance(workflowIdentity(getenv), buildVersion, repoURL(getenv)),
+		pipeline.WithProvenance(ghEnv.WorkflowIdentity(), buildVersion, ghEnv.RepoURL()),
 	}
 	rep, err := pipeline.Release(ctx, cfg, opts...)
 	if errors.Is(err, pipeline.ErrNothingToRelease) {
@@ -180,82 +177,23 @@ func releaseConfig(path, dir string, getenv env) (*pipeline.Config, error) {
 	return pipeline.DefaultConfig(), nil
 }
 
-// releaseSigner makes signers for the configuration: a key file, env://VAR,
-// a KMS URI, keyless in GitHub Actions, or the embedded default key, which
-// it creates (and says so) on first use.
-func releaseSigner(dir string, getenv env, log io.Writer) pipeline.SignerFunc {
-	var mu sync.Mutex
-	return func(ctx context.Context, s pipeline.Signing) (*sign.Signer, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		password := []byte(getenv("COSIGN_PASSWORD"))
-		switch {
-		case s.Keyless:
-			token, err := sign.GitHubIDToken(ctx, getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"), nil)
-			if err != nil {
-				return nil, err
-			}
-			return sign.NewKeylessSigner(ctx, token, sign.KeylessConfig{FulcioURL: s.FulcioURL, RekorURL: s.RekorURL})
-		case strings.HasPrefix(s.Key, "env://"):
-			v := strings.TrimPrefix(s.Key, "env://")
-			pem := getenv(v)
-			if pem == "" {
-				return nil, usageErrorf("signing key %s: the variable %s is empty", s.Key, v)
-			}
-			return sign.LoadSigner([]byte(pem), password)
-		case sign.IsKMSURI(s.Key):
-			return sign.LoadKMSSigner(ctx, s.Key)
-		case s.Key != "":
-			key := s.Key
-			if !filepath.IsAbs(key) {
-				key = filepath.Join(dir, key)
-			}
-			return sign.LoadSignerFile(key, password)
-		}
-		key := filepath.Join(dir, defaultKeyDir, "cosign.key")
-		if _, err := os.Stat(key); err == nil {
-			return sign.LoadSignerFile(key, password)
-		}
-		priv, pub, err := sign.GenerateKeys(password)
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(key), 0o700); err != nil {
-			return nil, fmt.Errorf("creating %s: %w", filepath.Dir(key), err)
-		}
-		if err := os.WriteFile(key, priv, 0o600); err != nil {
-			return nil, fmt.Errorf("writing signing key: %w", err)
-		}
-		pubFile := filepath.Join(dir, defaultKeyDir, "cosign.pub")
-		if err := os.WriteFile(pubFile, pub, 0o644); err != nil {
-			return nil, fmt.Errorf("writing public key: %w", err)
-		}
-		fmt.Fprintf(log, "created a signing key: %s (private, encrypted with $COSIGN_PASSWORD) and %s; keep %s out of version control\n", key, pubFile, defaultKeyDir)
-		if len(password) == 0 {
-			fmt.Fprintf(log, "warning: COSIGN_PASSWORD is empty, so %s is not protected by a password; set COSIGN_PASSWORD before the first release to encrypt it\n", key)
-		}
-		return sign.LoadSignerFile(key, password)
+// signingEnv is what the environment says about signing, for the
+// release's signing policy (pipeline.SigningEnv says what it decides).
+func signingEnv(getenv env) pipeline.SigningEnv {
+	gha := getenv("GITHUB_ACTIONS") == "true"
+	ci := gha || getenv("GITLAB_CI") != ""
+	switch strings.ToLower(getenv("CI")) {
+	case "true", "1", "yes":
+		ci = true
 	}
-}
-
-// workflowIdentity names the builder for provenance: the workflow run in
-// GitHub Actions, else stevedore itself.
-func workflowIdentity(getenv env) string {
-	if ref := getenv("GITHUB_WORKFLOW_REF"); ref != "" {
-		return strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/") + "/" + ref
+	return pipeline.SigningEnv{
+		CI:               ci,
+		GitHubActions:    gha,
+		WorkflowIdentity: githubEnv(getenv).WorkflowIdentity(),
+		Token:            tokenSource(getenv, ""),
+		Password:         []byte(getenv(envCosignPassword)),
+		Lookup:           func(k string) string { return getenv(k) },
 	}
-	return ""
-}
-
-func repoURL(getenv env) string {
-	if r := getenv("GITHUB_REPOSITORY"); r != "" {
-		server := getenv("GITHUB_SERVER_URL")
-		if server == "" {
-			server = "https://github.com"
-		}
-		return strings.TrimRight(server, "/") + "/" + r
-	}
-	return ""
 }
 
 // progressWriter is stderr, except in Actions, where step lines go to
@@ -271,8 +209,21 @@ func progressWriter(c *cli.Context, gh *actions.Runner) io.Writer {
 type releaseProgress struct {
 	mu   sync.Mutex
 	w    io.Writer
+	errW io.Writer // notices
 	gh   *actions.Runner
 	live *liveLine // on a terminal: a status line with the running step's time
+}
+
+// Notice shows a notice of the release (a key was created, …) at once, on
+// stderr: it is about this machine, not the release's log.
+func (p *releaseProgress) Notice(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live != nil {
+		p.live.Done("stevedore: " + msg)
+		return
+	}
+	fmt.Fprintf(p.errW, "stevedore: %s\n", msg)
 }
 
 func (p *releaseProgress) Event(e pipeline.Event) {

@@ -13,9 +13,6 @@ import (
 	"github.com/sreevishnu07/stevedore/publish"
 )
 
-// GitHub's OIDC issuer: what a keyless signature made in Actions carries.
-const githubOIDCIssuer = "https://token.actions.githubusercontent.com"
-
 // imageFlags describe one image without a configuration file, so the
 // GitHub Action (and a quick local release) needs no stevedore.yaml. They
 // are refused next to a configuration: two sources of truth for the same
@@ -28,10 +25,10 @@ func imageFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "destination", Usage: "where to push, repeatable: a registry repository (ghcr.io/o/app) or oci:PATH (default oci:dist/NAME; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag `RULES` in metadata-action syntax, one per line, evaluated against git (repeatable; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "platform", Usage: "platforms, repeatable or comma-separated: linux/amd64,linux/arm64 (default: this machine's; no configuration file only)"},
-		&cli.StringFlag{Name: "sign", Value: "key", Usage: "how to sign: key (--key, else the key under .stevedore/), keyless (GitHub OIDC) or none (no configuration file only)"},
+		&cli.StringFlag{Name: "sign", Usage: "how to sign: key (--key, else the local key under .stevedore/), keyless (an OIDC token from GitHub Actions or $SIGSTORE_ID_TOKEN) or none. Default: keyless in GitHub Actions with `permissions: id-token: write`, --key when given, refused in other CI, else the local key"},
 		&cli.StringFlag{Name: "key", Usage: "cosign private key: a file, env://VAR or a KMS URI; its password comes from $COSIGN_PASSWORD (no configuration file only)"},
 		&cli.StringFlag{Name: "certificate-identity", Usage: "keyless: the signer identity verification requires (default in Actions: https://github.com/$GITHUB_WORKFLOW_REF)"},
-		&cli.StringFlag{Name: "certificate-oidc-issuer", Usage: "keyless: the OIDC issuer verification requires (default in Actions: " + githubOIDCIssuer + ")"},
+		&cli.StringFlag{Name: "certificate-oidc-issuer", Usage: "keyless: the OIDC issuer verification requires (default in Actions: " + pipeline.GitHubOIDCIssuer + ")"},
 		&cli.BoolFlag{Name: "push", Value: true, Usage: "--push=false skips registry destinations: only oci: layouts are written (no configuration file only)"},
 	}
 }
@@ -85,7 +82,7 @@ func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config,
 		}
 		img.Destinations = layouts
 	}
-	sg, err := flagSigning(c.String("sign"), c.String("key"), c.String("certificate-identity"), c.String("certificate-oidc-issuer"), getenv)
+	sg, err := flagSigning(c.String("sign"), c.String("key"), c.String("certificate-identity"), c.String("certificate-oidc-issuer"))
 	if err != nil {
 		return nil, err
 	}
@@ -96,35 +93,24 @@ func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config,
 	return cfg, nil
 }
 
-// flagSigning turns --sign, --key and the certificate flags into Signing.
-func flagSigning(mode, key, identity, issuer string, getenv env) (pipeline.Signing, error) {
+// flagSigning turns --sign, --key and the certificate flags into Signing;
+// which signer an unset --sign means is the release's signing policy
+// (pipeline.SigningEnv), not decided here.
+func flagSigning(mode, key, identity, issuer string) (pipeline.Signing, error) {
 	if mode != "keyless" && (identity != "" || issuer != "") {
 		return pipeline.Signing{}, usageErrorf("--certificate-identity and --certificate-oidc-issuer apply to --sign keyless only (got --sign %s)", mode)
 	}
-	if mode != "key" && key != "" {
+	if mode != "key" && mode != "" && key != "" {
 		return pipeline.Signing{}, usageErrorf("--key applies to --sign key only (got --sign %s)", mode)
 	}
 	switch mode {
-	case "key":
+	case "":
 		return pipeline.Signing{Key: key}, nil
+	case "key":
+		return pipeline.Signing{Key: key, Local: key == ""}, nil
 	case "none":
 		return pipeline.Signing{Disabled: true}, nil
 	case "keyless":
-		if getenv("GITHUB_ACTIONS") == "true" {
-			if identity == "" && getenv("GITHUB_WORKFLOW_REF") != "" {
-				server := strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/")
-				if server == "" {
-					server = "https://github.com"
-				}
-				identity = server + "/" + getenv("GITHUB_WORKFLOW_REF")
-			}
-			if issuer == "" {
-				issuer = githubOIDCIssuer
-			}
-		}
-		if identity == "" || issuer == "" {
-			return pipeline.Signing{}, usageErrorf("--sign keyless: verification needs --certificate-identity and --certificate-oidc-issuer (they default to the workflow's identity only inside GitHub Actions)")
-		}
 		return pipeline.Signing{Keyless: true, Identity: identity, Issuer: issuer}, nil
 	}
 	return pipeline.Signing{}, usageErrorf("--sign %q: want key, keyless or none", mode)
@@ -162,17 +148,30 @@ func releaseConfigFlags(c *cli.Context, getenv env) (*pipeline.Config, error) {
 		return nil, usageErrorf("%s conflicts with the configuration %s: it describes the images and destinations; set them there, or remove the file to use flags", strings.Join(describing, ", "), file)
 	}
 	log := func(s string) { fmt.Fprintf(c.App.ErrWriter, "stevedore: %s\n", s) }
-	if file == "" {
-		cfg, err := flagConfig(c, getenv, log)
-		if err != nil || cfg != nil {
+	cfg, err := func() (*pipeline.Config, error) {
+		if file == "" {
+			cfg, err := flagConfig(c, getenv, log)
+			if err != nil || cfg != nil {
+				return cfg, err
+			}
+		}
+		cfg, err := releaseConfig(path, dir, getenv)
+		if err != nil || file == "" {
 			return cfg, err
 		}
-	}
-	cfg, err := releaseConfig(path, dir, getenv)
-	if err != nil || file == "" {
+		return applySwitches(c, cfg, getenv, log)
+	}()
+	if err != nil || !c.IsSet("format") {
 		return cfg, err
 	}
-	return applySwitches(c, cfg, getenv, log)
+	// --format overrides every image's signature format.
+	cfg.Sign.Format = c.String("format")
+	for i := range cfg.Images {
+		if s := cfg.Images[i].Sign; s != nil {
+			s.Format = cfg.Sign.Format
+		}
+	}
+	return cfg, nil
 }
 
 // runSwitches are the image flags that say how to run rather than what to
@@ -204,10 +203,11 @@ func applySwitches(c *cli.Context, cfg *pipeline.Config, getenv env, log func(st
 		if !c.IsSet("sign") && !c.IsSet("key") {
 			mode = "keyless" // only the certificate flags: they apply to keyless
 		}
-		sg, err := flagSigning(mode, c.String("key"), c.String("certificate-identity"), c.String("certificate-oidc-issuer"), getenv)
+		sg, err := flagSigning(mode, c.String("key"), c.String("certificate-identity"), c.String("certificate-oidc-issuer"))
 		if err != nil {
 			return nil, err
 		}
+		sg.Format = cfg.Sign.Format
 		cfg.Sign = sg
 		for i := range cfg.Images {
 			cfg.Images[i].Sign = nil // the switch overrides every image's signing

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/pipeline"
 )
 
 // flagProject is a git repository holding a FROM scratch Dockerfile under
@@ -169,22 +170,22 @@ func TestReleaseFlagsRefused(t *testing.T) {
 }
 
 func TestFlagSigning(t *testing.T) {
-	actions := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WORKFLOW_REF": "o/r/.github/workflows/release.yml@refs/tags/v1.0.0"}
-	s, err := flagSigning("keyless", "", "", "", func(k string) string { return actions[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.Keyless || s.Identity != "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1.0.0" || s.Issuer != githubOIDCIssuer {
-		t.Errorf("keyless defaults in Actions: %+v", s)
-	}
-	s, err = flagSigning("keyless", "", "https://example.com/me", "https://issuer.example", func(string) string { return "" })
-	if err != nil || s.Identity != "https://example.com/me" || s.Issuer != "https://issuer.example" {
+	s, err := flagSigning("keyless", "", "https://example.com/me", "https://issuer.example")
+	if err != nil || !s.Keyless || s.Identity != "https://example.com/me" || s.Issuer != "https://issuer.example" {
 		t.Errorf("explicit identity: %+v, %v", s, err)
 	}
-	if s, err := flagSigning("key", "env://KEY", "", "", func(string) string { return "" }); err != nil || s.Key != "env://KEY" || s.Keyless || s.Disabled {
+	if s, err := flagSigning("key", "env://KEY", "", ""); err != nil || s.Key != "env://KEY" || s.Keyless || s.Disabled || s.Local {
 		t.Errorf("key: %+v, %v", s, err)
 	}
-	if s, err := flagSigning("none", "", "", "", func(string) string { return "" }); err != nil || !s.Disabled {
+	// --sign key without --key is the local key, chosen explicitly: the
+	// policy never turns it into keyless.
+	if s, err := flagSigning("key", "", "", ""); err != nil || !s.Local {
+		t.Errorf("--sign key alone: %+v, %v", s, err)
+	}
+	if s, err := flagSigning("", "", "", ""); err != nil || s != (pipeline.Signing{}) {
+		t.Errorf("no --sign: %+v, %v (the policy decides)", s, err)
+	}
+	if s, err := flagSigning("none", "", "", ""); err != nil || !s.Disabled {
 		t.Errorf("none: %+v, %v", s, err)
 	}
 }

@@ -77,15 +77,17 @@ func TestReleaseInActionsWritesOutputs(t *testing.T) {
 		}
 	}
 	out, sum := filepath.Join(t.TempDir(), "out"), filepath.Join(t.TempDir(), "sum")
-	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": sum, "COSIGN_PASSWORD": "s3cret-pw"}
+	// In CI the release signs with a key it is given (or keyless): it makes none.
+	priv, _, _ := testKeys(t)
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": sum, "COSIGN_PASSWORD": testPassword}
 	bad := stevedore(t, env, "", "release", "--dir", dir)
 	if bad.code != exitUsage || !strings.Contains(bad.stdout, "::error file="+filepath.Join(dir, "stevedore.yaml")+",line=4,col=5") || !strings.Contains(bad.stdout, "platfroms") {
 		t.Errorf("config error: exit %d\nstdout:\n%s\nstderr:\n%s", bad.code, bad.stdout, bad.stderr)
 	}
-	if !strings.Contains(bad.stdout, "::add-mask::s3cret-pw") {
+	if !strings.Contains(bad.stdout, "::add-mask::"+testPassword) {
 		t.Errorf("the password is not masked:\n%s", bad.stdout)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "stevedore.yaml"), []byte("images:\n  - name: app\n    destinations: [oci:dist/app]\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "stevedore.yaml"), []byte("images:\n  - name: app\n    destinations: [oci:dist/app]\nsign:\n  key: "+priv+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := stevedore(t, env, "", "release", "--dir", dir)

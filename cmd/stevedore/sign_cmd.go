@@ -137,8 +137,12 @@ digest. Signing again with the same key adds nothing.`,
 			}
 			printResult(c, s, res, "signed", "already signed by this key")
 			if err == nil && bundle {
-				if err = sign.SignBundle(c.Context, s.registryDigest(), signer, opts...); err == nil {
+				var made bool
+				switch made, err = sign.SignBundle(c.Context, s.registryDigest(), signer, opts...); {
+				case err == nil && made:
 					fmt.Fprintf(c.App.Writer, "signed %s (bundle)\n", s.at(s.digest))
+				case err == nil:
+					fmt.Fprintf(c.App.Writer, "skipped %s (bundle: already signed by this key)\n", s.at(s.digest))
 				}
 			}
 			return err
