@@ -3,7 +3,6 @@ package publish
 import (
 	"context"
 	"slices"
-
 )
 
 // Result lists where the content went; it is what the CLI prints and what

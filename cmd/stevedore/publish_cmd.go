@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,13 +16,16 @@ func publishCommand(getenv env) *cli.Command {
 		Description: `REF is a registry reference (ghcr.io/owner/app:1.2.3, docker.io/user/app,
 localhost:5000/app@sha256:...) or an OCI image layout, oci:PATH[:TAG|@DIGEST].
 Content goes to every destination by digest first; tags move only after every
-destination holds it, so a failed publish moves no tag anywhere.`,
+destination holds it, so a failed publish moves no tag anywhere. All
+destinations (and every platform image of an index) are pushed at once, with
+at most --jobs blob uploads running together; a blob is uploaded once per
+registry and mounted or found in place for the other repositories.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "source `REF`"},
 			&cli.StringSliceFlag{Name: "to", Usage: "destination `REF` (repeatable)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination after the push (repeatable)"},
-			&cli.IntFlag{Name: "jobs", Value: 4, Usage: "parallel blob uploads per destination"},
+			jobsFlag(),
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
 			&cli.BoolFlag{Name: "json", Usage: `print {"destinations":[{"ref","digest","tags"}]}`},
 		},
@@ -36,8 +36,8 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 			if c.String("from") == "" || len(c.StringSlice("to")) == 0 {
 				return usageErrorf("publish needs --from REF and at least one --to REF")
 			}
-			if c.Int("jobs") < 1 {
-				return usageErrorf("--jobs must be at least 1 (got %d)", c.Int("jobs"))
+			if err := checkJobs(c); err != nil {
+				return err
 			}
 			insecure := c.StringSlice("insecure-registry")
 			src, err := parseRef(c.String("from"), insecure)
@@ -76,28 +76,21 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 	}
 }
 
-// retryPrinter shows every registry retry, wait and give-up on stderr (a
-// JSON line each with --json), so a waiting publish is never silent and
-// stdout keeps only the result.
-func retryPrinter(w io.Writer, asJSON bool) func(publish.RetryEvent) {
-	var mu sync.Mutex
-	return func(e publish.RetryEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		if asJSON {
-			b, err := json.Marshal(struct {
-				Event string `json:"event"`
-				publish.RetryEvent
-			}{"retry", e})
-			if err == nil {
-				fmt.Fprintln(w, string(b))
-			}
-			return
-		}
-		fmt.Fprintln(w, "stevedore: "+e.String())
-	}
-}
-
 func parseRef(s string, insecure []string) (publish.Reference, error) {
 	return publish.ParseReference(s, publish.WithInsecureRegistries(insecure...))
+}
+
+// jobsFlag is --jobs of publish and release: blob uploads at once across
+// all images and destinations. Uploads wait on the network, not the CPU,
+// so the default does not follow the core count; 4 keeps a CI runner's
+// uplink busy without tripping registries' per-client limits.
+func jobsFlag() cli.Flag {
+	return &cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: publish.DefaultJobs, Usage: "blob uploads at once, across all images and destinations"}
+}
+
+func checkJobs(c *cli.Context) error {
+	if c.Int("jobs") < 1 {
+		return usageErrorf("--jobs must be at least 1 (got %d)", c.Int("jobs"))
+	}
+	return nil
 }
