@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,8 +16,11 @@ import (
 )
 
 // Job is one artifact with where it goes and the tags to apply there.
+// Either Artifact is set (content in hand) or Source, which PublishAll
+// loads once every job's destinations and tags have been checked.
 type Job struct {
 	Artifact     Artifact
+	Source       Reference
 	Destinations []Reference
 	Tags         []string
 }
@@ -76,8 +80,28 @@ func NewBatch(opts ...Option) *Batch {
 // Results are in the order of jobs.
 func PublishAll(ctx context.Context, jobs []Job, opts ...Option) ([]*Result, error) {
 	b := NewBatch(opts...)
+	// Bad destinations or tags fail before anything is read.
 	for _, j := range jobs {
-		if err := b.check(j.Artifact, j.Destinations, j.Tags); err != nil {
+		src := j.Source.String()
+		if j.Source.ref == nil && !j.Source.layout {
+			src = j.Artifact.Digest().String()
+		}
+		if err := checkTargets(src, j.Destinations, j.Tags); err != nil {
+			return nil, err
+		}
+	}
+	jobs = slices.Clone(jobs)
+	for i, j := range jobs {
+		if j.Artifact.Image == nil && j.Artifact.Index == nil {
+			o := *b.o
+			o.insecure = append(slices.Clone(o.insecure), j.Source.insecureHosts()...)
+			art, err := Load(ctx, j.Source, func(x *options) { *x = o })
+			if err != nil {
+				return nil, err
+			}
+			jobs[i].Artifact = art
+		}
+		if err := b.check(jobs[i].Artifact, j.Destinations, j.Tags); err != nil {
 			return nil, err
 		}
 	}

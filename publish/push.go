@@ -36,17 +36,11 @@ func Publish(ctx context.Context, src Reference, dsts []Reference, tags []string
 	if err := src.valid(); err != nil {
 		return nil, err
 	}
-	// Bad destinations or tags fail before anything is read.
-	if err := checkTargets(src.String(), dsts, tags); err != nil {
-		return nil, err
-	}
-	o := makeOptions(opts)
-	o.insecure = append(o.insecure, src.insecureHosts()...)
-	art, err := Load(ctx, src, func(x *options) { *x = *o })
+	res, err := PublishAll(ctx, []Job{{Source: src, Destinations: dsts, Tags: tags}}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return PublishArtifact(ctx, art, dsts, tags, opts...)
+	return res[0], nil
 }
 
 func checkTargets(src string, dsts []Reference, tags []string) error {

@@ -12,17 +12,18 @@ func publishCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "publish",
 		Usage:     "copy an image or index by digest to one or more destinations, then tag",
-		UsageText: "stevedore publish --from REF --to REF [--to REF ...] [--tag T ...]",
+		UsageText: "stevedore publish --from REF --to REF [--to REF ...] [--tag T ...]\n   stevedore publish --from REF --from REF ... --to REPO [--to REPO ...]",
 		Description: `REF is a registry reference (ghcr.io/owner/app:1.2.3, docker.io/user/app,
 localhost:5000/app@sha256:...) or an OCI image layout, oci:PATH[:TAG|@DIGEST].
 Content goes to every destination by digest first; tags move only after every
 destination holds it, so a failed publish moves no tag anywhere. All
 destinations (and every platform image of an index) are pushed at once, with
 at most --jobs blob uploads running together; a blob is uploaded once per
-registry and mounted or found in place for the other repositories.`,
+registry and mounted or found in place for the other repositories. Several
+--from images are published together (a mirror): by digest, no tags.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "source `REF`"},
+			&cli.StringSliceFlag{Name: "from", Usage: "source `REF` (repeatable: several images published at once, by digest, without tags)"},
 			&cli.StringSliceFlag{Name: "to", Usage: "destination `REF` (repeatable)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination after the push (repeatable)"},
 			jobsFlag(),
@@ -33,37 +34,55 @@ registry and mounted or found in place for the other repositories.`,
 			if c.NArg() > 0 {
 				return usageErrorf("publish takes no arguments (got %q); name the source with --from and destinations with --to", c.Args().First())
 			}
-			if c.String("from") == "" || len(c.StringSlice("to")) == 0 {
+			if len(c.StringSlice("from")) == 0 || len(c.StringSlice("to")) == 0 {
 				return usageErrorf("publish needs --from REF and at least one --to REF")
 			}
 			if err := checkJobs(c); err != nil {
 				return err
 			}
 			insecure := c.StringSlice("insecure-registry")
-			src, err := parseRef(c.String("from"), insecure)
-			if err != nil {
-				return err
+			var srcs, dsts []publish.Reference
+			for _, s := range c.StringSlice("from") {
+				r, err := parseRef(s, insecure)
+				if err != nil {
+					return err
+				}
+				srcs = append(srcs, r)
 			}
-			var dsts []publish.Reference
 			for _, s := range c.StringSlice("to") {
 				d, err := parseRef(s, insecure)
 				if err != nil {
 					return err
 				}
+				if d.Tag() != "" && len(srcs) > 1 {
+					return usageErrorf("--to %s: a tag with several --from would point it at several images; write the repository only (each image is published by digest) or publish the images one at a time", s)
+				}
 				dsts = append(dsts, d)
 			}
-			res, err := publish.Publish(c.Context, src, dsts, c.StringSlice("tag"),
+			if len(srcs) > 1 && len(c.StringSlice("tag")) > 0 {
+				return usageErrorf("--tag with several --from would point one tag at several images; drop --tag (each image is published by digest) or publish the images one at a time")
+			}
+			opts := []publish.Option{
 				publish.WithKeychain(keychain(getenv)),
 				publish.WithJobs(c.Int("jobs")),
 				publish.WithInsecureRegistries(insecure...),
 				publish.WithRetryEvents(retryPrinter(c.App.ErrWriter, c.Bool("json"))),
-			)
+			}
+			var jobs []publish.Job
+			for _, src := range srcs {
+				jobs = append(jobs, publish.Job{Source: src, Destinations: dsts, Tags: c.StringSlice("tag")})
+			}
+			results, err := publish.PublishAll(c.Context, jobs, opts...)
 			if err != nil {
 				return err
 			}
-			// A signed layout's signatures and attestations follow the image.
-			if err := carrySignatures(c, getenv, src, dsts, res); err != nil {
-				return fmt.Errorf("published, but %w", err)
+			res := &publish.Result{Destinations: []publish.Destination{}}
+			for i, r := range results {
+				// A signed layout's signatures and attestations follow the image.
+				if err := carrySignatures(c, getenv, srcs[i], dsts, r); err != nil {
+					return fmt.Errorf("published, but %w", err)
+				}
+				res.Destinations = append(res.Destinations, r.Destinations...)
 			}
 			if c.Bool("json") {
 				return writeJSON(c.App.Writer, res)
