@@ -6,7 +6,7 @@
 # each time; prints wall times (compare ratios within one run: the machine is
 # shared).
 #
-#   bench/many.sh [IMAGES] [BASE_MIB] [OWN_MIB]
+#   [ROUNDS=3] bench/many.sh [IMAGES] [BASE_MIB] [OWN_MIB]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-20}
@@ -66,7 +66,7 @@ crane_each() {
 	for d in "$work"/imgs/img*; do crane push "$d" "$reg/many/app:$(basename "$d")"; done
 }
 
-for round in 1 2 3; do
+for round in $(seq "${ROUNDS:-3}"); do
 	echo "round $round"
 	t "stevedore publish, one run, --jobs 4" stevedore_batch "$(start_registry)"
 	t "crane push, one image after the other" crane_each "$(start_registry)"

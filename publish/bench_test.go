@@ -53,17 +53,17 @@ func BenchmarkRepublishUnchanged(b *testing.B) {
 	b.ReportMetric(float64(px.BytesIn("", faultproxy.KindBlobUpload))/float64(b.N), "blob-bytes/op")
 }
 
-// BenchmarkPublishManySharedBase publishes 20 images that share a 32 MiB
-// base (each adds 1 MiB of its own), each to its own repository, in one
+// BenchmarkPublishManySharedBase publishes 20 images that share a 16 MiB
+// base (each adds 256 KiB of its own), each to its own repository, in one
 // batch with 4 uploads at once against one image after the other (what a
 // loop of single pushes does). Reported: time per run of all 20 and the
 // blob bytes sent.
 func BenchmarkPublishManySharedBase(b *testing.B) {
 	const images = 20
-	base := registrytest.BigImage(b, 1, 32<<20)
+	base := registrytest.BigImage(b, 1, 16<<20)
 	var arts []Artifact
 	for range images {
-		img, err := mutate.AppendLayers(base, registrytest.BigLayer(b, 1<<20))
+		img, err := mutate.AppendLayers(base, registrytest.BigLayer(b, 256<<10))
 		if err != nil {
 			b.Fatal(err)
 		}
