@@ -240,8 +240,10 @@ func (b *Batch) pushContent(ctx context.Context, art Artifact, d Reference) erro
 	repo := d.ref.Context()
 	ref := repo.Digest(art.Digest().String())
 	fail := func(err error) error {
+		// Cancelled (by the caller, or because another push of the run
+		// failed): say so, not the other push's error.
 		if ctx.Err() != nil {
-			return fmt.Errorf("pushing %s: %w", displayName(ref.Name()), context.Cause(ctx))
+			return fmt.Errorf("pushing %s: %w", displayName(ref.Name()), ctx.Err())
 		}
 		return classify("pushing", displayName(ref.Name()), &repo, err)
 	}
@@ -294,7 +296,7 @@ func (b *Batch) blob(ctx context.Context, p *remote.Pusher, d Reference, l v1.La
 		}
 		select {
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return ctx.Err()
 		case <-u.done:
 		}
 		if u.err != nil {
@@ -315,7 +317,7 @@ func (b *Batch) upload(ctx context.Context, p *remote.Pusher, d Reference, l v1.
 	select {
 	case b.sem <- struct{}{}:
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return ctx.Err()
 	}
 	defer func() { <-b.sem }()
 	return p.Upload(ctx, d.ref.Context(), l)
