@@ -52,9 +52,14 @@ func Open(dir string) (*Store, error) {
 // file: ten minutes of silence means its writer is gone.
 const StaleAfter = 10 * time.Minute
 
-// legacyTempRE matches the temporary blob names of earlier versions
-// (".tmp-HEX12-DIGITS"), which a killed run may have left.
-var legacyTempRE = regexp.MustCompile(`^\.tmp-[0-9a-f]{12}-[0-9]+$`)
+// Other temporary names in the cache: blobs of earlier versions
+// (".tmp-HEX12-DIGITS"), layers being compressed (".layer-DIGITS.tmp",
+// named by their digest only once written) and context sums
+// (".sums-DIGITS").
+var (
+	blobTempRE = regexp.MustCompile(`^\.(?:tmp-[0-9a-f]{12}-[0-9]+|layer-[0-9]+\.tmp)$`)
+	sumsTempRE = regexp.MustCompile(`^\.sums-[0-9]+$`)
+)
 
 // Sweep removes temporary files last modified before cutoff from the
 // directories the store and the build cache write whole files into (blobs,
@@ -77,10 +82,12 @@ func Sweep(dir string, cutoff time.Time) (int, error) {
 			return total, err
 		}
 	}
-	n, err := atomicfile.SweepMatching(filepath.Join(dir, "blobs", "sha256"), cutoff, legacyTempRE)
-	total += n
-	if err != nil {
-		return total, err
+	for d, re := range map[string]*regexp.Regexp{filepath.Join(dir, "blobs", "sha256"): blobTempRE, filepath.Join(dir, "sums"): sumsTempRE} {
+		n, err := atomicfile.SweepMatching(d, cutoff, re)
+		total += n
+		if err != nil {
+			return total, err
+		}
 	}
 	return total, nil
 }

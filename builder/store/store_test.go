@@ -123,6 +123,8 @@ func TestOpenSweepsWhatAKilledRunLeft(t *testing.T) {
 	files := map[string]bool{ // path → swept
 		"blobs/sha256/." + hex + ".tmp-123": true,
 		"blobs/sha256/.tmp-0123456789ab-55": true, // an earlier version's name
+		"blobs/sha256/.layer-8812.tmp":      true, // a layer being compressed
+		"sums/.sums-991":                    true,
 		"steps/ab/.abcd.json.tmp-77":        true,
 		"last/.k.json.tmp-1":                true,
 		"sums/.k.tmp-2":                     true,
