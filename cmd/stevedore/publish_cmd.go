@@ -12,7 +12,7 @@ func publishCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "publish",
 		Usage:     "copy an image or index by digest to one or more destinations, then tag",
-		UsageText: "stevedore publish --from REF --to REF [--to REF ...] [--tag T ...]\n   stevedore publish --from REF --from REF ... --to REPO [--to REPO ...]",
+		UsageText: "stevedore publish --from REF --to REF [--to REF ...] [--tag T ...]\nstevedore publish --from REF --from REF ... --to REPO [--to REPO ...]",
 		Description: `REF is a registry reference (ghcr.io/owner/app:1.2.3, docker.io/user/app,
 localhost:5000/app@sha256:...) or an OCI image layout, oci:PATH[:TAG|@DIGEST].
 Content goes to every destination by digest first; tags move only after every
