@@ -4,14 +4,17 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
@@ -191,5 +194,50 @@ func TestPublishAllIntoOneLayout(t *testing.T) {
 		if a.Digest() != j.Artifact.Digest() {
 			t.Errorf("img%d = %s, want %s", i, a.Digest(), j.Artifact.Digest())
 		}
+	}
+}
+
+// countingLayer counts how often its compressed bytes are opened.
+type countingLayer struct {
+	v1.Layer
+	mu    sync.Mutex
+	opens int
+}
+
+func (l *countingLayer) Compressed() (io.ReadCloser, error) {
+	l.mu.Lock()
+	l.opens++
+	l.mu.Unlock()
+	return l.Layer.Compressed()
+}
+
+// The shared base is read from its source once per registry however many
+// images use it: each upload streams it, and the other pushes never open
+// it (a HEAD or a mount needs no bytes).
+func TestPublishAllReadsASharedLayerOncePerRegistry(t *testing.T) {
+	ctx := testCtx(t)
+	base := &countingLayer{Layer: registrytest.BigLayer(t, 1<<20)}
+	regs := []string{registrytest.InProcess(t), registrytest.InProcess(t)}
+	var all []Job
+	for i := range 10 {
+		img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), base, registrytest.BigLayer(t, 1024))
+		if err != nil {
+			t.Fatal(err)
+		}
+		art, err := NewArtifact(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dsts []Reference
+		for _, r := range regs {
+			dsts = append(dsts, mustRef(t, fmt.Sprintf("%s/app%d", r, i)))
+		}
+		all = append(all, Job{Artifact: art, Destinations: dsts})
+	}
+	if _, err := PublishAll(ctx, all, WithJobs(4)); err != nil {
+		t.Fatal(err)
+	}
+	if base.opens != len(regs) {
+		t.Errorf("the shared layer was opened %d times, want %d (once per registry)", base.opens, len(regs))
 	}
 }
