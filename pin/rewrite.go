@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 )
 
 // Change is one reference rewritten (or, with WithDryRun, to be rewritten).
@@ -229,13 +232,20 @@ func rewriteBytes(file string, data []byte, changes []Change) ([]byte, error) {
 	return nd, nil
 }
 
-// renameFile is os.Rename; tests replace it to fail the last step.
-var renameFile = os.Rename
+// commitFile puts a finished write in place; tests replace it to fail the
+// last step.
+var commitFile = (*atomicfile.File).Commit
+
+// processStart: a temporary file of a deploy file older than this process
+// was left by a killed run, never a write of this one.
+var processStart = time.Now()
 
 // writeAtomic replaces path with data through a temporary file in the same
-// directory and a rename, so readers see the old file or the new one, never
-// a half-written one. The mode is kept; a symlink is followed and its
-// target replaced.
+// directory, fsync and a rename (then fsync of the directory), so readers
+// see the old file or the new one, never a half-written one, even after a
+// crash. The mode is kept; a symlink is followed and its target replaced.
+// A temporary file a killed run left next to the target is removed first:
+// it would otherwise sit in the user's working tree.
 func writeAtomic(path string, data []byte) error {
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -245,32 +255,19 @@ func writeAtomic(path string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".stevedore-*")
+	if _, err := atomicfile.SweepFor(target, processStart); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	f, err := atomicfile.Create(target, st.Mode().Perm())
 	if err != nil {
 		return fmt.Errorf("writing %s: %w (make its directory writable)", path, err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
+	defer f.Abort() // no-op after a successful commit
+	if _, err := f.Write(data); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
+	if err := commitFile(f); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := renameFile(tmp.Name(), target); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	ok = true
 	return nil
 }

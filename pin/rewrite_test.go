@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 )
 
 // TestPinGolden pins the realistic tree in testdata/src and compares every
@@ -161,8 +164,8 @@ func TestPinReadOnlyDirKeepsOriginal(t *testing.T) {
 func TestPinRenameFailureKeepsOriginal(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFile(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n")
-	renameFile = func(string, string) error { return errors.New("injected rename failure") }
-	t.Cleanup(func() { renameFile = os.Rename })
+	commitFile = func(f *atomicfile.File) error { f.Abort(); return errors.New("injected commit failure") }
+	t.Cleanup(func() { commitFile = (*atomicfile.File).Commit })
 	_, err := Pin(context.Background(), []string{p}, &hashResolver{})
 	if err == nil || !strings.Contains(err.Error(), "injected") {
 		t.Fatalf("err = %v", err)
@@ -208,3 +211,30 @@ func diffLines(want, got string) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// A pin --write killed mid-write left ".pod.yaml.tmp-N" in the user's tree:
+// the next write of pod.yaml removes it, and leaves other files alone.
+func TestPinSweepsAKilledWritesTemporaryFile(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n")
+	stale := writeFile(t, dir, ".pod.yaml.tmp-4242", "apiVersion: v1\nkind: Po")
+	other := writeFile(t, dir, ".svc.yaml.tmp-4242", "user's")
+	old := time.Now().Add(-time.Hour)
+	for _, f := range []string{stale, other} {
+		if err := os.Chtimes(f, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Pin(context.Background(), []string{p}, &hashResolver{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, p); !strings.Contains(got, "@sha256:") {
+		t.Errorf("pod.yaml not pinned: %q", got)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another file's temporary was removed: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -105,6 +106,10 @@ type releaser struct {
 	images []*imageRun
 	// signers are the key signers loaded in the plan step, by key.
 	signers map[string]*sign.Signer
+	// batch carries the push step of every image (see pushAll); mu guards
+	// report while those steps run at once.
+	batch *publish.Batch
+	mu    sync.Mutex
 }
 
 // imageRun carries one image through the steps.
@@ -138,10 +143,12 @@ func (r *releaser) step(ctx context.Context, step, image string, f func(context.
 	start := time.Now()
 	detail, err := f(ctx)
 	d := time.Since(start)
+	r.mu.Lock()
 	if r.report.Durations[image] == nil {
 		r.report.Durations[image] = map[string]time.Duration{}
 	}
 	r.report.Durations[image][step] += d
+	r.mu.Unlock()
 	r.o.progress.Event(Event{Image: image, Step: step, Done: true, Err: err, Duration: d, Detail: detail})
 	if err != nil {
 		return &StepError{Step: step, Image: image, Err: err}
@@ -164,6 +171,12 @@ func (r *releaser) run(ctx context.Context) error {
 		{StepVerify, r.verify},
 		{StepTag, r.tag},
 	} {
+		if phase.step == StepPush {
+			if err := r.pushAll(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		for _, ir := range r.images {
 			if err := r.step(ctx, phase.step, ir.p.Name, func(ctx context.Context) (string, error) { return phase.f(ctx, ir) }); err != nil {
 				return err
@@ -265,7 +278,7 @@ func (r *releaser) push(ctx context.Context, ir *imageRun) (string, error) {
 		}
 		ir.dsts = append(ir.dsts, ref)
 	}
-	res, err := publish.PublishArtifact(ctx, ir.art, ir.dsts, nil, r.o.publish...)
+	res, err := r.batch.Publish(ctx, ir.art, ir.dsts, nil)
 	if err != nil {
 		return "", err
 	}

@@ -74,7 +74,9 @@ func WithKeychain(k authn.Keychain) Option {
 	}
 }
 
-// WithJobs bounds parallel blob uploads per destination. Default 4; n < 1 means 1.
+// WithJobs bounds the blob uploads running at once across one publish: all
+// destinations of PublishArtifact, all jobs of PublishAll or a Batch.
+// Default 4 (uploads wait on the network, not the CPU); n < 1 means 1.
 func WithJobs(n int) Option {
 	return func(o *options) {
 		if n < 1 {

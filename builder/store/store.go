@@ -13,8 +13,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 )
 
 // Store is a content-addressed blob store. It is safe for concurrent use by
@@ -24,18 +28,68 @@ type Store struct {
 	dir string
 }
 
-// Open opens (creating if needed) the store at dir.
+// Open opens (creating if needed) the store at dir, first removing the
+// temporary files of writes a killed run never finished (see Sweep).
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755); err != nil {
 		return nil, fmt.Errorf("opening image store %s: %w", dir, err)
 	}
+	if _, err := Sweep(dir, time.Now().Add(-StaleAfter)); err != nil {
+		return nil, fmt.Errorf("opening image store %s: %w", dir, err)
+	}
 	layoutFile := filepath.Join(dir, "oci-layout")
 	if _, err := os.Stat(layoutFile); errors.Is(err, fs.ErrNotExist) {
-		if err := os.WriteFile(layoutFile, []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
+		if err := atomicfile.WriteFile(layoutFile, []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
 			return nil, fmt.Errorf("opening image store %s: %w", dir, err)
 		}
 	}
 	return &Store{dir: dir}, nil
+}
+
+// StaleAfter is how long a temporary file in the store must have been
+// untouched before Open removes it. The store may be shared by builds
+// running at the same time, and a write in progress keeps touching its
+// file: ten minutes of silence means its writer is gone.
+const StaleAfter = 10 * time.Minute
+
+// Other temporary names in the cache: blobs of earlier versions
+// (".tmp-HEX12-DIGITS"), layers being compressed (".layer-DIGITS.tmp",
+// named by their digest only once written) and context sums
+// (".sums-DIGITS").
+var (
+	blobTempRE = regexp.MustCompile(`^\.(?:tmp-[0-9a-f]{12}-[0-9]+|layer-[0-9]+\.tmp)$`)
+	sumsTempRE = regexp.MustCompile(`^\.sums-[0-9]+$`)
+)
+
+// Sweep removes temporary files last modified before cutoff from the
+// directories the store and the build cache write whole files into (blobs,
+// step records, context sums), never from RUN cache mounts or work
+// directories, which hold build content. It returns how many it removed.
+func Sweep(dir string, cutoff time.Time) (int, error) {
+	dirs := []string{dir, filepath.Join(dir, "blobs", "sha256"), filepath.Join(dir, "last"), filepath.Join(dir, "sums")}
+	if steps, err := os.ReadDir(filepath.Join(dir, "steps")); err == nil {
+		for _, e := range steps {
+			if e.IsDir() {
+				dirs = append(dirs, filepath.Join(dir, "steps", e.Name()))
+			}
+		}
+	}
+	total := 0
+	for _, d := range dirs {
+		n, err := atomicfile.Sweep(d, cutoff)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	for d, re := range map[string]*regexp.Regexp{filepath.Join(dir, "blobs", "sha256"): blobTempRE, filepath.Join(dir, "sums"): sumsTempRE} {
+		n, err := atomicfile.SweepMatching(d, cutoff, re)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // Dir is the store's directory.
@@ -82,24 +136,22 @@ func (s *Store) WriteBlob(h v1.Hash, r io.Reader) error {
 	if s.Has(h) {
 		return nil
 	}
-	final := s.Path(h)
-	tmp, err := os.CreateTemp(filepath.Dir(final), ".tmp-"+h.Hex[:12]+"-")
+	// Streamed to a temporary file and verified before it takes its name;
+	// synced, so a crash can never leave a blob whose content is not its
+	// digest's.
+	f, err := atomicfile.Create(s.Path(h), 0o644)
 	if err != nil {
 		return fmt.Errorf("storing blob %s: %w", h, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer f.Abort() // no-op after Commit
 	sum := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, sum), r); err != nil {
-		tmp.Close()
-		return fmt.Errorf("storing blob %s: %w", h, err)
-	}
-	if err := tmp.Close(); err != nil {
+	if _, err := io.Copy(io.MultiWriter(f, sum), r); err != nil {
 		return fmt.Errorf("storing blob %s: %w", h, err)
 	}
 	if got := hex.EncodeToString(sum.Sum(nil)); got != h.Hex {
 		return fmt.Errorf("storing blob %s: %w: content hashes to sha256:%s", h, ErrDigestMismatch, got)
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("storing blob %s: %w", h, err)
 	}
 	return nil

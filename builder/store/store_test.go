@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -101,5 +102,59 @@ func TestWriteBlobVerifiesDigest(t *testing.T) {
 	}
 	if err := s.WriteBlob(h, strings.NewReader("right")); err != nil || !s.Has(h) {
 		t.Fatalf("writing the right content: %v", err)
+	}
+}
+
+// A build killed while storing a blob or a cache record leaves a temporary
+// file; the next Open removes it once it is stale, and keeps blobs, fresh
+// temporaries (another build writing now) and RUN cache mounts.
+func TestOpenSweepsWhatAKilledRunLeft(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := v1.SHA256(strings.NewReader("kept"))
+	if err := s.WriteBlob(h, strings.NewReader("kept")); err != nil {
+		t.Fatal(err)
+	}
+	hex := filepath.Base(s.Path(h))
+	old := time.Now().Add(-2 * StaleAfter)
+	files := map[string]bool{ // path → swept
+		"blobs/sha256/." + hex + ".tmp-123": true,
+		"blobs/sha256/.tmp-0123456789ab-55": true, // an earlier version's name
+		"blobs/sha256/.layer-8812.tmp":      true, // a layer being compressed
+		"sums/.sums-991":                    true,
+		"steps/ab/.abcd.json.tmp-77":        true,
+		"last/.k.json.tmp-1":                true,
+		"sums/.k.tmp-2":                     true,
+		"blobs/sha256/.fresh.tmp-9":         false,
+		"mounts/k/.user.tmp-3":              false, // build content
+	}
+	for p, swept := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if swept || p == "mounts/k/.user.tmp-3" {
+			if err := os.Chtimes(full, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	for p, swept := range files {
+		_, err := os.Stat(filepath.Join(dir, p))
+		if gone := os.IsNotExist(err); gone != swept {
+			t.Errorf("%s: removed = %v, want %v", p, gone, swept)
+		}
+	}
+	if !s.Has(h) {
+		t.Error("a finished blob was removed")
 	}
 }

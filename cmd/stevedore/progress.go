@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/publish"
 )
 
 // Rendering of build progress: plain lines, a live terminal status line, or
@@ -88,4 +89,45 @@ func (l *linePrefixer) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// retryPrinter shows every registry retry, wait and give-up on stderr (a
+// JSON line each with --json), so a waiting publish is never silent and
+// stdout keeps only the result.
+func retryPrinter(w io.Writer, asJSON bool) func(publish.RetryEvent) {
+	var mu sync.Mutex
+	return func(e publish.RetryEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		writeRetry(w, e, asJSON)
+	}
+}
+
+func writeRetry(w io.Writer, e publish.RetryEvent, asJSON bool) {
+	if asJSON {
+		b, err := json.Marshal(struct {
+			Event string `json:"event"`
+			publish.RetryEvent
+		}{"retry", e})
+		if err == nil {
+			fmt.Fprintln(w, string(b))
+		}
+		return
+	}
+	fmt.Fprintln(w, "stevedore: "+e.String())
+}
+
+// Retry shows a registry retry, wait or give-up of a release (a push, a
+// base image pull, a signature upload) among its step lines, above the
+// live status line on a terminal. With --json it is a JSON line on stderr,
+// as publish prints it: stdout keeps only the plan and ledger, even in
+// GitHub Actions where step lines go to stdout.
+func (p *releaseProgress) Retry(e publish.RetryEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.jsonOut != nil {
+		writeRetry(p.jsonOut, e, true)
+		return
+	}
+	fmt.Fprintf(p.w, "   %s\n", e)
 }

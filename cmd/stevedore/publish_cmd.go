@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -18,17 +15,21 @@ func publishCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "publish",
 		Usage:     "copy an image or index by digest to one or more destinations, then tag",
-		UsageText: "stevedore publish --from REF --destination REF [--destination REF ...] [--tag T ...]",
+		UsageText: "stevedore publish --from REF --destination REF [--destination REF ...] [--tag T ...]\nstevedore publish --from REF --from REF ... --destination REPO [--destination REPO ...]",
 		Description: `REF is a registry reference (ghcr.io/owner/app:1.2.3, docker.io/user/app,
 localhost:5000/app@sha256:...) or an OCI image layout, oci:PATH[:TAG|@DIGEST].
 Content goes to every destination by digest first; tags move only after every
-destination holds it, so a failed publish moves no tag anywhere.`,
+destination holds it, so a failed publish moves no tag anywhere. All
+destinations (and every platform image of an index) are pushed at once, with
+at most --jobs blob uploads running together; a blob is uploaded once per
+registry and mounted or found in place for the other repositories. Several
+--from images are published together (a mirror): by digest, no tags.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "source `REF`"},
+			&cli.StringSliceFlag{Name: "from", Usage: "source `REF` (repeatable: several images published at once, by digest, without tags)"},
 			&cli.StringSliceFlag{Name: "destination", Usage: "where to copy it: a registry `REF` or oci:PATH (repeatable)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination after the push (repeatable)"},
-			&cli.IntFlag{Name: "jobs", Value: 4, Usage: "parallel blob uploads per destination"},
+			jobsFlag(),
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
 			&cli.BoolFlag{Name: "json", Usage: `print {"destinations":[{"ref","digest","tags"}]}`},
 			&cli.StringFlag{Name: "ledger", Value: "dist/release.json", Usage: "record what was published in this release ledger `PATH`, for pin --from (\"\" records nothing)"},
@@ -37,22 +38,28 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 			if c.NArg() > 0 {
 				return usageErrorf("publish takes no arguments (got %q); name the source with --from and destinations with --destination", c.Args().First())
 			}
-			if c.String("from") == "" || len(c.StringSlice("destination")) == 0 {
+			if len(c.StringSlice("from")) == 0 || len(c.StringSlice("destination")) == 0 {
 				return usageErrorf("publish needs --from REF and at least one --destination REF")
 			}
-			if c.Int("jobs") < 1 {
-				return usageErrorf("--jobs must be at least 1 (got %d)", c.Int("jobs"))
-			}
-			insecure := c.StringSlice("insecure-registry")
-			src, err := parseRef(c.String("from"), insecure)
-			if err != nil {
+			if err := checkJobs(c); err != nil {
 				return err
 			}
-			var dsts []publish.Reference
+			insecure := c.StringSlice("insecure-registry")
+			var srcs, dsts []publish.Reference
+			for _, s := range c.StringSlice("from") {
+				r, err := parseRef(s, insecure)
+				if err != nil {
+					return err
+				}
+				srcs = append(srcs, r)
+			}
 			for _, s := range c.StringSlice("destination") {
 				d, err := parseRef(s, insecure)
 				if err != nil {
 					return err
+				}
+				if d.Tag() != "" && len(srcs) > 1 {
+					return usageErrorf("--destination %s: a tag with several --from would point it at several images; write the repository only (each image is published by digest) or publish the images one at a time", s)
 				}
 				dsts = append(dsts, d)
 			}
@@ -61,18 +68,30 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 			if err != nil {
 				return err
 			}
-			res, err := publish.Publish(c.Context, src, dsts, c.StringSlice("tag"),
+			if len(srcs) > 1 && len(c.StringSlice("tag")) > 0 {
+				return usageErrorf("--tag with several --from would point one tag at several images; drop --tag (each image is published by digest) or publish the images one at a time")
+			}
+			opts := []publish.Option{
 				publish.WithKeychain(keychain(getenv)),
 				publish.WithJobs(c.Int("jobs")),
 				publish.WithInsecureRegistries(insecure...),
 				publish.WithRetryEvents(retryPrinter(c.App.ErrWriter, c.Bool("json"))),
-			)
+			}
+			var jobs []publish.Job
+			for _, src := range srcs {
+				jobs = append(jobs, publish.Job{Source: src, Destinations: dsts, Tags: c.StringSlice("tag")})
+			}
+			results, err := publish.PublishAll(c.Context, jobs, opts...)
 			if err != nil {
 				return err
 			}
-			// A signed layout's signatures and attestations follow the image.
-			if err := carrySignatures(c, getenv, src, dsts, res); err != nil {
-				return fmt.Errorf("published, but %w", err)
+			res := &publish.Result{Destinations: []publish.Destination{}}
+			for i, r := range results {
+				// A signed layout's signatures and attestations follow the image.
+				if err := carrySignatures(c, getenv, srcs[i], dsts, r); err != nil {
+					return fmt.Errorf("published, but %w", err)
+				}
+				res.Destinations = append(res.Destinations, r.Destinations...)
 			}
 			if rec != nil {
 				res.Record(rec)
@@ -88,28 +107,6 @@ destination holds it, so a failed publish moves no tag anywhere.`,
 			}
 			return nil
 		},
-	}
-}
-
-// retryPrinter shows every registry retry, wait and give-up on stderr (a
-// JSON line each with --json), so a waiting publish is never silent and
-// stdout keeps only the result.
-func retryPrinter(w io.Writer, asJSON bool) func(publish.RetryEvent) {
-	var mu sync.Mutex
-	return func(e publish.RetryEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		if asJSON {
-			b, err := json.Marshal(struct {
-				Event string `json:"event"`
-				publish.RetryEvent
-			}{"retry", e})
-			if err == nil {
-				fmt.Fprintln(w, string(b))
-			}
-			return
-		}
-		fmt.Fprintln(w, "stevedore: "+e.String())
 	}
 }
 
@@ -131,4 +128,19 @@ func openLedger(path string) (*ledger.Ledger, error) {
 
 func parseRef(s string, insecure []string) (publish.Reference, error) {
 	return publish.ParseReference(s, publish.WithInsecureRegistries(insecure...))
+}
+
+// jobsFlag is --jobs of publish and release: blob uploads at once across
+// all images and destinations. Uploads wait on the network, not the CPU,
+// so the default does not follow the core count; 4 keeps a CI runner's
+// uplink busy without tripping registries' per-client limits.
+func jobsFlag() cli.Flag {
+	return &cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: publish.DefaultJobs, Usage: "blob uploads at once, across all images and destinations"}
+}
+
+func checkJobs(c *cli.Context) error {
+	if c.Int("jobs") < 1 {
+		return usageErrorf("--jobs must be at least 1 (got %d)", c.Int("jobs"))
+	}
+	return nil
 }

@@ -130,3 +130,44 @@ func TestLoginStoresCredentialsWithoutEchoingThem(t *testing.T) {
 		t.Errorf("config.json should hold an auth entry for %s and no plaintext secret:\n%s", reg, data)
 	}
 }
+
+// Several --from: every image goes to the repository by digest in one run;
+// a tag would be ambiguous and is refused before anything is read.
+func TestPublishSeveralSources(t *testing.T) {
+	reg := registrytest.InProcess(t)
+	args := []string{"publish", "--jobs", "2", "--to", reg + "/mirror/app", "--json"}
+	var digests []v1.Hash
+	for i := range 3 {
+		src := filepath.Join(t.TempDir(), "image")
+		digests = append(digests, registrytest.WriteLayout(t, src, "", registrytest.Image(t, 1, int64(256+i))))
+		args = append(args, "--from", "oci:"+src)
+	}
+	r := stevedore(t, nil, "", args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got struct {
+		Destinations []struct{ Ref, Digest string } `json:"destinations"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got.Destinations) != 3 {
+		t.Fatalf("output %v: %s", err, r.stdout)
+	}
+	for i, h := range digests {
+		if got.Destinations[i].Digest != h.String() {
+			t.Errorf("destination %d = %s, want %s (in --from order)", i, got.Destinations[i].Digest, h)
+		}
+		ref, _ := name.ParseReference(reg + "/mirror/app@" + h.String())
+		if _, err := remote.Head(ref); err != nil {
+			t.Errorf("%s not in the registry: %v", ref, err)
+		}
+	}
+	for _, bad := range [][]string{
+		{"publish", "--from", "oci:/nope/a", "--from", "oci:/nope/b", "--to", reg + "/m/app", "--tag", "v1"},
+		{"publish", "--from", "oci:/nope/a", "--from", "oci:/nope/b", "--to", reg + "/m/app:v1"},
+	} {
+		r := stevedore(t, nil, "", bad...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "several images") {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error about the tag", bad, r.code, r.stderr)
+		}
+	}
+}

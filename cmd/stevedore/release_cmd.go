@@ -45,7 +45,8 @@ running again resumes without sending anything twice.`,
 			&cli.StringFlag{Name: "cache-dir", Usage: "build and SBOM cache (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
-			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON"},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON (registry retries as JSON lines on stderr)"},
+			jobsFlag(),
 			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keys only) or both; oci: layouts get legacy"},
 		}, imageFlags()...),
 		Action: func(c *cli.Context) error {
@@ -93,17 +94,24 @@ func runRelease(c *cli.Context, getenv env) error {
 		return usageErrorf("--isolation: %v", err)
 	}
 	insecure := c.StringSlice("insecure-registry")
-	pubOpts := []publish.Option{publish.WithKeychain(keychain(getenv)), publish.WithInsecureRegistries(insecure...)}
+	if err := checkJobs(c); err != nil {
+		return err
+	}
 	epoch, err := buildEpoch(ctx, dir, getenv)
 	if err != nil {
 		return err
 	}
 	progress := &releaseProgress{w: progressWriter(c, gh), errW: c.App.ErrWriter, gh: gh}
+	if c.Bool("json") {
+		progress.jsonOut = c.App.ErrWriter
+	}
 	if gh == nil && isTerminal(c.App.ErrWriter) {
 		progress.live = newLiveLine(c.App.ErrWriter)
 		progress.w = progress.live
 		defer progress.live.Close()
 	}
+	pubOpts := []publish.Option{publish.WithKeychain(keychain(getenv)), publish.WithInsecureRegistries(insecure...),
+		publish.WithJobs(c.Int("jobs")), publish.WithRetryEvents(progress.Retry)}
 	buildOut := prefixWriter(progress.w)
 	opts := []pipeline.Option{
 		pipeline.WithDir(dir),
@@ -212,6 +220,8 @@ type releaseProgress struct {
 	errW io.Writer // notices
 	gh   *actions.Runner
 	live *liveLine // on a terminal: a status line with the running step's time
+	// jsonOut receives registry retries as JSON lines (--json).
+	jsonOut io.Writer
 }
 
 // Notice shows a notice of the release (a key was created, …) at once, on

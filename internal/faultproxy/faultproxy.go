@@ -1,6 +1,6 @@
 // Package faultproxy is a reverse proxy in front of a loopback registry that
 // injects faults by rule (status codes with Retry-After, every Nth request,
-// dropped connections) and counts requests and request-body bytes per
+// dropped connections, delays) and counts requests and request-body bytes per
 // method and kind of registry request, so tests can assert what a client
 // actually sent (for example zero blob-upload bytes on a re-run).
 package faultproxy
@@ -67,12 +67,16 @@ type Rule struct {
 	// DropResponse false and Status 0): a registry answering 200 with a
 	// wrong Docker-Content-Digest, say.
 	Header http.Header
+	// Delay holds the request this long before acting on it: a slow
+	// registry, so that overlapping requests can be observed.
+	Delay time.Duration
 }
 
 // Entry is one request as the proxy saw it.
 type Entry struct {
 	Method  string
 	Path    string
+	Query   string // raw query: ?digest= of an upload commit, ?mount= of a mount
 	Kind    string
 	At      time.Time // arrival
 	Done    time.Time // response written (fault) or proxied
@@ -89,6 +93,9 @@ type Proxy struct {
 	mu      sync.Mutex
 	rules   []*ruleState
 	entries []Entry
+	// inFlight and maxInFlight count requests being served, per
+	// "METHOD kind", so a test can see how many uploads ran at once.
+	inFlight, maxInFlight map[string]int
 }
 
 type ruleState struct {
@@ -117,7 +124,7 @@ func New(t testing.TB, target string, base http.RoundTripper, rules ...Rule) *Pr
 		tr.Proxy = nil
 		base = tr
 	}
-	p := &Proxy{}
+	p := &Proxy{inFlight: map[string]int{}, maxInFlight: map[string]int{}}
 	p.SetRules(rules...)
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -165,16 +172,28 @@ func (c countingReader) Read(b []byte) (int, error) {
 func (c countingReader) Close() error { return c.r.Close() }
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request, rp *httputil.ReverseProxy) {
-	e := &Entry{Method: r.Method, Path: r.URL.Path, Kind: Kind(r.URL.Path), At: time.Now()}
+	e := &Entry{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Kind: Kind(r.URL.Path), At: time.Now()}
 	rule := p.match(r)
+	key := e.Method + " " + e.Kind
+	p.mu.Lock()
+	p.inFlight[key]++
+	p.maxInFlight[key] = max(p.maxInFlight[key], p.inFlight[key])
+	p.mu.Unlock()
 	defer func() {
 		e.Done = time.Now()
 		p.mu.Lock()
+		p.inFlight[key]--
 		if len(p.entries) < maxEntries {
 			p.entries = append(p.entries, *e)
 		}
 		p.mu.Unlock()
 	}()
+	if rule != nil && rule.Delay > 0 {
+		select {
+		case <-time.After(rule.Delay):
+		case <-r.Context().Done():
+		}
+	}
 	if rule != nil && (rule.DropResponse || (rule.Status == 0 && !rule.Drop)) {
 		e.Faulted = true
 		if r.Body != nil {
@@ -309,6 +328,7 @@ func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.entries = nil
+	clear(p.maxInFlight)
 	for _, r := range p.rules {
 		r.matches, r.faults = 0, 0
 	}
@@ -345,4 +365,12 @@ func (p *Proxy) Faults(i int) int {
 		return 0
 	}
 	return p.rules[i].faults
+}
+
+// MaxInFlight is the largest number of requests with this method and kind
+// the proxy was serving at the same moment since it started (or Reset).
+func (p *Proxy) MaxInFlight(method, kind string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.maxInFlight[method+" "+kind]
 }

@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestRulesAndCounters(t *testing.T) {
@@ -73,4 +75,50 @@ func equal(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+func TestDelayAndMaxInFlight(t *testing.T) {
+	// The backend holds every request until three have reached it: the
+	// proxy must have been serving exactly three at once.
+	var mu sync.Mutex
+	n := 0
+	all := make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		if n++; n == 3 {
+			close(all)
+		}
+		mu.Unlock()
+		<-all
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer backend.Close()
+	p := New(t, backend.URL, nil, Rule{Method: http.MethodPatch, Delay: time.Millisecond})
+	done := make(chan int, 3)
+	for range 3 {
+		go func() {
+			resp, err := http.DefaultClient.Do(must(http.NewRequest(http.MethodPatch, "http://"+p.Host+"/v2/a/blobs/uploads/1", strings.NewReader("x"))))
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	for range 3 {
+		if code := <-done; code != http.StatusAccepted {
+			t.Fatalf("status %d", code)
+		}
+	}
+	if n := p.MaxInFlight(http.MethodPatch, KindBlobUpload); n != 3 {
+		t.Errorf("MaxInFlight = %d, want 3", n)
+	}
+	if n := p.MaxInFlight(http.MethodGet, KindBlobUpload); n != 0 {
+		t.Errorf("MaxInFlight(GET) = %d, want 0", n)
+	}
+	if e := p.Entries()[0]; !e.Faulted || e.Status != http.StatusAccepted {
+		t.Errorf("delayed request = %+v, want faulted and forwarded", e)
+	}
 }

@@ -32,17 +32,23 @@ func BigImage(t testing.TB, layers int, size int64) v1.Image {
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	for range layers {
-		b := make([]byte, size)
-		if _, err := rand.Read(b); err != nil {
-			t.Fatalf("random: %v", err)
-		}
 		var err error
-		img, err = mutate.AppendLayers(img, static.NewLayer(b, types.OCILayer))
+		img, err = mutate.AppendLayers(img, BigLayer(t, size))
 		if err != nil {
 			t.Fatalf("appending layer: %v", err)
 		}
 	}
 	return img
+}
+
+// BigLayer is one layer of BigImage: size random bytes, stored as is.
+func BigLayer(t testing.TB, size int64) v1.Layer {
+	t.Helper()
+	b := make([]byte, size)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatalf("random: %v", err)
+	}
+	return static.NewLayer(b, types.OCILayer)
 }
 
 // Platforms are the platforms Index gives its children.
