@@ -8,10 +8,13 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sreevishnu07/stevedore/version"
 )
 
 // DefaultConfigFile is where stevedore looks for its configuration.
@@ -277,6 +280,9 @@ func (c *Config) check(file string, root *yaml.Node) error {
 	if len(c.Images) == 0 {
 		return configError(file, 0, 0, "images", "no images: add an images: list with at least one image")
 	}
+	if err := checkRules(file, root, c.Tags, c.Flavor); err != nil {
+		return err
+	}
 	names := map[string]bool{}
 	for i, img := range c.Images {
 		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
@@ -287,6 +293,9 @@ func (c *Config) check(file string, root *yaml.Node) error {
 			return configError(file, at, 0, key+".name", "image name %q is used twice", img.Name)
 		}
 		names[img.Name] = true
+		if err := checkRules(file, root, img.Tags, img.Flavor, "images", fmt.Sprint(i)); err != nil {
+			return err
+		}
 		for _, f := range append(append([]string{}, img.SBOM...), c.SBOM...) {
 			switch f {
 			case "spdx-json", "cyclonedx-json", "syft-json":
@@ -296,6 +305,83 @@ func (c *Config) check(file string, root *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// checkRules parses the tags: and flavor: under path, so a bad rule is
+// reported at its own line of stevedore.yaml rather than as "line N" of the
+// rules text.
+func checkRules(file string, root *yaml.Node, tags, flavor string, path ...string) error {
+	for _, r := range []struct{ key, text string }{{"tags", tags}, {"flavor", flavor}} {
+		if strings.TrimSpace(r.text) == "" {
+			continue
+		}
+		var err error
+		if r.key == "tags" {
+			_, err = version.ParseRules(r.text)
+		} else {
+			_, err = version.ParseFlavor(r.text)
+		}
+		if err == nil {
+			continue
+		}
+		key := strings.Join(append(slices.Clone(path), r.key), ".")
+		if len(path) == 2 {
+			key = fmt.Sprintf("%s[%s].%s", path[0], path[1], r.key)
+		}
+		n := nodeAt(root, append(slices.Clone(path), r.key)...)
+		var re *version.RuleError
+		if n == nil || !errors.As(err, &re) {
+			return configError(file, lineOf(root, append(slices.Clone(path), r.key)...), 0, key, "%s: %v", key, err)
+		}
+		line, col := ruleLine(n, re.Line)
+		return configError(file, line, col, key, "%s, rule line %d: %v", key, re.Line, re.Err)
+	}
+	return nil
+}
+
+// ruleLine is where line n (from 1) of a scalar's text is in the file: a
+// literal block (tags: |) starts on the line after its indicator. Folded
+// and flow scalars join their lines, so their own position is the best.
+func ruleLine(n *yaml.Node, rule int) (line, col int) {
+	switch {
+	case n.Style&yaml.LiteralStyle != 0:
+		return n.Line + rule, 0
+	case n.Style&yaml.FoldedStyle != 0:
+		return n.Line + 1, 0
+	}
+	return n.Line, n.Column
+}
+
+// nodeAt is the value node at a key path, nil when absent.
+func nodeAt(root *yaml.Node, path ...string) *yaml.Node {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, p := range path {
+		switch n.Kind {
+		case yaml.MappingNode:
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == p {
+					next = n.Content[i+1]
+				}
+			}
+			if next == nil {
+				return nil
+			}
+			n = next
+		case yaml.SequenceNode:
+			var idx int
+			if _, err := fmt.Sscan(p, &idx); err != nil || idx >= len(n.Content) {
+				return nil
+			}
+			n = n.Content[idx]
+		default:
+			return nil
+		}
+	}
+	return n
 }
 
 // lineOf finds the line of a mapping key or sequence index path.

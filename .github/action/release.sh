@@ -11,7 +11,10 @@ set -euo pipefail
 
 cd "${INPUT_WORKING_DIRECTORY:-.}"
 
-args=(release)
+# --action-inputs: stevedore reads build-args, target, secrets, secret-files,
+# secret-envs, cache-from and cache-to from INPUT_* itself, with
+# build-push-action's list rules (CSV lines, "quoted" multi-line values).
+args=(release --action-inputs)
 add() { [ -z "$2" ] || args+=("$1" "$2"); }
 truthy() {
 	case "$(echo "$1" | tr '[:upper:]' '[:lower:]')" in

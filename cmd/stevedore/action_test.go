@@ -1,12 +1,15 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,8 +21,10 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/sreevishnu07/stevedore/actions"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -460,5 +465,287 @@ func TestActionReleaseArgs(t *testing.T) {
 	bad.Env = append(cmd.Env, "INPUT_PUSH=maybe")
 	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "input push is 'maybe'") {
 		t.Errorf("a bad boolean input: %v\n%s", err, out)
+	}
+}
+
+// readOutputs parses $GITHUB_OUTPUT (or $GITHUB_ENV): NAME<<DELIM lines.
+func readOutputs(t *testing.T, file string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		k, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var v []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			v = append(v, lines[i])
+		}
+		out[k] = strings.Join(v, "\n")
+	}
+	return out
+}
+
+// scanForSecrets fails the test if any file under dir, gunzipped where
+// compressed, holds one of the secrets.
+func scanForSecrets(t *testing.T, dir string, secrets []string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if zr, zerr := gzip.NewReader(bytes.NewReader(data)); zerr == nil {
+			if u, rerr := io.ReadAll(zr); rerr == nil {
+				data = append(data, u...)
+			}
+		}
+		for _, s := range secrets {
+			if bytes.Contains(data, []byte(s)) {
+				t.Errorf("%s holds the secret %q", p, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The action's build inputs, read with build-push-action's list rules:
+// build-args, target, secrets (a quoted multi-line value too),
+// secret-files, secret-envs and a registry cache-to; and its outputs in
+// metadata-action's and build-push-action's formats. No secret reaches
+// the log, the outputs, the image, its signatures and attestations, or the
+// shared cache.
+func TestActionBuildInputsAndOutputs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("RUN steps need root here (namespaces and overlayfs)")
+	}
+	base := registrytest.ServeBusybox(t)
+	reg := registrytest.InProcess(t)
+	dir := gitRepo(t, "commit feat: first")
+	head := git(t, dir, "rev-parse", "HEAD")
+	df := "FROM " + base + " AS build\nARG GREETING=none\n" +
+		"RUN --mount=type=secret,id=tok --mount=type=secret,id=pem --mount=type=secret,id=file --mount=type=secret,id=envsec " +
+		"sh -c 'for s in tok pem file envsec; do sha256sum /run/secrets/$s | cut -d\" \" -f1 > /$s.sum; done; echo \"$GREETING\" > /greeting'\n" +
+		"FROM " + base + " AS other\nRUN echo other > /other\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secretFile := filepath.Join(t.TempDir(), "file-secret")
+	secrets := map[string]string{
+		"tok":    "tok-s3cr3t-7c1e9a",
+		"pem":    "-----BEGIN pem-s3cr3t-a1\npem-s3cr3t-b2\n-----END",
+		"file":   "file-s3cr3t-44b2",
+		"envsec": "env-s3cr3t-91d0",
+	}
+	if err := os.WriteFile(secretFile, []byte(secrets["file"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	outFile, envFile, sumFile := filepath.Join(tmp, "output"), filepath.Join(tmp, "env"), filepath.Join(tmp, "summary")
+	// A misspelt metadata-action switch in the job's environment is warned
+	// about (the names come from the process environment).
+	t.Setenv("DOCKER_METADATA_PR_HEAD_SHAA", "true")
+	env := map[string]string{
+		"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": "pw", "GITHUB_ACTIONS": "true",
+		"GITHUB_OUTPUT": outFile, "GITHUB_ENV": envFile, "GITHUB_STEP_SUMMARY": sumFile,
+		"GITHUB_REPOSITORY": "acme/app", "GITHUB_SERVER_URL": "https://github.com",
+		"INPUT_BUILD_ARGS":                   "GREETING=hello, world\n",
+		"INPUT_TARGET":                       "build",
+		"INPUT_SECRETS":                      "\"tok=" + secrets["tok"] + "\"\n\"pem=" + secrets["pem"] + "\"\n",
+		"INPUT_SECRET_FILES":                 "file=" + secretFile,
+		"INPUT_SECRET_ENVS":                  "envsec=MY_ENV_SECRET",
+		"MY_ENV_SECRET":                      secrets["envsec"],
+		"INPUT_CACHE_TO":                     "type=registry,ref=" + reg + "/acme/app:buildcache",
+		"DOCKER_METADATA_ANNOTATIONS_LEVELS": "manifest,index",
+	}
+	r := stevedore(t, env, "", "release", "--dir", dir, "--action-inputs", "--image-name", "app",
+		"--destination", reg+"/acme/app", "--destination", "oci:dist/app", "--tags", "type=raw,value=edge\ntype=semver,pattern={{version}}",
+		"--label", "com.example.team=release", "--annotation", "com.example.note=annotated")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "::warning title=stevedore::DOCKER_METADATA_PR_HEAD_SHAA is not a metadata-action setting") || !strings.Contains(r.stdout, `did you mean "DOCKER_METADATA_PR_HEAD_SHA"?`) {
+		t.Errorf("no warning about the misspelt variable:\n%s", r.stdout)
+	}
+
+	// Secrets: masked for the runner, and nowhere else.
+	var all []string
+	for _, s := range secrets {
+		all = append(all, strings.Split(s, "\n")...)
+	}
+	var log strings.Builder
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			log.WriteString(l + "\n")
+		}
+	}
+	for _, s := range []string{secrets["tok"], "pem-s3cr3t-b2", secrets["envsec"]} {
+		if !strings.Contains(r.stdout, "::add-mask::"+s) {
+			t.Errorf("%q is not masked", s)
+		}
+	}
+	for _, s := range all {
+		if strings.Contains(log.String(), s) || strings.Contains(r.stderr, s) {
+			t.Errorf("the log holds the secret %q", s)
+		}
+	}
+	for _, f := range []string{outFile, envFile, sumFile} {
+		data, _ := os.ReadFile(f)
+		for _, s := range all {
+			if strings.Contains(string(data), s) {
+				t.Errorf("%s holds the secret %q", filepath.Base(f), s)
+			}
+		}
+	}
+	scanForSecrets(t, dir, all) // the layout (image, signatures, attestations), SBOMs, ledger
+
+	outs := readOutputs(t, outFile)
+	digest := outs["digest"]
+	ref, _ := name.ParseReference(reg + "/acme/app@" + digest)
+	img, err := remote.Image(ref)
+	if err != nil {
+		t.Fatalf("%s: %v", ref, err)
+	}
+	// target, build-args and the secrets reached the build.
+	got := map[string]string{}
+	rc := mutate.Extract(img)
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if b, err := io.ReadAll(tr); err == nil {
+			got[strings.TrimPrefix(h.Name, "/")] = string(b)
+		}
+	}
+	rc.Close()
+	if got["greeting"] != "hello, world\n" {
+		t.Errorf("/greeting = %q, want the build-args input's value", got["greeting"])
+	}
+	if _, ok := got["other"]; ok {
+		t.Errorf("the image holds /other: the target input was not used")
+	}
+	for id, s := range secrets {
+		sum := sha256.Sum256([]byte(s))
+		if strings.TrimSpace(got[id+".sum"]) != hex.EncodeToString(sum[:]) {
+			t.Errorf("secret %s in the build: sha256 %q, want %x", id, got[id+".sum"], sum)
+		}
+	}
+	// The registry cache was written, and holds no secret either.
+	cacheRef, _ := name.ParseReference(reg + "/acme/app:buildcache")
+	cache, err := remote.Image(cacheRef)
+	if err != nil {
+		t.Errorf("no build cache at %s: %v", cacheRef, err)
+	} else if ls, err := cache.Layers(); err == nil {
+		for _, l := range ls {
+			rc, err := l.Uncompressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			for _, s := range all {
+				if bytes.Contains(b, []byte(s)) {
+					t.Errorf("the build cache holds the secret %q", s)
+				}
+			}
+		}
+	}
+
+	// Outputs in metadata-action's and build-push-action's formats.
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	configName, _ := img.ConfigName()
+	if outs["imageid"] != configName.String() {
+		t.Errorf("imageid = %q, want the config digest %s", outs["imageid"], configName)
+	}
+	wantLabels := actions.LabelLines(cf.Config.Labels)
+	if outs["labels"] != wantLabels {
+		t.Errorf("labels output:\n%s\nwant the image's labels:\n%s", outs["labels"], wantLabels)
+	}
+	version := outs["version"]
+	for _, l := range []string{"com.example.team=release", "org.opencontainers.image.revision=" + head,
+		"org.opencontainers.image.source=https://github.com/acme/app", "org.opencontainers.image.version=" + version} {
+		if !slices.Contains(strings.Split(outs["labels"], "\n"), l) {
+			t.Errorf("labels output lacks the line %s:\n%s", l, outs["labels"])
+		}
+	}
+	wantAnn := actions.AnnotationLines(m.Annotations, []string{"manifest", "index"})
+	if outs["annotations"] != wantAnn || !strings.Contains(outs["annotations"], "manifest:com.example.note=annotated\n") || !strings.Contains(outs["annotations"], "index:org.opencontainers.image.revision="+head) {
+		t.Errorf("annotations output:\n%s\nwant the manifest's, per level:\n%s", outs["annotations"], wantAnn)
+	}
+	var doc struct {
+		Tags     []string          `json:"tags"`
+		TagNames []string          `json:"tag-names"`
+		Labels   map[string]string `json:"labels"`
+		Images   []struct {
+			Digest string `json:"digest"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(outs["json"]), &doc); err != nil {
+		t.Fatalf("json output: %v\n%s", err, outs["json"])
+	}
+	if !slices.Contains(doc.Tags, reg+"/acme/app:edge") || !slices.Contains(doc.TagNames, version) || doc.Labels["com.example.team"] != "release" || len(doc.Images) != 1 || doc.Images[0].Digest != digest {
+		t.Errorf("json output: %s", outs["json"])
+	}
+	// metadata-action's outputs also reach later steps' environment.
+	exported := readOutputs(t, envFile)
+	if exported["DOCKER_METADATA_OUTPUT_LABELS"] != outs["labels"] || exported["DOCKER_METADATA_OUTPUT_TAG_NAMES"] != outs["tag-names"] || exported["DOCKER_METADATA_OUTPUT_VERSION"] != version {
+		t.Errorf("GITHUB_ENV: %v", exported)
+	}
+}
+
+// Bad action inputs name the input, and never print a secret value.
+func TestActionBuildInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"secret without an id", map[string]string{"INPUT_SECRETS": "hunter2-value-only"}, "input secrets"},
+		{"missing secret file", map[string]string{"INPUT_SECRET_FILES": "f=/nonexistent/secret"}, "input secret-files: secret f"},
+		{"unset secret env", map[string]string{"INPUT_SECRET_ENVS": "s=NOT_SET_ANYWHERE"}, "NOT_SET_ANYWHERE is not set"},
+		{"two cache-to", map[string]string{"INPUT_CACHE_TO": "r.example/a:c\nr.example/b:c"}, "input cache-to: 2 caches"},
+		{"local cache", map[string]string{"INPUT_CACHE_FROM": "type=local,src=/tmp/x"}, "only type=registry"},
+		{"bad tag rule", map[string]string{}, "the action's tags input), rule line 2: invalid tag rule: unknown type \"semvr\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
+			maps.Copy(env, tt.env)
+			args := []string{"release", "--dir", dir, "--action-inputs", "--dry-run"}
+			if tt.name == "bad tag rule" {
+				args = append(args, "--tags", "type=sha\ntype=semvr,pattern={{version}}")
+			}
+			r := stevedore(t, env, "", args...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, want %d and %q:\n%s", r.code, exitUsage, tt.want, r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, "hunter2-value-only") {
+				t.Errorf("the secret value is printed:\n%s", r.stderr)
+			}
+		})
 	}
 }

@@ -48,7 +48,7 @@ running again resumes without sending anything twice.`,
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON"},
-		}, imageFlags()...),
+		}, append(imageFlags(), buildInputFlags()...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("release takes no arguments (got %q)", c.Args().First())
@@ -72,6 +72,16 @@ func runRelease(c *cli.Context, getenv env) error {
 		}
 		return err
 	}
+	inputs, err := readBuildInputs(c, getenv, gh)
+	if err != nil {
+		return err
+	}
+	defer inputs.secrets.cleanup()
+	insecure := c.StringSlice("insecure-registry")
+	buildInputOpts, err := inputs.apply(cfg, insecure)
+	if err != nil {
+		return err
+	}
 	ev, err := githubEvent(getenv)
 	if err != nil {
 		return err
@@ -80,6 +90,7 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
+	warnUnknownMetadataEnv(c.App.ErrWriter, gh)
 	labels, err := keyValues("--label", c.StringSlice("label"))
 	if err != nil {
 		return err
@@ -92,7 +103,6 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return usageErrorf("--isolation: %v", err)
 	}
-	insecure := c.StringSlice("insecure-registry")
 	pubOpts := []publish.Option{publish.WithKeychain(keychain(getenv)), publish.WithInsecureRegistries(insecure...)}
 	epoch, err := buildEpoch(ctx, dir, getenv)
 	if err != nil {
@@ -125,6 +135,7 @@ func runRelease(c *cli.Context, getenv env) error {
 			builder.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
 			builder.WithOutput(buildOut),
 		),
+		pipeline.WithBuildOptions(buildInputOpts...),
 		pipeline.WithSigner(releaseSigner(dir, getenv, c.App.ErrWriter)),
 		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(workflowIdentity(getenv), buildVersion, repoURL(getenv)),
@@ -153,7 +164,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		return err
 	}
 	if gh != nil {
-		return writeActionOutputs(gh, rep)
+		return writeActionOutputs(gh, rep, getenv)
 	}
 	return nil
 }
@@ -313,7 +324,9 @@ func githubRunner(getenv env, w io.Writer) *actions.Runner {
 	if getenv("GITHUB_ACTIONS") != "true" {
 		return nil
 	}
-	return actions.New(w, getenv("GITHUB_OUTPUT"), getenv("GITHUB_STEP_SUMMARY"))
+	r := actions.New(w, getenv("GITHUB_OUTPUT"), getenv("GITHUB_STEP_SUMMARY"))
+	r.SetEnvFile(getenv("GITHUB_ENV"))
+	return r
 }
 
 // annotateConfigError puts a configuration error on its file and line.
@@ -323,49 +336,6 @@ func annotateConfigError(gh *actions.Runner, err error) {
 		return
 	}
 	gh.Annotate(actions.Annotation{Title: "stevedore.yaml", File: ce.File, Line: ce.Line, Column: ce.Column, Message: ce.Message})
-}
-
-func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
-	var tags, tagged, refs, sboms, verify []string
-	digest := ""
-	for i, li := range rep.Ledger.Images {
-		if i == 0 {
-			digest = li.Digest
-		}
-		tags = append(tags, rep.Plan.Images[i].Tags...)
-		for _, d := range li.Destinations {
-			refs = append(refs, d.Ref)
-			repo, _, _ := strings.Cut(d.Ref, "@")
-			for _, t := range d.Tags {
-				tagged = append(tagged, repo+":"+t)
-			}
-		}
-		for _, s := range li.SBOMs {
-			sboms = append(sboms, s.Path)
-		}
-		verify = append(verify, li.Verify...)
-	}
-	ledger, err := json.Marshal(rep.Ledger)
-	if err != nil {
-		return fmt.Errorf("encoding the ledger output: %w", err)
-	}
-	for k, v := range map[string]string{
-		"released":        "true",
-		"version":         rep.Plan.Version,
-		"tags":            strings.Join(tagged, "\n"),
-		"tag-names":       strings.Join(dedupe(tags), "\n"),
-		"json":            string(ledger),
-		"digest":          digest,
-		"image-refs":      strings.Join(refs, "\n"),
-		"sbom-files":      strings.Join(sboms, "\n"),
-		"ledger":          rep.Plan.LedgerPath,
-		"verify-commands": strings.Join(verify, "\n"),
-	} {
-		if err := gh.SetOutput(k, v); err != nil {
-			return err
-		}
-	}
-	return gh.AppendSummary(rep.Markdown())
 }
 
 func dedupe(s []string) []string {

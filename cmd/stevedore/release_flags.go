@@ -92,6 +92,9 @@ func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config,
 	cfg := pipeline.DefaultConfig()
 	cfg.Images = []pipeline.Image{img}
 	cfg.Tags = strings.Join(c.StringSlice("tags"), "\n")
+	if err := checkTagsFlag(cfg.Tags); err != nil {
+		return nil, err
+	}
 	cfg.Sign = sg
 	return cfg, nil
 }
