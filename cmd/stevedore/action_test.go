@@ -452,7 +452,7 @@ func TestActionReleaseArgs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	want := "<release><--image-name><app><--destination><ghcr.io/o/app><--destination><oci:dist/app><--tags><type=sha\ntype=raw,value=edge\n>" +
+	want := "<release><--action-inputs><--image-name><app><--destination><ghcr.io/o/app><--destination><oci:dist/app><--tags><type=sha\ntype=raw,value=edge\n>" +
 		"<--platform><linux/amd64,linux/arm64><--sign><key><--key><env://STEVEDORE_SIGNING_KEY><--push=false><--snapshot>\n" +
 		"key=-----BEGIN pw=pw1 token=unset pwd=" + work + "\n"
 	if got := string(out[strings.Index(string(out), "<release>"):]); got != want {
@@ -544,7 +544,7 @@ func TestActionBuildInputsAndOutputs(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "file-secret")
 	secrets := map[string]string{
 		"tok":    "tok-s3cr3t-7c1e9a",
-		"pem":    "-----BEGIN pem-s3cr3t-a1\npem-s3cr3t-b2\n-----END",
+		"pem":    "pem-s3cr3t-a1\npem-s3cr3t-b2\n pem-s3cr3t-c3 ",
 		"file":   "file-s3cr3t-44b2",
 		"envsec": "env-s3cr3t-91d0",
 	}
