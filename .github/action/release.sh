@@ -35,7 +35,8 @@ while IFS= read -r d; do
 	d="${d#"${d%%[![:space:]]*}"}"
 	d="${d%"${d##*[![:space:]]}"}"
 	add --destination "$d"
-done <<<"${INPUT_DESTINATIONS:-}"
+done <<<"${INPUT_DESTINATIONS:-}${INPUT_IMAGES:+
+$INPUT_IMAGES}"
 # Tag rules are passed whole: stevedore reads one rule per line.
 if [ -n "$(echo "${INPUT_TAGS:-}" | tr -d '[:space:]')" ]; then
 	args+=(--tags "$INPUT_TAGS")

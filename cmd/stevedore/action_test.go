@@ -76,88 +76,32 @@ jobs:
 // mode, no Docker) against an in-process registry, and checks the action's
 // outputs, the step summary, the registry and the secret masking.
 func TestActionWithAct(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a whole workflow with act; skipped with -short")
-	}
-	act, err := exec.LookPath("act")
-	if err != nil {
-		t.Skip("act is not on PATH; install it with: GOBIN=/usr/local/bin go install github.com/nektos/act@v0.2.89")
-	}
-	if out, err := exec.Command(act, "--version").CombinedOutput(); err != nil {
-		t.Skipf("act cannot run here: %v\n%s", err, out)
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := t.TempDir()
-	copySourceTree(t, root, src)
-
 	project := gitRepo(t)
-	for n, c := range map[string]string{
+	writeFiles(t, project, map[string]string{
 		"Dockerfile":                    "FROM scratch\nCOPY hello.txt /\n",
 		"hello.txt":                     "hello from the action test\n",
 		".github/workflows/release.yml": actWorkflow,
-	} {
-		p := filepath.Join(project, n)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	git(t, project, "add", ".")
 	git(t, project, "commit", "-q", "-m", "feat: first")
 
 	reg := registrytest.InProcess(t)
 	results := t.TempDir()
 	const password = "s3cret-pw-9f1c"
-	// The job's Go uses this test's caches: the fallback build is then an
-	// incremental one.
-	goenv := map[string]string{}
-	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPROXY", "GOPATH"} {
-		out, err := exec.Command("go", "env", k).Output()
-		if err != nil {
-			t.Fatalf("go env %s: %v", k, err)
-		}
-		goenv[k] = strings.TrimSpace(string(out))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	args := []string{"push", "-P", "ubuntu-latest=-self-hosted", "-W", ".github/workflows/release.yml",
-		"--env", "SRC=" + src, "--env", "PROJECT=" + project, "--env", "RESULTS=" + results, "--env", "REGISTRY=" + reg,
-		"--env", "XDG_CACHE_HOME=" + t.TempDir(), "--env", "GOFLAGS=-mod=mod",
-		"-s", "COSIGN_PW=" + password}
-	for k, v := range goenv {
-		args = append(args, "--env", k+"="+v)
-	}
-	cmd := exec.CommandContext(ctx, act, args...)
-	cmd.Dir = project
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	start := time.Now()
-	err = cmd.Run()
-	t.Logf("act ran for %s", time.Since(start).Round(time.Second))
-	if err != nil {
-		t.Fatalf("act: %v\n%s", err, log.String())
-	}
-	if testing.Verbose() {
-		t.Logf("act output:\n%s", log.String())
-	}
+	log := runAct(t, project, results, reg, "-W", ".github/workflows/release.yml", "-s", "COSIGN_PW="+password)
 
-	if strings.Contains(log.String(), password) {
+	if strings.Contains(log, password) {
 		t.Errorf("the cosign password appears in the log")
 	}
 	for _, want := range []string{"building stevedore from", "::group::build app"} {
-		if !strings.Contains(log.String(), want) && !strings.Contains(log.String(), strings.TrimPrefix(want, "::group::")) {
+		if !strings.Contains(log, want) && !strings.Contains(log, strings.TrimPrefix(want, "::group::")) {
 			t.Errorf("log lacks %q", want)
 		}
 	}
 
 	data, err := os.ReadFile(filepath.Join(results, "outputs.json"))
 	if err != nil {
-		t.Fatalf("outputs: %v\n%s", err, log.String())
+		t.Fatalf("outputs: %v\n%s", err, log)
 	}
 	var outs map[string]string
 	if err := json.Unmarshal(data, &outs); err != nil {
@@ -240,7 +184,7 @@ func TestActionWithAct(t *testing.T) {
 
 	// act hands every step a fresh $GITHUB_STEP_SUMMARY and prints what a
 	// step wrote to it as "Summary - …" in the log.
-	_, summary, ok := strings.Cut(log.String(), "⚙  Summary - ")
+	_, summary, ok := strings.Cut(log, "⚙  Summary - ")
 	if !ok {
 		t.Fatalf("the action wrote no step summary")
 	}
@@ -248,6 +192,75 @@ func TestActionWithAct(t *testing.T) {
 	for _, want := range []string{"| app |", digest[:19], version} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("step summary lacks %q:\n%s", want, summary)
+		}
+	}
+}
+
+// runAct runs a workflow of project with nektos/act in host mode (no
+// Docker), with this checkout as the action's source ($SRC), the project
+// ($PROJECT), a results directory ($RESULTS) and the registry ($REGISTRY)
+// in the environment, and returns the log. It skips the test without act.
+func runAct(t *testing.T, project, results, reg string, extra ...string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a whole workflow with act; skipped with -short")
+	}
+	act, err := exec.LookPath("act")
+	if err != nil {
+		t.Skip("act is not on PATH; install it with: GOBIN=/usr/local/bin go install github.com/nektos/act@v0.2.89")
+	}
+	if out, err := exec.Command(act, "--version").CombinedOutput(); err != nil {
+		t.Skipf("act cannot run here: %v\n%s", err, out)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	copySourceTree(t, root, src)
+	// The job's Go uses this test's caches: the fallback build is then an
+	// incremental one.
+	goenv := map[string]string{}
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPROXY", "GOPATH"} {
+		out, err := exec.Command("go", "env", k).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", k, err)
+		}
+		goenv[k] = strings.TrimSpace(string(out))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	args := []string{"push", "-P", "ubuntu-latest=-self-hosted",
+		"--env", "SRC=" + src, "--env", "PROJECT=" + project, "--env", "RESULTS=" + results, "--env", "REGISTRY=" + reg,
+		"--env", "XDG_CACHE_HOME=" + t.TempDir(), "--env", "GOFLAGS=-mod=mod"}
+	for k, v := range goenv {
+		args = append(args, "--env", k+"="+v)
+	}
+	cmd := exec.CommandContext(ctx, act, append(args, extra...)...)
+	cmd.Dir = project
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	start := time.Now()
+	err = cmd.Run()
+	t.Logf("act ran for %s", time.Since(start).Round(time.Second))
+	if err != nil {
+		t.Fatalf("act: %v\n%s", err, log.String())
+	}
+	if testing.Verbose() {
+		t.Logf("act output:\n%s", log.String())
+	}
+	return log.String()
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for n, c := range files {
+		p := filepath.Join(dir, n)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -747,5 +760,166 @@ func TestActionBuildInputErrors(t *testing.T) {
 				t.Errorf("the secret value is printed:\n%s", r.stderr)
 			}
 		})
+	}
+}
+
+// metadataWorkflow is the usual docker/metadata-action +
+// docker/build-push-action workflow, kept here as the starting point of
+// convertedWorkflow below.
+const metadataWorkflow = `name: ci
+on: push
+jobs:
+  docker:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Docker meta
+        id: meta
+        uses: docker/metadata-action@v5
+        with:
+          images: ${{ env.REGISTRY }}/acme/app
+          tags: |
+            type=ref,event=branch
+            type=sha
+          labels: |
+            com.example.team=release
+      - name: Build and push
+        id: build
+        uses: docker/build-push-action@v6
+        with:
+          context: .
+          push: ${{ github.event_name != 'pull_request' }}
+          build-args: GREETING=hello
+          secrets: |
+            "tok=${{ secrets.TOKEN }}"
+          tags: ${{ steps.meta.outputs.tags }}
+          labels: ${{ steps.meta.outputs.labels }}
+      - name: Save the outputs
+        env:
+          TAGS: ${{ steps.meta.outputs.tags }}
+          LABELS: ${{ steps.meta.outputs.labels }}
+          DIGEST: ${{ steps.build.outputs.digest }}
+          IMAGEID: ${{ steps.build.outputs.imageid }}
+        run: |
+          printf '%s' "$TAGS" > "$RESULTS/tags"
+          printf '%s' "$LABELS" > "$RESULTS/labels"
+          printf '%s' "$DIGEST" > "$RESULTS/digest"
+          printf '%s' "$IMAGEID" > "$RESULTS/imageid"
+`
+
+// convertWorkflow turns metadataWorkflow into stevedore's: the two steps
+// become one, whose uses: line names stevedore (./ here, the action under
+// test) and whose id is the metadata step's; the build step's inputs move
+// under it, except tags and labels, which stevedore computes and applies
+// itself; readers of steps.build.outputs read steps.meta.outputs. The
+// checkout is replaced by a copy: act's host mode has no network.
+func convertWorkflow(t *testing.T) string {
+	t.Helper()
+	w := metadataWorkflow
+	for _, r := range [][2]string{
+		{"      - uses: actions/checkout@v4\n", "      - run: cp -a \"$SRC/.\" . && mkdir -p example && cp -a \"$PROJECT/.\" example/\n"},
+		{"        uses: docker/metadata-action@v5\n        with:\n", "        uses: ./\n        with:\n          working-directory: example\n"},
+		{"      - name: Build and push\n        id: build\n        uses: docker/build-push-action@v6\n        with:\n", ""},
+		{"          tags: ${{ steps.meta.outputs.tags }}\n          labels: ${{ steps.meta.outputs.labels }}\n", ""},
+		{"steps.build.outputs", "steps.meta.outputs"},
+	} {
+		if !strings.Contains(w, r[0]) {
+			t.Fatalf("the workflow lacks %q", r[0])
+		}
+		w = strings.ReplaceAll(w, r[0], r[1])
+	}
+	return w
+}
+
+// TestActionConvertedWorkflow runs the converted metadata-action +
+// build-push-action workflow with act, on a push to the branch dev of the
+// repository in metadata-action's fixtures (octocat/Hello-World), and
+// checks that its steps read the tags and labels metadata-action's push07
+// case expects (__tests__/meta.test.ts; revision and created are this
+// commit's), and build-push-action's digest and imageid.
+func TestActionConvertedWorkflow(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("RUN steps need root here (namespaces and overlayfs)")
+	}
+	base := registrytest.ServeBusybox(t)
+	reg := registrytest.InProcess(t)
+	project := gitRepo(t)
+	git(t, project, "checkout", "-q", "-b", "dev")
+	git(t, project, "remote", "add", "origin", "https://github.com/octocat/Hello-World.git")
+	writeFiles(t, project, map[string]string{
+		"Dockerfile":               "FROM " + base + "\nARG GREETING\nRUN --mount=type=secret,id=tok sh -c 'sha256sum /run/secrets/tok | cut -c1-64 > /tok.sum; echo \"$GREETING\" > /greeting'\n",
+		".github/workflows/ci.yml": convertWorkflow(t),
+	})
+	git(t, project, "add", ".")
+	git(t, project, "commit", "-q", "-m", "feat: first")
+	head := git(t, project, "rev-parse", "HEAD")
+	event := filepath.Join(t.TempDir(), "event.json")
+	payload := `{"ref": "refs/heads/dev", "after": "` + head + `", "head_commit": {"id": "` + head + `", "timestamp": "2026-01-02T03:04:05Z"},
+	  "repository": {"name": "Hello-World", "full_name": "octocat/Hello-World", "html_url": "https://github.com/octocat/Hello-World",
+	    "description": "This your first repo!", "license": {"spdx_id": "MIT"}, "default_branch": "master"}}`
+	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results := t.TempDir()
+	const token = "tok-v4lue-from-secrets-3e8a"
+	log := runAct(t, project, results, reg, "-W", ".github/workflows/ci.yml", "-e", event, "-s", "TOKEN="+token)
+	if strings.Contains(log, token) {
+		t.Errorf("the secret appears in the log")
+	}
+	read := func(n string) string {
+		b, err := os.ReadFile(filepath.Join(results, n))
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", n, err, log)
+		}
+		return string(b)
+	}
+	wantTags := reg + "/acme/app:dev\n" + reg + "/acme/app:sha-" + head[:7]
+	if got := read("tags"); got != wantTags {
+		t.Errorf("steps.meta.outputs.tags:\n%s\nwant (metadata-action's push07):\n%s", got, wantTags)
+	}
+	wantLabels := strings.Join([]string{
+		"com.example.team=release",
+		"org.opencontainers.image.created=2026-01-02T03:04:05.000Z",
+		"org.opencontainers.image.description=This your first repo!",
+		"org.opencontainers.image.licenses=MIT",
+		"org.opencontainers.image.revision=" + head,
+		"org.opencontainers.image.source=https://github.com/octocat/Hello-World",
+		"org.opencontainers.image.title=Hello-World",
+		"org.opencontainers.image.url=https://github.com/octocat/Hello-World",
+		"org.opencontainers.image.version=dev",
+	}, "\n")
+	if got := read("labels"); got != wantLabels {
+		t.Errorf("steps.meta.outputs.labels:\n%s\nwant (metadata-action's push07):\n%s", got, wantLabels)
+	}
+	digest := read("digest")
+	ref, _ := name.ParseReference(reg + "/acme/app:dev")
+	img, err := remote.Image(ref)
+	if err != nil {
+		t.Fatalf("%s: %v", ref, err)
+	}
+	if d, _ := img.Digest(); d.String() != digest {
+		t.Errorf("%s is %s, the digest output says %q", ref, d, digest)
+	}
+	if id, _ := img.ConfigName(); read("imageid") != id.String() {
+		t.Errorf("imageid output %q, want the config digest %s", read("imageid"), id)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions.LabelLines(cf.Config.Labels); got != wantLabels {
+		t.Errorf("the image's labels:\n%s\nwant:\n%s", got, wantLabels)
+	}
+	files := map[string]string{}
+	rc := mutate.Extract(img)
+	tr := tar.NewReader(rc)
+	for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+		b, _ := io.ReadAll(tr)
+		files[strings.TrimPrefix(h.Name, "/")] = string(b)
+	}
+	rc.Close()
+	sum := sha256.Sum256([]byte(token))
+	if files["greeting"] != "hello\n" || strings.TrimSpace(files["tok.sum"]) != hex.EncodeToString(sum[:]) {
+		t.Errorf("build-args or secrets did not reach the build: greeting %q, tok.sum %q", files["greeting"], files["tok.sum"])
 	}
 }
