@@ -15,11 +15,7 @@ import (
 // version, json) and build-push-action (digest, imageid) under their names,
 // so a converted workflow reads them unchanged. Labels, annotations and
 // imageid are the first image's, as those actions describe one image.
-func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report, getenv env) error {
-	levels, err := actions.AnnotationLevels(getenv("DOCKER_METADATA_ANNOTATIONS_LEVELS"), []string{"manifest"})
-	if err != nil {
-		return usageErrorf("%v", err)
-	}
+func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report, levels []string, getenv env) error {
 	var tags, tagged, refs, sboms, verify []string
 	var first pipeline.LedgerImage
 	for i, li := range rep.Ledger.Images {

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -504,10 +506,14 @@ func readOutputs(t *testing.T, file string) map[string]string {
 	return out
 }
 
+var base64Run = regexp.MustCompile(`[A-Za-z0-9+/_-]{24,}={0,2}`)
+
 // scanForSecrets fails the test if any file under dir, gunzipped where
-// compressed, holds one of the secrets.
-func scanForSecrets(t *testing.T, dir string, secrets []string) {
+// compressed, holds one of the secrets; the last string is a canary that
+// must be found instead. It returns how many files held each string.
+func scanForSecrets(t *testing.T, dir string, secrets []string) map[string]int {
 	t.Helper()
+	found := map[string]int{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return err
@@ -521,9 +527,24 @@ func scanForSecrets(t *testing.T, dir string, secrets []string) {
 				data = append(data, u...)
 			}
 		}
-		for _, s := range secrets {
+		// DSSE envelopes (attestations, bundles) hold their payload in
+		// base64, and the payload may hold more.
+		for range 2 {
+			for _, run := range base64Run.FindAll(data, -1) {
+				for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+					if d, err := enc.DecodeString(string(run)); err == nil {
+						data = append(data, d...)
+						break
+					}
+				}
+			}
+		}
+		for i, s := range secrets {
 			if bytes.Contains(data, []byte(s)) {
-				t.Errorf("%s holds the secret %q", p, s)
+				found[s]++
+				if i < len(secrets)-1 {
+					t.Errorf("%s holds the secret %q", p, s)
+				}
 			}
 		}
 		return nil
@@ -531,6 +552,7 @@ func scanForSecrets(t *testing.T, dir string, secrets []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return found
 }
 
 // The action's build inputs, read with build-push-action's list rules:
@@ -547,7 +569,7 @@ func TestActionBuildInputsAndOutputs(t *testing.T) {
 	reg := registrytest.InProcess(t)
 	dir := gitRepo(t, "commit feat: first")
 	head := git(t, dir, "rev-parse", "HEAD")
-	df := "FROM " + base + " AS build\nARG GREETING=none\n" +
+	df := "FROM " + base + " AS build\nARG GREETING=none\nARG CANARY\n" +
 		"RUN --mount=type=secret,id=tok --mount=type=secret,id=pem --mount=type=secret,id=file --mount=type=secret,id=envsec " +
 		"sh -c 'for s in tok pem file envsec; do sha256sum /run/secrets/$s | cut -d\" \" -f1 > /$s.sum; done; echo \"$GREETING\" > /greeting'\n" +
 		"FROM " + base + " AS other\nRUN echo other > /other\n"
@@ -573,7 +595,7 @@ func TestActionBuildInputsAndOutputs(t *testing.T) {
 		"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": "pw", "GITHUB_ACTIONS": "true",
 		"GITHUB_OUTPUT": outFile, "GITHUB_ENV": envFile, "GITHUB_STEP_SUMMARY": sumFile,
 		"GITHUB_REPOSITORY": "acme/app", "GITHUB_SERVER_URL": "https://github.com",
-		"INPUT_BUILD_ARGS":                   "GREETING=hello, world\n",
+		"INPUT_BUILD_ARGS":                   "GREETING=hello, world\nCANARY=prov-canary-5d1\n",
 		"INPUT_TARGET":                       "build",
 		"INPUT_SECRETS":                      "\"tok=" + secrets["tok"] + "\"\n\"pem=" + secrets["pem"] + "\"\n",
 		"INPUT_SECRET_FILES":                 "file=" + secretFile,
@@ -621,7 +643,12 @@ func TestActionBuildInputsAndOutputs(t *testing.T) {
 			}
 		}
 	}
-	scanForSecrets(t, dir, all) // the layout (image, signatures, attestations), SBOMs, ledger
+	// The layout (image, signatures, attestations), SBOMs, ledger. Only the
+	// provenance holds the unused build argument CANARY: finding it shows
+	// the scan read the provenance.
+	if n := scanForSecrets(t, dir, append(all, "prov-canary-5d1")); n["prov-canary-5d1"] == 0 {
+		t.Errorf("no file under %s holds the provenance (with the build argument); the scan missed it", dir)
+	}
 
 	outs := readOutputs(t, outFile)
 	digest := outs["digest"]
@@ -743,6 +770,7 @@ func TestActionBuildInputErrors(t *testing.T) {
 		{"two cache-to", map[string]string{"INPUT_CACHE_TO": "r.example/a:c\nr.example/b:c"}, "input cache-to: 2 caches"},
 		{"local cache", map[string]string{"INPUT_CACHE_FROM": "type=local,src=/tmp/x"}, "only type=registry"},
 		{"bad tag rule", map[string]string{}, "the action's tags input), rule line 2: invalid tag rule: unknown type \"semvr\""},
+		{"bad annotation level", map[string]string{"DOCKER_METADATA_ANNOTATIONS_LEVELS": "manifest,indx"}, `unknown level "indx"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -90,6 +90,11 @@ func runRelease(c *cli.Context, getenv env) error {
 		return err
 	}
 	warnUnknownMetadataEnv(c.App.ErrWriter, gh)
+	// Checked before anything is released: the outputs are written last.
+	levels, err := actions.AnnotationLevels(getenv("DOCKER_METADATA_ANNOTATIONS_LEVELS"), []string{"manifest"})
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
 	labels, err := keyValues("--label", c.StringSlice("label"))
 	if err != nil {
 		return err
@@ -163,7 +168,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		return err
 	}
 	if gh != nil {
-		return writeActionOutputs(gh, rep, getenv)
+		return writeActionOutputs(gh, rep, levels, getenv)
 	}
 	return nil
 }
