@@ -41,6 +41,9 @@ $INPUT_IMAGES}"
 if [ -n "$(echo "${INPUT_TAGS:-}" | tr -d '[:space:]')" ]; then
 	args+=(--tags "$INPUT_TAGS")
 fi
+if [ -n "$(echo "${INPUT_FLAVOR:-}" | tr -d '[:space:]')" ]; then
+	args+=(--flavor "$INPUT_FLAVOR")
+fi
 # labels and annotations: KEY=VALUE per line; blank lines and # comments
 # are skipped, as metadata-action's list inputs.
 while IFS= read -r l; do

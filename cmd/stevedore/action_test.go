@@ -459,7 +459,7 @@ func TestActionReleaseArgs(t *testing.T) {
 	cmd := exec.Command("bash", script)
 	cmd.Env = append(os.Environ(), "STEVEDORE="+stub, "GITHUB_TOKEN=",
 		"INPUT_WORKING_DIRECTORY="+work, "INPUT_IMAGE_NAME=app",
-		"INPUT_DESTINATIONS=  ghcr.io/o/app\n\noci:dist/app  \n", "INPUT_TAGS=type=sha\ntype=raw,value=edge\n",
+		"INPUT_DESTINATIONS=  ghcr.io/o/app\n\noci:dist/app  \n", "INPUT_TAGS=type=sha\ntype=raw,value=edge\n", "INPUT_FLAVOR=latest=false\n",
 		"INPUT_PLATFORMS=linux/amd64,\nlinux/arm64\n", "INPUT_SIGN=key",
 		"INPUT_KEY=-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----",
 		"INPUT_COSIGN_PASSWORD=pw1", "INPUT_PUSH=False", "INPUT_SNAPSHOT=true", "INPUT_DRY_RUN=false", "INPUT_GIT_TAG=")
@@ -467,7 +467,7 @@ func TestActionReleaseArgs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	want := "<release><--action-inputs><--image-name><app><--destination><ghcr.io/o/app><--destination><oci:dist/app><--tags><type=sha\ntype=raw,value=edge\n>" +
+	want := "<release><--action-inputs><--image-name><app><--destination><ghcr.io/o/app><--destination><oci:dist/app><--tags><type=sha\ntype=raw,value=edge\n><--flavor><latest=false\n>" +
 		"<--platform><linux/amd64,linux/arm64><--sign><key><--key><env://STEVEDORE_SIGNING_KEY><--push=false><--snapshot>\n" +
 		"key=-----BEGIN pw=pw1 token=unset pwd=" + work + "\n"
 	if got := string(out[strings.Index(string(out), "<release>"):]); got != want {
@@ -769,7 +769,8 @@ func TestActionBuildInputErrors(t *testing.T) {
 		{"unset secret env", map[string]string{"INPUT_SECRET_ENVS": "s=NOT_SET_ANYWHERE"}, "NOT_SET_ANYWHERE is not set"},
 		{"two cache-to", map[string]string{"INPUT_CACHE_TO": "r.example/a:c\nr.example/b:c"}, "input cache-to: 2 caches"},
 		{"local cache", map[string]string{"INPUT_CACHE_FROM": "type=local,src=/tmp/x"}, "only type=registry"},
-		{"bad tag rule", map[string]string{}, "the action's tags input), rule line 2: invalid tag rule: unknown type \"semvr\""},
+		{"bad tag rule", map[string]string{}, "the action's tags input), line 2: invalid tag rule: unknown type \"semvr\""},
+		{"bad flavor", map[string]string{}, "--flavor (the action's flavor input), line 2: invalid tag rule: unknown key \"prefx\""},
 		{"bad annotation level", map[string]string{"DOCKER_METADATA_ANNOTATIONS_LEVELS": "manifest,indx"}, `unknown level "indx"`},
 	}
 	for _, tt := range tests {
@@ -777,8 +778,11 @@ func TestActionBuildInputErrors(t *testing.T) {
 			env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
 			maps.Copy(env, tt.env)
 			args := []string{"release", "--dir", dir, "--action-inputs", "--dry-run"}
-			if tt.name == "bad tag rule" {
+			switch tt.name {
+			case "bad tag rule":
 				args = append(args, "--tags", "type=sha\ntype=semvr,pattern={{version}}")
+			case "bad flavor":
+				args = append(args, "--flavor", "latest=false\nprefx=v")
 			}
 			r := stevedore(t, env, "", args...)
 			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {

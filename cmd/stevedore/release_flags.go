@@ -27,6 +27,7 @@ func imageFlags() []cli.Flag {
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile, relative to --dir (default CONTEXT/Dockerfile; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "destination", Usage: "where to push, repeatable: a registry repository (ghcr.io/o/app) or oci:PATH (default oci:dist/NAME; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "tags", Usage: "tag rules in metadata-action syntax, one per line (repeatable; no configuration file only)"},
+		&cli.StringSliceFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix= (repeatable; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "platform", Usage: "platforms, repeatable or comma-separated: linux/amd64,linux/arm64 (default: this machine's; no configuration file only)"},
 		&cli.StringFlag{Name: "sign", Value: "key", Usage: "how to sign: key (--key, else the key under .stevedore/), keyless (GitHub OIDC) or none (no configuration file only)"},
 		&cli.StringFlag{Name: "key", Usage: "cosign private key: a file, env://VAR or a KMS URI; its password comes from $COSIGN_PASSWORD (no configuration file only)"},
@@ -92,7 +93,8 @@ func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config,
 	cfg := pipeline.DefaultConfig()
 	cfg.Images = []pipeline.Image{img}
 	cfg.Tags = strings.Join(c.StringSlice("tags"), "\n")
-	if err := checkTagsFlag(cfg.Tags); err != nil {
+	cfg.Flavor = strings.Join(c.StringSlice("flavor"), "\n")
+	if err := checkTagsFlag(cfg.Tags, cfg.Flavor); err != nil {
 		return nil, err
 	}
 	cfg.Sign = sg

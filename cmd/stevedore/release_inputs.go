@@ -185,18 +185,24 @@ func (in *buildInputs) apply(cfg *pipeline.Config, insecure []string) ([]builder
 	return opts, nil
 }
 
-// checkTagsFlag names --tags (the action's tags input) in a tag rule error.
-func checkTagsFlag(rules string) error {
-	if strings.TrimSpace(rules) == "" {
-		return nil
+// checkTagsFlag names --tags and --flavor (the action's tags and flavor
+// inputs) in a tag rule error.
+func checkTagsFlag(rules, flavor string) error {
+	var err error
+	flag := "--tags (the action's tags input)"
+	if strings.TrimSpace(rules) != "" {
+		_, err = version.ParseRules(rules)
 	}
-	_, err := version.ParseRules(rules)
+	if err == nil && strings.TrimSpace(flavor) != "" {
+		flag = "--flavor (the action's flavor input)"
+		_, err = version.ParseFlavor(flavor)
+	}
 	var re *version.RuleError
 	if errors.As(err, &re) {
-		return usageErrorf("--tags (the action's tags input), rule line %d: %v", re.Line, re.Err)
+		return usageErrorf("%s, line %d: %v", flag, re.Line, re.Err)
 	}
 	if err != nil {
-		return usageErrorf("--tags: %v", err)
+		return usageErrorf("%s: %v", flag, err)
 	}
 	return nil
 }
