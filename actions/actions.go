@@ -20,6 +20,7 @@ type Runner struct {
 	w           io.Writer
 	outputFile  string
 	summaryFile string
+	envFile     string
 }
 
 // New returns a Runner that prints workflow commands to w and writes
@@ -27,6 +28,19 @@ type Runner struct {
 // Actions).
 func New(w io.Writer, outputFile, summaryFile string) *Runner {
 	return &Runner{w: w, outputFile: outputFile, summaryFile: summaryFile}
+}
+
+// SetEnvFile names $GITHUB_ENV, where ExportVariable writes the job's
+// environment for later steps ("" to skip, as outside Actions).
+func (r *Runner) SetEnvFile(file string) { r.envFile = file }
+
+// ExportVariable sets an environment variable for the job's later steps,
+// with the same heredoc framing as SetOutput.
+func (r *Runner) ExportVariable(name, value string) error {
+	if r.envFile == "" {
+		return nil
+	}
+	return r.appendFile(r.envFile, heredoc(name, value), "environment variable "+name)
 }
 
 // Mask tells the runner to hide value in every later log line. Each line of
@@ -105,11 +119,15 @@ func (r *Runner) SetOutput(name, value string) error {
 	if r.outputFile == "" {
 		return nil
 	}
+	return r.appendFile(r.outputFile, heredoc(name, value), "step output "+name)
+}
+
+func heredoc(name, value string) string {
 	delim := "ghadelimiter_" + randomHex()
 	for strings.Contains(value, delim) {
 		delim = "ghadelimiter_" + randomHex()
 	}
-	return r.appendFile(r.outputFile, fmt.Sprintf("%s<<%s\n%s\n%s\n", name, delim, value, delim), "step output "+name)
+	return fmt.Sprintf("%s<<%s\n%s\n%s\n", name, delim, value, delim)
 }
 
 // AppendSummary adds Markdown to the job's step summary.

@@ -52,6 +52,14 @@ type Image struct {
 	SBOMs        []File        `json:"sboms,omitempty"`
 	// Verify holds ready-to-run commands that check the release.
 	Verify []string `json:"verify,omitempty"`
+	// ImageID is build-push-action's imageid: the config digest of a
+	// single-platform image, the index digest of several (as buildx's
+	// --iidfile).
+	ImageID string `json:"imageid,omitempty"`
+	// Labels are the config labels and Annotations the manifest (and
+	// index) annotations the image was given.
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Platform is one platform's image of a release.

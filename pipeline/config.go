@@ -8,12 +8,14 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sreevishnu07/stevedore/internal/suggest"
+	"github.com/sreevishnu07/stevedore/version"
 )
 
 // DefaultConfigFile is where stevedore looks for its configuration.
@@ -262,6 +264,9 @@ func (c *Config) check(file string, root *yaml.Node) error {
 	if _, _, err := c.Sign.formats(); err != nil {
 		return configError(file, line("sign", "format"), 0, "sign.format", "sign.format %q: want legacy, bundle or both", c.Sign.Format)
 	}
+	if err := checkRules(file, root, c.Tags, c.Flavor); err != nil {
+		return err
+	}
 	names := map[string]bool{}
 	for i, img := range c.Images {
 		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
@@ -277,6 +282,9 @@ func (c *Config) check(file string, root *yaml.Node) error {
 				return configError(file, line("images", fmt.Sprint(i), "sign", "format"), 0, key+".sign.format", "%s.sign.format %q: want legacy, bundle or both", key, img.Sign.Format)
 			}
 		}
+		if err := checkRules(file, root, img.Tags, img.Flavor, "images", fmt.Sprint(i)); err != nil {
+			return err
+		}
 		for _, f := range append(append([]string{}, img.SBOM...), c.SBOM...) {
 			switch f {
 			case "spdx-json", "cyclonedx-json", "syft-json":
@@ -286,6 +294,83 @@ func (c *Config) check(file string, root *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// checkRules parses the tags: and flavor: under path, so a bad rule is
+// reported at its own line of stevedore.yaml rather than as "line N" of the
+// rules text.
+func checkRules(file string, root *yaml.Node, tags, flavor string, path ...string) error {
+	for _, r := range []struct{ key, text string }{{"tags", tags}, {"flavor", flavor}} {
+		if strings.TrimSpace(r.text) == "" {
+			continue
+		}
+		var err error
+		if r.key == "tags" {
+			_, err = version.ParseRules(r.text)
+		} else {
+			_, err = version.ParseFlavor(r.text)
+		}
+		if err == nil {
+			continue
+		}
+		key := strings.Join(append(slices.Clone(path), r.key), ".")
+		if len(path) == 2 {
+			key = fmt.Sprintf("%s[%s].%s", path[0], path[1], r.key)
+		}
+		n := nodeAt(root, append(slices.Clone(path), r.key)...)
+		var re *version.RuleError
+		if n == nil || !errors.As(err, &re) {
+			return configError(file, lineOf(root, append(slices.Clone(path), r.key)...), 0, key, "%s: %v", key, err)
+		}
+		line, col := ruleLine(n, re.Line)
+		return configError(file, line, col, key, "%s, rule line %d: %v", key, re.Line, re.Err)
+	}
+	return nil
+}
+
+// ruleLine is where line n (from 1) of a scalar's text is in the file: a
+// literal block (tags: |) starts on the line after its indicator. Folded
+// and flow scalars join their lines, so their own position is the best.
+func ruleLine(n *yaml.Node, rule int) (line, col int) {
+	switch {
+	case n.Style&yaml.LiteralStyle != 0:
+		return n.Line + rule, 0
+	case n.Style&yaml.FoldedStyle != 0:
+		return n.Line + 1, 0
+	}
+	return n.Line, n.Column
+}
+
+// nodeAt is the value node at a key path, nil when absent.
+func nodeAt(root *yaml.Node, path ...string) *yaml.Node {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, p := range path {
+		switch n.Kind {
+		case yaml.MappingNode:
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == p {
+					next = n.Content[i+1]
+				}
+			}
+			if next == nil {
+				return nil
+			}
+			n = next
+		case yaml.SequenceNode:
+			var idx int
+			if _, err := fmt.Sscan(p, &idx); err != nil || idx >= len(n.Content) {
+				return nil
+			}
+			n = n.Content[idx]
+		default:
+			return nil
+		}
+	}
+	return n
 }
 
 // lineOf finds the line of a mapping key or sequence index path.

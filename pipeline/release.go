@@ -258,7 +258,13 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 		return "", err
 	}
 	ir.res, ir.art = res, art
-	ir.ledger = ledger.Image{Name: ir.p.Name, Digest: art.Digest().String(), MediaType: string(art.Descriptor.MediaType)}
+	ir.ledger = ledger.Image{Name: ir.p.Name, Digest: art.Digest().String(), MediaType: string(art.Descriptor.MediaType),
+		ImageID: art.Digest().String(), Labels: labels, Annotations: annotations}
+	if art.Image != nil {
+		if id, err := art.Image.ConfigName(); err == nil {
+			ir.ledger.ImageID = id.String()
+		}
+	}
 	for _, pi := range res.Platforms {
 		d, _ := pi.Image.Digest()
 		ir.ledger.Platforms = append(ir.ledger.Platforms, ledger.Platform{Platform: pi.Platform.String(), Digest: d.String()})

@@ -48,7 +48,25 @@ func ParseMetadataEnv(lookup func(string) string) (MetadataEnv, error) {
 
 // MetadataEnvNames are the DOCKER_METADATA_* variables stevedore honours.
 // DOCKER_METADATA_ANNOTATIONS_LEVELS is read by the release (annotations).
-var MetadataEnvNames = []string{"DOCKER_METADATA_PR_HEAD_SHA", "DOCKER_METADATA_SHORT_SHA_LENGTH", "DOCKER_METADATA_ANNOTATIONS_LEVELS"}
+// DOCKER_METADATA_ANNOTATIONS_LEVELS and DOCKER_METADATA_SET_OUTPUT_ENV
+// shape the GitHub Action's outputs.
+var MetadataEnvNames = []string{"DOCKER_METADATA_PR_HEAD_SHA", "DOCKER_METADATA_SHORT_SHA_LENGTH", "DOCKER_METADATA_ANNOTATIONS_LEVELS", "DOCKER_METADATA_SET_OUTPUT_ENV"}
+
+// UnknownMetadataEnv returns a warning for each DOCKER_METADATA_* name
+// among names that metadata-action does not read, with the nearest known
+// name: a misspelt switch would otherwise be silently ignored. The
+// DOCKER_METADATA_OUTPUT_* variables an earlier metadata-action step
+// exported are known.
+func UnknownMetadataEnv(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !strings.HasPrefix(n, "DOCKER_METADATA_") || strings.HasPrefix(n, "DOCKER_METADATA_OUTPUT_") || contains(MetadataEnvNames, n) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s is not a metadata-action setting and is ignored%s; known: %s", n, suggest(n, MetadataEnvNames), strings.Join(MetadataEnvNames, ", ")))
+	}
+	return out
+}
 
 type options struct {
 	prefix     string

@@ -87,6 +87,19 @@ func DefaultRules() []Rule {
 	return r
 }
 
+// RuleError is a tag rule or flavor line that does not parse. Line counts
+// the lines of the rules text from 1, so a caller that knows where the text
+// came from (a stevedore.yaml block, an action input) can name that place.
+type RuleError struct {
+	Input string // "tag rules" or "flavor"
+	Line  int
+	Err   error
+}
+
+func (e *RuleError) Error() string { return fmt.Sprintf("%s line %d: %v", e.Input, e.Line, e.Err) }
+
+func (e *RuleError) Unwrap() error { return e.Err }
+
 // ParseRules parses metadata-action's `tags:` input: one rule per line, each
 // line a CSV list of key=value fields. A field without "=" is the value
 // (metadata-action's shorthand), and a line without type= is type=raw.
@@ -101,7 +114,7 @@ func ParseRules(text string) ([]Rule, error) {
 		}
 		fields, err := splitCSV(line)
 		if err != nil {
-			return nil, fmt.Errorf("tag rules line %d: %w: %v", n, ErrInvalidRule, err)
+			return nil, &RuleError{Input: "tag rules", Line: n, Err: fmt.Errorf("%w: %v", ErrInvalidRule, err)}
 		}
 		attrs := map[string]string{}
 		var order []string
@@ -112,14 +125,17 @@ func ParseRules(text string) ([]Rule, error) {
 				key, value = "value", strings.TrimSpace(f)
 			}
 			if _, dup := attrs[key]; dup {
-				return nil, fmt.Errorf("tag rules line %d: %w: key %q given twice", n, ErrInvalidRule, key)
+				return nil, &RuleError{Input: "tag rules", Line: n, Err: fmt.Errorf("%w: key %q given twice", ErrInvalidRule, key)}
 			}
 			attrs[key] = value
 			order = append(order, key)
 		}
 		r, err := ruleFromAttrs(attrs, order)
+		if err == nil {
+			err = validateRule(r) // what Plan would refuse, found while the line is known
+		}
 		if err != nil {
-			return nil, fmt.Errorf("tag rules line %d: %w", n, err)
+			return nil, &RuleError{Input: "tag rules", Line: n, Err: err}
 		}
 		r.Line = n
 		rules = append(rules, r)
@@ -281,19 +297,19 @@ func ParseFlavor(text string) (Flavor, error) {
 		}
 		fields, err := splitCSV(line)
 		if err != nil {
-			return Flavor{}, fmt.Errorf("flavor line %d: %w: %v", n, ErrInvalidRule, err)
+			return Flavor{}, &RuleError{Input: "flavor", Line: n, Err: fmt.Errorf("%w: %v", ErrInvalidRule, err)}
 		}
 		last := ""
 		for _, field := range fields {
 			key, value, ok := strings.Cut(field, "=")
 			key, value = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(value)
 			if !ok {
-				return Flavor{}, fmt.Errorf("flavor line %d: %w: %q is not key=value", n, ErrInvalidRule, field)
+				return Flavor{}, &RuleError{Input: "flavor", Line: n, Err: fmt.Errorf("%w: %q is not key=value", ErrInvalidRule, field)}
 			}
 			switch key {
 			case "latest":
 				if value != "auto" && value != "true" && value != "false" {
-					return Flavor{}, fmt.Errorf("flavor line %d: %w: key \"latest\": %q must be auto, true or false", n, ErrInvalidRule, value)
+					return Flavor{}, &RuleError{Input: "flavor", Line: n, Err: fmt.Errorf("%w: key \"latest\": %q must be auto, true or false", ErrInvalidRule, value)}
 				}
 				f.Latest = value
 			case "prefix":
@@ -302,7 +318,7 @@ func ParseFlavor(text string) (Flavor, error) {
 				f.Suffix, last = value, "suffix"
 			case "onlatest":
 				if value != "true" && value != "false" {
-					return Flavor{}, fmt.Errorf("flavor line %d: %w: key \"onlatest\": %q must be true or false", n, ErrInvalidRule, value)
+					return Flavor{}, &RuleError{Input: "flavor", Line: n, Err: fmt.Errorf("%w: key \"onlatest\": %q must be true or false", ErrInvalidRule, value)}
 				}
 				switch last {
 				case "prefix":
@@ -310,10 +326,10 @@ func ParseFlavor(text string) (Flavor, error) {
 				case "suffix":
 					f.SuffixOnLatest = value == "true"
 				default:
-					return Flavor{}, fmt.Errorf("flavor line %d: %w: key \"onlatest\" must follow prefix= or suffix= on the same line", n, ErrInvalidRule)
+					return Flavor{}, &RuleError{Input: "flavor", Line: n, Err: fmt.Errorf("%w: key \"onlatest\" must follow prefix= or suffix= on the same line", ErrInvalidRule)}
 				}
 			default:
-				return Flavor{}, fmt.Errorf("flavor line %d: %w: unknown key %q%s", n, ErrInvalidRule, key, suggest(key, []string{"latest", "prefix", "suffix", "onlatest"}))
+				return Flavor{}, &RuleError{Input: "flavor", Line: n, Err: fmt.Errorf("%w: unknown key %q%s", ErrInvalidRule, key, suggest(key, []string{"latest", "prefix", "suffix", "onlatest"}))}
 			}
 		}
 	}

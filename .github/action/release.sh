@@ -11,7 +11,10 @@ set -euo pipefail
 
 cd "${INPUT_WORKING_DIRECTORY:-.}"
 
-args=(release)
+# --action-inputs: stevedore reads build-args, target, secrets, secret-files,
+# secret-envs, cache-from and cache-to from INPUT_* itself, with
+# build-push-action's list rules (CSV lines, "quoted" multi-line values).
+args=(release --action-inputs)
 add() { [ -z "$2" ] || args+=("$1" "$2"); }
 truthy() {
 	case "$(echo "$1" | tr '[:upper:]' '[:lower:]')" in
@@ -32,10 +35,14 @@ while IFS= read -r d; do
 	d="${d#"${d%%[![:space:]]*}"}"
 	d="${d%"${d##*[![:space:]]}"}"
 	add --destination "$d"
-done <<<"${INPUT_DESTINATIONS:-}"
+done <<<"${INPUT_DESTINATIONS:-}${INPUT_IMAGES:+
+$INPUT_IMAGES}"
 # Tag rules are passed whole: stevedore reads one rule per line.
 if [ -n "$(echo "${INPUT_TAGS:-}" | tr -d '[:space:]')" ]; then
 	args+=(--tag-rule "$INPUT_TAGS")
+fi
+if [ -n "$(echo "${INPUT_FLAVOR:-}" | tr -d '[:space:]')" ]; then
+	args+=(--flavor "$INPUT_FLAVOR")
 fi
 # labels and annotations: KEY=VALUE per line; blank lines and # comments
 # are skipped, as metadata-action's list inputs.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +47,7 @@ running again resumes without sending anything twice.`,
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON (registry retries as JSON lines on stderr)"},
 			jobsFlag(),
 			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keys only) or both; oci: layouts get legacy"},
-		}, imageFlags()...),
+		}, append(imageFlags(), buildInputFlags()...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("release takes no arguments (got %q)", c.Args().First())
@@ -72,6 +71,16 @@ func runRelease(c *cli.Context, getenv env) error {
 		}
 		return err
 	}
+	inputs, err := readBuildInputs(c, getenv, gh)
+	if err != nil {
+		return err
+	}
+	defer inputs.secrets.cleanup()
+	insecure := c.StringSlice("insecure-registry")
+	buildInputOpts, err := inputs.apply(cfg, insecure)
+	if err != nil {
+		return err
+	}
 	ghEnv := githubEnv(getenv)
 	ev, err := ghEnv.Event()
 	if err != nil {
@@ -80,6 +89,12 @@ func runRelease(c *cli.Context, getenv env) error {
 	metaEnv, err := metadataEnv(getenv)
 	if err != nil {
 		return err
+	}
+	warnUnknownMetadataEnv(c.App.ErrWriter, gh)
+	// Checked before anything is released: the outputs are written last.
+	levels, err := actions.AnnotationLevels(getenv("DOCKER_METADATA_ANNOTATIONS_LEVELS"), []string{"manifest"})
+	if err != nil {
+		return usageErrorf("%v", err)
 	}
 	labels, err := keyValues("--label", c.StringSlice("label"))
 	if err != nil {
@@ -93,7 +108,6 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return usageErrorf("--isolation: %v", err)
 	}
-	insecure := c.StringSlice("insecure-registry")
 	if err := checkJobs(c); err != nil {
 		return err
 	}
@@ -136,6 +150,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		),
 		pipeline.WithSBOMOptions(sbom.WithCacheDir(cacheDir(c.String("cache-dir"), getenv))),
 		pipeline.WithSigningEnv(signingEnv(getenv)),
+		pipeline.WithBuildOptions(buildInputOpts...),
 		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(ghEnv.WorkflowIdentity(), buildVersion, ghEnv.RepoURL()),
 	}
@@ -163,7 +178,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		return err
 	}
 	if gh != nil {
-		return writeActionOutputs(gh, rep)
+		return writeActionOutputs(gh, rep, levels, getenv)
 	}
 	return nil
 }
@@ -279,7 +294,9 @@ func githubRunner(getenv env, w io.Writer) *actions.Runner {
 	if getenv("GITHUB_ACTIONS") != "true" {
 		return nil
 	}
-	return actions.New(w, getenv("GITHUB_OUTPUT"), getenv("GITHUB_STEP_SUMMARY"))
+	r := actions.New(w, getenv("GITHUB_OUTPUT"), getenv("GITHUB_STEP_SUMMARY"))
+	r.SetEnvFile(getenv("GITHUB_ENV"))
+	return r
 }
 
 // annotateConfigError puts a configuration error on its file and line.
@@ -289,49 +306,6 @@ func annotateConfigError(gh *actions.Runner, err error) {
 		return
 	}
 	gh.Annotate(actions.Annotation{Title: "stevedore.yaml", File: ce.File, Line: ce.Line, Column: ce.Column, Message: ce.Message})
-}
-
-func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report) error {
-	var tags, tagged, refs, sboms, verify []string
-	digest := ""
-	for i, li := range rep.Ledger.Images {
-		if i == 0 {
-			digest = li.Digest
-		}
-		tags = append(tags, rep.Plan.Images[i].Tags...)
-		for _, d := range li.Destinations {
-			refs = append(refs, d.Ref)
-			repo, _, _ := strings.Cut(d.Ref, "@")
-			for _, t := range d.Tags {
-				tagged = append(tagged, repo+":"+t)
-			}
-		}
-		for _, s := range li.SBOMs {
-			sboms = append(sboms, s.Path)
-		}
-		verify = append(verify, li.Verify...)
-	}
-	ledgerJSON, err := json.Marshal(rep.Ledger)
-	if err != nil {
-		return fmt.Errorf("encoding the ledger output: %w", err)
-	}
-	for k, v := range map[string]string{
-		"released":        "true",
-		"version":         rep.Plan.Version,
-		"tags":            strings.Join(tagged, "\n"),
-		"tag-names":       strings.Join(dedupe(tags), "\n"),
-		"json":            string(ledgerJSON),
-		"digest":          digest,
-		"image-refs":      strings.Join(refs, "\n"),
-		"sbom-files":      strings.Join(sboms, "\n"),
-		"ledger":          rep.Plan.LedgerPath,
-		"verify-commands": strings.Join(verify, "\n"),
-	} {
-		if err := gh.SetOutput(k, v); err != nil {
-			return err
-		}
-	}
-	return gh.AppendSummary(rep.Markdown())
 }
 
 func dedupe(s []string) []string {

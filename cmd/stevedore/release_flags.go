@@ -24,6 +24,7 @@ func imageFlags() []cli.Flag {
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile, relative to --dir (default CONTEXT/Dockerfile; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "destination", Usage: "where to push, repeatable: a registry repository (ghcr.io/o/app) or oci:PATH (default oci:dist/NAME; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag `RULES` in metadata-action syntax, one per line, evaluated against git (repeatable; no configuration file only)"},
+		&cli.StringSliceFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix= (repeatable; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "platform", Usage: "platforms, repeatable or comma-separated: linux/amd64,linux/arm64 (default: this machine's; no configuration file only)"},
 		&cli.StringFlag{Name: "sign", Usage: "how to sign: key (--key, else the local key under .stevedore/), keyless (an OIDC token from GitHub Actions or $SIGSTORE_ID_TOKEN) or none. Default: keyless in GitHub Actions with `permissions: id-token: write`, --key when given, refused in other CI, else the local key"},
 		&cli.StringFlag{Name: "key", Usage: "cosign private key: a file, env://VAR or a KMS URI; its password comes from $COSIGN_PASSWORD (no configuration file only)"},
@@ -89,6 +90,10 @@ func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config,
 	cfg := pipeline.DefaultConfig()
 	cfg.Images = []pipeline.Image{img}
 	cfg.Tags = strings.Join(c.StringSlice("tag-rule"), "\n")
+	cfg.Flavor = strings.Join(c.StringSlice("flavor"), "\n")
+	if err := checkTagsFlag(cfg.Tags, cfg.Flavor); err != nil {
+		return nil, err
+	}
 	cfg.Sign = sg
 	return cfg, nil
 }
