@@ -68,6 +68,7 @@ type options struct {
 	cacheFrom   []name.Reference
 	cacheTo     name.Reference
 	forceCopy   bool // tests: capture RUN changes by copying and scanning instead of overlayfs
+	driver      Driver
 }
 
 // WithContextDir sets the build context directory. Default ".".
@@ -207,6 +208,13 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	if o.output == nil {
 		o.output = io.Discard
 	}
+	if o.driver != nil {
+		exclude := o.exclude
+		if o.cacheDir != "" {
+			exclude = append(exclude[:len(exclude):len(exclude)], o.cacheDir)
+		}
+		return o.driver.Build(ctx, o.request(contextRelative(o.contextDir, exclude)))
+	}
 	f, err := os.Open(o.dockerfile)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w: %w", o.dockerfile, ErrNoDockerfile, err)
@@ -229,12 +237,7 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 		return nil, err
 	}
 	// The cache is stevedore's own output too, when it lives in the context.
-	always := []string{}
-	for _, p := range append(o.exclude, o.cacheDir) {
-		if rel, err := filepath.Rel(absPath(o.contextDir), absPath(p)); err == nil {
-			always = append(always, rel)
-		}
-	}
+	always := contextRelative(o.contextDir, append(o.exclude, o.cacheDir))
 	ctxTree, err := buildcontext.OpenContext(o.contextDir, o.dockerfile+".dockerignore", always...)
 	if err != nil {
 		return nil, err
@@ -286,6 +289,17 @@ func HostPlatform() v1.Platform {
 		p.Variant = "v7"
 	}
 	return p
+}
+
+// contextRelative turns paths into paths relative to the context directory.
+func contextRelative(contextDir string, paths []string) []string {
+	out := []string{}
+	for _, p := range paths {
+		if rel, err := filepath.Rel(absPath(contextDir), absPath(p)); err == nil {
+			out = append(out, rel)
+		}
+	}
+	return out
 }
 
 func absPath(p string) string {
