@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 )
 
 // DefaultConfigFile is where stevedore looks for its configuration.
@@ -48,6 +50,19 @@ type Config struct {
 	// org.opencontainers.image.* keys every image gets.
 	Labels      map[string]string `yaml:"labels" json:"labels"`
 	Annotations map[string]string `yaml:"annotations" json:"annotations"`
+	// Builder builds every image without its own: "embedded" (the
+	// default) or a BuildKit daemon, unix://, tcp://, docker-container://
+	// or kube-pod://. BuilderTLS holds the mTLS files for tcp://.
+	Builder    string      `yaml:"builder" json:"builder"`
+	BuilderTLS *BuilderTLS `yaml:"builder-tls" json:"builder-tls"`
+}
+
+// BuilderTLS are the files for mutual TLS with a tcp:// BuildKit daemon.
+type BuilderTLS struct {
+	CA         string `yaml:"ca" json:"ca"`
+	Cert       string `yaml:"cert" json:"cert"`
+	Key        string `yaml:"key" json:"key"`
+	ServerName string `yaml:"server-name" json:"server-name"`
 }
 
 // Image is one image of the release.
@@ -69,6 +84,8 @@ type Image struct {
 	Flavor       string   `yaml:"flavor" json:"flavor"`
 	SBOM         []string `yaml:"sbom" json:"sbom"`
 	Sign         *Signing `yaml:"sign" json:"sign"`
+	// Builder overrides the top-level builder for this image.
+	Builder string `yaml:"builder" json:"builder"`
 }
 
 // Signing says how to sign and who the signer must be when verifying.
@@ -277,9 +294,15 @@ func (c *Config) check(file string, root *yaml.Node) error {
 	if len(c.Images) == 0 {
 		return configError(file, 0, 0, "images", "no images: add an images: list with at least one image")
 	}
+	if _, err := buildkit.ParseAddress(c.Builder); err != nil {
+		return configError(file, line("builder"), 0, "builder", "%v", err)
+	}
 	names := map[string]bool{}
 	for i, img := range c.Images {
 		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
+		if _, err := buildkit.ParseAddress(img.Builder); err != nil {
+			return configError(file, line("images", fmt.Sprint(i), "builder"), 0, key+".builder", "%v", err)
+		}
 		if img.Name == "" {
 			return configError(file, at, 0, key, "images[%d] has no name", i)
 		}

@@ -52,10 +52,6 @@ const dockerfileFrontend = "dockerfile.v0"
 // Build implements builder.Driver.
 func (d *Driver) Build(ctx context.Context, req builder.Request) (*builder.Result, error) {
 	where := "builder " + d.addr.Raw
-	opt, err := solveOpt(req)
-	if err != nil {
-		return nil, fmt.Errorf("building on %s: %w", where, err)
-	}
 	dir := req.CacheDir
 	if dir == "" {
 		// Blobs must outlive the build (push, SBOM and signing read them);
@@ -65,6 +61,10 @@ func (d *Driver) Build(ctx context.Context, req builder.Request) (*builder.Resul
 	st, err := store.Open(dir)
 	if err != nil {
 		return nil, err
+	}
+	opt, err := solveOpt(req, st)
+	if err != nil {
+		return nil, fmt.Errorf("building on %s: %w", where, err)
 	}
 	c := d.c
 	if c == nil {
@@ -109,7 +109,7 @@ func (d *Driver) Build(ctx context.Context, req builder.Request) (*builder.Resul
 
 // solveOpt maps a request onto the dockerfile frontend's attributes, as
 // buildx and buildctl do.
-func solveOpt(req builder.Request) (client.SolveOpt, error) {
+func solveOpt(req builder.Request, st *store.Store) (client.SolveOpt, error) {
 	attrs := map[string]string{"filename": filepath.Base(req.Dockerfile)}
 	if req.Target != "" {
 		attrs["target"] = req.Target
@@ -144,6 +144,7 @@ func solveOpt(req builder.Request) (client.SolveOpt, error) {
 		return client.SolveOpt{}, fmt.Errorf("reading the Dockerfile's directory: %w", err)
 	}
 	mounts := map[string]fsutil.FS{"context": contextFS, "dockerfile": dockerfileFS}
+	opt := client.SolveOpt{Frontend: dockerfileFrontend, FrontendAttrs: attrs, LocalMounts: mounts}
 	for name, nc := range req.Named {
 		switch {
 		case nc.Dir != "":
@@ -157,10 +158,13 @@ func solveOpt(req builder.Request) (client.SolveOpt, error) {
 		case nc.Ref != nil:
 			attrs["context:"+name] = "docker-image://" + nc.Ref.String()
 		default:
-			return client.SolveOpt{}, fmt.Errorf("build context %s: an oci: layout is not sent to a BuildKit daemon; push it and pass NAME=docker-image://REF, or use --builder embedded", name)
+			src, err := namedImage(st, &opt, nc.Image, nc.Index)
+			if err != nil {
+				return client.SolveOpt{}, fmt.Errorf("sending build context %s: %w", name, err)
+			}
+			attrs["context:"+name] = src
 		}
 	}
-	opt := client.SolveOpt{Frontend: dockerfileFrontend, FrontendAttrs: attrs, LocalMounts: mounts}
 	if len(req.Secrets) > 0 {
 		var srcs []secretsprovider.Source
 		for id, file := range req.Secrets {
