@@ -35,6 +35,8 @@ type PlannedImage struct {
 	Tags         []string `json:"tags"`
 	SBOM         []string `json:"sbom"`
 	Signing      string   `json:"signing"`
+	// Builder is "embedded" or the BuildKit daemon's address.
+	Builder string `json:"builder"`
 
 	img  Image
 	sign Signing
@@ -133,6 +135,9 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 				return nil, fmt.Errorf("image %s: %w", img.Name, err)
 			}
 		}
+	}
+	if err := r.planBuilders(ctx, p); err != nil {
+		return nil, err
 	}
 	p.Commit = release.Commit
 	p.Notes = release.Notes

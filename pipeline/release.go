@@ -12,8 +12,10 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/client"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
@@ -78,6 +80,7 @@ func Release(ctx context.Context, cfg *Config, opts ...Option) (*Report, error) 
 		opt(o)
 	}
 	r := &releaser{o: o, cfg: cfg, report: &Report{Durations: map[string]map[string]time.Duration{}}}
+	defer r.closeBuilders()
 	plan, err := r.plan(ctx)
 	if errors.Is(err, ErrNothingToRelease) {
 		return nil, err // an answer, not a failed step
@@ -101,6 +104,10 @@ type releaser struct {
 	plan_  *Plan
 	report *Report
 	images []*imageRun
+	// drivers are the BuildKit daemons by address, connected in the plan
+	// step; clients are closed when the release ends.
+	drivers map[string]*buildkit.Driver
+	clients []*client.Client
 }
 
 // imageRun carries one image through the steps.
@@ -239,6 +246,7 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 		builder.WithTarget(img.Target),
 		builder.WithBuildArgs(img.BuildArgs),
 	}, r.o.build...)
+	opts = append(opts, r.buildDriver(ir.p)...)
 	if len(img.Platforms) > 0 {
 		var ps []v1.Platform
 		for _, s := range img.Platforms {

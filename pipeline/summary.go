@@ -106,6 +106,9 @@ func (p *Plan) Write(w io.Writer) error {
 			fmt.Fprintf(w, " target %s", pi.Target)
 		}
 		fmt.Fprintln(w)
+		if pi.Builder != "" && pi.Builder != "embedded" {
+			fmt.Fprintf(w, "  builder       %s\n", pi.Builder)
+		}
 		if len(pi.Platforms) > 0 {
 			fmt.Fprintf(w, "  platforms     %s\n", strings.Join(pi.Platforms, " "))
 		}

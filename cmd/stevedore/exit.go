@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -41,7 +42,9 @@ func exitCode(err error) int {
 		errors.Is(err, version.ErrShallow),
 		errors.Is(err, version.ErrInvalidOption),
 		errors.Is(err, version.ErrInvalidRule),
-		errors.Is(err, pipeline.ErrConfig):
+		errors.Is(err, pipeline.ErrConfig),
+		errors.Is(err, buildkit.ErrBadAddress),
+		errors.Is(err, buildkit.ErrUnreachable):
 		return exitUsage
 	default:
 		return exitFailed

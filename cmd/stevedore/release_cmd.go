@@ -48,7 +48,7 @@ running again resumes without sending anything twice.`,
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON"},
-		}, imageFlags()...),
+		}, append(imageFlags(), builderFlags()...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("release takes no arguments (got %q)", c.Args().First())
@@ -125,6 +125,7 @@ func runRelease(c *cli.Context, getenv env) error {
 			builder.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
 			builder.WithOutput(buildOut),
 		),
+		pipeline.WithBuilder(c.String("builder"), builderTLS(c)),
 		pipeline.WithSigner(releaseSigner(dir, getenv, c.App.ErrWriter)),
 		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(workflowIdentity(getenv), buildVersion, repoURL(getenv)),

@@ -1,0 +1,173 @@
+package pipeline
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/sign"
+)
+
+// buildkitAddr is the test daemon (.ci/buildkitd.sh), or a skip.
+func buildkitAddr(t *testing.T) string {
+	addr := os.Getenv("STEVEDORE_TEST_BUILDKIT_ADDR")
+	if addr == "" {
+		addr = "unix:///run/stevedore-buildkit/buildkitd.sock"
+	}
+	a, err := buildkit.ParseAddress(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := buildkit.Check(context.Background(), a, nil, 5*time.Second)
+	if err != nil {
+		t.Skipf("skipping: no BuildKit daemon (start one with .ci/buildkitd.sh or set STEVEDORE_TEST_BUILDKIT_ADDR): %v", err)
+	}
+	c.Close()
+	return addr
+}
+
+// A release through a BuildKit daemon is the same transaction as with the
+// embedded builder: tags on the built digest, SBOMs, signatures and SBOM
+// attestations that verify, the ledger; and the images hold the same files.
+func TestReleaseThroughBuildKit(t *testing.T) {
+	addr := buildkitAddr(t)
+	dir := repo(t)
+	reg := registrytest.InProcess(t)
+	signer, verifier := testSigner(t)
+	rep, err := Release(context.Background(), config(t, reg+"/bk/IMAGE"), releaseOpts(t, dir, signer, WithBuilder(addr, nil))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pi := range rep.Plan.Images {
+		if pi.Builder != addr {
+			t.Errorf("plan: image %s builder = %q, want %s", pi.Name, pi.Builder, addr)
+		}
+	}
+	ledger, err := ReadLedger(filepath.Join(dir, "dist/release.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ledger.Images) != 2 {
+		t.Fatalf("ledger = %+v", ledger)
+	}
+	ctx := context.Background()
+	for _, li := range ledger.Images {
+		d, ok := headDigest(t, reg+"/bk/"+li.Name+":1.1.0")
+		if !ok || d.String() != li.Digest {
+			t.Errorf("%s:1.1.0 = %v (found %v), ledger says %s", li.Name, d, ok, li.Digest)
+		}
+		if len(li.SBOMs) != 1 {
+			t.Fatalf("%s: SBOMs = %+v", li.Name, li.SBOMs)
+		}
+		if _, err := os.Stat(li.SBOMs[0].Path); err != nil {
+			t.Errorf("%s: SBOM file: %v", li.Name, err)
+		}
+		subject, _ := name.NewDigest(reg + "/bk/" + li.Name + "@" + li.Digest)
+		if _, err := sign.Verify(ctx, subject, sign.WithKey(verifier), sign.WithIgnoreTlog(true)); err != nil {
+			t.Errorf("%s: signature: %v", li.Name, err)
+		}
+		if _, err := sign.VerifyAttestation(ctx, subject, sign.PredicateSPDXJSON, sign.WithKey(verifier), sign.WithIgnoreTlog(true)); err != nil {
+			t.Errorf("%s: SBOM attestation: %v", li.Name, err)
+		}
+	}
+
+	// The same commit through the embedded builder: the same files.
+	emb, err := Release(ctx, config(t, reg+"/emb/IMAGE"), releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, li := range emb.Ledger.Images {
+		bk := rep.Ledger.Images[i]
+		got, want := rootfs(t, reg+"/bk/"+bk.Name+"@"+bk.Digest), rootfs(t, reg+"/emb/"+li.Name+"@"+li.Digest)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: BuildKit's files %v, embedded %v", li.Name, got, want)
+		}
+		t.Logf("%s: BuildKit %s, embedded %s (same digest: %v)", li.Name, bk.Digest, li.Digest, bk.Digest == li.Digest)
+	}
+}
+
+// rootfs flattens a pushed image: path → type, mode, owner, content sum.
+func rootfs(t *testing.T, ref string) map[string]string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	out := map[string]string{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.New()
+		io.Copy(sum, tr)
+		out[strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")] = fmt.Sprintf("%c %o %d:%d %x", h.Typeflag, h.Mode, h.Uid, h.Gid, sum.Sum(nil)[:6])
+	}
+}
+
+// A builder that cannot be used fails the plan step, naming the address
+// and the setting, before anything is built or pushed.
+func TestBadBuilderFailsThePlan(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "tcp://" + l.Addr().String()
+	l.Close()
+	dir := repo(t)
+	reg := registrytest.InProcess(t)
+	signer, _ := testSigner(t)
+	for _, c := range []struct {
+		addr     string
+		sentinel error
+	}{
+		{closed, buildkit.ErrUnreachable},
+		{"ssh://builder.example", buildkit.ErrBadAddress},
+	} {
+		_, err := Release(context.Background(), config(t, reg+"/acme/IMAGE"), releaseOpts(t, dir, signer, WithBuilder(c.addr, nil))...)
+		var se *StepError
+		if !errors.As(err, &se) || se.Step != StepPlan || !errors.Is(err, c.sentinel) {
+			t.Errorf("builder %s: err = %v; want a plan-step error wrapping %v", c.addr, err, c.sentinel)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.addr) || !strings.Contains(err.Error(), "--builder") {
+			t.Errorf("builder %s: error %q does not name the address and --builder", c.addr, err)
+		}
+		if _, ok := headDigest(t, reg+"/acme/app:1.1.0"); ok {
+			t.Errorf("builder %s: a tag was pushed", c.addr)
+		}
+	}
+	// An unknown scheme in stevedore.yaml is a configuration error at its line.
+	_, err = Parse([]byte("builder: ssh://x\nimages:\n  - name: app\n"), "stevedore.yaml", func(string) (string, bool) { return "", false })
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Line != 1 || !strings.Contains(err.Error(), "unknown scheme") {
+		t.Errorf("builder: ssh://x: err = %v; want a configuration error at line 1", err)
+	}
+}
+
