@@ -170,4 +170,3 @@ func TestBadBuilderFailsThePlan(t *testing.T) {
 		t.Errorf("builder: ssh://x: err = %v; want a configuration error at line 1", err)
 	}
 }
-

@@ -193,12 +193,7 @@ func TestBuildMatchesBuildctl(t *testing.T) {
 			t.Errorf("layer %d differs:\n  driver   %v\n  buildctl %v", i, gl[i], wl[i])
 		}
 	}
-	root := map[string]string{}
-	for _, l := range gl {
-		for k, v := range l {
-			root[k] = v
-		}
-	}
+	root := merged(gl)
 	if _, ok := root["ignored.txt"]; ok {
 		t.Error(".dockerignore'd file reached the image")
 	}
