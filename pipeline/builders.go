@@ -53,7 +53,7 @@ func (r *releaser) planBuilders(ctx context.Context, p *Plan) error {
 		raw, from := r.builderFor(pi.img)
 		a, err := buildkit.ParseAddress(raw)
 		if err != nil {
-			return fmt.Errorf("image %s: %w (set by %s)", pi.Name, err, from)
+			return fmt.Errorf("image %s: %w%s", pi.Name, err, setBy(from))
 		}
 		pi.Builder = a.Raw
 		if a.IsEmbedded() || r.drivers[a.Raw] != nil {
@@ -61,7 +61,7 @@ func (r *releaser) planBuilders(ctx context.Context, p *Plan) error {
 		}
 		c, err := buildkit.Check(ctx, a, r.builderTLS(), builderCheckTimeout)
 		if err != nil {
-			return fmt.Errorf("image %s: %w (set by %s)", pi.Name, err, from)
+			return fmt.Errorf("image %s: %w%s", pi.Name, err, setBy(from))
 		}
 		if r.drivers == nil {
 			r.drivers = map[string]*buildkit.Driver{}
@@ -70,6 +70,15 @@ func (r *releaser) planBuilders(ctx context.Context, p *Plan) error {
 		r.drivers[a.Raw] = buildkit.NewDriver(a, r.builderTLS(), c)
 	}
 	return nil
+}
+
+// setBy names a stevedore.yaml setting the error text does not already
+// name (it names --builder).
+func setBy(from string) string {
+	if from == "--builder" {
+		return ""
+	}
+	return " (set by " + from + ")"
 }
 
 // buildDriver is the option that sends an image's build to its daemon.

@@ -161,13 +161,13 @@ func TestBuildMatchesBuildctl(t *testing.T) {
 	}
 	var sawRun, sawDone bool
 	for _, s := range rec.steps {
-		if strings.HasPrefix(s.Instruction, "RUN ") && s.Stage == "build" {
+		if strings.HasPrefix(s.Instruction, "RUN ") && s.Stage == "build" && s.Line == 5 {
 			sawRun = true
 		}
 		sawDone = sawDone || s.Status == builder.StatusDone
 	}
 	if !sawRun || !sawDone {
-		t.Errorf("progress saw no RUN step of stage build, or nothing done: %+v", rec.steps)
+		t.Errorf("progress saw no RUN step of stage build at Dockerfile:5, or nothing done: %+v", rec.steps)
 	}
 
 	gcf, err := res.Image.ConfigFile()

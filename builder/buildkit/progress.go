@@ -1,6 +1,7 @@
 package buildkit
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/builder/dockerfile"
 )
 
 // progress turns BuildKit's solve status into stevedore's step reports:
@@ -16,6 +18,7 @@ import (
 // cached) one; RUN output goes to the build's output writer.
 type progress struct {
 	req      builder.Request
+	lines    map[string]int // "stage\x00instruction" → Dockerfile line
 	res      *builder.Result
 	started  map[digest.Digest]bool
 	finished map[digest.Digest]bool
@@ -23,8 +26,34 @@ type progress struct {
 }
 
 func newProgress(req builder.Request, res *builder.Result) *progress {
-	return &progress{req: req, res: res, started: map[digest.Digest]bool{}, finished: map[digest.Digest]bool{}}
+	return &progress{req: req, res: res, lines: instructionLines(req.Dockerfile), started: map[digest.Digest]bool{}, finished: map[digest.Digest]bool{}}
 }
+
+// instructionLines indexes the Dockerfile's instructions by stage and text,
+// so BuildKit's vertex names ("[build 2/3] RUN make") get their line back.
+// A Dockerfile stevedore cannot parse only loses the lines: the daemon
+// reports its own errors.
+func instructionLines(file string) map[string]int {
+	out := map[string]int{}
+	f, err := os.Open(file)
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	df, err := dockerfile.Parse(f, filepath.Base(file))
+	if err != nil {
+		return out
+	}
+	for _, st := range df.Stages {
+		out[st.DisplayName()+"\x00FROM"] = st.Line
+		for _, in := range st.Instructions {
+			out[st.DisplayName()+"\x00"+oneLine(in.Source)] = in.Line
+		}
+	}
+	return out
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // consume reads the status channel until Solve closes it.
 func (p *progress) consume(ch <-chan *client.SolveStatus) {
@@ -98,9 +127,17 @@ func (p *progress) report(name string) builder.StepReport {
 	if len(f) >= 3 && strings.Contains(f[0], "/") {
 		r.Platform, f = f[0], f[1:]
 	}
-	if len(f) >= 2 && stepCounter.MatchString(f[len(f)-1]) {
+	if len(f) >= 1 && stepCounter.MatchString(f[len(f)-1]) {
 		f = f[:len(f)-1]
+		if len(f) == 0 {
+			f = []string{"stage-0"} // a one-stage Dockerfile: BuildKit names no stage
+		}
 	}
 	r.Stage = strings.Join(f, " ")
+	key := r.Stage + "\x00" + oneLine(r.Instruction)
+	if strings.HasPrefix(r.Instruction, "FROM ") {
+		key = r.Stage + "\x00FROM"
+	}
+	r.Line = p.lines[key]
 	return r
 }
