@@ -19,6 +19,7 @@ import (
 type progress struct {
 	req      builder.Request
 	lines    map[string]int // "stage\x00instruction" → Dockerfile line
+	patterns map[string][]linePattern
 	res      *builder.Result
 	started  map[digest.Digest]bool
 	finished map[digest.Digest]bool
@@ -26,31 +27,46 @@ type progress struct {
 }
 
 func newProgress(req builder.Request, res *builder.Result) *progress {
-	return &progress{req: req, res: res, lines: instructionLines(req.Dockerfile), started: map[digest.Digest]bool{}, finished: map[digest.Digest]bool{}}
+	p := &progress{req: req, res: res, started: map[digest.Digest]bool{}, finished: map[digest.Digest]bool{}}
+	p.lines, p.patterns = instructionLines(req.Dockerfile)
+	return p
 }
+
+// linePattern matches an instruction as BuildKit names it, with its
+// variables expanded: each $VAR or ${VAR} stands for any text.
+type linePattern struct {
+	re   *regexp.Regexp
+	line int
+}
+
+var variable = regexp.MustCompile(`\\\$\\\{[^}]*\\\}|\\\$[A-Za-z_][A-Za-z0-9_]*`)
 
 // instructionLines indexes the Dockerfile's instructions by stage and text,
 // so BuildKit's vertex names ("[build 2/3] RUN make") get their line back.
 // A Dockerfile stevedore cannot parse only loses the lines: the daemon
 // reports its own errors.
-func instructionLines(file string) map[string]int {
-	out := map[string]int{}
+func instructionLines(file string) (map[string]int, map[string][]linePattern) {
+	out, pats := map[string]int{}, map[string][]linePattern{}
 	f, err := os.Open(file)
 	if err != nil {
-		return out
+		return out, pats
 	}
 	defer f.Close()
 	df, err := dockerfile.Parse(f, filepath.Base(file))
 	if err != nil {
-		return out
+		return out, pats
 	}
 	for _, st := range df.Stages {
 		out[st.DisplayName()+"\x00FROM"] = st.Line
 		for _, in := range st.Instructions {
-			out[st.DisplayName()+"\x00"+oneLine(in.Source)] = in.Line
+			src := oneLine(in.Source)
+			out[st.DisplayName()+"\x00"+src] = in.Line
+			if re, err := regexp.Compile("^" + variable.ReplaceAllString(regexp.QuoteMeta(src), ".*") + "$"); err == nil {
+				pats[st.DisplayName()] = append(pats[st.DisplayName()], linePattern{re: re, line: in.Line})
+			}
 		}
 	}
-	return out
+	return out, pats
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -139,5 +155,13 @@ func (p *progress) report(name string) builder.StepReport {
 		key = r.Stage + "\x00FROM"
 	}
 	r.Line = p.lines[key]
+	if r.Line == 0 {
+		for _, lp := range p.patterns[r.Stage] {
+			if lp.re.MatchString(oneLine(r.Instruction)) {
+				r.Line = lp.line
+				break
+			}
+		}
+	}
 	return r
 }
