@@ -51,13 +51,17 @@ func Check(ctx context.Context, a Address, tlsFiles *TLS, timeout time.Duration)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	fix := "check --builder"
+	if a.Scheme == "tcp" {
+		fix += " and its TLS files: --builder-tls-ca, --builder-tls-cert, --builder-tls-key (builder-tls: in stevedore.yaml)"
+	}
 	c, err := client.New(ctx, a.Raw, clientOptions(tlsFiles)...)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to builder %s: %w: %w (check --builder and its TLS files)", a.Raw, ErrUnreachable, err)
+		return nil, fmt.Errorf("connecting to builder %s: %w: %w (%s)", a.Raw, ErrUnreachable, err, fix)
 	}
 	if _, err := c.ListWorkers(ctx); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("connecting to builder %s: %w: %w (check --builder and its TLS files)", a.Raw, ErrUnreachable, err)
+		return nil, fmt.Errorf("connecting to builder %s: %w: %w (%s)", a.Raw, ErrUnreachable, err, fix)
 	}
 	return c, nil
 }
