@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
 const defaultBuildkitd = "/var/cache/stevedore-oracles/buildkit-v0.29.0/buildkitd"
@@ -89,10 +90,10 @@ func (c *certs) write(t *testing.T, name string, der []byte, key *ecdsa.PrivateK
 	}
 }
 
-// startTLSDaemon runs a second buildkitd of its own, on a loopback TCP port
-// with mTLS (server certificate from ca, client certificates checked
-// against ca), with its own state directory; it is killed when the test ends.
-func startTLSDaemon(t *testing.T, dir string) string {
+// startDaemon runs a buildkitd of the test's own at addr (extra flags such
+// as TLS files in args), with its own state directory, until the test ends
+// or kill is called. tlsFiles is what Check needs to reach it.
+func startDaemon(t *testing.T, addr string, tlsFiles *TLS, args ...string) (kill func()) {
 	t.Helper()
 	bin := os.Getenv("STEVEDORE_TEST_BUILDKITD")
 	if bin == "" {
@@ -104,45 +105,54 @@ func startTLSDaemon(t *testing.T, dir string) string {
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: buildkitd with runc needs root here")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	root, err := os.MkdirTemp("", "stevedore-buildkitd-test-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := "tcp://" + l.Addr().String()
-	l.Close()
-	root, err := os.MkdirTemp("", "stevedore-buildkitd-tls-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "buildkitd.toml")
+	conf := filepath.Join(root, "buildkitd.toml")
 	if err := os.WriteFile(conf, []byte("[worker.oci]\n  enabled = true\n  binary = \"/usr/sbin/runc\"\n[worker.containerd]\n  enabled = false\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
-	cmd := exec.Command(bin, "--root", root, "--addr", addr, "--config", conf,
-		"--tlscacert", filepath.Join(dir, "ca.pem"), "--tlscert", filepath.Join(dir, "server.pem"), "--tlskey", filepath.Join(dir, "server-key.pem"))
+	cmd := exec.Command(bin, append([]string{"--root", filepath.Join(root, "state"), "--addr", addr, "--config", conf}, args...)...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	kill = func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
+	}
+	t.Cleanup(func() {
+		kill()
 		os.RemoveAll(root)
 	})
 	a, _ := ParseAddress(addr)
-	good := &TLS{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "client.pem"), Key: filepath.Join(dir, "client-key.pem")}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		if c, err := Check(context.Background(), a, good, 2*time.Second); err == nil {
+		if c, err := Check(context.Background(), a, tlsFiles, 2*time.Second); err == nil {
 			c.Close()
-			return addr
+			return kill
 		}
-		if cmd.ProcessState != nil {
-			break
+		select {
+		case <-exited:
+			t.Fatalf("buildkitd exited:\n%s", log.String())
+		default:
 		}
 	}
-	t.Fatalf("buildkitd with TLS did not answer on %s:\n%s", addr, log.String())
-	return ""
+	t.Fatalf("buildkitd did not answer on %s:\n%s", addr, log.String())
+	return nil
+}
+
+func freeTCPAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "tcp://" + l.Addr().String()
 }
 
 // TestMutualTLS: the right CA and client certificate connect and build; a
@@ -155,10 +165,11 @@ func TestMutualTLS(t *testing.T) {
 	ca.issue(t, "client", false)
 	other := newCA(t, dir, "other-ca")
 	other.issue(t, "other-client", false)
-	addr := startTLSDaemon(t, dir)
-	a, _ := ParseAddress(addr)
 	p := func(n string) string { return filepath.Join(dir, n) }
 	good := &TLS{CA: p("ca.pem"), Cert: p("client.pem"), Key: p("client-key.pem")}
+	addr := freeTCPAddr(t)
+	startDaemon(t, addr, good, "--tlscacert", p("ca.pem"), "--tlscert", p("server.pem"), "--tlskey", p("server-key.pem"))
+	a, _ := ParseAddress(addr)
 
 	ctxDir := t.TempDir()
 	writeFiles(t, ctxDir, map[string]string{"Dockerfile": "FROM scratch\nCOPY hello.txt /hello.txt\n", "hello.txt": "hi\n"})
@@ -188,4 +199,45 @@ func TestMutualTLS(t *testing.T) {
 	if !errors.Is(err, ErrBadAddress) || !strings.Contains(err.Error(), "--builder-tls-key") {
 		t.Errorf("certificate without key: %v; want a usage error naming --builder-tls-key", err)
 	}
+}
+
+// stepWatcher reports when a RUN step has started.
+type stepWatcher struct{ run chan struct{} }
+
+func (w *stepWatcher) Step(s builder.StepReport) {
+	if s.Status == builder.StatusStarted && strings.HasPrefix(s.Instruction, "RUN ") {
+		select {
+		case <-w.run:
+		default:
+			close(w.run)
+		}
+	}
+}
+
+// TestDaemonKilledMidBuild: the build fails with an error naming the
+// builder, and returns no image.
+func TestDaemonKilledMidBuild(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "buildkitd.sock")
+	addr := "unix://" + sock
+	kill := startDaemon(t, addr, nil)
+	a, _ := ParseAddress(addr)
+	ctxDir := t.TempDir()
+	writeFiles(t, ctxDir, map[string]string{"Dockerfile": "FROM base\nRUN sleep 60\n"})
+	w := &stepWatcher{run: make(chan struct{})}
+	go func() {
+		select {
+		case <-w.run:
+		case <-time.After(90 * time.Second):
+		}
+		kill()
+	}()
+	res, err := Build(context.Background(), a, nil, builder.WithContextDir(ctxDir), builder.WithCacheDir(t.TempDir()),
+		builder.WithNamedContext("base", builder.NamedContext{Image: registrytest.BusyboxImage(t)}), builder.WithProgress(w))
+	if err == nil || res != nil {
+		t.Fatalf("Build = %v, %v; want an error", res, err)
+	}
+	if !strings.Contains(err.Error(), addr) {
+		t.Errorf("error %q does not name the builder %s", err, addr)
+	}
+	t.Log(err)
 }
