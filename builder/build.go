@@ -270,13 +270,19 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 		res.Image = res.Platforms[0].Image
 		return res, nil
 	}
+	res.Index = IndexOf(res.Platforms)
+	return res, nil
+}
+
+// IndexOf is the OCI index over platform images, in their order: what a
+// multi-platform build returns, also when its platforms were built apart.
+func IndexOf(platforms []PlatformImage) v1.ImageIndex {
 	var ii v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
-	for _, pi := range res.Platforms {
+	for _, pi := range platforms {
 		p := pi.Platform
 		ii = mutate.AppendManifests(ii, mutate.IndexAddendum{Add: pi.Image, Descriptor: v1.Descriptor{Platform: &p}})
 	}
-	res.Index = ii
-	return res, nil
+	return ii
 }
 
 // HostPlatform is the platform of this machine.

@@ -3,7 +3,12 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
@@ -51,25 +56,48 @@ func (r *releaser) planBuilders(ctx context.Context, p *Plan) error {
 	for i := range p.Images {
 		pi := &p.Images[i]
 		raw, from := r.builderFor(pi.img)
-		a, err := buildkit.ParseAddress(raw)
+		a, err := r.connect(ctx, raw, from)
 		if err != nil {
-			return fmt.Errorf("image %s: %w%s", pi.Name, err, setBy(from))
+			return fmt.Errorf("image %s: %w", pi.Name, err)
 		}
-		pi.Builder = a.Raw
-		if a.IsEmbedded() || r.drivers[a.Raw] != nil {
-			continue
+		pi.Builder = a
+		for _, plat := range pi.Platforms {
+			raw, ok := pi.img.PlatformBuilders[plat]
+			if !ok {
+				continue
+			}
+			a, err := r.connect(ctx, raw, fmt.Sprintf("platform-builders: %s of image %s in stevedore.yaml", plat, pi.Name))
+			if err != nil {
+				return fmt.Errorf("image %s: %w", pi.Name, err)
+			}
+			if pi.PlatformBuilders == nil {
+				pi.PlatformBuilders = map[string]string{}
+			}
+			pi.PlatformBuilders[plat] = a
 		}
-		c, err := buildkit.Check(ctx, a, r.builderTLS(), builderCheckTimeout)
-		if err != nil {
-			return fmt.Errorf("image %s: %w%s", pi.Name, err, setBy(from))
-		}
-		if r.drivers == nil {
-			r.drivers = map[string]*buildkit.Driver{}
-		}
-		r.clients = append(r.clients, c)
-		r.drivers[a.Raw] = buildkit.NewDriver(a, r.builderTLS(), c)
 	}
 	return nil
+}
+
+// connect checks a builder address and, for a daemon, dials it once.
+func (r *releaser) connect(ctx context.Context, raw, from string) (string, error) {
+	a, err := buildkit.ParseAddress(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w%s", err, setBy(from))
+	}
+	if a.IsEmbedded() || r.drivers[a.Raw] != nil {
+		return a.Raw, nil
+	}
+	c, err := buildkit.Check(ctx, a, r.builderTLS(), builderCheckTimeout)
+	if err != nil {
+		return "", fmt.Errorf("%w%s", err, setBy(from))
+	}
+	if r.drivers == nil {
+		r.drivers = map[string]*buildkit.Driver{}
+	}
+	r.clients = append(r.clients, c)
+	r.drivers[a.Raw] = buildkit.NewDriver(a, r.builderTLS(), c)
+	return a.Raw, nil
 }
 
 // setBy names a stevedore.yaml setting the error text does not already
@@ -81,12 +109,74 @@ func setBy(from string) string {
 	return " (set by " + from + ")"
 }
 
-// buildDriver is the option that sends an image's build to its daemon.
-func (r *releaser) buildDriver(pi *PlannedImage) []builder.Option {
-	if d := r.drivers[pi.Builder]; d != nil {
+// driverOption is the option that sends a build to its daemon (none for
+// the embedded builder).
+func (r *releaser) driverOption(addr string) []builder.Option {
+	if d := r.drivers[addr]; d != nil {
 		return []builder.Option{builder.WithDriver(d)}
 	}
 	return nil
+}
+
+// buildPlatforms builds an image whose platforms go to different builders:
+// one build per builder, at the same time, merged into one index. A failed
+// builder fails the whole image (and so the release, before any tag moves).
+func (r *releaser) buildPlatforms(ctx context.Context, pi *PlannedImage, opts []builder.Option, platforms []v1.Platform) (*builder.Result, error) {
+	var order []string
+	groups := map[string][]v1.Platform{}
+	for i, p := range platforms {
+		addr := pi.Builder
+		if b, ok := pi.PlatformBuilders[pi.Platforms[i]]; ok {
+			addr = b
+		}
+		if groups[addr] == nil {
+			order = append(order, addr)
+		}
+		groups[addr] = append(groups[addr], p)
+	}
+	results := make([]*builder.Result, len(order))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, addr := range order {
+		g.Go(func() error {
+			o := append(append(slices.Clip(opts), builder.WithPlatforms(groups[addr]...)), r.driverOption(addr)...)
+			res, err := builder.Build(gctx, o...)
+			if err != nil {
+				return fmt.Errorf("building %s on %s: %w", platformList(groups[addr]), addr, err)
+			}
+			results[i] = res
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	byPlatform := map[string]builder.PlatformImage{}
+	out := &builder.Result{}
+	for _, res := range results {
+		for _, p := range res.Platforms {
+			byPlatform[p.Platform.String()] = p
+		}
+		out.Steps = append(out.Steps, res.Steps...)
+		out.Bases = append(out.Bases, res.Bases...)
+		out.Warnings = append(out.Warnings, res.Warnings...)
+	}
+	for _, p := range platforms {
+		pimg, ok := byPlatform[p.String()]
+		if !ok {
+			return nil, fmt.Errorf("the build for %s returned no %s image", pi.Name, p.String())
+		}
+		out.Platforms = append(out.Platforms, pimg)
+	}
+	out.Index = builder.IndexOf(out.Platforms)
+	return out, nil
+}
+
+func platformList(ps []v1.Platform) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, ",")
 }
 
 func (r *releaser) closeBuilders() {

@@ -169,4 +169,73 @@ func TestBadBuilderFailsThePlan(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Line != 1 || !strings.Contains(err.Error(), "unknown scheme") {
 		t.Errorf("builder: ssh://x: err = %v; want a configuration error at line 1", err)
 	}
+	_, err = Parse([]byte("images:\n  - name: app\n    platforms: [linux/amd64]\n    platform-builders:\n      linux/arm64: unix:///b.sock\n"), "stevedore.yaml", func(string) (string, bool) { return "", false })
+	if !errors.As(err, &ce) || ce.Line != 5 || !strings.Contains(err.Error(), "not in the image's platforms") {
+		t.Errorf("platform-builders for a platform not built: err = %v; want a configuration error at line 5", err)
+	}
+}
+
+// One image, two platforms, two builders: linux/arm64 on the BuildKit
+// daemon, linux/amd64 embedded, merged into one signed index. When one
+// builder fails, the release fails in the build step and no tag moves.
+func TestPlatformBuilders(t *testing.T) {
+	addr := buildkitAddr(t)
+	dir := repo(t)
+	writeFile(t, filepath.Join(dir, "app/Dockerfile"), "FROM scratch\nARG TARGETARCH\nCOPY hello.txt /hello-${TARGETARCH}.txt\n")
+	reg := registrytest.InProcess(t)
+	signer, verifier := testSigner(t)
+	y := "images:\n  - name: app\n    context: app\n    platforms: [linux/amd64, linux/arm64]\n" +
+		"    platform-builders: {linux/arm64: " + addr + "}\n    destinations: [" + reg + "/acme/app]\n"
+	cfg, err := Parse([]byte(y), "stevedore.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pi := rep.Plan.Images[0]
+	if pi.Builder != buildkit.Embedded || pi.PlatformBuilders["linux/arm64"] != addr {
+		t.Errorf("plan builders = %q, %v", pi.Builder, pi.PlatformBuilders)
+	}
+	li := rep.Ledger.Images[0]
+	ref, _ := name.ParseReference(reg + "/acme/app:1.1.0")
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := idx.Digest(); d.String() != li.Digest {
+		t.Errorf("tag names %s, ledger %s", d, li.Digest)
+	}
+	im, _ := idx.IndexManifest()
+	if len(im.Manifests) != 2 || im.Manifests[0].Platform.Architecture != "amd64" || im.Manifests[1].Platform.Architecture != "arm64" {
+		t.Fatalf("index = %+v", im.Manifests)
+	}
+	for _, m := range im.Manifests {
+		files := rootfs(t, reg+"/acme/app@"+m.Digest.String())
+		if _, ok := files["hello-"+m.Platform.Architecture+".txt"]; !ok || len(files) != 1 {
+			t.Errorf("%s image files = %v", m.Platform, files)
+		}
+	}
+	subject, _ := name.NewDigest(reg + "/acme/app@" + li.Digest)
+	if _, err := sign.Verify(context.Background(), subject, sign.WithKey(verifier), sign.WithIgnoreTlog(true)); err != nil {
+		t.Errorf("index signature: %v", err)
+	}
+
+	// The arm64 build fails on the daemon (its file is missing): no tag moves.
+	writeFile(t, filepath.Join(dir, "app/Dockerfile"), "FROM scratch\nARG TARGETARCH\nCOPY only-${TARGETARCH}.txt /\n")
+	writeFile(t, filepath.Join(dir, "app/only-amd64.txt"), "amd64\n")
+	gitIn(t, dir, "add", ".")
+	gitIn(t, dir, "commit", "-q", "-m", "feat: per-arch file")
+	_, err = Release(context.Background(), cfg, releaseOpts(t, dir, signer)...)
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != StepBuild || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "linux/arm64") {
+		t.Fatalf("err = %v; want a build-step error naming linux/arm64 and %s", err, addr)
+	}
+	if _, ok := headDigest(t, reg+"/acme/app:1.2.0"); ok {
+		t.Error("a failed release pushed its version tag")
+	}
+	if d, _ := headDigest(t, reg+"/acme/app:latest"); d.String() != li.Digest {
+		t.Errorf("latest moved to %s after a failed release", d)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,6 +87,9 @@ type Image struct {
 	Sign         *Signing `yaml:"sign" json:"sign"`
 	// Builder overrides the top-level builder for this image.
 	Builder string `yaml:"builder" json:"builder"`
+	// PlatformBuilders builds some platforms elsewhere (a native arm64
+	// daemon next to an amd64 one); the platforms are merged into one index.
+	PlatformBuilders map[string]string `yaml:"platform-builders" json:"platform-builders"`
 }
 
 // Signing says how to sign and who the signer must be when verifying.
@@ -302,6 +306,15 @@ func (c *Config) check(file string, root *yaml.Node) error {
 		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
 		if _, err := buildkit.ParseAddress(img.Builder); err != nil {
 			return configError(file, line("images", fmt.Sprint(i), "builder"), 0, key+".builder", "%v", err)
+		}
+		for p, b := range img.PlatformBuilders {
+			at := line("images", fmt.Sprint(i), "platform-builders", p)
+			if !slices.Contains(img.Platforms, p) {
+				return configError(file, at, 0, key+".platform-builders", "platform-builders names %s, which is not in the image's platforms %v", p, img.Platforms)
+			}
+			if _, err := buildkit.ParseAddress(b); err != nil {
+				return configError(file, at, 0, key+".platform-builders", "%v", err)
+			}
 		}
 		if img.Name == "" {
 			return configError(file, at, 0, key, "images[%d] has no name", i)

@@ -35,8 +35,10 @@ type PlannedImage struct {
 	Tags         []string `json:"tags"`
 	SBOM         []string `json:"sbom"`
 	Signing      string   `json:"signing"`
-	// Builder is "embedded" or the BuildKit daemon's address.
-	Builder string `json:"builder"`
+	// Builder is "embedded" or the BuildKit daemon's address;
+	// PlatformBuilders the platforms built elsewhere.
+	Builder          string            `json:"builder"`
+	PlatformBuilders map[string]string `json:"platform_builders,omitempty"`
 
 	img  Image
 	sign Signing

@@ -246,19 +246,24 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 		builder.WithTarget(img.Target),
 		builder.WithBuildArgs(img.BuildArgs),
 	}, r.o.build...)
-	opts = append(opts, r.buildDriver(ir.p)...)
-	if len(img.Platforms) > 0 {
-		var ps []v1.Platform
-		for _, s := range img.Platforms {
-			p, err := v1.ParsePlatform(s)
-			if err != nil {
-				return "", fmt.Errorf("platform %q: %w", s, err)
-			}
-			ps = append(ps, *p)
+	var ps []v1.Platform
+	for _, s := range img.Platforms {
+		p, err := v1.ParsePlatform(s)
+		if err != nil {
+			return "", fmt.Errorf("platform %q: %w", s, err)
 		}
-		opts = append(opts, builder.WithPlatforms(ps...))
+		ps = append(ps, *p)
 	}
-	res, err := builder.Build(ctx, opts...)
+	var res *builder.Result
+	var err error
+	if len(ir.p.PlatformBuilders) > 0 {
+		res, err = r.buildPlatforms(ctx, ir.p, opts, ps)
+	} else {
+		if len(ps) > 0 {
+			opts = append(opts, builder.WithPlatforms(ps...))
+		}
+		res, err = builder.Build(ctx, append(opts, r.driverOption(ir.p.Builder)...)...)
+	}
 	if err != nil {
 		return "", err
 	}

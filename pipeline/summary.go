@@ -109,6 +109,11 @@ func (p *Plan) Write(w io.Writer) error {
 		if pi.Builder != "" && pi.Builder != "embedded" {
 			fmt.Fprintf(w, "  builder       %s\n", pi.Builder)
 		}
+		for _, p := range pi.Platforms {
+			if b, ok := pi.PlatformBuilders[p]; ok {
+				fmt.Fprintf(w, "  builder       %s on %s\n", p, b)
+			}
+		}
 		if len(pi.Platforms) > 0 {
 			fmt.Fprintf(w, "  platforms     %s\n", strings.Join(pi.Platforms, " "))
 		}
