@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
@@ -240,4 +242,44 @@ func TestDaemonKilledMidBuild(t *testing.T) {
 		t.Errorf("error %q does not name the builder %s", err, addr)
 	}
 	t.Log(err)
+}
+
+// TestRegistryCache: a build exports its cache (mode=max) to a registry
+// with --cache-to; a fresh daemon with --cache-from runs none of its steps.
+func TestRegistryCache(t *testing.T) {
+	reg := registrytest.InProcess(t)
+	cacheRef, err := name.ParseReference(reg + "/cache/app:buildcache")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxDir := t.TempDir()
+	writeFiles(t, ctxDir, map[string]string{"Dockerfile": "FROM base AS build\nRUN echo built > /built.txt\nFROM base\nCOPY --from=build /built.txt /\n"})
+	base := registrytest.BusyboxImage(t)
+	build := func(addr string, opt builder.Option) *recorder {
+		t.Helper()
+		a, _ := ParseAddress(addr)
+		rec := &recorder{}
+		_, err := Build(context.Background(), a, nil, builder.WithContextDir(ctxDir), builder.WithCacheDir(t.TempDir()),
+			builder.WithNamedContext("base", builder.NamedContext{Image: base}), builder.WithProgress(rec), opt)
+		if err != nil {
+			t.Fatalf("build on %s: %v", addr, err)
+		}
+		return rec
+	}
+	first := "unix://" + filepath.Join(t.TempDir(), "a.sock")
+	kill := startDaemon(t, first, nil)
+	build(first, builder.WithCacheTo(cacheRef))
+	kill()
+	fresh := "unix://" + filepath.Join(t.TempDir(), "b.sock")
+	startDaemon(t, fresh, nil)
+	rec := build(fresh, builder.WithCacheFrom(cacheRef))
+	var run *builder.StepReport
+	for i, s := range rec.steps {
+		if strings.HasPrefix(s.Instruction, "RUN ") && s.Status != builder.StatusStarted {
+			run = &rec.steps[i]
+		}
+	}
+	if run == nil || run.Status != builder.StatusCached {
+		t.Errorf("RUN on a fresh daemon with --cache-from = %+v; want it served from the registry cache", run)
+	}
 }
