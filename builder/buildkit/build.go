@@ -2,6 +2,8 @@ package buildkit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +16,6 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/tonistiigi/fsutil"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/store"
@@ -73,7 +74,6 @@ func (d *Driver) Build(ctx context.Context, req builder.Request) (*builder.Resul
 		}
 		defer c.Close()
 	}
-	imp := newImporter(st)
 	opt.Exports = []client.ExportEntry{{
 		Type: client.ExporterOCI,
 		Attrs: map[string]string{
@@ -81,27 +81,26 @@ func (d *Driver) Build(ctx context.Context, req builder.Request) (*builder.Resul
 			// embedded builder does, so rebuilds give the same digest.
 			"rewrite-timestamp": "true",
 			"oci-mediatypes":    "true",
+			// Blobs go into the store one by one, and only those it lacks.
+			"tar": "false",
 		},
-		Output: imp.output,
+		OutputStore: contentStore{st: st},
 	}}
 	res := &builder.Result{}
 	prog := newProgress(req, res)
 	status := make(chan *client.SolveStatus)
-	var g errgroup.Group
-	g.Go(func() error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
 		prog.consume(status)
-		return nil
-	})
-	_, solveErr := c.Solve(ctx, nil, opt, status) // closes status
-	_ = g.Wait()
-	if err := imp.wait(); err != nil && solveErr == nil {
-		solveErr = err
-	}
-	if solveErr != nil {
-		return nil, fmt.Errorf("building %s on %s: %w", req.Dockerfile, where, solveErr)
+	}()
+	resp, err := c.Solve(ctx, nil, opt, status) // closes status
+	<-done
+	if err != nil {
+		return nil, fmt.Errorf("building %s on %s: %w", req.Dockerfile, where, err)
 	}
 	res.Warnings = prog.warnings
-	if err := imp.result(res, req.Platforms); err != nil {
+	if err := exportResult(st, resp.ExporterResponse, res, req.Platforms); err != nil {
 		return nil, fmt.Errorf("reading the image %s exported: %w", where, err)
 	}
 	return res, nil
@@ -144,7 +143,7 @@ func solveOpt(req builder.Request, st *store.Store) (client.SolveOpt, error) {
 		return client.SolveOpt{}, fmt.Errorf("reading the Dockerfile's directory: %w", err)
 	}
 	mounts := map[string]fsutil.FS{"context": contextFS, "dockerfile": dockerfileFS}
-	opt := client.SolveOpt{Frontend: dockerfileFrontend, FrontendAttrs: attrs, LocalMounts: mounts}
+	opt := client.SolveOpt{Frontend: dockerfileFrontend, FrontendAttrs: attrs, LocalMounts: mounts, SharedKey: sharedKey(req.ContextDir)}
 	for name, nc := range req.Named {
 		switch {
 		case nc.Dir != "":
@@ -183,6 +182,18 @@ func solveOpt(req builder.Request, st *store.Store) (client.SolveOpt, error) {
 		opt.CacheExports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": req.CacheTo.String(), "mode": "max"}}}
 	}
 	return opt, nil
+}
+
+// sharedKey names this machine's copy of the context for the daemon, which
+// keeps the last one it received under it: a rebuild then sends only the
+// files that changed, as buildx does, instead of the whole context.
+func sharedKey(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	host, _ := os.Hostname()
+	sum := sha256.Sum256([]byte(host + "\x00" + dir))
+	return hex.EncodeToString(sum[:16])
 }
 
 // localFS is the context directory without stevedore's own outputs; the

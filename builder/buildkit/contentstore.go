@@ -14,11 +14,12 @@ import (
 	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
-// contentStore lets BuildKit read stevedore's image store through the
-// session, as buildctl --oci-layout does with containerd's local store. It
-// is read-only: the daemon only fetches named images from it. (containerd's
-// own store would also do, but it logs on every open where the file system
-// lacks fs-verity, and a library must not print.)
+// contentStore is stevedore's image store as BuildKit's session sees it:
+// the daemon reads named images from it (as buildctl --oci-layout does with
+// containerd's local store) and the OCI exporter writes the result into it,
+// asking first, so a blob the store already holds (a cached layer) is never
+// sent again. (containerd's own store would also do, but it logs on every
+// open where the file system lacks fs-verity, and a library must not print.)
 type contentStore struct {
 	st *store.Store
 }
@@ -57,8 +58,9 @@ func hashOf(d digest.Digest) v1.Hash {
 	return v1.Hash{Algorithm: d.Algorithm().String(), Hex: d.Encoded()}
 }
 
-func (contentStore) Update(context.Context, content.Info, ...string) (content.Info, error) {
-	return content.Info{}, errdefs.ErrNotImplemented
+// Update keeps nothing: the store has no labels (BuildKit sets GC labels).
+func (contentStore) Update(_ context.Context, info content.Info, _ ...string) (content.Info, error) {
+	return info, nil
 }
 func (contentStore) Walk(context.Context, content.WalkFunc, ...string) error {
 	return errdefs.ErrNotImplemented
@@ -70,7 +72,87 @@ func (contentStore) Status(context.Context, string) (content.Status, error) {
 func (contentStore) ListStatuses(context.Context, ...string) ([]content.Status, error) {
 	return nil, errdefs.ErrNotImplemented
 }
-func (contentStore) Abort(context.Context, string) error { return errdefs.ErrNotImplemented }
-func (contentStore) Writer(context.Context, ...content.WriterOpt) (content.Writer, error) {
-	return nil, errdefs.ErrNotImplemented
+func (contentStore) Abort(context.Context, string) error { return nil }
+
+// Writer receives one blob. A blob already in the store is refused with
+// ErrAlreadyExists, which tells the sender to skip it.
+func (c contentStore) Writer(_ context.Context, opts ...content.WriterOpt) (content.Writer, error) {
+	var wo content.WriterOpts
+	for _, o := range opts {
+		if err := o(&wo); err != nil {
+			return nil, err
+		}
+	}
+	if wo.Desc.Digest != "" && c.st.Has(hashOf(wo.Desc.Digest)) {
+		return nil, fmt.Errorf("blob %s: %w", wo.Desc.Digest, errdefs.ErrAlreadyExists)
+	}
+	f, err := os.CreateTemp(c.st.Dir(), ".export-")
+	if err != nil {
+		return nil, err
+	}
+	return &blobWriter{st: c.st, f: f, ref: wo.Ref, d: digest.Canonical.Digester()}, nil
+}
+
+// blobWriter spools a blob to a temporary file; Commit moves it into the
+// store, which checks its digest.
+type blobWriter struct {
+	st   *store.Store
+	f    *os.File
+	ref  string
+	d    digest.Digester
+	n    int64
+	done bool
+}
+
+func (w *blobWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.d.Hash().Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *blobWriter) Digest() digest.Digest { return w.d.Digest() }
+
+func (w *blobWriter) Status() (content.Status, error) {
+	return content.Status{Ref: w.ref, Offset: w.n}, nil
+}
+
+func (w *blobWriter) Truncate(size int64) error {
+	if size != 0 {
+		return fmt.Errorf("truncating an export blob to %d bytes: %w", size, errdefs.ErrNotImplemented)
+	}
+	if err := w.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := w.f.Seek(0, 0)
+	w.d, w.n = digest.Canonical.Digester(), 0
+	return err
+}
+
+func (w *blobWriter) Commit(_ context.Context, size int64, expected digest.Digest, _ ...content.Opt) error {
+	d := w.d.Digest()
+	if expected != "" && expected != d {
+		return fmt.Errorf("export blob is %s, want %s: %w", d, expected, errdefs.ErrFailedPrecondition)
+	}
+	if size > 0 && size != w.n {
+		return fmt.Errorf("export blob %s has %d bytes, want %d: %w", d, w.n, size, errdefs.ErrFailedPrecondition)
+	}
+	if _, err := w.f.Seek(0, 0); err != nil {
+		return err
+	}
+	if err := w.st.WriteBlob(hashOf(d), w.f); err != nil {
+		return err
+	}
+	w.done = true
+	return w.Close()
+}
+
+func (w *blobWriter) Close() error {
+	name := w.f.Name()
+	err := w.f.Close()
+	os.Remove(name)
+	if w.done {
+		return nil
+	}
+	return err
 }

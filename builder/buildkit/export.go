@@ -1,14 +1,9 @@
 package buildkit
 
 import (
-	"archive/tar"
 	"bytes"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"io"
-	"path"
-	"strings"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -17,108 +12,30 @@ import (
 	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
-// importer receives the OCI exporter's tar stream and writes its blobs
-// straight into the image store as they arrive (each checked against its
-// digest), keeping only index.json in memory: nothing is unpacked twice
-// and the export never lands on disk as a tar.
-type importer struct {
-	st    *store.Store
-	once  sync.Once
-	done  chan struct{}
-	err   error
-	index []byte
-}
-
-func newImporter(st *store.Store) *importer {
-	return &importer{st: st, done: make(chan struct{})}
-}
-
-// output is the exporter's client.ExportEntry Output function.
-func (i *importer) output(map[string]string) (io.WriteCloser, error) {
-	pr, pw := io.Pipe()
-	started := false
-	i.once.Do(func() {
-		started = true
-		go func() {
-			defer close(i.done)
-			i.err = i.read(pr)
-			if i.err == nil {
-				_, i.err = io.Copy(io.Discard, pr) // the tar's end padding
-			}
-			pr.CloseWithError(i.err)
-		}()
-	})
-	if !started {
-		return nil, errors.New("the OCI exporter opened its output twice")
-	}
-	return pw, nil
-}
-
-func (i *importer) read(r io.Reader) error {
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading the OCI export: %w", err)
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		name := path.Clean(hdr.Name)
-		switch {
-		case name == "index.json":
-			if i.index, err = io.ReadAll(tr); err != nil {
-				return fmt.Errorf("reading the OCI export's index.json: %w", err)
-			}
-		case strings.HasPrefix(name, "blobs/"):
-			alg, hex, ok := strings.Cut(strings.TrimPrefix(name, "blobs/"), "/")
-			if !ok {
-				continue
-			}
-			h, err := v1.NewHash(alg + ":" + hex)
-			if err != nil {
-				return fmt.Errorf("reading the OCI export: blob %s: %w", name, err)
-			}
-			if err := i.st.WriteBlob(h, tr); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// wait returns once the export stream was read (at once if it never began).
-func (i *importer) wait() error {
-	began := true
-	i.once.Do(func() { began = false })
-	if !began {
-		return nil
-	}
-	<-i.done
-	return i.err
-}
-
-// result fills res with the exported image or index, read from the store.
-func (i *importer) result(res *builder.Result, want []v1.Platform) error {
-	if i.index == nil {
-		return errors.New("the daemon exported no index.json")
-	}
-	im, err := v1.ParseIndexManifest(bytes.NewReader(i.index))
+// exportResult fills res with the image or index the OCI exporter wrote
+// into the store: the exporter names its top manifest by digest.
+func exportResult(st *store.Store, resp map[string]string, res *builder.Result, want []v1.Platform) error {
+	h, err := v1.NewHash(resp["containerimage.digest"])
 	if err != nil {
-		return fmt.Errorf("parsing index.json: %w", err)
+		return fmt.Errorf("the daemon named no exported image (containerimage.digest %q): %w", resp["containerimage.digest"], err)
 	}
-	if len(im.Manifests) != 1 {
-		return fmt.Errorf("index.json lists %d manifests; want the one build result", len(im.Manifests))
+	raw, err := st.ReadBlob(h)
+	if err != nil {
+		return err
 	}
-	top := im.Manifests[0]
-	if !top.MediaType.IsIndex() {
-		img, err := i.st.Image(top.Digest)
+	var top struct {
+		MediaType types.MediaType `json:"mediaType"`
+		Manifests json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return fmt.Errorf("parsing the exported manifest %s: %w", h, err)
+	}
+	if !top.MediaType.IsIndex() && top.Manifests == nil {
+		img, err := st.Image(h)
 		if err != nil {
 			return err
 		}
-		p, err := imagePlatform(img, top.Platform)
+		p, err := imagePlatform(img, nil)
 		if err != nil {
 			return err
 		}
@@ -126,7 +43,7 @@ func (i *importer) result(res *builder.Result, want []v1.Platform) error {
 		res.Platforms = []builder.PlatformImage{{Platform: p, Image: img}}
 		return nil
 	}
-	idx, err := loadIndex(i.st, top.Digest)
+	idx, err := loadIndex(st, h)
 	if err != nil {
 		return err
 	}
@@ -140,7 +57,7 @@ func (i *importer) result(res *builder.Result, want []v1.Platform) error {
 		if !d.MediaType.IsImage() || (d.Platform != nil && d.Platform.OS == "unknown") {
 			continue
 		}
-		img, err := i.st.Image(d.Digest)
+		img, err := st.Image(d.Digest)
 		if err != nil {
 			return err
 		}
