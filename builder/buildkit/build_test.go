@@ -248,3 +248,34 @@ func layerTrees(t testing.TB, img v1.Image) []map[string]string {
 	}
 	return out
 }
+
+// Two platforms in one build come back as an index over two images, from
+// BuildKit's own index bytes; a directory named context reaches COPY --from.
+func TestBuildTwoPlatformsAndDirContext(t *testing.T) {
+	a, err := ParseAddress(daemonAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, extra := t.TempDir(), t.TempDir()
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\nARG TARGETARCH\nCOPY --from=extra /x.txt /x-${TARGETARCH}.txt\n"})
+	writeFiles(t, extra, map[string]string{"x.txt": "extra\n"})
+	res, err := Build(context.Background(), a, nil, builder.WithContextDir(dir), builder.WithCacheDir(t.TempDir()),
+		builder.WithPlatforms(v1.Platform{OS: "linux", Architecture: "amd64"}, v1.Platform{OS: "linux", Architecture: "arm64"}),
+		builder.WithNamedContext("extra", builder.NamedContext{Dir: extra}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Index == nil || len(res.Platforms) != 2 {
+		t.Fatalf("result: index %v, %d platforms; want an index over 2", res.Index, len(res.Platforms))
+	}
+	for _, p := range res.Platforms {
+		files := merged(layerTrees(t, p.Image))
+		if _, ok := files["x-"+p.Platform.Architecture+".txt"]; !ok || len(files) != 1 {
+			t.Errorf("%s: files %v", p.Platform, files)
+		}
+	}
+	im, err := res.Index.IndexManifest()
+	if err != nil || len(im.Manifests) != 2 {
+		t.Fatalf("index manifest %+v, %v", im, err)
+	}
+}
