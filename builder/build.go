@@ -68,6 +68,7 @@ type options struct {
 	cacheFrom   []name.Reference
 	cacheTo     name.Reference
 	forceCopy   bool // tests: capture RUN changes by copying and scanning instead of overlayfs
+	driver      Driver
 }
 
 // WithContextDir sets the build context directory. Default ".".
@@ -207,6 +208,13 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	if o.output == nil {
 		o.output = io.Discard
 	}
+	if o.driver != nil {
+		exclude := o.exclude
+		if o.cacheDir != "" {
+			exclude = append(exclude[:len(exclude):len(exclude)], o.cacheDir)
+		}
+		return o.driver.Build(ctx, o.request(contextRelative(o.contextDir, exclude)))
+	}
 	f, err := os.Open(o.dockerfile)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w: %w", o.dockerfile, ErrNoDockerfile, err)
@@ -260,13 +268,19 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 		res.Image = res.Platforms[0].Image
 		return res, nil
 	}
+	res.Index = IndexOf(res.Platforms)
+	return res, nil
+}
+
+// IndexOf is the OCI index over platform images, in their order: what a
+// multi-platform build returns, also when its platforms were built apart.
+func IndexOf(platforms []PlatformImage) v1.ImageIndex {
 	var ii v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
-	for _, pi := range res.Platforms {
+	for _, pi := range platforms {
 		p := pi.Platform
 		ii = mutate.AppendManifests(ii, mutate.IndexAddendum{Add: pi.Image, Descriptor: v1.Descriptor{Platform: &p}})
 	}
-	res.Index = ii
-	return res, nil
+	return ii
 }
 
 // HostPlatform is the platform of this machine.
@@ -284,12 +298,7 @@ func HostPlatform() v1.Platform {
 // openContext opens the build context as the build reads it.
 func openContext(o *options) (*buildcontext.Tree, error) {
 	// The cache is stevedore's own output too, when it lives in the context.
-	always := []string{}
-	for _, p := range append(o.exclude, o.cacheDir) {
-		if rel, err := filepath.Rel(absPath(o.contextDir), absPath(p)); p != "" && err == nil {
-			always = append(always, rel)
-		}
-	}
+	always := contextRelative(o.contextDir, append(o.exclude, o.cacheDir))
 	return buildcontext.OpenContext(o.contextDir, o.dockerfile+".dockerignore", always...)
 }
 
@@ -310,6 +319,17 @@ func ContextExcluded(opts ...Option) (func(rel string) bool, error) {
 		return nil, err
 	}
 	return t.Excluded, nil
+}
+
+// contextRelative turns paths into paths relative to the context directory.
+func contextRelative(contextDir string, paths []string) []string {
+	out := []string{}
+	for _, p := range paths {
+		if rel, err := filepath.Rel(absPath(contextDir), absPath(p)); p != "" && err == nil {
+			out = append(out, rel)
+		}
+	}
+	return out
 }
 
 func absPath(p string) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/internal/suggest"
 	"github.com/sreevishnu07/stevedore/version"
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 )
 
 // DefaultConfigFile is where stevedore looks for its configuration.
@@ -55,6 +56,19 @@ type Config struct {
 	// org.opencontainers.image.* keys every image gets.
 	Labels      map[string]string `yaml:"labels" json:"labels"`
 	Annotations map[string]string `yaml:"annotations" json:"annotations"`
+	// Builder builds every image without its own: "embedded" (the
+	// default) or a BuildKit daemon, unix://, tcp://, docker-container://
+	// or kube-pod://. BuilderTLS holds the mTLS files for tcp://.
+	Builder    string      `yaml:"builder" json:"builder"`
+	BuilderTLS *BuilderTLS `yaml:"builder-tls" json:"builder-tls"`
+}
+
+// BuilderTLS are the files for mutual TLS with a tcp:// BuildKit daemon.
+type BuilderTLS struct {
+	CA         string `yaml:"ca" json:"ca"`
+	Cert       string `yaml:"cert" json:"cert"`
+	Key        string `yaml:"key" json:"key"`
+	ServerName string `yaml:"server-name" json:"server-name"`
 }
 
 // Image is one image of the release.
@@ -76,6 +90,11 @@ type Image struct {
 	Flavor       string   `yaml:"flavor" json:"flavor"`
 	SBOM         []string `yaml:"sbom" json:"sbom"`
 	Sign         *Signing `yaml:"sign" json:"sign"`
+	// Builder overrides the top-level builder for this image.
+	Builder string `yaml:"builder" json:"builder"`
+	// PlatformBuilders builds some platforms elsewhere (a native arm64
+	// daemon next to an amd64 one); the platforms are merged into one index.
+	PlatformBuilders map[string]string `yaml:"platform-builders" json:"platform-builders"`
 }
 
 // Signing says how to sign and who the signer must be when verifying.
@@ -267,9 +286,24 @@ func (c *Config) check(file string, root *yaml.Node) error {
 	if err := checkRules(file, root, c.Tags, c.Flavor); err != nil {
 		return err
 	}
+	if _, err := buildkit.ParseAddress(c.Builder); err != nil {
+		return configError(file, line("builder"), 0, "builder", "%v", err)
+	}
 	names := map[string]bool{}
 	for i, img := range c.Images {
 		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
+		if _, err := buildkit.ParseAddress(img.Builder); err != nil {
+			return configError(file, line("images", fmt.Sprint(i), "builder"), 0, key+".builder", "%v", err)
+		}
+		for p, b := range img.PlatformBuilders {
+			at := line("images", fmt.Sprint(i), "platform-builders", p)
+			if !slices.Contains(img.Platforms, p) {
+				return configError(file, at, 0, key+".platform-builders", "platform-builders names %s, which is not in the image's platforms %v", p, img.Platforms)
+			}
+			if _, err := buildkit.ParseAddress(b); err != nil {
+				return configError(file, at, 0, key+".platform-builders", "%v", err)
+			}
+		}
 		if img.Name == "" {
 			return configError(file, at, 0, key, "images[%d] has no name", i)
 		}

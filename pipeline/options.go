@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -41,6 +42,8 @@ type options struct {
 	builderVer  string
 	sourceRepo  string
 	now         func() time.Time
+	builderAddr string
+	builderTLS  *buildkit.TLS
 }
 
 // WithDir is the directory paths in the configuration are relative to (the

@@ -36,6 +36,10 @@ type PlannedImage struct {
 	Tags         []string `json:"tags"`
 	SBOM         []string `json:"sbom"`
 	Signing      string   `json:"signing"`
+	// Builder is "embedded" or the BuildKit daemon's address;
+	// PlatformBuilders the platforms built elsewhere.
+	Builder          string            `json:"builder"`
+	PlatformBuilders map[string]string `json:"platform_builders,omitempty"`
 
 	img  Image
 	sign Signing
@@ -139,6 +143,9 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 				return nil, fmt.Errorf("image %s: %w", img.Name, err)
 			}
 		}
+	}
+	if err := r.planBuilders(ctx, p); err != nil {
+		return nil, err
 	}
 	p.Commit = release.Commit
 	p.Notes = release.Notes

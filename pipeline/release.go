@@ -14,9 +14,11 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/client"
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/ledger"
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
@@ -81,6 +83,7 @@ func Release(ctx context.Context, cfg *Config, opts ...Option) (*Report, error) 
 		opt(o)
 	}
 	r := &releaser{o: o, cfg: cfg, report: &Report{Durations: map[string]map[string]time.Duration{}}}
+	defer r.closeBuilders()
 	plan, err := r.plan(ctx)
 	if errors.Is(err, ErrNothingToRelease) {
 		return nil, err // an answer, not a failed step
@@ -110,6 +113,10 @@ type releaser struct {
 	// report while those steps run at once.
 	batch *publish.Batch
 	mu    sync.Mutex
+	// drivers are the BuildKit daemons by address, connected in the plan
+	// step; clients are closed when the release ends.
+	drivers map[string]*buildkit.Driver
+	clients []*client.Client
 }
 
 // imageRun carries one image through the steps.
@@ -234,18 +241,24 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 		builder.WithBuildArgs(img.BuildArgs),
 	)
 	opts = append(opts, r.o.build...)
-	if len(img.Platforms) > 0 {
-		var ps []v1.Platform
-		for _, s := range img.Platforms {
-			p, err := v1.ParsePlatform(s)
-			if err != nil {
-				return "", fmt.Errorf("platform %q: %w", s, err)
-			}
-			ps = append(ps, *p)
+	var ps []v1.Platform
+	for _, s := range img.Platforms {
+		p, err := v1.ParsePlatform(s)
+		if err != nil {
+			return "", fmt.Errorf("platform %q: %w", s, err)
 		}
-		opts = append(opts, builder.WithPlatforms(ps...))
+		ps = append(ps, *p)
 	}
-	res, err := builder.Build(ctx, opts...)
+	var res *builder.Result
+	var err error
+	if len(ir.p.PlatformBuilders) > 0 {
+		res, err = r.buildPlatforms(ctx, ir.p, opts, ps)
+	} else {
+		if len(ps) > 0 {
+			opts = append(opts, builder.WithPlatforms(ps...))
+		}
+		res, err = builder.Build(ctx, append(opts, r.driverOption(ir.p.Builder)...)...)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -106,6 +106,14 @@ func (p *Plan) Write(w io.Writer) error {
 			fmt.Fprintf(w, " target %s", pi.Target)
 		}
 		fmt.Fprintln(w)
+		if pi.Builder != "" && pi.Builder != "embedded" {
+			fmt.Fprintf(w, "  builder       %s\n", pi.Builder)
+		}
+		for _, p := range pi.Platforms {
+			if b, ok := pi.PlatformBuilders[p]; ok {
+				fmt.Fprintf(w, "  builder       %s on %s\n", p, b)
+			}
+		}
 		if len(pi.Platforms) > 0 {
 			fmt.Fprintf(w, "  platforms     %s\n", strings.Join(pi.Platforms, " "))
 		}

@@ -65,6 +65,7 @@ if [[ "$key" == *"-----BEGIN"* ]]; then
 	key="env://STEVEDORE_SIGNING_KEY"
 fi
 add --key "$key"
+add --builder "${INPUT_BUILDER:-}"
 if ! truthy "${INPUT_PUSH:-true}" push; then
 	args+=(--push=false)
 fi

@@ -23,6 +23,22 @@ type TLS struct {
 	ServerName string
 }
 
+// clientOptions are the client's TLS settings: BuildKit's client reads the
+// files itself when it dials.
+func clientOptions(tlsFiles *TLS) []client.ClientOpt {
+	if tlsFiles == nil {
+		return nil
+	}
+	var opts []client.ClientOpt
+	if tlsFiles.CA != "" || tlsFiles.ServerName != "" {
+		opts = append(opts, client.WithServerConfig(tlsFiles.ServerName, tlsFiles.CA))
+	}
+	if tlsFiles.Cert != "" || tlsFiles.Key != "" {
+		opts = append(opts, client.WithCredentials(tlsFiles.Cert, tlsFiles.Key))
+	}
+	return opts
+}
+
 // Check dials a BuildKit daemon and asks it for its workers, so a bad address,
 // a wrong certificate or a stopped daemon fails the plan step, before any
 // build starts. It returns the connected client; the caller closes it.
@@ -30,19 +46,22 @@ func Check(ctx context.Context, a Address, tlsFiles *TLS, timeout time.Duration)
 	if a.IsEmbedded() {
 		return nil, fmt.Errorf("checking builder %q: %w: the embedded builder has no daemon", a.Raw, ErrBadAddress)
 	}
-	opts := []client.ClientOpt{}
-	if tlsFiles != nil {
-		opts = append(opts, client.WithServerConfig(tlsFiles.ServerName, tlsFiles.CA), client.WithCredentials(tlsFiles.Cert, tlsFiles.Key))
+	if tlsFiles != nil && (tlsFiles.Cert == "") != (tlsFiles.Key == "") {
+		return nil, fmt.Errorf("checking builder %s: %w: a client certificate needs its key and a key its certificate (set both --builder-tls-cert and --builder-tls-key, or builder-tls: cert and key in stevedore.yaml)", a.Raw, ErrBadAddress)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := client.New(ctx, a.Raw, opts...)
+	fix := "check --builder"
+	if a.Scheme == "tcp" {
+		fix += " and its TLS files: --builder-tls-ca, --builder-tls-cert, --builder-tls-key (builder-tls: in stevedore.yaml)"
+	}
+	c, err := client.New(ctx, a.Raw, clientOptions(tlsFiles)...)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to builder %s: %w: %w (check --builder)", a.Raw, ErrUnreachable, err)
+		return nil, fmt.Errorf("connecting to builder %s: %w: %w (%s)", a.Raw, ErrUnreachable, err, fix)
 	}
 	if _, err := c.ListWorkers(ctx); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("connecting to builder %s: %w: %w (check --builder and its TLS files)", a.Raw, ErrUnreachable, err)
+		return nil, fmt.Errorf("connecting to builder %s: %w: %w (%s)", a.Raw, ErrUnreachable, err, fix)
 	}
 	return c, nil
 }

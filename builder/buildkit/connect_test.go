@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func daemonAddr(t *testing.T) string {
+func daemonAddr(t testing.TB) string {
 	addr := os.Getenv("STEVEDORE_TEST_BUILDKIT_ADDR")
 	if addr == "" {
 		addr = "unix:///run/stevedore-buildkit/buildkitd.sock"

@@ -478,13 +478,14 @@ func TestActionReleaseArgs(t *testing.T) {
 		"INPUT_DESTINATIONS=  ghcr.io/o/app\n\noci:dist/app  \n", "INPUT_TAGS=type=sha\ntype=raw,value=edge\n", "INPUT_FLAVOR=latest=false\n",
 		"INPUT_PLATFORMS=linux/amd64,\nlinux/arm64\n", "INPUT_SIGN=key",
 		"INPUT_KEY=-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----",
-		"INPUT_COSIGN_PASSWORD=pw1", "INPUT_PUSH=False", "INPUT_SNAPSHOT=true", "INPUT_DRY_RUN=false", "INPUT_GIT_TAG=")
+		"INPUT_COSIGN_PASSWORD=pw1", "INPUT_PUSH=False", "INPUT_SNAPSHOT=true", "INPUT_DRY_RUN=false", "INPUT_GIT_TAG=",
+		"INPUT_BUILDER=tcp://buildkit:1234")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	want := "<release><--action-inputs><--image-name><app><--destination><ghcr.io/o/app><--destination><oci:dist/app><--tag-rule><type=sha\ntype=raw,value=edge\n><--flavor><latest=false\n>" +
-		"<--platform><linux/amd64,linux/arm64><--sign><key><--key><env://STEVEDORE_SIGNING_KEY><--push=false><--snapshot>\n" +
+		"<--platform><linux/amd64,linux/arm64><--sign><key><--key><env://STEVEDORE_SIGNING_KEY><--builder><tcp://buildkit:1234><--push=false><--snapshot>\n" +
 		"key=-----BEGIN pw=pw1 token=unset pwd=" + work + "\n"
 	if got := string(out[strings.Index(string(out), "<release>"):]); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)

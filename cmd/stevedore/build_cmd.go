@@ -30,7 +30,7 @@ inputs did not change come from the cache in --cache-dir; every step that
 runs says why. The image is reproducible: its times come from
 SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 		OnUsageError: commandUsage,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile (default CONTEXT/Dockerfile)"},
 			&cli.StringSliceFlag{Name: "destination", Aliases: []string{"t"}, Usage: "where to write the image: oci:PATH[:TAG] or a registry reference (repeatable; default " + defaultImage + ")"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination (repeatable)"},
@@ -50,7 +50,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			&cli.StringFlag{Name: "iidfile", Usage: "write the image (or index) digest to this file"},
 			&cli.StringFlag{Name: "metadata-file", Usage: "write buildx-style build metadata (digest, descriptor, names) as JSON to this file"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
-		},
+		}, builderFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
 				return usageErrorf("build takes one CONTEXT directory (got %d arguments)", c.NArg())
@@ -179,6 +179,14 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		return usageErrorf("--progress must be auto, tty, plain, json or quiet (got %q)", c.String("progress"))
 	}
 
+	drv, closer, err := buildDriver(c)
+	if err != nil {
+		return err
+	}
+	if drv != nil {
+		defer closer.Close()
+		opts = append(opts, drv)
+	}
 	res, err := builder.Build(ctx, opts...)
 	if err != nil {
 		return fmt.Errorf("building %s: %w", contextDir, err)

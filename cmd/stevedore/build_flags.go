@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,7 +12,10 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/urfave/cli/v2"
+
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/version"
 )
@@ -196,4 +200,45 @@ func secretFiles(list []string, getenv env) (*secrets, error) {
 		s.files[id] = src
 	}
 	return s, nil
+}
+
+// builderFlags choose where images are built, for build and release.
+func builderFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "builder", Usage: "where to build: embedded (default, no daemon) or a BuildKit daemon: unix://PATH, tcp://HOST:PORT, docker-container://NAME, kube-pod://NAME (release: over builder: in stevedore.yaml)"},
+		&cli.StringFlag{Name: "builder-tls-ca", Usage: "tcp:// builder: CA `FILE` the daemon's certificate must chain to"},
+		&cli.StringFlag{Name: "builder-tls-cert", Usage: "tcp:// builder: client certificate `FILE` (mTLS)"},
+		&cli.StringFlag{Name: "builder-tls-key", Usage: "tcp:// builder: client key `FILE` (mTLS)"},
+		&cli.StringFlag{Name: "builder-tls-server-name", Usage: "tcp:// builder: name to check in the daemon's certificate (default: the address's host)"},
+	}
+}
+
+// builderTLS is the --builder-tls-* files, nil when none is set.
+func builderTLS(c *cli.Context) *buildkit.TLS {
+	t := &buildkit.TLS{CA: c.String("builder-tls-ca"), Cert: c.String("builder-tls-cert"), Key: c.String("builder-tls-key"), ServerName: c.String("builder-tls-server-name")}
+	if *t == (buildkit.TLS{}) {
+		return nil
+	}
+	return t
+}
+
+// buildDriver connects to the --builder daemon before the build, so a bad
+// address or certificate is a usage error naming the flag; nil for the
+// embedded builder. The caller closes the returned client.
+func buildDriver(c *cli.Context) (builder.Option, io.Closer, error) {
+	a, err := buildkit.ParseAddress(c.String("builder"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.IsEmbedded() {
+		if builderTLS(c) != nil {
+			return nil, nil, usageErrorf("--builder-tls-* apply to a tcp:// --builder; the embedded builder has no daemon")
+		}
+		return nil, nil, nil
+	}
+	cl, err := buildkit.Check(c.Context, a, builderTLS(c), 15*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	return builder.WithDriver(buildkit.NewDriver(a, builderTLS(c), cl)), cl, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -42,7 +43,9 @@ func exitCode(err error) int {
 		errors.Is(err, version.ErrInvalidOption),
 		errors.Is(err, version.ErrInvalidRule),
 		errors.Is(err, pipeline.ErrConfig),
-		errors.Is(err, pipeline.ErrDirty):
+		errors.Is(err, pipeline.ErrDirty),
+		errors.Is(err, buildkit.ErrBadAddress),
+		errors.Is(err, buildkit.ErrUnreachable):
 		return exitUsage
 	default:
 		return exitFailed

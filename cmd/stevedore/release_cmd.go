@@ -47,7 +47,7 @@ running again resumes without sending anything twice.`,
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON (registry retries as JSON lines on stderr)"},
 			jobsFlag(),
 			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keys only) or both; oci: layouts get legacy"},
-		}, append(imageFlags(), buildInputFlags()...)...),
+		}, append(append(imageFlags(), buildInputFlags()...), builderFlags()...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("release takes no arguments (got %q)", c.Args().First())
@@ -151,6 +151,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithSBOMOptions(sbom.WithCacheDir(cacheDir(c.String("cache-dir"), getenv))),
 		pipeline.WithSigningEnv(signingEnv(getenv)),
 		pipeline.WithBuildOptions(buildInputOpts...),
+		pipeline.WithBuilder(c.String("builder"), builderTLS(c)),
 		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(ghEnv.WorkflowIdentity(), buildVersion, ghEnv.RepoURL()),
 	}
