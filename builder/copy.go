@@ -141,7 +141,8 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		return nil, err
 	}
 	var chmod fs.FileMode
-	if op.Chmod != "" {
+	chmodSet := op.Chmod != ""
+	if chmodSet {
 		m, err := strconv.ParseUint(op.Chmod, 8, 32)
 		if err != nil || m > 0o7777 {
 			return nil, fmt.Errorf("--chmod=%s: only octal modes (e.g. 0755) are supported", op.Chmod)
@@ -195,13 +196,13 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 				continue // the root directory is never a layer entry
 			}
 			abs := pl.Tree.Abs(pl.Entry)
-			f := layer.File{Path: pl.Dest, Mode: chmod}
+			f := layer.File{Path: pl.Dest, Mode: chmod, ModeSet: chmodSet}
 			if !keepOwner[abs] && !keepSourceOwners {
 				f.Owner = &owner
 			}
 			if pl.Entry.Mode.IsDir() {
 				f.Kind, f.ModTime = layer.KindDir, pl.Entry.ModTime
-				if chmod == 0 {
+				if !chmodSet {
 					f.Mode = pl.Entry.Mode&fs.ModePerm | pl.Entry.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
 				}
 			} else {
@@ -217,10 +218,10 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			dest = path.Join(op.Dest, in.Name)
 		}
 		mode := fs.FileMode(in.Mode)
-		if chmod != 0 {
+		if chmodSet {
 			mode = chmod
 		}
-		files = append(files, layer.File{Path: dest, Data: []byte(in.Data), Mode: mode, Owner: &owner})
+		files = append(files, layer.File{Path: dest, Data: []byte(in.Data), Mode: mode, ModeSet: true, Owner: &owner})
 	}
 	for _, d := range p.downloads {
 		dest := op.Dest
@@ -228,27 +229,33 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			dest = path.Join(op.Dest, d.name)
 		}
 		mode := fs.FileMode(0o600) // docker's mode for ADD URL files
-		if chmod != 0 {
+		if chmodSet {
 			mode = chmod
 		}
 		if err := os.Chtimes(d.file, d.modTime, d.modTime); err != nil && !d.modTime.IsZero() {
 			return nil, err
 		}
-		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, Owner: &owner})
+		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, ModeSet: true, Owner: &owner})
 	}
 	root, err := b.ensureRoot(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	files = append(missingParents(root, files, owner), files...)
+	// BuildKit creates missing parents with the --chmod permission bits
+	// (without setuid, setgid or sticky), 0755 without one.
+	parentMode := fs.FileMode(0o755)
+	if chmodSet {
+		parentMode = chmod.Perm()
+	}
+	files = append(missingParents(root, files, owner, parentMode), files...)
 	return b.writeLayer(ctx, files)
 }
 
 // missingParents lists, as layer entries, the directories above files that
-// the image does not have yet. Docker's layers carry them (owned by the
-// --chown user, as BuildKit creates them); without them a runtime would
-// make them itself, root-owned, with the extraction time.
-func missingParents(root string, files []layer.File, owner layer.Owner) []layer.File {
+// the image does not have yet, with mode. Docker's layers carry them (owned
+// by the --chown user, as BuildKit creates them); without them a runtime
+// would make them itself, root-owned, with the extraction time.
+func missingParents(root string, files []layer.File, owner layer.Owner, mode fs.FileMode) []layer.File {
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return nil
@@ -270,7 +277,7 @@ func missingParents(root string, files []layer.File, owner layer.Owner) []layer.
 				continue
 			}
 			o := owner
-			out = append(out, layer.File{Path: d, Kind: layer.KindDir, Mode: 0o755, Owner: &o})
+			out = append(out, layer.File{Path: d, Kind: layer.KindDir, Mode: mode, ModeSet: true, Owner: &o})
 		}
 	}
 	return out
@@ -420,5 +427,5 @@ func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, er
 		f.Owner = &o
 	}
 	files := []layer.File{f}
-	return b.writeLayer(ctx, append(missingParents(root, files, *f.Owner), files...))
+	return b.writeLayer(ctx, append(missingParents(root, files, *f.Owner, 0o755), files...))
 }

@@ -23,9 +23,12 @@ type File struct {
 	Kind     Kind
 	Data     []byte
 	Linkname string
-	// Mode, when non-zero, replaces the permission bits (COPY --chmod). An
-	// in-memory entry without one gets 0644, or 0755 for a directory.
+	// Mode, when non-zero or when ModeSet, replaces the permission bits
+	// (COPY --chmod). An in-memory entry without one gets 0644, or 0755
+	// for a directory.
 	Mode fs.FileMode
+	// ModeSet makes a zero Mode count: COPY --chmod=0 gives mode 0000.
+	ModeSet bool
 	// Owner, when set, replaces the owner (COPY --chown). Otherwise a
 	// source keeps its own and an in-memory entry is 0:0.
 	Owner *Owner
@@ -75,7 +78,7 @@ func FromFiles(ctx context.Context, files []File) (*Changes, error) {
 			out = append(out, e)
 		}
 		for i := start; i < len(out); i++ {
-			if f.Mode != 0 {
+			if f.Mode != 0 || f.ModeSet {
 				out[i].Mode = f.Mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 			}
 			if f.Owner != nil {
