@@ -50,6 +50,9 @@ type preparedBind struct {
 	readOnly bool
 	env      string // secret exposed as this variable instead of a file
 	mkdir    bool   // source is a directory to create (cache, tmpfs)
+	// mkdirMode and mkdirOwner are what a created cache directory gets.
+	mkdirMode  fs.FileMode
+	mkdirOwner *layer.Owner
 }
 
 func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp) (*prepared, error) {
@@ -62,9 +65,33 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			if id == "" {
 				id = m.Target
 			}
-			dir := filepath.Join(b.o.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform)))
-			p.binds = append(p.binds, preparedBind{source: dir, target: m.Target, mkdir: true})
-			keyParts = append(keyParts, "cache "+id+" "+m.Target)
+			// As BuildKit: uid, gid or mode make the mount a "cache"
+			// directory made with them inside a cache of its own, so the
+			// same id without them is another cache.
+			owned := m.UID != nil || m.GID != nil || m.Mode != nil
+			perm := ""
+			bd := preparedBind{target: m.Target, mkdir: true, mkdirMode: 0o755}
+			if owned {
+				o := layer.Owner{}
+				if m.UID != nil {
+					o.UID = int(*m.UID)
+				}
+				if m.GID != nil {
+					o.GID = int(*m.GID)
+				}
+				if m.Mode != nil {
+					bd.mkdirMode = fs.FileMode(*m.Mode) & fs.ModePerm
+				}
+				bd.mkdirOwner = &o
+				perm = fmt.Sprintf("%d:%d:%o", o.UID, o.GID, bd.mkdirMode)
+			}
+			dir := filepath.Join(b.o.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform), perm))
+			bd.source = dir
+			if owned {
+				bd.source = filepath.Join(dir, "cache")
+			}
+			p.binds = append(p.binds, bd)
+			keyParts = append(keyParts, "cache "+id+" "+m.Target+" "+perm)
 		case "tmpfs":
 			dir, err := os.MkdirTemp(b.work, "tmpfs-")
 			if err != nil {
@@ -195,7 +222,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			spec.Env = append(spec.Env, bd.env+"="+string(data))
 			continue
 		case bd.mkdir:
-			if err := os.MkdirAll(bd.source, 0o755); err != nil {
+			if err := makeCacheDir(bd.source, bd.mkdirMode, bd.mkdirOwner); err != nil {
 				return nil, err
 			}
 		}
@@ -363,4 +390,28 @@ func canRun(p v1.Platform) error {
 	}
 	return fmt.Errorf("RUN for %s on this %s machine needs QEMU emulation registered with binfmt_misc (Debian: qemu-user-static); or build the stage with FROM --platform=$BUILDPLATFORM and cross-compile",
 		platformString(p), runtime.GOARCH)
+}
+
+// makeCacheDir creates a cache mount's directory the first time it is
+// used; later steps find it as earlier ones left it, as in BuildKit.
+func makeCacheDir(dir string, mode fs.FileMode, owner *layer.Owner) error {
+	if _, err := os.Lstat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("creating the cache mount %s: %w", dir, err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the cache mount %s: %w", dir, err)
+	}
+	if owner != nil {
+		if err := os.Lchown(dir, owner.UID, owner.GID); err != nil {
+			return fmt.Errorf("creating the cache mount %s with --mount=type=cache,uid=%d,gid=%d: %w", dir, owner.UID, owner.GID, err)
+		}
+	}
+	// Chmod, not Mkdir's mode: the umask must not narrow it.
+	if err := os.Chmod(dir, mode); err != nil {
+		return fmt.Errorf("creating the cache mount %s: %w", dir, err)
+	}
+	return nil
 }
