@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/sreevishnu07/stevedore/builder/buildcontext"
@@ -173,13 +174,17 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			return nil, err
 		}
 	}
+	root, err := b.ensureRoot(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := resolveDest(root, op.Dest)
+	if err != nil {
+		return nil, err
+	}
 	destIsDir := false
-	if needsDestCheck(matches, op.Dest, nSources+len(p.downloads)) {
-		root, err := b.ensureRoot(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		destIsDir = isDirIn(root, op.Dest)
+	if needsDestCheck(matches, dest, nSources+len(p.downloads)) {
+		destIsDir = isDirIn(root, dest)
 	}
 	// As BuildKit: files from another stage or an image keep their owners
 	// unless --chown says otherwise; files from a build context are root's.
@@ -187,7 +192,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		(op.FromRef.Kind == dockerfile.FromStage || op.FromRef.Kind == dockerfile.FromImage)
 	var files []layer.File
 	if len(matches) > 0 {
-		places, err := buildcontext.Place(matches, op.Dest, destIsDir, nSources+len(p.downloads))
+		places, err := buildcontext.Place(matches, dest, destIsDir, nSources+len(p.downloads))
 		if err != nil {
 			return nil, err
 		}
@@ -211,11 +216,11 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			files = append(files, f)
 		}
 	}
-	intoDir := strings.HasSuffix(op.Dest, "/") || destIsDir || nSources+len(p.downloads) > 1
+	intoDir := strings.HasSuffix(dest, "/") || destIsDir || nSources+len(p.downloads) > 1
 	for _, in := range op.Inline {
-		dest := op.Dest
+		dest := dest
 		if intoDir {
-			dest = path.Join(op.Dest, in.Name)
+			dest = path.Join(dest, in.Name)
 		}
 		mode := fs.FileMode(in.Mode)
 		if chmodSet {
@@ -224,9 +229,9 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		files = append(files, layer.File{Path: dest, Data: []byte(in.Data), Mode: mode, ModeSet: true, Owner: &owner})
 	}
 	for _, d := range p.downloads {
-		dest := op.Dest
+		dest := dest
 		if intoDir {
-			dest = path.Join(op.Dest, d.name)
+			dest = path.Join(dest, d.name)
 		}
 		mode := fs.FileMode(0o600) // docker's mode for ADD URL files
 		if chmodSet {
@@ -236,10 +241,6 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			return nil, err
 		}
 		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, ModeSet: true, Owner: &owner})
-	}
-	root, err := b.ensureRoot(ctx, s)
-	if err != nil {
-		return nil, err
 	}
 	// BuildKit creates missing parents with the --chmod permission bits
 	// (without setuid, setgid or sticky), 0755 without one.
@@ -302,6 +303,25 @@ func needsDestCheck(matches []buildcontext.Match, dest string, nSources int) boo
 	return !matches[0].Root.Mode.IsDir()
 }
 
+// resolveDest follows the symlinks of a COPY destination inside the image's
+// root filesystem, as BuildKit does: "COPY f /link/" with /link a link to
+// /real writes /real/f and leaves the link alone. A trailing slash is kept.
+func resolveDest(root, dest string) (string, error) {
+	abs, err := securejoin.SecureJoin(root, dest)
+	if err != nil {
+		return "", fmt.Errorf("resolving the destination %s in the image: %w", dest, err)
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return "", fmt.Errorf("resolving the destination %s in the image: %w", dest, err)
+	}
+	out := path.Join("/", filepath.ToSlash(rel))
+	if strings.HasSuffix(dest, "/") && out != "/" {
+		out += "/"
+	}
+	return out, nil
+}
+
 func isDirIn(root, p string) bool {
 	r, err := os.OpenRoot(root)
 	if err != nil {
@@ -330,28 +350,19 @@ func specialBits(m uint32) fs.FileMode {
 	return out
 }
 
-// owner resolves --chown (default root). Names need the image's
-// /etc/passwd and /etc/group; numbers do not.
+// owner resolves --chown (default root) as BuildKit does: names need the
+// image's /etc/passwd and /etc/group, numbers do not.
 func (b *builder) owner(ctx context.Context, s *stage, chown string) (layer.Owner, error) {
 	if chown == "" {
 		return layer.Owner{}, nil
-	}
-	u, g, hasGroup := strings.Cut(chown, ":")
-	uid, err1 := strconv.Atoi(u)
-	gid, err2 := strconv.Atoi(g)
-	if err1 == nil && (!hasGroup || err2 == nil) {
-		if !hasGroup {
-			gid = uid // docker: --chown=UID gives group UID too
-		}
-		return layer.Owner{UID: uid, GID: gid}, nil
 	}
 	root, err := b.ensureRoot(ctx, s)
 	if err != nil {
 		return layer.Owner{}, err
 	}
-	uid, gid, err = isolate.LookupUser(root, chown)
+	uid, gid, err := isolate.LookupChown(root, chown)
 	if err != nil {
-		return layer.Owner{}, fmt.Errorf("--chown=%s: %w", chown, err)
+		return layer.Owner{}, err
 	}
 	return layer.Owner{UID: uid, GID: gid}, nil
 }

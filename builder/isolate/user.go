@@ -155,3 +155,61 @@ func LookupUser(root, spec string) (uid, gid int, err error) {
 	}
 	return u.UID, u.GID, nil
 }
+
+// LookupChown resolves a COPY or ADD --chown spec as BuildKit's file
+// operations do, which is laxer than a RUN user: a numeric user is its own
+// group and is not looked up; a name missing from /etc/passwd (or an image
+// without one) is 0:0; a group name missing from /etc/group leaves the
+// user's group. Only malformed entries and unreadable files are errors.
+func LookupChown(root, spec string) (uid, gid int, err error) {
+	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
+	if n, ok := chownID(userPart); ok {
+		uid, gid = n, n
+	} else {
+		passwd, err := readColonFile(root, "/etc/passwd")
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, f := range passwd {
+			if len(f) >= 4 && f[0] == userPart {
+				u, err1 := strconv.Atoi(f[2])
+				g, err2 := strconv.Atoi(f[3])
+				if err1 != nil || err2 != nil {
+					return 0, 0, fmt.Errorf("resolving --chown=%s: malformed /etc/passwd entry for %s", spec, userPart)
+				}
+				uid, gid = u, g
+				break
+			}
+		}
+	}
+	if !hasGroup {
+		return uid, gid, nil
+	}
+	if n, ok := chownID(groupPart); ok {
+		return uid, n, nil
+	}
+	group, err := readColonFile(root, "/etc/group")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, f := range group {
+		if len(f) >= 3 && f[0] == groupPart {
+			g, err := strconv.Atoi(f[2])
+			if err != nil {
+				return 0, 0, fmt.Errorf("resolving --chown=%s: malformed /etc/group entry for %s", spec, groupPart)
+			}
+			return uid, g, nil
+		}
+	}
+	return uid, gid, nil
+}
+
+// chownID parses a numeric --chown part as BuildKit does: "root" is 0, and
+// ids are 32-bit.
+func chownID(s string) (int, bool) {
+	if s == "root" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	return int(n), err == nil
+}

@@ -91,3 +91,20 @@ func TestLookupUser(t *testing.T) {
 		t.Error("an unknown user name resolved")
 	}
 }
+
+func TestLookupChown(t *testing.T) {
+	root := t.TempDir()
+	writeRootfsEtc(t, root)
+	for spec, want := range map[string][2]int{
+		"builder": {1000, 1000}, "builder:extra": {1000, 2000}, "42": {42, 42}, "42:7": {42, 7},
+		"root": {0, 0}, "nobodyhere": {0, 0}, "builder:nogroup": {1000, 1000}, "42:extra": {42, 2000},
+	} {
+		uid, gid, err := LookupChown(root, spec)
+		if err != nil || uid != want[0] || gid != want[1] {
+			t.Errorf("LookupChown(%q) = %d, %d, %v; want %v", spec, uid, gid, err, want)
+		}
+	}
+	if uid, gid, err := LookupChown(t.TempDir(), "app:app"); err != nil || uid != 0 || gid != 0 {
+		t.Errorf("without /etc/passwd: LookupChown = %d, %d, %v; want 0, 0", uid, gid, err)
+	}
+}
