@@ -192,10 +192,16 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		(op.FromRef.Kind == dockerfile.FromStage || op.FromRef.Kind == dockerfile.FromImage)
 	var files []layer.File
 	if len(matches) > 0 {
-		places, err := buildcontext.Place(matches, dest, destIsDir, nSources+len(p.downloads))
+		var places []buildcontext.Placement
+		if op.Parents {
+			places, err = buildcontext.PlaceParents(matches, dest)
+		} else {
+			places, err = buildcontext.Place(matches, dest, destIsDir, nSources+len(p.downloads))
+		}
 		if err != nil {
 			return nil, err
 		}
+		destDir := path.Clean(dest)
 		for _, pl := range places {
 			if pl.Dest == "/" {
 				continue // the root directory is never a layer entry
@@ -209,6 +215,14 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 				f.Kind, f.ModTime = layer.KindDir, pl.Entry.ModTime
 				if !chmodSet {
 					f.Mode = pl.Entry.Mode&fs.ModePerm | pl.Entry.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+				}
+				if f.Owner == nil {
+					f.Owner = &layer.Owner{UID: pl.Entry.UID, GID: pl.Entry.GID}
+				}
+				if pl.Dest == destDir {
+					// As BuildKit: a directory copied onto one the image
+					// has keeps that one's mode and owner.
+					keepImageDir(root, &f)
 				}
 			} else {
 				f.Source = abs
@@ -320,6 +334,23 @@ func resolveDest(root, dest string) (string, error) {
 		out += "/"
 	}
 	return out, nil
+}
+
+// keepImageDir gives a directory entry the mode and owner of the directory
+// the image already has at its path, if any.
+func keepImageDir(root string, f *layer.File) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	fi, err := r.Lstat(strings.TrimPrefix(path.Clean(f.Path), "/"))
+	if err != nil || !fi.IsDir() {
+		return
+	}
+	uid, gid := ownerOf(fi)
+	f.Mode = fi.Mode()&fs.ModePerm | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+	f.ModeSet, f.Owner = true, &layer.Owner{UID: uid, GID: gid}
 }
 
 func isDirIn(root, p string) bool {
