@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -208,7 +209,11 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			}
 			abs := pl.Tree.Abs(pl.Entry)
 			f := layer.File{Path: pl.Dest, Mode: chmod, ModeSet: chmodSet}
-			if !keepOwner[abs] && !keepSourceOwners {
+			// Without --chown, archive entries and files from a stage or an
+			// image keep their owners; with it, all but the directories an
+			// archive implies are the --chown user's.
+			inArchive, unpacked := keepOwner[abs]
+			if op.Chown != "" && (!unpacked || inArchive) || op.Chown == "" && !unpacked && !keepSourceOwners {
 				f.Owner = &owner
 			}
 			if pl.Entry.Mode.IsDir() {
@@ -398,9 +403,10 @@ func (b *builder) owner(ctx context.Context, s *stage, chown string) (layer.Owne
 	return layer.Owner{UID: uid, GID: gid}, nil
 }
 
-// unpackArchives replaces local tar archives (plain, gzip, bzip2, zstd)
-// among ADD's sources by their extracted contents, as docker does. Files
-// from an archive keep the archive's owners unless --chown is given.
+// unpackArchives replaces local tar archives (plain, gzip, bzip2, xz, zstd)
+// among ADD's sources by their extracted contents, as BuildKit does. Files
+// from an archive keep the archive's owners unless --chown is given. The
+// map holds every extracted path, true for those the archive names.
 func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, matches []buildcontext.Match) ([]buildcontext.Match, map[string]bool, error) {
 	keep := map[string]bool{}
 	out := make([]buildcontext.Match, 0, len(matches))
@@ -419,6 +425,10 @@ func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, m
 			continue
 		}
 		dir, err := os.MkdirTemp(b.work, "unpack-")
+		if err == nil {
+			// The directory stands for the destination BuildKit creates.
+			err = os.Chmod(dir, 0o755)
+		}
 		if err != nil {
 			rc.Close()
 			return nil, nil, err
@@ -433,12 +443,41 @@ func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, m
 		if err != nil {
 			return nil, nil, err
 		}
+		named, err := archiveNames(abs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("unpacking %s: %w", m.Root.Path, err)
+		}
 		for _, e := range ms[0].Entries {
-			keep[sub.Abs(e)] = true
+			keep[sub.Abs(e)] = e.Path == "." || named[e.Path]
 		}
 		out = append(out, ms...)
 	}
 	return out, keep, nil
+}
+
+// archiveNames lists the paths an archive has entries for, cleaned and
+// relative: the directories extraction creates without an entry are
+// BuildKit's root-owned ones, even with --chown.
+func archiveNames(file string) (map[string]bool, error) {
+	rc, _, err := openArchive(file)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	names := map[string]bool{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n := strings.TrimPrefix(path.Clean("/"+h.Name), "/"); n != "" {
+			names[n] = true
+		}
+	}
 }
 
 // mkdir makes WORKDIR's layer: the directory, owned by the current USER when

@@ -276,7 +276,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 		}
 		changes = changes.Without(func(e layer.Entry) bool { return !parents[e.Path] && unchangedDir(root, e) })
 	}
-	changes, err = withSystemDirs(changes, root, inPlace)
+	changes, err = withSystemDirs(changes, root, inPlace, len(op.Files) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -300,10 +300,15 @@ var systemDirs = []string{"dev", "proc", "sys"}
 
 // withSystemDirs adds the system directories the lower filesystem lacks to
 // changes (and, when the step ran in place, to the tree itself, which
-// already holds the step's changes).
-func withSystemDirs(changes *layer.Changes, lower string, inPlace bool) (*layer.Changes, error) {
+// already holds the step's changes). With heredoc scripts mounted under
+// /dev/pipes, BuildKit made /dev itself as a mount stub and removes it
+// after the step, so it is not added then.
+func withSystemDirs(changes *layer.Changes, lower string, inPlace, pipes bool) (*layer.Changes, error) {
 	var extra []layer.Entry
 	for _, d := range systemDirs {
+		if d == "dev" && pipes {
+			continue
+		}
 		if _, err := os.Lstat(filepath.Join(lower, d)); err == nil {
 			continue
 		} else if !os.IsNotExist(err) {

@@ -84,7 +84,7 @@ func TestSelectAndPlace(t *testing.T) {
 		{name: "exclude is not context-relative", patterns: []string{"cmd"}, excludes: []string{"cmd/tool"}, dest: "/app/",
 			want: "cmd>/app cmd/app>/app/app cmd/app/main.go>/app/app/main.go cmd/tool>/app/tool cmd/tool/main.go>/app/tool/main.go"},
 		{name: "leading slash and .. stay in the context", patterns: []string{"/../../go.mod"}, dest: "/m", want: "go.mod>/m"},
-		{name: "symlink copied as a link", patterns: []string{"link"}, dest: "/l", want: "link>/l"},
+		{name: "a symlink source is followed", patterns: []string{"link"}, dest: "/out/", want: "main.go>/out/link"},
 		{name: "missing source", patterns: []string{"nope.txt"}, dest: "/x", err: "nope.txt"},
 		{name: "parents keep the path", patterns: []string{"cmd/app/main.go"}, dest: "/out", parents: true,
 			want: "cmd>/out/cmd cmd/app>/out/cmd/app cmd/app/main.go>/out/cmd/app/main.go"},

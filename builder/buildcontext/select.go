@@ -20,6 +20,9 @@ type Match struct {
 	Tree    *Tree
 	Root    Entry
 	Entries []Entry // Root first, then descendants, sorted
+	// Name is the base name the source was selected by: a symlink's, when
+	// Root is its target. A file lands under this name.
+	Name string
 	// Pivot is the directory COPY --parents keeps paths below: what comes
 	// before "/./" in the pattern, or "." (the tree's root).
 	Pivot string
@@ -54,6 +57,12 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 		}
 		var found bool
 		for _, r := range roots {
+			// As BuildKit, a source that is a symlink is followed (inside
+			// the tree): its target is copied under the link's name.
+			name := path.Base(r)
+			if r, err = t.realDir(r); err != nil {
+				return nil, fmt.Errorf("resolving %s: %w", p, err)
+			}
 			entries, err := t.walk(r)
 			if err != nil {
 				return nil, fmt.Errorf("resolving %s: %w", p, err)
@@ -78,7 +87,7 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 				}
 			}
 			found = true
-			out = append(out, Match{Tree: t, Root: entries[0], Entries: entries, Pivot: pivot})
+			out = append(out, Match{Tree: t, Root: entries[0], Entries: entries, Pivot: pivot, Name: name})
 		}
 		// A wildcard may match nothing, as in BuildKit; a path must exist.
 		if !found && !hasMeta(p) {
@@ -194,7 +203,11 @@ func Place(matches []Match, dest string, destIsDir bool, nSources int) ([]Placem
 		}
 		d := dest
 		if dirDest {
-			d = path.Join(dest, path.Base(m.Root.Path))
+			name := m.Name
+			if name == "" {
+				name = path.Base(m.Root.Path)
+			}
+			d = path.Join(dest, name)
 		}
 		out = append(out, Placement{Tree: m.Tree, Entry: m.Root, Dest: d})
 	}

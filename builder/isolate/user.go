@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,7 +22,21 @@ type execUser struct {
 // way docker (moby/sys/user) does: a numeric uid missing from /etc/passwd is
 // accepted with gid 0 and home "/"; an unknown name is an error; supplementary
 // groups come from /etc/group only when no group was given.
+//
+// As BuildKit's executor, the primary group always leads the supplementary
+// groups, so `id` in a RUN step prints the same groups as under BuildKit.
 func resolveUser(root, spec string) (*execUser, error) {
+	u, err := lookupExecUser(root, spec)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(u.Groups, u.GID) {
+		u.Groups = append([]int{u.GID}, u.Groups...)
+	}
+	return u, nil
+}
+
+func lookupExecUser(root, spec string) (*execUser, error) {
 	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
 	if userPart == "" {
 		userPart = "0"

@@ -16,12 +16,12 @@ func TestResolveUser(t *testing.T) {
 		want    execUser
 		wantErr string
 	}{
-		{spec: "", want: execUser{UID: 0, GID: 0, Groups: []int{3000}, Home: "/root"}},
-		{spec: "builder", want: execUser{UID: 1000, GID: 1000, Groups: []int{2000, 3000}, Home: "/home/builder"}},
-		{spec: "1000", want: execUser{UID: 1000, GID: 1000, Groups: []int{2000, 3000}, Home: "/home/builder"}},
-		{spec: "builder:extra", want: execUser{UID: 1000, GID: 2000, Home: "/home/builder"}},
-		{spec: "0:5", want: execUser{UID: 0, GID: 5, Home: "/root"}},
-		{spec: "77", want: execUser{UID: 77, GID: 0, Home: "/"}},
+		{spec: "", want: execUser{UID: 0, GID: 0, Groups: []int{0, 3000}, Home: "/root"}},
+		{spec: "builder", want: execUser{UID: 1000, GID: 1000, Groups: []int{1000, 2000, 3000}, Home: "/home/builder"}},
+		{spec: "1000", want: execUser{UID: 1000, GID: 1000, Groups: []int{1000, 2000, 3000}, Home: "/home/builder"}},
+		{spec: "builder:extra", want: execUser{UID: 1000, GID: 2000, Groups: []int{2000}, Home: "/home/builder"}},
+		{spec: "0:5", want: execUser{UID: 0, GID: 5, Groups: []int{5}, Home: "/root"}},
+		{spec: "77", want: execUser{UID: 77, GID: 0, Groups: []int{0}, Home: "/"}},
 		{spec: "ghost", wantErr: `no user named "ghost"`},
 		{spec: "builder:ghosts", wantErr: `no group named "ghosts"`},
 		{spec: "builder:", wantErr: "empty group"},

@@ -1,0 +1,135 @@
+package builder
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ulikunitz/xz"
+)
+
+// moreConformanceCases follow the instructions BuildKit's frontend tests
+// (frontend/dockerfile/dockerfile_test.go) exercise one by one: expansion,
+// WORKDIR, USER, ONBUILD, SHELL, HEALTHCHECK, EXPOSE, LABEL, ADD of local
+// archives, COPY's source forms, .dockerignore and heredocs.
+var moreConformanceCases = []conformanceCase{
+	{name: "arg-env-expansion", dockerfile: "FROM stevedore-test/busybox:1\nARG A=x\nENV B=${A:-def} C=${UNSET:-def} D=${A:+alt} E=${UNSET:+alt} F=$A$A G='$A' H=\"\\$A\" I=${A}_y\n"},
+	{name: "env-same-line-uses-old", dockerfile: "FROM stevedore-test/busybox:1\nENV A=1\nENV A=2 B=$A\nENV C=$A\n"},
+	{name: "env-continuation", dockerfile: "FROM stevedore-test/busybox:1\nENV A=1 \\\n    B=2 \\\n    C=\"3 4\"\n"},
+	{name: "arg-not-in-stage-scope", dockerfile: "ARG V=global\nFROM stevedore-test/busybox:1\nRUN echo \"[$V]\" > /v\nARG V\nRUN echo \"[$V]\" > /w\n"},
+	{name: "arg-env-in-run", dockerfile: "FROM stevedore-test/busybox:1\nARG X=1\nENV Y=$X\nRUN echo $X $Y > /o\n", buildArgs: map[string]string{"X": "9"}},
+	{name: "workdir-creates-parents", dockerfile: "FROM stevedore-test/busybox:1\nWORKDIR /a/b/c\nWORKDIR ../d\n"},
+	{name: "workdir-env", dockerfile: "FROM stevedore-test/busybox:1\nENV D=/w\nWORKDIR $D/x\nRUN pwd > /pwd\n"},
+	{name: "workdir-as-user", dockerfile: "FROM stevedore-test/busybox:1\nUSER app\nWORKDIR /srv/app\n"},
+	{name: "user-uid-gid-run", dockerfile: "FROM stevedore-test/busybox:1\nUSER 1000:1000\nRUN touch /tmp/x\n"},
+	{name: "user-name-run", dockerfile: "FROM stevedore-test/busybox:1\nUSER app\nRUN touch /tmp/y && id > /tmp/id\n"},
+	{name: "onbuild-trigger", dockerfile: "FROM stevedore-test/busybox:1 AS a\nONBUILD RUN touch /ob\nONBUILD ENV OB=1\nFROM a\nRUN ls /ob\n"},
+	{name: "shell-used-by-run", dockerfile: "FROM stevedore-test/busybox:1\nSHELL [\"/bin/busybox\", \"sh\", \"-c\"]\nRUN echo $0 > /s\nCMD echo shell-form\n"},
+	{name: "healthcheck-all-flags", dockerfile: "FROM stevedore-test/busybox:1\nHEALTHCHECK --interval=10s --timeout=2s --start-period=5s --start-interval=1s --retries=3 CMD [\"true\"]\n"},
+	{name: "healthcheck-shell", dockerfile: "FROM stevedore-test/busybox:1\nHEALTHCHECK CMD wget -q http://localhost/ || exit 1\n"},
+	{name: "stopsignal-number", dockerfile: "FROM stevedore-test/busybox:1\nSTOPSIGNAL 9\n"},
+	{name: "expose-forms", dockerfile: "FROM stevedore-test/busybox:1\nARG P=7000\nEXPOSE 8080/tcp 9000/udp 8081-8083 $P\nEXPOSE 80/TCP\n"},
+	{name: "label-multi", dockerfile: "FROM stevedore-test/busybox:1\nLABEL a=1 b=\"two words\" c=3\nLABEL \"d e\"=\"f g\"\nLABEL a=override\n"},
+	{name: "entrypoint-resets-cmd", dockerfile: "FROM stevedore-test/busybox:1 AS a\nCMD [\"x\"]\nFROM a\nENTRYPOINT [\"echo\"]\n"},
+	{name: "cmd-before-entrypoint", dockerfile: "FROM stevedore-test/busybox:1\nCMD [\"x\"]\nENTRYPOINT [\"echo\"]\n"},
+	{name: "volume-forms", dockerfile: "FROM stevedore-test/busybox:1\nVOLUME /a /b\nVOLUME [\"/c\", \"/d\"]\n"},
+	{name: "escape-directive", dockerfile: "# escape=`\nFROM stevedore-test/busybox:1\nRUN echo a `\n  b > /o\n"},
+	{name: "add-tar", dockerfile: "FROM stevedore-test/busybox:1\nADD a.tar /x/\n", setup: tarFile("a.tar", "")},
+	{name: "add-tar-gz", dockerfile: "FROM stevedore-test/busybox:1\nADD a.tar.gz /x\n", setup: tarFile("a.tar.gz", "gz")},
+	{name: "add-tar-xz", dockerfile: "FROM stevedore-test/busybox:1\nADD a.tar.xz /x/\n", setup: tarFile("a.tar.xz", "xz")},
+	{name: "add-tar-chown", dockerfile: "FROM stevedore-test/busybox:1\nADD --chown=app:app a.tar /x/\n", setup: tarFile("a.tar", "")},
+	{name: "add-tar-no-unpack", dockerfile: "FROM stevedore-test/busybox:1\nADD --unpack=false a.tar /x/\n", setup: tarFile("a.tar", "")},
+	{name: "copy-tar-not-unpacked", dockerfile: "FROM stevedore-test/busybox:1\nCOPY a.tar.gz /x/\n", setup: tarFile("a.tar.gz", "gz")},
+	{name: "copy-wildcard-dirs", dockerfile: "FROM stevedore-test/busybox:1\nCOPY d* /out/\n", files: map[string]string{"d1/a": "a\n", "d2/b": "b\n", "d2/s/c": "c\n"}},
+	{name: "copy-wildcard-nested", dockerfile: "FROM stevedore-test/busybox:1\nCOPY src/*/*.go /out/\n", files: map[string]string{"src/a/x.go": "x\n", "src/b/y.go": "y\n", "src/b/z.txt": "z\n"}},
+	{name: "copy-dir-dot", dockerfile: "FROM stevedore-test/busybox:1\nCOPY d/. /out\nCOPY d/ /out2/\n", files: map[string]string{"d/a": "a\n", "d/s/b": "b\n"}},
+	{name: "copy-dir-into-existing", dockerfile: "FROM stevedore-test/busybox:1\nRUN mkdir -m 0700 /e && chown 5:5 /e\nCOPY d /e/\n", files: map[string]string{"d/a": "a\n"}, modes: map[string]os.FileMode{"d": 0o750}},
+	{name: "copy-chown-into-existing", dockerfile: "FROM stevedore-test/busybox:1\nRUN mkdir /e\nCOPY --chown=1000:1000 d/. /e/\n", files: map[string]string{"d/a": "a\n", "d/s/b": "b\n"}},
+	{name: "copy-chmod-dir", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --chmod=0700 d /d/\n", files: map[string]string{"d/a": "a\n", "d/s/b": "b\n"}},
+	{name: "copy-source-modes", dockerfile: "FROM stevedore-test/busybox:1\nCOPY . /c/\n", files: map[string]string{"x.sh": "#!/bin/sh\n", "ro": "r\n", "d/f": "f\n"}, modes: map[string]os.FileMode{"x.sh": 0o755, "ro": 0o400, "d": 0o700}},
+	{name: "copy-symlink-source", dockerfile: "FROM stevedore-test/busybox:1\nCOPY link /out/\nCOPY dlink /dl/\n", files: map[string]string{"target.txt": "t\n", "d/f": "f\n"}, setup: symlinks("link", "target.txt", "dlink", "d")},
+	{name: "copy-symlink-inside-dir", dockerfile: "FROM stevedore-test/busybox:1\nCOPY d /d/\n", files: map[string]string{"d/f": "f\n"}, setup: symlinks("d/l", "f", "d/abs", "/etc/passwd")},
+	{name: "copy-to-workdir-relative", dockerfile: "FROM stevedore-test/busybox:1\nWORKDIR /app\nCOPY a.txt .\nCOPY a.txt sub/\n", files: map[string]string{"a.txt": "a\n"}},
+	{name: "copy-multi-source", dockerfile: "FROM stevedore-test/busybox:1\nCOPY a.txt b.txt /out/\n", files: map[string]string{"a.txt": "a\n", "b.txt": "b\n"}},
+	{name: "copy-parents-pivot", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --parents src/./a/*.go /out/\nCOPY --parents x/y /p/\n", files: map[string]string{"src/a/m.go": "m\n", "src/a/n.txt": "n\n", "x/y/z": "z\n"}},
+	{name: "copy-exclude-multi", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --exclude=*.tmp --exclude=cache . /c/\n", files: map[string]string{"a": "a\n", "b.tmp": "b\n", "cache/x": "x\n", "s/c.tmp": "c\n"}},
+	{name: "dockerignore-negation", dockerfile: "FROM stevedore-test/busybox:1\nCOPY . /c/\n", files: map[string]string{".dockerignore": "*.txt\n!keep.txt\nd\n!d/keep\n", "a.txt": "a\n", "keep.txt": "k\n", "d/x": "x\n", "d/keep": "k\n", "o": "o\n"}},
+	{name: "dockerignore-dir-glob", dockerfile: "FROM stevedore-test/busybox:1\nCOPY . /c/\n", files: map[string]string{".dockerignore": "**/*.log\n.git\nDockerfile\n", "a.log": "a\n", "s/b.log": "b\n", ".git/HEAD": "h\n", "keep": "k\n"}},
+	{name: "heredoc-copy", dockerfile: "FROM stevedore-test/busybox:1\nCOPY <<EOF /h.txt\nhello $HOME\nEOF\nCOPY <<A <<B /hd/\na\nA\nb\nB\n"},
+	{name: "heredoc-run-stdin", dockerfile: "FROM stevedore-test/busybox:1\nRUN cat <<EOF > /x\nline one\nEOF\n"},
+	{name: "heredoc-shebang", dockerfile: "FROM stevedore-test/busybox:1\nRUN <<EOF\n#!/bin/sh\necho hi > /s\nEOF\n"},
+	{name: "run-network-none", dockerfile: "FROM stevedore-test/busybox:1\nRUN --network=none echo ok > /o\n"},
+	{name: "run-exec-form", dockerfile: "FROM stevedore-test/busybox:1\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo exec > /e\"]\n"},
+	{name: "fail-bad-chmod", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --chmod=abc a.txt /a\n", files: map[string]string{"a.txt": "a\n"}, fail: true},
+	{name: "fail-copy-from-missing-stage-file", dockerfile: "FROM stevedore-test/busybox:1 AS a\nFROM stevedore-test/busybox:1\nCOPY --from=a /nope /x\n", fail: true},
+	{name: "fail-run-required-var", dockerfile: "FROM stevedore-test/busybox:1\nRUN ${NOPE:?must be set}\n", fail: true},
+}
+
+func init() { conformanceCases = append(conformanceCases, moreConformanceCases...) }
+
+// tarFile makes a tar archive at name, compressed by "", "gz" or "xz",
+// with a directory owned by 1000:1000, a file, an executable and a link.
+func tarFile(name, compression string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		t.Helper()
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		add := func(h *tar.Header, body string) {
+			h.Size = int64(len(body))
+			h.Format = tar.FormatPAX
+			if err := tw.WriteHeader(h); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(tw, body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add(&tar.Header{Name: "top/", Typeflag: tar.TypeDir, Mode: 0o750, Uid: 1000, Gid: 1000}, "")
+		add(&tar.Header{Name: "top/f.txt", Typeflag: tar.TypeReg, Mode: 0o640, Uid: 1000, Gid: 1000}, "f\n")
+		add(&tar.Header{Name: "top/run.sh", Typeflag: tar.TypeReg, Mode: 0o755}, "#!/bin/sh\n")
+		add(&tar.Header{Name: "top/l", Typeflag: tar.TypeSymlink, Linkname: "f.txt", Mode: 0o777}, "")
+		add(&tar.Header{Name: "deep/a/b/c.txt", Typeflag: tar.TypeReg, Mode: 0o644}, "c\n")
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		switch compression {
+		case "gz":
+			zw := gzip.NewWriter(&out)
+			zw.Write(buf.Bytes())
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+		case "xz":
+			zw, err := xz.NewWriter(&out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zw.Write(buf.Bytes())
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			out = buf
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// symlinks makes links in the context: pairs of name and target.
+func symlinks(pairs ...string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		t.Helper()
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if err := os.Symlink(pairs[i+1], filepath.Join(dir, pairs[i])); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
