@@ -14,6 +14,7 @@ package builder
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -310,6 +311,11 @@ func compareWithBuildkit(t *testing.T, c conformanceCase, res *Result, serr erro
 			diffs = append(diffs, fmt.Sprintf("config %s:\n  stevedore %#v\n  buildkit  %#v", gv.Type().Field(i).Name, gv.Field(i).Interface(), wv.Field(i).Interface()))
 		}
 	}
+	// go-containerregistry's config type has no Healthcheck.StartInterval:
+	// the raw JSON shows it.
+	if gh, wh := rawHealthcheck(t, got), rawHealthcheck(t, want.img); !reflect.DeepEqual(gh, wh) {
+		diffs = append(diffs, fmt.Sprintf("config Healthcheck (raw):\n  stevedore %v\n  buildkit  %v", gh, wh))
+	}
 	if gp, wp := emptyPattern(gcf.History), emptyPattern(wcf.History); gp != wp {
 		diffs = append(diffs, fmt.Sprintf("history empty-layer pattern (E empty, L layer):\n  stevedore %s %s\n  buildkit  %s %s", gp, historyText(gcf.History), wp, historyText(wcf.History)))
 	}
@@ -353,4 +359,19 @@ func emptyPattern(h []v1.History) string {
 		}
 	}
 	return b.String()
+}
+
+func rawHealthcheck(t *testing.T, img v1.Image) map[string]any {
+	t.Helper()
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cf struct {
+		Config struct{ Healthcheck map[string]any }
+	}
+	if err := json.Unmarshal(raw, &cf); err != nil {
+		t.Fatal(err)
+	}
+	return cf.Config.Healthcheck
 }
