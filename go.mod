@@ -38,6 +38,8 @@ require (
 	modernc.org/sqlite v1.61.0
 )
 
+require github.com/tonistiigi/dchapes-mode v0.0.0-20250318174251-73d941a28323 // indirect
+
 require (
 	cel.dev/expr v0.25.2 // indirect
 	cloud.google.com/go v0.123.0 // indirect

@@ -49,6 +49,8 @@ var moreConformanceCases = []conformanceCase{
 	{name: "copy-dir-dot", dockerfile: "FROM stevedore-test/busybox:1\nCOPY d/. /out\nCOPY d/ /out2/\n", files: map[string]string{"d/a": "a\n", "d/s/b": "b\n"}},
 	{name: "copy-dir-into-existing", dockerfile: "FROM stevedore-test/busybox:1\nRUN mkdir -m 0700 /e && chown 5:5 /e\nCOPY d /e/\n", files: map[string]string{"d/a": "a\n"}, modes: map[string]os.FileMode{"d": 0o750}},
 	{name: "copy-chown-into-existing", dockerfile: "FROM stevedore-test/busybox:1\nRUN mkdir /e\nCOPY --chown=1000:1000 d/. /e/\n", files: map[string]string{"d/a": "a\n", "d/s/b": "b\n"}},
+	{name: "copy-chmod-creates-parent", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --chmod=0640 a.txt /srv/a.txt\nCOPY --chmod=4755 a.txt /p/q/\n", files: map[string]string{"a.txt": "a\n"}},
+	{name: "copy-chmod-symbolic", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --chmod=u+x,g-r a.txt /a\nCOPY --chmod=go=rX d /d/\n", files: map[string]string{"a.txt": "a\n", "d/f": "f\n", "d/s/g": "g\n"}, modes: map[string]os.FileMode{"d/s": 0o700}},
 	{name: "copy-chmod-dir", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --chmod=0700 d /d/\n", files: map[string]string{"d/a": "a\n", "d/s/b": "b\n"}},
 	{name: "copy-source-modes", dockerfile: "FROM stevedore-test/busybox:1\nCOPY . /c/\n", files: map[string]string{"x.sh": "#!/bin/sh\n", "ro": "r\n", "d/f": "f\n"}, modes: map[string]os.FileMode{"x.sh": 0o755, "ro": 0o400, "d": 0o700}},
 	{name: "copy-symlink-source", dockerfile: "FROM stevedore-test/busybox:1\nCOPY link /out/\nCOPY dlink /dl/\n", files: map[string]string{"target.txt": "t\n", "d/f": "f\n"}, setup: symlinks("link", "target.txt", "dlink", "d")},

@@ -20,6 +20,7 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	mode "github.com/tonistiigi/dchapes-mode"
 
 	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
@@ -142,14 +143,9 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 	if err != nil {
 		return nil, err
 	}
-	var chmod fs.FileMode
-	chmodSet := op.Chmod != ""
-	if chmodSet {
-		m, err := strconv.ParseUint(op.Chmod, 8, 32)
-		if err != nil || m > 0o7777 {
-			return nil, fmt.Errorf("--chmod=%s: only octal modes (e.g. 0755) are supported", op.Chmod)
-		}
-		chmod = fs.FileMode(m&0o777) | specialBits(uint32(m))
+	chmod, chmodSet, modeFunc, err := parseChmod(op.Chmod)
+	if err != nil {
+		return nil, err
 	}
 	nSources := len(op.Sources) + len(op.Inline)
 	matches, tree := p.matches, p.tree
@@ -208,7 +204,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 				continue // the root directory is never a layer entry
 			}
 			abs := pl.Tree.Abs(pl.Entry)
-			f := layer.File{Path: pl.Dest, Mode: chmod, ModeSet: chmodSet}
+			f := layer.File{Path: pl.Dest, Mode: chmod, ModeSet: chmodSet, ModeFunc: modeFunc}
 			// Without --chown, archive entries and files from a stage or an
 			// image keep their owners; with it, all but the directories an
 			// archive implies are the --chown user's.
@@ -245,7 +241,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		if chmodSet {
 			mode = chmod
 		}
-		files = append(files, layer.File{Path: dest, Data: []byte(in.Data), Mode: mode, ModeSet: true, Owner: &owner})
+		files = append(files, layer.File{Path: dest, Data: []byte(in.Data), Mode: mode, ModeSet: true, ModeFunc: modeFunc, Owner: &owner})
 	}
 	for _, d := range p.downloads {
 		dest := dest
@@ -259,7 +255,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		if err := os.Chtimes(d.file, d.modTime, d.modTime); err != nil && !d.modTime.IsZero() {
 			return nil, err
 		}
-		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, ModeSet: true, Owner: &owner})
+		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, ModeSet: true, ModeFunc: modeFunc, Owner: &owner})
 	}
 	// BuildKit creates missing parents with the --chmod permission bits
 	// (without setuid, setgid or sticky), 0755 without one.
@@ -267,15 +263,17 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 	if chmodSet {
 		parentMode = chmod.Perm()
 	}
-	files = append(missingParents(root, files, owner, parentMode), files...)
+	files = append(parentDirs(root, files, owner, parentMode), files...)
 	return b.writeLayer(ctx, files)
 }
 
-// missingParents lists, as layer entries, the directories above files that
-// the image does not have yet, with mode. Docker's layers carry them (owned
-// by the --chown user, as BuildKit creates them); without them a runtime
-// would make them itself, root-owned, with the extraction time.
-func missingParents(root string, files []layer.File, owner layer.Owner, mode fs.FileMode) []layer.File {
+// parentDirs lists, as layer entries, the directories above files: those
+// the image has with their metadata, the missing ones with mode, owned by
+// owner (the --chown user, as BuildKit creates them). BuildKit's layers
+// carry every parent of a changed path; without them a runtime extracting
+// the layer into an empty overlay directory makes them itself, root-owned
+// 0755, hiding the image's own (a /home/app owned by app, a 1777 /tmp).
+func parentDirs(root string, files []layer.File, owner layer.Owner, mode fs.FileMode) []layer.File {
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return nil
@@ -293,11 +291,20 @@ func missingParents(root string, files []layer.File, owner layer.Owner, mode fs.
 				continue
 			}
 			seen[d] = true
-			if fi, err := r.Stat(strings.TrimPrefix(d, "/")); err == nil && fi.IsDir() {
-				continue
+			fi, err := r.Lstat(strings.TrimPrefix(d, "/"))
+			switch {
+			case err == nil && fi.IsDir():
+				uid, gid := ownerOf(fi)
+				out = append(out, layer.File{Path: d, Kind: layer.KindDir, ModTime: fi.ModTime(),
+					Mode: fi.Mode()&fs.ModePerm | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), ModeSet: true,
+					Owner: &layer.Owner{UID: uid, GID: gid}})
+			case err == nil:
+				// Not a directory (the destination was resolved, so not a
+				// link either): the layer cannot change what it is.
+			default:
+				o := owner
+				out = append(out, layer.File{Path: d, Kind: layer.KindDir, Mode: mode, ModeSet: true, Owner: &o})
 			}
-			o := owner
-			out = append(out, layer.File{Path: d, Kind: layer.KindDir, Mode: mode, ModeSet: true, Owner: &o})
 		}
 	}
 	return out
@@ -355,7 +362,28 @@ func keepImageDir(root string, f *layer.File) {
 	}
 	uid, gid := ownerOf(fi)
 	f.Mode = fi.Mode()&fs.ModePerm | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
-	f.ModeSet, f.Owner = true, &layer.Owner{UID: uid, GID: gid}
+	f.ModeSet, f.ModeFunc, f.Owner = true, nil, &layer.Owner{UID: uid, GID: gid}
+}
+
+// parseChmod reads COPY --chmod as BuildKit v0.29 does: an octal mode up to
+// 07777 (set says it was given, so 0 counts), or a symbolic one ("u+x",
+// "go=rX") applied to each copied file's own mode.
+func parseChmod(s string) (m fs.FileMode, set bool, apply func(fs.FileMode) fs.FileMode, err error) {
+	if s == "" {
+		return 0, false, nil, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err == nil {
+		if n > 0o7777 {
+			return 0, false, nil, fmt.Errorf("--chmod=%s: an octal mode is at most 07777", s)
+		}
+		return fs.FileMode(n&0o777) | specialBits(uint32(n)), true, nil, nil
+	}
+	ms, err := mode.ParseWithUmask(s, 0)
+	if err != nil {
+		return 0, false, nil, fmt.Errorf("--chmod=%s: not an octal (0755) or symbolic (u+x) mode: %w", s, err)
+	}
+	return 0, false, ms.Apply, nil
 }
 
 func isDirIn(root, p string) bool {
@@ -508,5 +536,5 @@ func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, er
 		f.Owner = &o
 	}
 	files := []layer.File{f}
-	return b.writeLayer(ctx, append(missingParents(root, files, *f.Owner, 0o755), files...))
+	return b.writeLayer(ctx, append(parentDirs(root, files, *f.Owner, 0o755), files...))
 }

@@ -59,11 +59,14 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 		for _, r := range roots {
 			// As BuildKit, a source that is a symlink is followed (inside
 			// the tree): its target is copied under the link's name.
-			name := path.Base(r)
+			name, link := path.Base(r), r
 			if r, err = t.realDir(r); err != nil {
 				return nil, fmt.Errorf("resolving %s: %w", p, err)
 			}
 			entries, err := t.walk(r)
+			if link != r && errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("resolving %s: %s is a symlink whose target is not in the build context: %w", p, link, ErrNotFound)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("resolving %s: %w", p, err)
 			}

@@ -29,6 +29,10 @@ type File struct {
 	Mode fs.FileMode
 	// ModeSet makes a zero Mode count: COPY --chmod=0 gives mode 0000.
 	ModeSet bool
+	// ModeFunc, when set, maps each entry's mode (fs.ModeDir included for
+	// a directory) after Mode: a symbolic COPY --chmod=u+x. Symlinks keep
+	// theirs.
+	ModeFunc func(fs.FileMode) fs.FileMode
 	// Owner, when set, replaces the owner (COPY --chown). Otherwise a
 	// source keeps its own and an in-memory entry is 0:0.
 	Owner *Owner
@@ -80,6 +84,13 @@ func FromFiles(ctx context.Context, files []File) (*Changes, error) {
 		for i := start; i < len(out); i++ {
 			if f.Mode != 0 || f.ModeSet {
 				out[i].Mode = f.Mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+			}
+			if f.ModeFunc != nil && out[i].Kind != KindSymlink {
+				m := out[i].Mode
+				if out[i].Kind == KindDir {
+					m |= fs.ModeDir
+				}
+				out[i].Mode = f.ModeFunc(m) & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 			}
 			if f.Owner != nil {
 				out[i].UID, out[i].GID = f.Owner.UID, f.Owner.GID
