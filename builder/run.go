@@ -50,9 +50,11 @@ type preparedBind struct {
 	readOnly bool
 	env      string // secret exposed as this variable instead of a file
 	mkdir    bool   // source is a directory to create (cache, tmpfs)
-	// mkdirMode and mkdirOwner are what a created cache directory gets.
+	// mkdirMode and mkdirOwner are what a created cache directory gets,
+	// or, for a secret, the file the step sees.
 	mkdirMode  fs.FileMode
 	mkdirOwner *layer.Owner
+	secret     bool
 }
 
 func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp) (*prepared, error) {
@@ -114,8 +116,20 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			}
 			// Secret contents stay out of the key: rotating a token must
 			// not rebuild, and the key is stored on disk.
-			p.binds = append(p.binds, preparedBind{source: file, target: target, readOnly: true, env: m.Env})
-			keyParts = append(keyParts, "secret "+id+" "+target+" "+m.Env)
+			// As BuildKit: the file is root's and 0400 unless the mount
+			// says otherwise.
+			bd := preparedBind{source: file, target: target, readOnly: true, env: m.Env, secret: true, mkdirMode: 0o400, mkdirOwner: &layer.Owner{}}
+			if m.UID != nil {
+				bd.mkdirOwner.UID = int(*m.UID)
+			}
+			if m.GID != nil {
+				bd.mkdirOwner.GID = int(*m.GID)
+			}
+			if m.Mode != nil {
+				bd.mkdirMode = fs.FileMode(*m.Mode) & fs.ModePerm
+			}
+			p.binds = append(p.binds, bd)
+			keyParts = append(keyParts, fmt.Sprintf("secret %s %s %s %d:%d:%o", id, target, m.Env, bd.mkdirOwner.UID, bd.mkdirOwner.GID, bd.mkdirMode))
 		case "bind":
 			if !m.ReadOnly {
 				return nil, fmt.Errorf("--mount=type=bind,rw is not supported: bind mounts are read-only here")
@@ -225,6 +239,14 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			if err := makeCacheDir(bd.source, bd.mkdirMode, bd.mkdirOwner); err != nil {
 				return nil, err
 			}
+		case bd.secret:
+			// A copy with the mount's owner and mode, gone with the step's
+			// directory; the user's file is never chowned.
+			file, err := secretCopy(dir, bd)
+			if err != nil {
+				return nil, err
+			}
+			bd.source = file
 		}
 		spec.Mounts = append(spec.Mounts, isolate.Mount{Source: bd.source, Target: bd.target, ReadOnly: bd.readOnly})
 	}
@@ -419,4 +441,32 @@ func makeCacheDir(dir string, mode fs.FileMode, owner *layer.Owner) error {
 		return fmt.Errorf("creating the cache mount %s: %w", dir, err)
 	}
 	return nil
+}
+
+// secretCopy writes a secret for one step into dir, with the owner and
+// mode the mount asks for.
+func secretCopy(dir string, bd preparedBind) (string, error) {
+	data, err := os.ReadFile(bd.source)
+	if err != nil {
+		return "", fmt.Errorf("reading the secret for %s: %w", bd.target, err)
+	}
+	f, err := os.CreateTemp(dir, "secret-")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	// Rootless, the caller's files are root's inside the step already.
+	if err == nil && (os.Geteuid() == 0 || *bd.mkdirOwner != layer.Owner{}) {
+		err = os.Chown(f.Name(), bd.mkdirOwner.UID, bd.mkdirOwner.GID)
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), bd.mkdirMode)
+	}
+	if err != nil {
+		return "", fmt.Errorf("preparing the secret for %s: %w", bd.target, err)
+	}
+	return f.Name(), nil
 }
