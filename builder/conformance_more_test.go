@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/ulikunitz/xz"
@@ -68,6 +70,13 @@ var moreConformanceCases = []conformanceCase{
 	{name: "secret-mount-defaults", dockerfile: "FROM stevedore-test/busybox:1\nRUN --mount=type=secret,id=s busybox stat -c '%a %u:%g' /run/secrets/s > /o\n", secrets: map[string]string{"s": "hush"}},
 	{name: "secret-mount-mode-uid", dockerfile: "FROM stevedore-test/busybox:1\nRUN --mount=type=secret,id=s,target=/k,mode=0440,uid=1000,gid=1000 busybox stat -c '%a %u:%g' /k > /o\n", secrets: map[string]string{"s": "hush"}},
 	{name: "secret-env", dockerfile: "FROM stevedore-test/busybox:1\nRUN --mount=type=secret,id=s,env=TOKEN echo ${#TOKEN} > /o\n", secrets: map[string]string{"s": "hush"}},
+	{name: "copy-link-into-existing", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --link a.txt /home/app/\nCOPY --link --chown=1000:1000 a.txt /new/dir/\n", files: map[string]string{"a.txt": "a\n"}},
+	{name: "copy-link-chown-name", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --link --chown=app:app a.txt /a\n", files: map[string]string{"a.txt": "a\n"}, fail: true,
+		known: "BuildKit v0.29 fails COPY --link --chown with a user name (invalid user index: -1); stevedore resolves the name in the image, as without --link"},
+	{name: "context-fifo", dockerfile: "FROM stevedore-test/busybox:1\nCOPY . /c/\n", files: map[string]string{"a.txt": "a\n"}, setup: specialFiles("fifo")},
+	{name: "context-socket", dockerfile: "FROM stevedore-test/busybox:1\nCOPY . /c/\n", files: map[string]string{"a.txt": "a\n"}, setup: specialFiles("socket")},
+	{name: "run-network-host", dockerfile: "FROM stevedore-test/busybox:1\nRUN --network=host true\n", fail: true,
+		known: "BuildKit refuses --network=host without the network.host entitlement; stevedore's RUN uses the host's network by default, so it grants it"},
 	{name: "run-network-none", dockerfile: "FROM stevedore-test/busybox:1\nRUN --network=none echo ok > /o\n"},
 	{name: "run-exec-form", dockerfile: "FROM stevedore-test/busybox:1\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo exec > /e\"]\n"},
 	{name: "fail-bad-chmod", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --chmod=abc a.txt /a\n", files: map[string]string{"a.txt": "a\n"}, fail: true},
@@ -136,6 +145,28 @@ func symlinks(pairs ...string) func(t *testing.T, dir string) {
 			if err := os.Symlink(pairs[i+1], filepath.Join(dir, pairs[i])); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+}
+
+// specialFiles makes a fifo or a unix socket named "special" in the context.
+func specialFiles(kind string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		t.Helper()
+		p := filepath.Join(dir, "special")
+		switch kind {
+		case "fifo":
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		case "socket":
+			l, err := net.Listen("unix", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Closing the listener would remove the socket file.
+			l.(*net.UnixListener).SetUnlinkOnClose(false)
+			l.Close()
 		}
 	}
 }

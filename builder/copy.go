@@ -225,6 +225,13 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 					// has keeps that one's mode and owner.
 					keepImageDir(root, &f)
 				}
+			} else if pl.Entry.Mode&fs.ModeSocket != 0 {
+				// BuildKit's context transfer turns a unix socket into an
+				// empty regular file with the socket's permissions.
+				f.Kind, f.Data, f.ModTime = layer.KindFile, []byte{}, pl.Entry.ModTime
+				if !chmodSet {
+					f.Mode, f.ModeSet = pl.Entry.Mode.Perm(), true
+				}
 			} else {
 				f.Source = abs
 			}
