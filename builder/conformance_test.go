@@ -15,9 +15,13 @@ package builder
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,6 +114,7 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	web := startConformanceWeb(t)
 	names := map[string]bool{}
 	dirs := make([]string, len(conformanceCases))
 	for i, c := range conformanceCases {
@@ -118,6 +123,7 @@ func TestConformance(t *testing.T) {
 		}
 		names[c.name] = true
 		dirs[i] = filepath.Join(t.TempDir(), "ctx")
+		c.dockerfile = web.expand(c.dockerfile)
 		makeContext(t, dirs[i], c)
 	}
 
@@ -444,4 +450,30 @@ func layerEntries(t *testing.T, l v1.Layer) map[string]entry {
 			out[p] = entry{Type: kind, Mode: h.Mode & 0o7777, UID: h.Uid, GID: h.Gid, Link: h.Linkname}
 		}
 	}
+}
+
+// conformanceWeb serves ADD's HTTP sources on loopback, where buildkitd
+// (on the host's network) and stevedore both reach it. Dockerfiles name it
+// {{URL}}; {{SUM}} is the sha256 digest of {{URL}}/a.txt.
+type conformanceWeb struct{ url, sum string }
+
+var conformanceWebFiles = map[string]string{"/a.txt": "from the web\n", "/dir/b.txt": "bee\n"}
+
+func startConformanceWeb(t *testing.T) conformanceWeb {
+	t.Helper()
+	mux := http.NewServeMux()
+	for p, body := range conformanceWebFiles {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT")
+			io.WriteString(w, body)
+		})
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	sum := sha256.Sum256([]byte(conformanceWebFiles["/a.txt"]))
+	return conformanceWeb{url: srv.URL, sum: "sha256:" + hex.EncodeToString(sum[:])}
+}
+
+func (w conformanceWeb) expand(dockerfile string) string {
+	return strings.NewReplacer("{{URL}}", w.url, "{{SUM}}", w.sum).Replace(dockerfile)
 }

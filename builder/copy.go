@@ -147,7 +147,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 	if err != nil {
 		return nil, err
 	}
-	nSources := len(op.Sources) + len(op.Inline)
+	nSources := len(op.Sources) + len(op.Inline) // URLs are among the sources
 	matches, tree := p.matches, p.tree
 	if tree == nil && len(op.Sources) > len(p.downloads) {
 		// A stage or an image: its key stood for its content; only now,
@@ -180,7 +180,9 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		return nil, err
 	}
 	destIsDir := false
-	if needsDestCheck(matches, dest, nSources+len(p.downloads)) {
+	// One source (a file, a URL, a heredoc) to a path that is a directory
+	// in the image goes into it, trailing slash or not.
+	if !strings.HasSuffix(dest, "/") && nSources == 1 {
 		destIsDir = isDirIn(root, dest)
 	}
 	// As BuildKit: files from another stage or an image keep their owners
@@ -193,7 +195,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		if op.Parents {
 			places, err = buildcontext.PlaceParents(matches, dest)
 		} else {
-			places, err = buildcontext.Place(matches, dest, destIsDir, nSources+len(p.downloads))
+			places, err = buildcontext.Place(matches, dest, destIsDir, nSources)
 		}
 		if err != nil {
 			return nil, err
@@ -238,7 +240,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			files = append(files, f)
 		}
 	}
-	intoDir := strings.HasSuffix(dest, "/") || destIsDir || nSources+len(p.downloads) > 1
+	intoDir := strings.HasSuffix(dest, "/") || destIsDir || nSources > 1
 	for _, in := range op.Inline {
 		dest := dest
 		if intoDir {
@@ -324,16 +326,6 @@ func (b *builder) writeLayer(ctx context.Context, files []layer.File) (v1.Layer,
 	}
 	return layer.Write(ctx, changes, filepath.Dir(b.st.Path(v1.Hash{Algorithm: "sha256", Hex: "x"})),
 		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
-}
-
-// needsDestCheck reports whether placing matches depends on whether dest is
-// an existing directory in the image: a single file copied to a path
-// without a trailing slash.
-func needsDestCheck(matches []buildcontext.Match, dest string, nSources int) bool {
-	if strings.HasSuffix(dest, "/") || nSources != 1 || len(matches) != 1 {
-		return false
-	}
-	return !matches[0].Root.Mode.IsDir()
 }
 
 // resolveDest follows the symlinks of a COPY destination inside the image's
