@@ -508,32 +508,28 @@ func archiveNames(file string) (map[string]bool, error) {
 }
 
 // mkdir makes WORKDIR's layer: the directory, owned by the current USER when
-// it is new; an existing directory keeps its metadata.
+// it is new; an existing directory is left alone (an empty layer).
 func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, error) {
 	root, err := b.ensureRoot(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	f := layer.File{Path: dir, Kind: layer.KindDir, Mode: 0o755}
-	r, err := os.OpenRoot(root)
-	if err != nil {
+	// Through symlinks, as BuildKit's mkdir.
+	if dir, err = resolveDest(root, dir); err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	if fi, err := r.Stat(strings.TrimPrefix(path.Clean(dir), "/")); err == nil && fi.IsDir() {
-		f.Mode = fi.Mode()&fs.ModePerm | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
-		f.ModTime = fi.ModTime()
-		uid, gid := ownerOf(fi)
-		f.Owner = &layer.Owner{UID: uid, GID: gid}
-	} else {
-		o := layer.Owner{}
-		if s.state.Config.User != "" {
-			if o.UID, o.GID, err = isolate.LookupUser(root, s.state.Config.User); err != nil {
-				return nil, fmt.Errorf("WORKDIR %s as USER %s: %w", dir, s.state.Config.User, err)
-			}
-		}
-		f.Owner = &o
+	f := layer.File{Path: dir, Kind: layer.KindDir, Mode: 0o755}
+	if isDirIn(root, dir) {
+		// Nothing changes: BuildKit's layer for it is empty.
+		return b.writeLayer(ctx, nil)
 	}
+	o := layer.Owner{}
+	if s.state.Config.User != "" {
+		if o.UID, o.GID, err = isolate.LookupUser(root, s.state.Config.User); err != nil {
+			return nil, fmt.Errorf("WORKDIR %s as USER %s: %w", dir, s.state.Config.User, err)
+		}
+	}
+	f.Owner = &o
 	files := []layer.File{f}
 	return b.writeLayer(ctx, append(parentDirs(root, files, *f.Owner, 0o755), files...))
 }
