@@ -131,9 +131,6 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			p.binds = append(p.binds, bd)
 			keyParts = append(keyParts, fmt.Sprintf("secret %s %s %s %d:%d:%o", id, target, m.Env, bd.mkdirOwner.UID, bd.mkdirOwner.GID, bd.mkdirMode))
 		case "bind":
-			if !m.ReadOnly {
-				return nil, fmt.Errorf("--mount=type=bind,rw is not supported: bind mounts are read-only here")
-			}
 			src := m.Source
 			if src == "" {
 				src = "."
@@ -158,8 +155,8 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 				p.files = append(p.files, fp.Files...)
 				key = "files:" + fp.Digest
 			}
-			p.binds = append(p.binds, preparedBind{from: m.FromRef, path: src, target: m.Target, readOnly: true})
-			keyParts = append(keyParts, "bind "+m.Target)
+			p.binds = append(p.binds, preparedBind{from: m.FromRef, path: src, target: m.Target, readOnly: m.ReadOnly})
+			keyParts = append(keyParts, fmt.Sprintf("bind %s rw=%v", m.Target, !m.ReadOnly))
 			p.source += " " + m.Target + "=" + key
 		default:
 			return nil, fmt.Errorf("--mount=type=%s is not supported (use cache, secret, bind or tmpfs)", m.Type)
@@ -221,8 +218,23 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			if bd.source, err = tree.Resolve(bd.path); err != nil {
 				return nil, err
 			}
-			if _, err := os.Stat(bd.source); err != nil {
+			fi, err := os.Stat(bd.source)
+			if err != nil {
 				return nil, fmt.Errorf("--mount=type=bind,source=%s: not found in its source", bd.path)
+			}
+			if !bd.readOnly {
+				// As BuildKit: a read-write bind mount is a scratch copy
+				// whose changes are discarded with the step.
+				scratch := filepath.Join(dir, fmt.Sprintf("bind-%d", len(spec.Mounts)))
+				if fi.IsDir() {
+					err = copyTree(bd.source, scratch)
+				} else {
+					err = copyFile(bd.source, scratch, fi.Mode())
+				}
+				if err != nil {
+					return nil, fmt.Errorf("--mount=type=bind,source=%s,rw: copying it: %w", bd.path, err)
+				}
+				bd.source = scratch
 			}
 		}
 		switch {
