@@ -55,6 +55,10 @@ type preparedBind struct {
 	mkdirMode  fs.FileMode
 	mkdirOwner *layer.Owner
 	secret     bool
+	// A tmpfs mount: a real tmpfs (of tmpfsSize bytes, 0 for the
+	// default) on source when stevedore runs as root.
+	tmpfs     bool
+	tmpfsSize int64
 }
 
 func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp) (*prepared, error) {
@@ -99,8 +103,8 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			if err != nil {
 				return nil, err
 			}
-			p.binds = append(p.binds, preparedBind{source: dir, target: m.Target})
-			keyParts = append(keyParts, "tmpfs "+m.Target)
+			p.binds = append(p.binds, preparedBind{source: dir, target: m.Target, tmpfsSize: m.SizeLimit, tmpfs: true})
+			keyParts = append(keyParts, fmt.Sprintf("tmpfs %s %d", m.Target, m.SizeLimit))
 		case "secret":
 			id := m.CacheID
 			if id == "" {
@@ -251,6 +255,15 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			if err := makeCacheDir(bd.source, bd.mkdirMode, bd.mkdirOwner); err != nil {
 				return nil, err
 			}
+		case bd.tmpfs && os.Geteuid() == 0:
+			opts := "mode=1777"
+			if bd.tmpfsSize > 0 {
+				opts += fmt.Sprintf(",size=%d", bd.tmpfsSize)
+			}
+			if err := unix.Mount("tmpfs", bd.source, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+				return nil, fmt.Errorf("mounting the tmpfs for %s: %w", bd.target, err)
+			}
+			defer unix.Unmount(bd.source, unix.MNT_DETACH)
 		case bd.secret:
 			// A copy with the mount's owner and mode, gone with the step's
 			// directory; the user's file is never chowned.
