@@ -110,6 +110,7 @@ var moreConformanceCases = []conformanceCase{
 	{name: "bind-mount-rw-discarded", dockerfile: "FROM stevedore-test/busybox:1\nRUN --mount=type=bind,target=/m,rw echo changed > /m/a.txt && cat /m/a.txt > /seen && touch /m/new\nRUN --mount=type=bind,target=/m cat /m/a.txt > /after && ls /m > /ls\n", files: map[string]string{"a.txt": "a\n"}},
 	{name: "bind-mount-file-source", dockerfile: "FROM stevedore-test/busybox:1 AS a\nRUN echo s > /s\nFROM stevedore-test/busybox:1\nRUN --mount=type=bind,from=a,source=/s,target=/x/s cat /x/s > /o\n"},
 	{name: "tmpfs-mount-size", dockerfile: "FROM stevedore-test/busybox:1\nRUN --mount=type=tmpfs,target=/t,size=1m busybox stat -c %a /t > /o && busybox df -k /t | busybox awk 'NR==2{print $2}' >> /o\nRUN --mount=type=tmpfs,target=/u busybox stat -c %a /u > /p\n"},
+	{name: "bind-mount-context-dockerignore", dockerfile: "FROM stevedore-test/busybox:1\nRUN --mount=type=bind,target=/m ls -a /m | sort > /ls\n", files: map[string]string{".dockerignore": "secret.txt\n", "secret.txt": "s\n", "a.txt": "a\n"}},
 	{name: "run-network-none", dockerfile: "FROM stevedore-test/busybox:1\nRUN --network=none echo ok > /o\n"},
 	{name: "run-exec-form", dockerfile: "FROM stevedore-test/busybox:1\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo exec > /e\"]\n"},
 	{name: "fail-bad-chmod", dockerfile: "FROM stevedore-test/busybox:1\nCOPY --chmod=abc a.txt /a\n", files: map[string]string{"a.txt": "a\n"}, fail: true},

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 
+	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/builder/layer"
@@ -226,20 +227,26 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			if err != nil {
 				return nil, fmt.Errorf("--mount=type=bind,source=%s: not found in its source", bd.path)
 			}
-			if !bd.readOnly {
+			scratch := filepath.Join(dir, fmt.Sprintf("bind-%d", len(spec.Mounts)))
+			switch {
+			case fi.IsDir() && tree.Ignores():
+				// As BuildKit: a directory of the build context shows
+				// only what .dockerignore lets through (a copy of it, which
+				// rw may change and the step's end discards).
+				err = copySelected(tree, bd.path, scratch)
+			case !bd.readOnly && fi.IsDir():
 				// As BuildKit: a read-write bind mount is a scratch copy
 				// whose changes are discarded with the step.
-				scratch := filepath.Join(dir, fmt.Sprintf("bind-%d", len(spec.Mounts)))
-				if fi.IsDir() {
-					err = copyTree(bd.source, scratch)
-				} else {
-					err = copyFile(bd.source, scratch, fi.Mode())
-				}
-				if err != nil {
-					return nil, fmt.Errorf("--mount=type=bind,source=%s,rw: copying it: %w", bd.path, err)
-				}
-				bd.source = scratch
+				err = copyTree(bd.source, scratch)
+			case !bd.readOnly:
+				err = copyFile(bd.source, scratch, fi.Mode())
+			default:
+				scratch = bd.source
 			}
+			if err != nil {
+				return nil, fmt.Errorf("--mount=type=bind,source=%s: copying it: %w", bd.path, err)
+			}
+			bd.source = scratch
 		}
 		switch {
 		case bd.source == "":
@@ -494,4 +501,44 @@ func secretCopy(dir string, bd preparedBind) (string, error) {
 		return "", fmt.Errorf("preparing the secret for %s: %w", bd.target, err)
 	}
 	return f.Name(), nil
+}
+
+// copySelected copies what src selects in tree (ignored files left out) to
+// dst, with modes and symlinks.
+func copySelected(tree *buildcontext.Tree, src, dst string) error {
+	ms, err := tree.Select([]string{src}, nil)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		for _, e := range m.Entries {
+			target := filepath.Join(dst, filepath.FromSlash(relPath(e.Path, m.Root.Path)))
+			switch {
+			case e.Mode.IsDir():
+				if err := os.MkdirAll(target, 0o700); err != nil {
+					return err
+				}
+				err = os.Chmod(target, e.Mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+			case e.Mode&fs.ModeSymlink != 0:
+				err = os.Symlink(e.Link, target)
+			case e.Mode.IsRegular():
+				err = copyFile(tree.Abs(e), target, e.Mode)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// relPath is p below root, both tree paths.
+func relPath(p, root string) string {
+	if root == "." {
+		return p
+	}
+	if p == root {
+		return "."
+	}
+	return strings.TrimPrefix(p, root+"/")
 }

@@ -138,6 +138,9 @@ func OpenContext(dir, ignoreFile string, always ...string) (*Tree, error) {
 // filesystem, or a named build context of files.
 func OpenDir(dir string) *Tree { return &Tree{dir: dir} }
 
+// Ignores reports whether a .dockerignore leaves anything out of the tree.
+func (t *Tree) Ignores() bool { return t.ignore != nil }
+
 // ignored reports whether rel is excluded by .dockerignore.
 func (t *Tree) ignored(rel string) bool {
 	if t.ignore == nil || rel == "." {
