@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -12,10 +11,11 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	gzip "github.com/klauspost/pgzip"
+	"github.com/ulikunitz/xz"
 )
 
 // openArchive opens file as a tar stream if it is a tar archive, plain or
-// compressed with gzip, bzip2 or zstd; ok is false for anything else, which
+// compressed with gzip, bzip2, xz or zstd (as BuildKit's ADD); ok is false for anything else, which
 // ADD copies as is.
 func openArchive(file string) (io.ReadCloser, bool, error) {
 	f, err := os.Open(file)
@@ -44,8 +44,12 @@ func openArchive(file string) (io.ReadCloser, bool, error) {
 		}
 		r, closeFn = zr, func() error { zr.Close(); return f.Close() }
 	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
-		f.Close()
-		return nil, false, fmt.Errorf("ADD %s: xz archives are not supported; recompress with gzip or zstd", file)
+		xr, err := xz.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, false, nil
+		}
+		r = xr
 	default:
 		if isTarHeader(head) {
 			return readCloser{br, f.Close}, true, nil

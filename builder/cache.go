@@ -49,7 +49,7 @@ type inputs struct {
 // of every step key, so a cache written by a stevedore that built layers
 // differently (RUN's system directories, --exclude matching) is never
 // served for this one; change it whenever the same inputs give other layers.
-const layerSemantics = "layers-2"
+const layerSemantics = "layers-10"
 
 func keyOf(parts ...string) string {
 	h := sha256.New()

@@ -13,8 +13,15 @@ package builder
 // against dockerd check those).
 
 import (
+	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,6 +114,7 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	web := startConformanceWeb(t)
 	names := map[string]bool{}
 	dirs := make([]string, len(conformanceCases))
 	for i, c := range conformanceCases {
@@ -115,6 +123,7 @@ func TestConformance(t *testing.T) {
 		}
 		names[c.name] = true
 		dirs[i] = filepath.Join(t.TempDir(), "ctx")
+		c.dockerfile = web.expand(c.dockerfile)
 		makeContext(t, dirs[i], c)
 	}
 
@@ -310,6 +319,16 @@ func compareWithBuildkit(t *testing.T, c conformanceCase, res *Result, serr erro
 			diffs = append(diffs, fmt.Sprintf("config %s:\n  stevedore %#v\n  buildkit  %#v", gv.Type().Field(i).Name, gv.Field(i).Interface(), wv.Field(i).Interface()))
 		}
 	}
+	// Layer by layer: a runtime extracts each into an empty overlay
+	// directory, so a parent directory missing from a layer (or present
+	// with other metadata) changes what a container sees even when the
+	// merged trees agree.
+	diffs = append(diffs, diffLayers(t, got, want.img)...)
+	// go-containerregistry's config type has no Healthcheck.StartInterval:
+	// the raw JSON shows it.
+	if gh, wh := rawHealthcheck(t, got), rawHealthcheck(t, want.img); !reflect.DeepEqual(gh, wh) {
+		diffs = append(diffs, fmt.Sprintf("config Healthcheck (raw):\n  stevedore %v\n  buildkit  %v", gh, wh))
+	}
 	if gp, wp := emptyPattern(gcf.History), emptyPattern(wcf.History); gp != wp {
 		diffs = append(diffs, fmt.Sprintf("history empty-layer pattern (E empty, L layer):\n  stevedore %s %s\n  buildkit  %s %s", gp, historyText(gcf.History), wp, historyText(wcf.History)))
 	}
@@ -353,4 +372,108 @@ func emptyPattern(h []v1.History) string {
 		}
 	}
 	return b.String()
+}
+
+func rawHealthcheck(t *testing.T, img v1.Image) map[string]any {
+	t.Helper()
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cf struct {
+		Config struct{ Healthcheck map[string]any }
+	}
+	if err := json.Unmarshal(raw, &cf); err != nil {
+		t.Fatal(err)
+	}
+	return cf.Config.Healthcheck
+}
+
+// diffLayers compares the entries (path, type, mode, owner) of each layer
+// of two images with the same number of layers.
+func diffLayers(t *testing.T, got, want v1.Image) []string {
+	t.Helper()
+	gl, err := got.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, err := want.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gl) != len(wl) {
+		return []string{fmt.Sprintf("stevedore's image has %d layers, BuildKit's %d", len(gl), len(wl))}
+	}
+	var out []string
+	for i := range gl {
+		g, w := layerEntries(t, gl[i]), layerEntries(t, wl[i])
+		for _, p := range treePaths(g, w) {
+			ge, gok := g[p]
+			we, wok := w[p]
+			switch {
+			case !gok:
+				out = append(out, fmt.Sprintf("layer %d: %s is missing from stevedore's (buildkit: %s)", i, p, we))
+			case !wok:
+				out = append(out, fmt.Sprintf("layer %d: %s is only in stevedore's (%s)", i, p, ge))
+			case ge != we:
+				out = append(out, fmt.Sprintf("layer %d: %s differs:\n  stevedore %s\n  buildkit  %s", i, p, ge, we))
+			}
+		}
+	}
+	return out
+}
+
+// layerEntries lists one layer's entries without their content (the
+// merged trees compare that).
+func layerEntries(t *testing.T, l v1.Layer) map[string]entry {
+	t.Helper()
+	rc, err := l.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	out := map[string]entry{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("reading a layer: %v", err)
+		}
+		if p := cleanTarPath(h.Name); p != "" {
+			kind := map[byte]string{tar.TypeDir: "dir", tar.TypeSymlink: "symlink", tar.TypeLink: "hardlink", tar.TypeChar: "char", tar.TypeFifo: "fifo"}[h.Typeflag]
+			if kind == "" {
+				kind = "regular" // not "file": its content is not read here
+			}
+			out[p] = entry{Type: kind, Mode: h.Mode & 0o7777, UID: h.Uid, GID: h.Gid, Link: h.Linkname}
+		}
+	}
+}
+
+// conformanceWeb serves ADD's HTTP sources on loopback, where buildkitd
+// (on the host's network) and stevedore both reach it. Dockerfiles name it
+// {{URL}}; {{SUM}} is the sha256 digest of {{URL}}/a.txt.
+type conformanceWeb struct{ url, sum string }
+
+var conformanceWebFiles = map[string]string{"/a.txt": "from the web\n", "/dir/b.txt": "bee\n"}
+
+func startConformanceWeb(t *testing.T) conformanceWeb {
+	t.Helper()
+	mux := http.NewServeMux()
+	for p, body := range conformanceWebFiles {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT")
+			io.WriteString(w, body)
+		})
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	sum := sha256.Sum256([]byte(conformanceWebFiles["/a.txt"]))
+	return conformanceWeb{url: srv.URL, sum: "sha256:" + hex.EncodeToString(sum[:])}
+}
+
+func (w conformanceWeb) expand(dockerfile string) string {
+	return strings.NewReplacer("{{URL}}", w.url, "{{SUM}}", w.sum).Replace(dockerfile)
 }

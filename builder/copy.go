@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,7 +18,9 @@ import (
 	"strings"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	mode "github.com/tonistiigi/dchapes-mode"
 
 	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
@@ -140,15 +143,11 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 	if err != nil {
 		return nil, err
 	}
-	var chmod fs.FileMode
-	if op.Chmod != "" {
-		m, err := strconv.ParseUint(op.Chmod, 8, 32)
-		if err != nil || m > 0o7777 {
-			return nil, fmt.Errorf("--chmod=%s: only octal modes (e.g. 0755) are supported", op.Chmod)
-		}
-		chmod = fs.FileMode(m&0o777) | specialBits(uint32(m))
+	chmod, chmodSet, modeFunc, err := parseChmod(op.Chmod)
+	if err != nil {
+		return nil, err
 	}
-	nSources := len(op.Sources) + len(op.Inline)
+	nSources := len(op.Sources) + len(op.Inline) // URLs are among the sources
 	matches, tree := p.matches, p.tree
 	if tree == nil && len(op.Sources) > len(p.downloads) {
 		// A stage or an image: its key stood for its content; only now,
@@ -172,13 +171,19 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			return nil, err
 		}
 	}
+	root, err := b.ensureRoot(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := resolveDest(root, op.Dest)
+	if err != nil {
+		return nil, err
+	}
 	destIsDir := false
-	if needsDestCheck(matches, op.Dest, nSources+len(p.downloads)) {
-		root, err := b.ensureRoot(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		destIsDir = isDirIn(root, op.Dest)
+	// One source (a file, a URL, a heredoc) to a path that is a directory
+	// in the image goes into it, trailing slash or not.
+	if !strings.HasSuffix(dest, "/") && nSources == 1 {
+		destIsDir = isDirIn(root, dest)
 	}
 	// As BuildKit: files from another stage or an image keep their owners
 	// unless --chown says otherwise; files from a build context are root's.
@@ -186,23 +191,48 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		(op.FromRef.Kind == dockerfile.FromStage || op.FromRef.Kind == dockerfile.FromImage)
 	var files []layer.File
 	if len(matches) > 0 {
-		places, err := buildcontext.Place(matches, op.Dest, destIsDir, nSources+len(p.downloads))
+		var places []buildcontext.Placement
+		if op.Parents {
+			places, err = buildcontext.PlaceParents(matches, dest)
+		} else {
+			places, err = buildcontext.Place(matches, dest, destIsDir, nSources)
+		}
 		if err != nil {
 			return nil, err
 		}
+		destDir := path.Clean(dest)
 		for _, pl := range places {
 			if pl.Dest == "/" {
 				continue // the root directory is never a layer entry
 			}
 			abs := pl.Tree.Abs(pl.Entry)
-			f := layer.File{Path: pl.Dest, Mode: chmod}
-			if !keepOwner[abs] && !keepSourceOwners {
+			f := layer.File{Path: pl.Dest, Mode: chmod, ModeSet: chmodSet, ModeFunc: modeFunc}
+			// Without --chown, archive entries and files from a stage or an
+			// image keep their owners; with it, all but the directories an
+			// archive implies are the --chown user's.
+			inArchive, unpacked := keepOwner[abs]
+			if op.Chown != "" && (!unpacked || inArchive) || op.Chown == "" && !unpacked && !keepSourceOwners {
 				f.Owner = &owner
 			}
 			if pl.Entry.Mode.IsDir() {
 				f.Kind, f.ModTime = layer.KindDir, pl.Entry.ModTime
-				if chmod == 0 {
+				if !chmodSet {
 					f.Mode = pl.Entry.Mode&fs.ModePerm | pl.Entry.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+				}
+				if f.Owner == nil {
+					f.Owner = &layer.Owner{UID: pl.Entry.UID, GID: pl.Entry.GID}
+				}
+				if pl.Dest == destDir {
+					// As BuildKit: a directory copied onto one the image
+					// has keeps that one's mode and owner.
+					keepImageDir(root, &f)
+				}
+			} else if pl.Entry.Mode&fs.ModeSocket != 0 {
+				// BuildKit's context transfer turns a unix socket into an
+				// empty regular file with the socket's permissions.
+				f.Kind, f.Data, f.ModTime = layer.KindFile, []byte{}, pl.Entry.ModTime
+				if !chmodSet {
+					f.Mode, f.ModeSet = pl.Entry.Mode.Perm(), true
 				}
 			} else {
 				f.Source = abs
@@ -210,45 +240,49 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			files = append(files, f)
 		}
 	}
-	intoDir := strings.HasSuffix(op.Dest, "/") || destIsDir || nSources+len(p.downloads) > 1
+	intoDir := strings.HasSuffix(dest, "/") || destIsDir || nSources > 1
 	for _, in := range op.Inline {
-		dest := op.Dest
+		dest := dest
 		if intoDir {
-			dest = path.Join(op.Dest, in.Name)
+			dest = path.Join(dest, in.Name)
 		}
 		mode := fs.FileMode(in.Mode)
-		if chmod != 0 {
+		if chmodSet {
 			mode = chmod
 		}
-		files = append(files, layer.File{Path: dest, Data: []byte(in.Data), Mode: mode, Owner: &owner})
+		files = append(files, layer.File{Path: dest, Data: []byte(in.Data), Mode: mode, ModeSet: true, ModeFunc: modeFunc, Owner: &owner})
 	}
 	for _, d := range p.downloads {
-		dest := op.Dest
+		dest := dest
 		if intoDir {
-			dest = path.Join(op.Dest, d.name)
+			dest = path.Join(dest, d.name)
 		}
 		mode := fs.FileMode(0o600) // docker's mode for ADD URL files
-		if chmod != 0 {
+		if chmodSet {
 			mode = chmod
 		}
 		if err := os.Chtimes(d.file, d.modTime, d.modTime); err != nil && !d.modTime.IsZero() {
 			return nil, err
 		}
-		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, Owner: &owner})
+		files = append(files, layer.File{Path: dest, Source: d.file, Mode: mode, ModeSet: true, ModeFunc: modeFunc, Owner: &owner})
 	}
-	root, err := b.ensureRoot(ctx, s)
-	if err != nil {
-		return nil, err
+	// BuildKit creates missing parents with the --chmod permission bits
+	// (without setuid, setgid or sticky), 0755 without one.
+	parentMode := fs.FileMode(0o755)
+	if chmodSet {
+		parentMode = chmod.Perm()
 	}
-	files = append(missingParents(root, files, owner), files...)
+	files = append(parentDirs(root, files, owner, parentMode), files...)
 	return b.writeLayer(ctx, files)
 }
 
-// missingParents lists, as layer entries, the directories above files that
-// the image does not have yet. Docker's layers carry them (owned by the
-// --chown user, as BuildKit creates them); without them a runtime would
-// make them itself, root-owned, with the extraction time.
-func missingParents(root string, files []layer.File, owner layer.Owner) []layer.File {
+// parentDirs lists, as layer entries, the directories above files: those
+// the image has with their metadata, the missing ones with mode, owned by
+// owner (the --chown user, as BuildKit creates them). BuildKit's layers
+// carry every parent of a changed path; without them a runtime extracting
+// the layer into an empty overlay directory makes them itself, root-owned
+// 0755, hiding the image's own (a /home/app owned by app, a 1777 /tmp).
+func parentDirs(root string, files []layer.File, owner layer.Owner, mode fs.FileMode) []layer.File {
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return nil
@@ -266,11 +300,20 @@ func missingParents(root string, files []layer.File, owner layer.Owner) []layer.
 				continue
 			}
 			seen[d] = true
-			if fi, err := r.Stat(strings.TrimPrefix(d, "/")); err == nil && fi.IsDir() {
-				continue
+			fi, err := r.Lstat(strings.TrimPrefix(d, "/"))
+			switch {
+			case err == nil && fi.IsDir():
+				uid, gid := ownerOf(fi)
+				out = append(out, layer.File{Path: d, Kind: layer.KindDir, ModTime: fi.ModTime(),
+					Mode: fi.Mode()&fs.ModePerm | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), ModeSet: true,
+					Owner: &layer.Owner{UID: uid, GID: gid}})
+			case err == nil:
+				// Not a directory (the destination was resolved, so not a
+				// link either): the layer cannot change what it is.
+			default:
+				o := owner
+				out = append(out, layer.File{Path: d, Kind: layer.KindDir, Mode: mode, ModeSet: true, Owner: &o})
 			}
-			o := owner
-			out = append(out, layer.File{Path: d, Kind: layer.KindDir, Mode: 0o755, Owner: &o})
 		}
 	}
 	return out
@@ -285,14 +328,61 @@ func (b *builder) writeLayer(ctx context.Context, files []layer.File) (v1.Layer,
 		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
 }
 
-// needsDestCheck reports whether placing matches depends on whether dest is
-// an existing directory in the image: a single file copied to a path
-// without a trailing slash.
-func needsDestCheck(matches []buildcontext.Match, dest string, nSources int) bool {
-	if strings.HasSuffix(dest, "/") || nSources != 1 || len(matches) != 1 {
-		return false
+// resolveDest follows the symlinks of a COPY destination inside the image's
+// root filesystem, as BuildKit does: "COPY f /link/" with /link a link to
+// /real writes /real/f and leaves the link alone. A trailing slash is kept.
+func resolveDest(root, dest string) (string, error) {
+	abs, err := securejoin.SecureJoin(root, dest)
+	if err != nil {
+		return "", fmt.Errorf("resolving the destination %s in the image: %w", dest, err)
 	}
-	return !matches[0].Root.Mode.IsDir()
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return "", fmt.Errorf("resolving the destination %s in the image: %w", dest, err)
+	}
+	out := path.Join("/", filepath.ToSlash(rel))
+	if strings.HasSuffix(dest, "/") && out != "/" {
+		out += "/"
+	}
+	return out, nil
+}
+
+// keepImageDir gives a directory entry the mode and owner of the directory
+// the image already has at its path, if any.
+func keepImageDir(root string, f *layer.File) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	fi, err := r.Lstat(strings.TrimPrefix(path.Clean(f.Path), "/"))
+	if err != nil || !fi.IsDir() {
+		return
+	}
+	uid, gid := ownerOf(fi)
+	f.Mode = fi.Mode()&fs.ModePerm | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+	f.ModeSet, f.ModeFunc, f.Owner = true, nil, &layer.Owner{UID: uid, GID: gid}
+}
+
+// parseChmod reads COPY --chmod as BuildKit v0.29 does: an octal mode up to
+// 07777 (set says it was given, so 0 counts), or a symbolic one ("u+x",
+// "go=rX") applied to each copied file's own mode.
+func parseChmod(s string) (m fs.FileMode, set bool, apply func(fs.FileMode) fs.FileMode, err error) {
+	if s == "" {
+		return 0, false, nil, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err == nil {
+		if n > 0o7777 {
+			return 0, false, nil, fmt.Errorf("--chmod=%s: an octal mode is at most 07777", s)
+		}
+		return fs.FileMode(n&0o777) | specialBits(uint32(n)), true, nil, nil
+	}
+	ms, err := mode.ParseWithUmask(s, 0)
+	if err != nil {
+		return 0, false, nil, fmt.Errorf("--chmod=%s: not an octal (0755) or symbolic (u+x) mode: %w", s, err)
+	}
+	return 0, false, ms.Apply, nil
 }
 
 func isDirIn(root, p string) bool {
@@ -323,35 +413,27 @@ func specialBits(m uint32) fs.FileMode {
 	return out
 }
 
-// owner resolves --chown (default root). Names need the image's
-// /etc/passwd and /etc/group; numbers do not.
+// owner resolves --chown (default root) as BuildKit does: names need the
+// image's /etc/passwd and /etc/group, numbers do not.
 func (b *builder) owner(ctx context.Context, s *stage, chown string) (layer.Owner, error) {
 	if chown == "" {
 		return layer.Owner{}, nil
-	}
-	u, g, hasGroup := strings.Cut(chown, ":")
-	uid, err1 := strconv.Atoi(u)
-	gid, err2 := strconv.Atoi(g)
-	if err1 == nil && (!hasGroup || err2 == nil) {
-		if !hasGroup {
-			gid = uid // docker: --chown=UID gives group UID too
-		}
-		return layer.Owner{UID: uid, GID: gid}, nil
 	}
 	root, err := b.ensureRoot(ctx, s)
 	if err != nil {
 		return layer.Owner{}, err
 	}
-	uid, gid, err = isolate.LookupUser(root, chown)
+	uid, gid, err := isolate.LookupChown(root, chown)
 	if err != nil {
-		return layer.Owner{}, fmt.Errorf("--chown=%s: %w", chown, err)
+		return layer.Owner{}, err
 	}
 	return layer.Owner{UID: uid, GID: gid}, nil
 }
 
-// unpackArchives replaces local tar archives (plain, gzip, bzip2, zstd)
-// among ADD's sources by their extracted contents, as docker does. Files
-// from an archive keep the archive's owners unless --chown is given.
+// unpackArchives replaces local tar archives (plain, gzip, bzip2, xz, zstd)
+// among ADD's sources by their extracted contents, as BuildKit does. Files
+// from an archive keep the archive's owners unless --chown is given. The
+// map holds every extracted path, true for those the archive names.
 func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, matches []buildcontext.Match) ([]buildcontext.Match, map[string]bool, error) {
 	keep := map[string]bool{}
 	out := make([]buildcontext.Match, 0, len(matches))
@@ -370,6 +452,10 @@ func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, m
 			continue
 		}
 		dir, err := os.MkdirTemp(b.work, "unpack-")
+		if err == nil {
+			// The directory stands for the destination BuildKit creates.
+			err = os.Chmod(dir, 0o755)
+		}
 		if err != nil {
 			rc.Close()
 			return nil, nil, err
@@ -384,41 +470,66 @@ func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, m
 		if err != nil {
 			return nil, nil, err
 		}
+		named, err := archiveNames(abs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("unpacking %s: %w", m.Root.Path, err)
+		}
 		for _, e := range ms[0].Entries {
-			keep[sub.Abs(e)] = true
+			keep[sub.Abs(e)] = e.Path == "." || named[e.Path]
 		}
 		out = append(out, ms...)
 	}
 	return out, keep, nil
 }
 
+// archiveNames lists the paths an archive has entries for, cleaned and
+// relative: the directories extraction creates without an entry are
+// BuildKit's root-owned ones, even with --chown.
+func archiveNames(file string) (map[string]bool, error) {
+	rc, _, err := openArchive(file)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	names := map[string]bool{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n := strings.TrimPrefix(path.Clean("/"+h.Name), "/"); n != "" {
+			names[n] = true
+		}
+	}
+}
+
 // mkdir makes WORKDIR's layer: the directory, owned by the current USER when
-// it is new; an existing directory keeps its metadata.
+// it is new; an existing directory is left alone (an empty layer).
 func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, error) {
 	root, err := b.ensureRoot(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	f := layer.File{Path: dir, Kind: layer.KindDir, Mode: 0o755}
-	r, err := os.OpenRoot(root)
-	if err != nil {
+	// Through symlinks, as BuildKit's mkdir.
+	if dir, err = resolveDest(root, dir); err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	if fi, err := r.Stat(strings.TrimPrefix(path.Clean(dir), "/")); err == nil && fi.IsDir() {
-		f.Mode = fi.Mode()&fs.ModePerm | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
-		f.ModTime = fi.ModTime()
-		uid, gid := ownerOf(fi)
-		f.Owner = &layer.Owner{UID: uid, GID: gid}
-	} else {
-		o := layer.Owner{}
-		if s.state.Config.User != "" {
-			if o.UID, o.GID, err = isolate.LookupUser(root, s.state.Config.User); err != nil {
-				return nil, fmt.Errorf("WORKDIR %s as USER %s: %w", dir, s.state.Config.User, err)
-			}
-		}
-		f.Owner = &o
+	f := layer.File{Path: dir, Kind: layer.KindDir, Mode: 0o755}
+	if isDirIn(root, dir) {
+		// Nothing changes: BuildKit's layer for it is empty.
+		return b.writeLayer(ctx, nil)
 	}
+	o := layer.Owner{}
+	if s.state.Config.User != "" {
+		if o.UID, o.GID, err = isolate.LookupUser(root, s.state.Config.User); err != nil {
+			return nil, fmt.Errorf("WORKDIR %s as USER %s: %w", dir, s.state.Config.User, err)
+		}
+	}
+	f.Owner = &o
 	files := []layer.File{f}
-	return b.writeLayer(ctx, append(missingParents(root, files, *f.Owner), files...))
+	return b.writeLayer(ctx, append(parentDirs(root, files, *f.Owner, 0o755), files...))
 }

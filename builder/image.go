@@ -1,6 +1,9 @@
 package builder
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -105,5 +108,73 @@ func assemble(fs fsState, st *dockerfile.State, platform v1.Platform, epoch time
 	cf.Config = st.Config
 	cf.History = fs.history
 	cf.Container, cf.DockerVersion = "", ""
-	return mutate.ConfigFile(img, cf)
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	if st.HealthcheckStartInterval != 0 && cf.Config.Healthcheck != nil {
+		return withStartInterval(img, st.HealthcheckStartInterval)
+	}
+	return img, nil
+}
+
+// withStartInterval adds HEALTHCHECK --start-interval to img's config as
+// Healthcheck.StartInterval (nanoseconds, as docker and BuildKit write it),
+// a field go-containerregistry's config type does not have.
+func withStartInterval(img v1.Image, d time.Duration) (v1.Image, error) {
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	var top, config, health map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	if err := json.Unmarshal(top["config"], &config); err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	if err := json.Unmarshal(config["Healthcheck"], &health); err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	health["StartInterval"] = json.RawMessage(fmt.Sprint(int64(d)))
+	var errs [3]error
+	config["Healthcheck"], errs[0] = json.Marshal(health)
+	top["config"], errs[1] = json.Marshal(config)
+	raw, errs[2] = json.Marshal(top)
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	m = m.DeepCopy()
+	if m.Config.Digest, m.Config.Size, err = v1.SHA256(bytes.NewReader(raw)); err != nil {
+		return nil, err
+	}
+	rawManifest, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return &rawConfigImage{Image: img, config: raw, manifest: m, rawManifest: rawManifest}, nil
+}
+
+// rawConfigImage is an image whose config is given as bytes; its layers
+// are the wrapped image's.
+type rawConfigImage struct {
+	v1.Image
+	config, rawManifest []byte
+	manifest            *v1.Manifest
+}
+
+func (i *rawConfigImage) RawConfigFile() ([]byte, error) { return i.config, nil }
+func (i *rawConfigImage) ConfigName() (v1.Hash, error)   { return i.manifest.Config.Digest, nil }
+func (i *rawConfigImage) ConfigFile() (*v1.ConfigFile, error) {
+	return v1.ParseConfigFile(bytes.NewReader(i.config))
+}
+func (i *rawConfigImage) Manifest() (*v1.Manifest, error) { return i.manifest.DeepCopy(), nil }
+func (i *rawConfigImage) RawManifest() ([]byte, error)    { return i.rawManifest, nil }
+func (i *rawConfigImage) Size() (int64, error)            { return int64(len(i.rawManifest)), nil }
+func (i *rawConfigImage) Digest() (v1.Hash, error) {
+	h, _, err := v1.SHA256(bytes.NewReader(i.rawManifest))
+	return h, err
 }

@@ -565,9 +565,9 @@ USER app
 WORKDIR /home/app/work
 COPY --chown=app:app --chmod=0750 run.sh ./
 COPY --chown=app:app conf/ /etc/app/
-COPY --chmod=0640 plain.txt /srv/plain.txt
+COPY --chmod=0640 plain.txt /etc/app/plain.txt
 RUN id -u > whoami && touch made-by-app
-CMD ["sh", "-c", "busybox stat -c '%a %u:%g %n' /home/app/work /home/app/work/* /etc/app /etc/app/* /etc/app/sub/* /srv/plain.txt; ./run.sh"]
+CMD ["sh", "-c", "busybox stat -c '%a %u:%g %n' /home/app/work /home/app/work/* /etc/app /etc/app/* /etc/app/sub/*; ./run.sh"]
 `,
 		files: map[string]string{
 			"run.sh": "#!/bin/sh\necho run as $(id -u):$(id -g)\n", "conf/app.conf": "k=v\n", "conf/sub/more.conf": "m\n",
@@ -580,9 +580,9 @@ CMD ["sh", "-c", "busybox stat -c '%a %u:%g %n' /home/app/work /home/app/work/* 
 644 1000:1000 /home/app/work/whoami
 755 1000:1000 /etc/app
 644 1000:1000 /etc/app/app.conf
+640 0:0 /etc/app/plain.txt
 755 1000:1000 /etc/app/sub
 644 1000:1000 /etc/app/sub/more.conf
-640 0:0 /srv/plain.txt
 run as 1000:1000
 `,
 		knownHistory: map[int]string{
@@ -590,7 +590,7 @@ run as 1000:1000
 			// into the history; docker 20.10's does not.
 			3: "COPY --chown=app:app --chmod=0750 run.sh ./ # buildkit",
 			4: "COPY --chown=app:app conf/ /etc/app/ # buildkit",
-			5: "COPY --chmod=0640 plain.txt /srv/plain.txt # buildkit",
+			5: "COPY --chmod=0640 plain.txt /etc/app/plain.txt # buildkit",
 		},
 	},
 	{

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 
+	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/builder/layer"
@@ -50,6 +51,15 @@ type preparedBind struct {
 	readOnly bool
 	env      string // secret exposed as this variable instead of a file
 	mkdir    bool   // source is a directory to create (cache, tmpfs)
+	// mkdirMode and mkdirOwner are what a created cache directory gets,
+	// or, for a secret, the file the step sees.
+	mkdirMode  fs.FileMode
+	mkdirOwner *layer.Owner
+	secret     bool
+	// A tmpfs mount: a real tmpfs (of tmpfsSize bytes, 0 for the
+	// default) on source when stevedore runs as root.
+	tmpfs     bool
+	tmpfsSize int64
 }
 
 func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp) (*prepared, error) {
@@ -62,16 +72,40 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			if id == "" {
 				id = m.Target
 			}
-			dir := filepath.Join(b.o.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform)))
-			p.binds = append(p.binds, preparedBind{source: dir, target: m.Target, mkdir: true})
-			keyParts = append(keyParts, "cache "+id+" "+m.Target)
+			// As BuildKit: uid, gid or mode make the mount a "cache"
+			// directory made with them inside a cache of its own, so the
+			// same id without them is another cache.
+			owned := m.UID != nil || m.GID != nil || m.Mode != nil
+			perm := ""
+			bd := preparedBind{target: m.Target, mkdir: true, mkdirMode: 0o755}
+			if owned {
+				o := layer.Owner{}
+				if m.UID != nil {
+					o.UID = int(*m.UID)
+				}
+				if m.GID != nil {
+					o.GID = int(*m.GID)
+				}
+				if m.Mode != nil {
+					bd.mkdirMode = fs.FileMode(*m.Mode) & fs.ModePerm
+				}
+				bd.mkdirOwner = &o
+				perm = fmt.Sprintf("%d:%d:%o", o.UID, o.GID, bd.mkdirMode)
+			}
+			dir := filepath.Join(b.o.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform), perm))
+			bd.source = dir
+			if owned {
+				bd.source = filepath.Join(dir, "cache")
+			}
+			p.binds = append(p.binds, bd)
+			keyParts = append(keyParts, "cache "+id+" "+m.Target+" "+perm)
 		case "tmpfs":
 			dir, err := os.MkdirTemp(b.work, "tmpfs-")
 			if err != nil {
 				return nil, err
 			}
-			p.binds = append(p.binds, preparedBind{source: dir, target: m.Target})
-			keyParts = append(keyParts, "tmpfs "+m.Target)
+			p.binds = append(p.binds, preparedBind{source: dir, target: m.Target, tmpfsSize: m.SizeLimit, tmpfs: true})
+			keyParts = append(keyParts, fmt.Sprintf("tmpfs %s %d", m.Target, m.SizeLimit))
 		case "secret":
 			id := m.CacheID
 			if id == "" {
@@ -87,12 +121,21 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			}
 			// Secret contents stay out of the key: rotating a token must
 			// not rebuild, and the key is stored on disk.
-			p.binds = append(p.binds, preparedBind{source: file, target: target, readOnly: true, env: m.Env})
-			keyParts = append(keyParts, "secret "+id+" "+target+" "+m.Env)
-		case "bind":
-			if !m.ReadOnly {
-				return nil, fmt.Errorf("--mount=type=bind,rw is not supported: bind mounts are read-only here")
+			// As BuildKit: the file is root's and 0400 unless the mount
+			// says otherwise.
+			bd := preparedBind{source: file, target: target, readOnly: true, env: m.Env, secret: true, mkdirMode: 0o400, mkdirOwner: &layer.Owner{}}
+			if m.UID != nil {
+				bd.mkdirOwner.UID = int(*m.UID)
 			}
+			if m.GID != nil {
+				bd.mkdirOwner.GID = int(*m.GID)
+			}
+			if m.Mode != nil {
+				bd.mkdirMode = fs.FileMode(*m.Mode) & fs.ModePerm
+			}
+			p.binds = append(p.binds, bd)
+			keyParts = append(keyParts, fmt.Sprintf("secret %s %s %s %d:%d:%o", id, target, m.Env, bd.mkdirOwner.UID, bd.mkdirOwner.GID, bd.mkdirMode))
+		case "bind":
 			src := m.Source
 			if src == "" {
 				src = "."
@@ -117,8 +160,8 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 				p.files = append(p.files, fp.Files...)
 				key = "files:" + fp.Digest
 			}
-			p.binds = append(p.binds, preparedBind{from: m.FromRef, path: src, target: m.Target, readOnly: true})
-			keyParts = append(keyParts, "bind "+m.Target)
+			p.binds = append(p.binds, preparedBind{from: m.FromRef, path: src, target: m.Target, readOnly: m.ReadOnly})
+			keyParts = append(keyParts, fmt.Sprintf("bind %s rw=%v", m.Target, !m.ReadOnly))
 			p.source += " " + m.Target + "=" + key
 		default:
 			return nil, fmt.Errorf("--mount=type=%s is not supported (use cache, secret, bind or tmpfs)", m.Type)
@@ -180,9 +223,30 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			if bd.source, err = tree.Resolve(bd.path); err != nil {
 				return nil, err
 			}
-			if _, err := os.Stat(bd.source); err != nil {
+			fi, err := os.Stat(bd.source)
+			if err != nil {
 				return nil, fmt.Errorf("--mount=type=bind,source=%s: not found in its source", bd.path)
 			}
+			scratch := filepath.Join(dir, fmt.Sprintf("bind-%d", len(spec.Mounts)))
+			switch {
+			case fi.IsDir() && tree.Ignores():
+				// As BuildKit: a directory of the build context shows
+				// only what .dockerignore lets through (a copy of it, which
+				// rw may change and the step's end discards).
+				err = copySelected(tree, bd.path, scratch)
+			case !bd.readOnly && fi.IsDir():
+				// As BuildKit: a read-write bind mount is a scratch copy
+				// whose changes are discarded with the step.
+				err = copyTree(bd.source, scratch)
+			case !bd.readOnly:
+				err = copyFile(bd.source, scratch, fi.Mode())
+			default:
+				scratch = bd.source
+			}
+			if err != nil {
+				return nil, fmt.Errorf("--mount=type=bind,source=%s: copying it: %w", bd.path, err)
+			}
+			bd.source = scratch
 		}
 		switch {
 		case bd.source == "":
@@ -195,9 +259,26 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			spec.Env = append(spec.Env, bd.env+"="+string(data))
 			continue
 		case bd.mkdir:
-			if err := os.MkdirAll(bd.source, 0o755); err != nil {
+			if err := makeCacheDir(bd.source, bd.mkdirMode, bd.mkdirOwner); err != nil {
 				return nil, err
 			}
+		case bd.tmpfs && os.Geteuid() == 0:
+			opts := "mode=1777"
+			if bd.tmpfsSize > 0 {
+				opts += fmt.Sprintf(",size=%d", bd.tmpfsSize)
+			}
+			if err := unix.Mount("tmpfs", bd.source, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+				return nil, fmt.Errorf("mounting the tmpfs for %s: %w", bd.target, err)
+			}
+			defer unix.Unmount(bd.source, unix.MNT_DETACH)
+		case bd.secret:
+			// A copy with the mount's owner and mode, gone with the step's
+			// directory; the user's file is never chowned.
+			file, err := secretCopy(dir, bd)
+			if err != nil {
+				return nil, err
+			}
+			bd.source = file
 		}
 		spec.Mounts = append(spec.Mounts, isolate.Mount{Source: bd.source, Target: bd.target, ReadOnly: bd.readOnly})
 	}
@@ -249,7 +330,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 		}
 		changes = changes.Without(func(e layer.Entry) bool { return !parents[e.Path] && unchangedDir(root, e) })
 	}
-	changes, err = withSystemDirs(changes, root, inPlace)
+	changes, err = withSystemDirs(changes, root, inPlace, len(op.Files) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -273,10 +354,15 @@ var systemDirs = []string{"dev", "proc", "sys"}
 
 // withSystemDirs adds the system directories the lower filesystem lacks to
 // changes (and, when the step ran in place, to the tree itself, which
-// already holds the step's changes).
-func withSystemDirs(changes *layer.Changes, lower string, inPlace bool) (*layer.Changes, error) {
+// already holds the step's changes). With heredoc scripts mounted under
+// /dev/pipes, BuildKit made /dev itself as a mount stub and removes it
+// after the step, so it is not added then.
+func withSystemDirs(changes *layer.Changes, lower string, inPlace, pipes bool) (*layer.Changes, error) {
 	var extra []layer.Entry
 	for _, d := range systemDirs {
+		if d == "dev" && pipes {
+			continue
+		}
 		if _, err := os.Lstat(filepath.Join(lower, d)); err == nil {
 			continue
 		} else if !os.IsNotExist(err) {
@@ -363,4 +449,96 @@ func canRun(p v1.Platform) error {
 	}
 	return fmt.Errorf("RUN for %s on this %s machine needs QEMU emulation registered with binfmt_misc (Debian: qemu-user-static); or build the stage with FROM --platform=$BUILDPLATFORM and cross-compile",
 		platformString(p), runtime.GOARCH)
+}
+
+// makeCacheDir creates a cache mount's directory the first time it is
+// used; later steps find it as earlier ones left it, as in BuildKit.
+func makeCacheDir(dir string, mode fs.FileMode, owner *layer.Owner) error {
+	if _, err := os.Lstat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("creating the cache mount %s: %w", dir, err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the cache mount %s: %w", dir, err)
+	}
+	if owner != nil {
+		if err := os.Lchown(dir, owner.UID, owner.GID); err != nil {
+			return fmt.Errorf("creating the cache mount %s with --mount=type=cache,uid=%d,gid=%d: %w", dir, owner.UID, owner.GID, err)
+		}
+	}
+	// Chmod, not Mkdir's mode: the umask must not narrow it.
+	if err := os.Chmod(dir, mode); err != nil {
+		return fmt.Errorf("creating the cache mount %s: %w", dir, err)
+	}
+	return nil
+}
+
+// secretCopy writes a secret for one step into dir, with the owner and
+// mode the mount asks for.
+func secretCopy(dir string, bd preparedBind) (string, error) {
+	data, err := os.ReadFile(bd.source)
+	if err != nil {
+		return "", fmt.Errorf("reading the secret for %s: %w", bd.target, err)
+	}
+	f, err := os.CreateTemp(dir, "secret-")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	// Rootless, the caller's files are root's inside the step already.
+	if err == nil && (os.Geteuid() == 0 || *bd.mkdirOwner != layer.Owner{}) {
+		err = os.Chown(f.Name(), bd.mkdirOwner.UID, bd.mkdirOwner.GID)
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), bd.mkdirMode)
+	}
+	if err != nil {
+		return "", fmt.Errorf("preparing the secret for %s: %w", bd.target, err)
+	}
+	return f.Name(), nil
+}
+
+// copySelected copies what src selects in tree (ignored files left out) to
+// dst, with modes and symlinks.
+func copySelected(tree *buildcontext.Tree, src, dst string) error {
+	ms, err := tree.Select([]string{src}, nil)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		for _, e := range m.Entries {
+			target := filepath.Join(dst, filepath.FromSlash(relPath(e.Path, m.Root.Path)))
+			switch {
+			case e.Mode.IsDir():
+				if err := os.MkdirAll(target, 0o700); err != nil {
+					return err
+				}
+				err = os.Chmod(target, e.Mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+			case e.Mode&fs.ModeSymlink != 0:
+				err = os.Symlink(e.Link, target)
+			case e.Mode.IsRegular():
+				err = copyFile(tree.Abs(e), target, e.Mode)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// relPath is p below root, both tree paths.
+func relPath(p, root string) string {
+	if root == "." {
+		return p
+	}
+	if p == root {
+		return "."
+	}
+	return strings.TrimPrefix(p, root+"/")
 }

@@ -14,9 +14,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sreevishnu07/stevedore/builder/buildkit"
 	"github.com/sreevishnu07/stevedore/internal/suggest"
 	"github.com/sreevishnu07/stevedore/version"
-	"github.com/sreevishnu07/stevedore/builder/buildkit"
 )
 
 // DefaultConfigFile is where stevedore looks for its configuration.

@@ -17,8 +17,8 @@ import (
 	"github.com/moby/buildkit/client"
 
 	"github.com/sreevishnu07/stevedore/builder"
-	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"

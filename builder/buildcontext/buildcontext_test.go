@@ -65,6 +65,7 @@ func TestSelectAndPlace(t *testing.T) {
 		excludes []string
 		dest     string
 		destDir  bool
+		parents  bool
 		want     string
 		err      string
 	}{
@@ -83,8 +84,12 @@ func TestSelectAndPlace(t *testing.T) {
 		{name: "exclude is not context-relative", patterns: []string{"cmd"}, excludes: []string{"cmd/tool"}, dest: "/app/",
 			want: "cmd>/app cmd/app>/app/app cmd/app/main.go>/app/app/main.go cmd/tool>/app/tool cmd/tool/main.go>/app/tool/main.go"},
 		{name: "leading slash and .. stay in the context", patterns: []string{"/../../go.mod"}, dest: "/m", want: "go.mod>/m"},
-		{name: "symlink copied as a link", patterns: []string{"link"}, dest: "/l", want: "link>/l"},
+		{name: "a symlink source is followed", patterns: []string{"link"}, dest: "/out/", want: "main.go>/out/link"},
 		{name: "missing source", patterns: []string{"nope.txt"}, dest: "/x", err: "nope.txt"},
+		{name: "parents keep the path", patterns: []string{"cmd/app/main.go"}, dest: "/out", parents: true,
+			want: "cmd>/out/cmd cmd/app>/out/cmd/app cmd/app/main.go>/out/cmd/app/main.go"},
+		{name: "parents below a pivot", patterns: []string{"cmd/./*/main.go"}, dest: "/out/", parents: true,
+			want: "cmd/app>/out/app cmd/app/main.go>/out/app/main.go cmd/tool>/out/tool cmd/tool/main.go>/out/tool/main.go"},
 		{name: "several sources need a dir", patterns: []string{"go.mod", "main.go"}, dest: "/x", err: "end with a /"},
 	}
 	for _, tt := range tests {
@@ -92,7 +97,11 @@ func TestSelectAndPlace(t *testing.T) {
 			m, err := ctx.Select(tt.patterns, tt.excludes)
 			var ps []Placement
 			if err == nil {
-				ps, err = Place(m, tt.dest, tt.destDir, len(tt.patterns))
+				if tt.parents {
+					ps, err = PlaceParents(m, tt.dest)
+				} else {
+					ps, err = Place(m, tt.dest, tt.destDir, len(tt.patterns))
+				}
 			}
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {

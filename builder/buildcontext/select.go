@@ -20,6 +20,12 @@ type Match struct {
 	Tree    *Tree
 	Root    Entry
 	Entries []Entry // Root first, then descendants, sorted
+	// Name is the base name the source was selected by: a symlink's, when
+	// Root is its target. A file lands under this name.
+	Name string
+	// Pivot is the directory COPY --parents keeps paths below: what comes
+	// before "/./" in the pattern, or "." (the tree's root).
+	Pivot string
 }
 
 // Select resolves COPY/ADD source patterns against the tree. Patterns are
@@ -38,6 +44,12 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 	}
 	var out []Match
 	for _, p := range patterns {
+		pivot := "."
+		if before, _, ok := strings.Cut(filepath.ToSlash(p), "/./"); ok {
+			if pivot = strings.TrimPrefix(path.Clean("/"+before), "/"); pivot == "" {
+				pivot = "."
+			}
+		}
 		clean := path.Clean("/" + filepath.ToSlash(p))
 		roots, err := t.glob(strings.TrimPrefix(clean, "/"))
 		if err != nil {
@@ -45,7 +57,16 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 		}
 		var found bool
 		for _, r := range roots {
+			// As BuildKit, a source that is a symlink is followed (inside
+			// the tree): its target is copied under the link's name.
+			name, link := path.Base(r), r
+			if r, err = t.realDir(r); err != nil {
+				return nil, fmt.Errorf("resolving %s: %w", p, err)
+			}
 			entries, err := t.walk(r)
+			if link != r && errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("resolving %s: %s is a symlink whose target is not in the build context: %w", p, link, ErrNotFound)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("resolving %s: %w", p, err)
 			}
@@ -69,7 +90,7 @@ func (t *Tree) Select(patterns, excludes []string) ([]Match, error) {
 				}
 			}
 			found = true
-			out = append(out, Match{Tree: t, Root: entries[0], Entries: entries})
+			out = append(out, Match{Tree: t, Root: entries[0], Entries: entries, Pivot: pivot, Name: name})
 		}
 		// A wildcard may match nothing, as in BuildKit; a path must exist.
 		if !found && !hasMeta(p) {
@@ -185,9 +206,64 @@ func Place(matches []Match, dest string, destIsDir bool, nSources int) ([]Placem
 		}
 		d := dest
 		if dirDest {
-			d = path.Join(dest, path.Base(m.Root.Path))
+			name := m.Name
+			if name == "" {
+				name = path.Base(m.Root.Path)
+			}
+			d = path.Join(dest, name)
 		}
 		out = append(out, Placement{Tree: m.Tree, Entry: m.Root, Dest: d})
 	}
 	return out, nil
+}
+
+// PlaceParents maps what Select found for COPY --parents: each entry keeps
+// its path below its match's pivot, under dest (always a directory), and
+// the directories between the pivot and a match are placed too, with their
+// own metadata, as BuildKit copies them.
+func PlaceParents(matches []Match, dest string) ([]Placement, error) {
+	if !path.IsAbs(dest) {
+		return nil, fmt.Errorf("placing files: destination %q is not absolute", dest)
+	}
+	dest = path.Clean(dest)
+	seen := map[string]bool{}
+	var out []Placement
+	add := func(pl Placement) {
+		if !seen[pl.Dest] {
+			seen[pl.Dest] = true
+			out = append(out, pl)
+		}
+	}
+	for _, m := range matches {
+		pivot := m.Pivot
+		if pivot == "" {
+			pivot = "."
+		}
+		var dirs []string
+		for d := path.Dir(relTo(m.Root.Path, pivot)); d != "." && d != "/"; d = path.Dir(d) {
+			dirs = append(dirs, d)
+		}
+		for i := len(dirs) - 1; i >= 0; i-- {
+			e, err := m.Tree.stat(path.Join(pivot, dirs[i]))
+			if err != nil {
+				return nil, fmt.Errorf("placing %s: %w", m.Root.Path, err)
+			}
+			add(Placement{Tree: m.Tree, Entry: e, Dest: path.Join(dest, dirs[i])})
+		}
+		for _, e := range m.Entries {
+			add(Placement{Tree: m.Tree, Entry: e, Dest: path.Join(dest, relTo(e.Path, pivot))})
+		}
+	}
+	return out, nil
+}
+
+// relTo is p relative to dir, both tree paths ("." for the root).
+func relTo(p, dir string) string {
+	if dir == "." {
+		return p
+	}
+	if p == dir {
+		return "."
+	}
+	return strings.TrimPrefix(p, dir+"/")
 }

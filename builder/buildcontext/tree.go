@@ -143,6 +143,9 @@ func OpenDir(dir string) *Tree { return &Tree{dir: dir} }
 // always-excluded paths, or inside one.
 func (t *Tree) Excluded(rel string) bool { return t.ignored(rel) }
 
+// Ignores reports whether a .dockerignore leaves anything out of the tree.
+func (t *Tree) Ignores() bool { return t.ignore != nil }
+
 // ignored reports whether rel is excluded by .dockerignore.
 func (t *Tree) ignored(rel string) bool {
 	if t.ignore == nil || rel == "." {

@@ -22,7 +22,7 @@ func TestOCIConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	js := string(b)
-	for _, want := range []string{`"uid":1000`, `"gid":1000`, `"additionalGids":[2000,3000]`, `"cwd":"/w"`,
+	for _, want := range []string{`"uid":1000`, `"gid":1000`, `"additionalGids":[1000,2000,3000]`, `"cwd":"/w"`,
 		`"env":["A=1","HOME=/home/builder"]`, `{"type":"network"}`, `"hostname":"h"`,
 		`"destination":"/run/secrets/s","type":"bind"`, `"options":["rbind","rprivate","ro"]`, `"destination":"/etc/hosts"`} {
 		if !strings.Contains(js, want) {

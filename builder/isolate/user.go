@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,7 +22,21 @@ type execUser struct {
 // way docker (moby/sys/user) does: a numeric uid missing from /etc/passwd is
 // accepted with gid 0 and home "/"; an unknown name is an error; supplementary
 // groups come from /etc/group only when no group was given.
+//
+// As BuildKit's executor, the primary group always leads the supplementary
+// groups, so `id` in a RUN step prints the same groups as under BuildKit.
 func resolveUser(root, spec string) (*execUser, error) {
+	u, err := lookupExecUser(root, spec)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(u.Groups, u.GID) {
+		u.Groups = append([]int{u.GID}, u.Groups...)
+	}
+	return u, nil
+}
+
+func lookupExecUser(root, spec string) (*execUser, error) {
 	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
 	if userPart == "" {
 		userPart = "0"
@@ -154,4 +169,62 @@ func LookupUser(root, spec string) (uid, gid int, err error) {
 		return 0, 0, err
 	}
 	return u.UID, u.GID, nil
+}
+
+// LookupChown resolves a COPY or ADD --chown spec as BuildKit's file
+// operations do, which is laxer than a RUN user: a numeric user is its own
+// group and is not looked up; a name missing from /etc/passwd (or an image
+// without one) is 0:0; a group name missing from /etc/group leaves the
+// user's group. Only malformed entries and unreadable files are errors.
+func LookupChown(root, spec string) (uid, gid int, err error) {
+	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
+	if n, ok := chownID(userPart); ok {
+		uid, gid = n, n
+	} else {
+		passwd, err := readColonFile(root, "/etc/passwd")
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, f := range passwd {
+			if len(f) >= 4 && f[0] == userPart {
+				u, err1 := strconv.Atoi(f[2])
+				g, err2 := strconv.Atoi(f[3])
+				if err1 != nil || err2 != nil {
+					return 0, 0, fmt.Errorf("resolving --chown=%s: malformed /etc/passwd entry for %s", spec, userPart)
+				}
+				uid, gid = u, g
+				break
+			}
+		}
+	}
+	if !hasGroup {
+		return uid, gid, nil
+	}
+	if n, ok := chownID(groupPart); ok {
+		return uid, n, nil
+	}
+	group, err := readColonFile(root, "/etc/group")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, f := range group {
+		if len(f) >= 3 && f[0] == groupPart {
+			g, err := strconv.Atoi(f[2])
+			if err != nil {
+				return 0, 0, fmt.Errorf("resolving --chown=%s: malformed /etc/group entry for %s", spec, groupPart)
+			}
+			return uid, g, nil
+		}
+	}
+	return uid, gid, nil
+}
+
+// chownID parses a numeric --chown part as BuildKit does: "root" is 0, and
+// ids are 32-bit.
+func chownID(s string) (int, bool) {
+	if s == "root" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	return int(n), err == nil
 }

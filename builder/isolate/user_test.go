@@ -16,12 +16,12 @@ func TestResolveUser(t *testing.T) {
 		want    execUser
 		wantErr string
 	}{
-		{spec: "", want: execUser{UID: 0, GID: 0, Groups: []int{3000}, Home: "/root"}},
-		{spec: "builder", want: execUser{UID: 1000, GID: 1000, Groups: []int{2000, 3000}, Home: "/home/builder"}},
-		{spec: "1000", want: execUser{UID: 1000, GID: 1000, Groups: []int{2000, 3000}, Home: "/home/builder"}},
-		{spec: "builder:extra", want: execUser{UID: 1000, GID: 2000, Home: "/home/builder"}},
-		{spec: "0:5", want: execUser{UID: 0, GID: 5, Home: "/root"}},
-		{spec: "77", want: execUser{UID: 77, GID: 0, Home: "/"}},
+		{spec: "", want: execUser{UID: 0, GID: 0, Groups: []int{0, 3000}, Home: "/root"}},
+		{spec: "builder", want: execUser{UID: 1000, GID: 1000, Groups: []int{1000, 2000, 3000}, Home: "/home/builder"}},
+		{spec: "1000", want: execUser{UID: 1000, GID: 1000, Groups: []int{1000, 2000, 3000}, Home: "/home/builder"}},
+		{spec: "builder:extra", want: execUser{UID: 1000, GID: 2000, Groups: []int{2000}, Home: "/home/builder"}},
+		{spec: "0:5", want: execUser{UID: 0, GID: 5, Groups: []int{5}, Home: "/root"}},
+		{spec: "77", want: execUser{UID: 77, GID: 0, Groups: []int{0}, Home: "/"}},
 		{spec: "ghost", wantErr: `no user named "ghost"`},
 		{spec: "builder:ghosts", wantErr: `no group named "ghosts"`},
 		{spec: "builder:", wantErr: "empty group"},
@@ -89,5 +89,22 @@ func TestLookupUser(t *testing.T) {
 	}
 	if _, _, err := LookupUser(root, "nobody"); err == nil {
 		t.Error("an unknown user name resolved")
+	}
+}
+
+func TestLookupChown(t *testing.T) {
+	root := t.TempDir()
+	writeRootfsEtc(t, root)
+	for spec, want := range map[string][2]int{
+		"builder": {1000, 1000}, "builder:extra": {1000, 2000}, "42": {42, 42}, "42:7": {42, 7},
+		"root": {0, 0}, "nobodyhere": {0, 0}, "builder:nogroup": {1000, 1000}, "42:extra": {42, 2000},
+	} {
+		uid, gid, err := LookupChown(root, spec)
+		if err != nil || uid != want[0] || gid != want[1] {
+			t.Errorf("LookupChown(%q) = %d, %d, %v; want %v", spec, uid, gid, err, want)
+		}
+	}
+	if uid, gid, err := LookupChown(t.TempDir(), "app:app"); err != nil || uid != 0 || gid != 0 {
+		t.Errorf("without /etc/passwd: LookupChown = %d, %d, %v; want 0, 0", uid, gid, err)
 	}
 }

@@ -23,9 +23,16 @@ type File struct {
 	Kind     Kind
 	Data     []byte
 	Linkname string
-	// Mode, when non-zero, replaces the permission bits (COPY --chmod). An
-	// in-memory entry without one gets 0644, or 0755 for a directory.
+	// Mode, when non-zero or when ModeSet, replaces the permission bits
+	// (COPY --chmod). An in-memory entry without one gets 0644, or 0755
+	// for a directory.
 	Mode fs.FileMode
+	// ModeSet makes a zero Mode count: COPY --chmod=0 gives mode 0000.
+	ModeSet bool
+	// ModeFunc, when set, maps each entry's mode (fs.ModeDir included for
+	// a directory) after Mode: a symbolic COPY --chmod=u+x. Symlinks keep
+	// theirs.
+	ModeFunc func(fs.FileMode) fs.FileMode
 	// Owner, when set, replaces the owner (COPY --chown). Otherwise a
 	// source keeps its own and an in-memory entry is 0:0.
 	Owner *Owner
@@ -75,8 +82,15 @@ func FromFiles(ctx context.Context, files []File) (*Changes, error) {
 			out = append(out, e)
 		}
 		for i := start; i < len(out); i++ {
-			if f.Mode != 0 {
+			if f.Mode != 0 || f.ModeSet {
 				out[i].Mode = f.Mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+			}
+			if f.ModeFunc != nil && out[i].Kind != KindSymlink {
+				m := out[i].Mode
+				if out[i].Kind == KindDir {
+					m |= fs.ModeDir
+				}
+				out[i].Mode = f.ModeFunc(m) & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 			}
 			if f.Owner != nil {
 				out[i].UID, out[i].GID = f.Owner.UID, f.Owner.GID

@@ -71,3 +71,31 @@ func TestFromFilesErrors(t *testing.T) {
 		t.Errorf("missing source: %v", err)
 	}
 }
+
+func TestFromFilesModes(t *testing.T) {
+	src := t.TempDir()
+	put(t, src, "tree/f", "f", 0o640)
+	must(t, os.Chmod(filepath.Join(src, "tree"), 0o700))
+	addX := func(m os.FileMode) os.FileMode {
+		if m.IsDir() {
+			return m | 0o001
+		}
+		return m | 0o100
+	}
+	c, err := FromFiles(t.Context(), []File{
+		{Path: "zero", Data: []byte("z"), ModeSet: true},
+		{Path: "tree", Source: filepath.Join(src, "tree"), ModeFunc: addX},
+		{Path: "link", Kind: KindSymlink, Linkname: "zero", ModeFunc: addX},
+	})
+	must(t, err)
+	by := map[string]int64{}
+	for _, e := range readLayer(t, mustWrite(t, c)) {
+		by[e.hdr.Name] = e.hdr.Mode
+	}
+	want := map[string]int64{"zero": 0, "tree/": 0o701, "tree/f": 0o740, "link": 0o777}
+	for n, m := range want {
+		if by[n] != m {
+			t.Errorf("%s: mode %o, want %o", n, by[n], m)
+		}
+	}
+}
