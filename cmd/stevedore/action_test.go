@@ -585,7 +585,6 @@ func TestActionBuildInputsAndOutputs(t *testing.T) {
 	base := registrytest.ServeBusybox(t)
 	reg := registrytest.InProcess(t)
 	dir := gitRepo(t, "commit feat: first")
-	head := git(t, dir, "rev-parse", "HEAD")
 	df := "FROM " + base + " AS build\nARG GREETING=none\nARG CANARY\n" +
 		"RUN --mount=type=secret,id=tok --mount=type=secret,id=pem --mount=type=secret,id=file --mount=type=secret,id=envsec " +
 		"sh -c 'for s in tok pem file envsec; do sha256sum /run/secrets/$s | cut -d\" \" -f1 > /$s.sum; done; echo \"$GREETING\" > /greeting'\n" +
@@ -593,6 +592,10 @@ func TestActionBuildInputsAndOutputs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A release builds only committed files (a dirty context is refused).
+	git(t, dir, "add", "Dockerfile")
+	git(t, dir, "commit", "-q", "-m", "feat: the Dockerfile")
+	head := git(t, dir, "rev-parse", "HEAD")
 	secretFile := filepath.Join(t.TempDir(), "file-secret")
 	secrets := map[string]string{
 		"tok":    "tok-s3cr3t-7c1e9a",
@@ -621,8 +624,17 @@ func TestActionBuildInputsAndOutputs(t *testing.T) {
 		"INPUT_CACHE_TO":                     "type=registry,ref=" + reg + "/acme/app:buildcache",
 		"DOCKER_METADATA_ANNOTATIONS_LEVELS": "manifest,index",
 	}
-	r := stevedore(t, env, "", "release", "--dir", dir, "--action-inputs", "--image-name", "app",
-		"--destination", reg+"/acme/app", "--destination", "oci:dist/app", "--tags", "type=raw,value=edge\ntype=semver,pattern={{version}}",
+	// In CI stevedore signs only with a key it is given (or keyless).
+	priv, _, err := sign.GenerateKeys([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "cosign.key")
+	if err := os.WriteFile(keyFile, priv, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := stevedore(t, env, "", "release", "--dir", dir, "--action-inputs", "--image-name", "app", "--key", keyFile,
+		"--destination", reg+"/acme/app", "--destination", "oci:dist/app", "--tag-rule", "type=raw,value=edge\ntype=semver,pattern={{version}}",
 		"--label", "com.example.team=release", "--annotation", "com.example.note=annotated")
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
@@ -867,7 +879,7 @@ func convertWorkflow(t *testing.T) string {
 	w := metadataWorkflow
 	for _, r := range [][2]string{
 		{"      - uses: actions/checkout@v4\n", "      - run: cp -a \"$SRC/.\" . && mkdir -p example && cp -a \"$PROJECT/.\" example/\n"},
-		{"        uses: docker/metadata-action@v5\n        with:\n", "        uses: ./\n        with:\n          working-directory: example\n"},
+		{"        uses: docker/metadata-action@v5\n        with:\n", "        uses: ./\n        with:\n          working-directory: example\n          # build-push-action signs nothing; stevedore in CI asks to be told.\n          sign: none\n"},
 		{"      - name: Build and push\n        id: build\n        uses: docker/build-push-action@v6\n        with:\n", ""},
 		{"          tags: ${{ steps.meta.outputs.tags }}\n          labels: ${{ steps.meta.outputs.labels }}\n", ""},
 		{"steps.build.outputs", "steps.meta.outputs"},
