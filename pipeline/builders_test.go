@@ -183,6 +183,8 @@ func TestPlatformBuilders(t *testing.T) {
 	addr := buildkitAddr(t)
 	dir := repo(t)
 	writeFile(t, filepath.Join(dir, "app/Dockerfile"), "FROM scratch\nARG TARGETARCH\nCOPY hello.txt /hello-${TARGETARCH}.txt\n")
+	gitIn(t, dir, "add", ".")
+	gitIn(t, dir, "commit", "-q", "-m", "feat: per-arch names")
 	reg := registrytest.InProcess(t)
 	signer, verifier := testSigner(t)
 	y := "images:\n  - name: app\n    context: app\n    platforms: [linux/amd64, linux/arm64]\n" +
