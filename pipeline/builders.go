@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,6 +18,10 @@ import (
 // builderCheckTimeout bounds the plan step's call to a BuildKit daemon: an
 // address that does not answer fails the release before anything is built.
 const builderCheckTimeout = 15 * time.Second
+
+// ErrBuilderTLSUnused: mTLS files were given but no image builds on a
+// tcp:// daemon, so they would be silently ignored.
+var ErrBuilderTLSUnused = errors.New("--builder-tls-* apply only to a tcp:// builder, and no image builds on one")
 
 // WithBuilder builds every image on this builder, over stevedore.yaml's
 // builder: keys: "embedded" or a BuildKit address. tls (may be nil) holds
@@ -76,7 +81,26 @@ func (r *releaser) planBuilders(ctx context.Context, p *Plan) error {
 			pi.PlatformBuilders[plat] = a
 		}
 	}
+	if r.o.builderTLS != nil && !usesTCP(p) {
+		return fmt.Errorf("%w: set --builder tcp://HOST:PORT (or builder: in stevedore.yaml), or drop the --builder-tls-* flags", ErrBuilderTLSUnused)
+	}
 	return nil
+}
+
+// usesTCP reports whether any image or platform of p builds on a tcp://
+// daemon, the only kind the mTLS files are for.
+func usesTCP(p *Plan) bool {
+	for _, pi := range p.Images {
+		if strings.HasPrefix(pi.Builder, "tcp://") {
+			return true
+		}
+		for _, a := range pi.PlatformBuilders {
+			if strings.HasPrefix(a, "tcp://") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // connect checks a builder address and, for a daemon, dials it once.

@@ -37,6 +37,15 @@ func TestBuilderFlag(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, "plan") || !strings.Contains(r.stderr, closed) || !strings.Contains(r.stderr, "--builder") {
 		t.Errorf("release --builder %s: exit %d, stderr %q; want exit 2 from the plan step naming the address and --builder", closed, r.code, r.stderr)
 	}
+	// mTLS files for a release that builds on no tcp:// daemon would be
+	// ignored: refused in the plan step, before anything is built.
+	r = stevedore(t, env, "", "release", "--dir", ctxDir, "--snapshot", "--sign", "none", "--builder-tls-ca", filepath.Join(ctxDir, "ca.pem"))
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--builder-tls-*") || !strings.Contains(r.stderr, "tcp://") {
+		t.Errorf("release --builder-tls-ca with the embedded builder: exit %d, stderr %q; want exit 2 naming --builder-tls-* and tcp://", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(ctxDir, "dist")); err == nil {
+		t.Errorf("release --builder-tls-ca with the embedded builder wrote dist/")
+	}
 
 	addr := os.Getenv("STEVEDORE_TEST_BUILDKIT_ADDR")
 	if addr == "" {

@@ -45,6 +45,7 @@ func exitCode(err error) int {
 		errors.Is(err, pipeline.ErrConfig),
 		errors.Is(err, pipeline.ErrDirty),
 		errors.Is(err, buildkit.ErrBadAddress),
+		errors.Is(err, pipeline.ErrBuilderTLSUnused),
 		errors.Is(err, buildkit.ErrUnreachable):
 		return exitUsage
 	default:
