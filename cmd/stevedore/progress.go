@@ -105,10 +105,16 @@ func retryPrinter(w io.Writer, asJSON bool) func(publish.RetryEvent) {
 
 func writeRetry(w io.Writer, e publish.RetryEvent, asJSON bool) {
 	if asJSON {
+		// The CLI's JSON convention: durations in seconds.
 		b, err := json.Marshal(struct {
-			Event string `json:"event"`
-			publish.RetryEvent
-		}{"retry", e})
+			Event       string  `json:"event"`
+			Registry    string  `json:"registry"`
+			Request     string  `json:"request"`
+			Attempt     int     `json:"attempt"`
+			WaitSeconds float64 `json:"wait_seconds"`
+			Reason      string  `json:"reason"`
+			GaveUp      bool    `json:"gave_up"`
+		}{"retry", e.Registry, e.Request, e.Attempt, e.Wait.Seconds(), e.Reason, e.GaveUp})
 		if err == nil {
 			fmt.Fprintln(w, string(b))
 		}

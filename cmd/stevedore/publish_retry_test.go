@@ -25,16 +25,16 @@ func TestPublishLongRetryAfterVisible(t *testing.T) {
 		t.Fatalf("exit %d, want %d: %s", r.code, exitFailed, r.stderr)
 	}
 	var ev struct {
-		Event    string `json:"event"`
-		Registry string `json:"registry"`
-		Request  string `json:"request"`
-		Wait     int64  `json:"wait_ns"`
-		GaveUp   bool   `json:"gave_up"`
+		Event    string  `json:"event"`
+		Registry string  `json:"registry"`
+		Request  string  `json:"request"`
+		Wait     float64 `json:"wait_seconds"`
+		GaveUp   bool    `json:"gave_up"`
 	}
 	found := false
 	for _, line := range strings.Split(r.stderr, "\n") {
 		if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "retry" {
-			found = ev.Registry == px.Host && ev.Request == "blob upload start" && ev.Wait == 3600e9 && ev.GaveUp
+			found = ev.Registry == px.Host && ev.Request == "blob upload start" && ev.Wait == 3600 && ev.GaveUp
 		}
 	}
 	if !found {
@@ -79,13 +79,13 @@ func TestReleaseShowsRegistryRetries(t *testing.T) {
 				return
 			}
 			var ev struct {
-				Event    string `json:"event"`
-				Registry string `json:"registry"`
-				Request  string `json:"request"`
-				Attempt  int    `json:"attempt"`
-				Wait     int64  `json:"wait_ns"`
-				Reason   string `json:"reason"`
-				GaveUp   bool   `json:"gave_up"`
+				Event    string  `json:"event"`
+				Registry string  `json:"registry"`
+				Request  string  `json:"request"`
+				Attempt  int     `json:"attempt"`
+				Wait     float64 `json:"wait_seconds"`
+				Reason   string  `json:"reason"`
+				GaveUp   bool    `json:"gave_up"`
 			}
 			found := false
 			for _, line := range strings.Split(r.stderr, "\n") {
