@@ -135,7 +135,7 @@ func TestLoginStoresCredentialsWithoutEchoingThem(t *testing.T) {
 // a tag would be ambiguous and is refused before anything is read.
 func TestPublishSeveralSources(t *testing.T) {
 	reg := registrytest.InProcess(t)
-	args := []string{"publish", "--jobs", "2", "--to", reg + "/mirror/app", "--json"}
+	args := []string{"publish", "--ledger", "", "--jobs", "2", "--to", reg + "/mirror/app", "--json"}
 	var digests []v1.Hash
 	for i := range 3 {
 		src := filepath.Join(t.TempDir(), "image")

@@ -69,8 +69,8 @@ func TestRenamedDestinationFlags(t *testing.T) {
 		{"build --output", []string{"build", ctxDir, "--output", layout("b")}, "b", "--output is deprecated and will be removed; use --destination"},
 		{"build -o", []string{"build", ctxDir, "-o", layout("c")}, "c", "-o is deprecated and will be removed; use --destination"},
 		{"build --to", []string{"build", ctxDir, "--to", layout("d")}, "d", "--to is deprecated and will be removed; use --destination"},
-		{"publish --destination", []string{"publish", "--from", layout("a"), "--destination", layout("e")}, "e", ""},
-		{"publish --to", []string{"publish", "--from", layout("a"), "--to", layout("f"), "--to", layout("g")}, "g", "--to is deprecated and will be removed; use --destination"},
+		{"publish --destination", []string{"publish", "--ledger", "", "--from", layout("a"), "--destination", layout("e")}, "e", ""},
+		{"publish --to", []string{"publish", "--ledger", "", "--from", layout("a"), "--to", layout("f"), "--to", layout("g")}, "g", "--to is deprecated and will be removed; use --destination"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := stevedore(t, env, "", tc.args...)
