@@ -8,12 +8,18 @@
 # Tools (each in $ORACLES/<name>-<version>/):
 #   buildkitd, buildctl   github.com/moby/buildkit v0.29.0 (the Dockerfile oracle)
 #   cosign (v3)           github.com/sigstore/cosign/v3 v3.1.3
+#   fulcio                github.com/sigstore/fulcio v1.8.8          (local Sigstore CA)
+#   rekor-server          github.com/sigstore/rekor-tiles/v2 v2.3.0  (local Rekor v2, POSIX tiles)
+#   timestamp-server      github.com/sigstore/timestamp-authority v1.2.9 (local RFC 3161 TSA)
 # The cosign v2.6.5 CLI is a go.mod tool and builds with `go build tool`.
 set -euo pipefail
 
 ORACLES=${ORACLES:-/var/cache/stevedore-oracles}
 BUILDKIT_VERSION=v0.29.0
 COSIGN3_VERSION=v3.1.3
+FULCIO_VERSION=v1.8.8
+REKOR_TILES_VERSION=v2.3.0
+TSA_VERSION=v1.2.9
 mkdir -p "$ORACLES"
 log() { printf 'oracles: %s\n' "$*" >&2; }
 
@@ -44,7 +50,28 @@ cosign3() {
 	rm -rf "$tmp"
 }
 
+# goinstall NAME VERSION PACKAGE BINARY: go install PACKAGE@VERSION into
+# $ORACLES/NAME-VERSION/BINARY unless it is already there.
+goinstall() {
+	local out=$ORACLES/$1-$2
+	[ -x "$out/$4" ] && return 0
+	log "building $4 $2"
+	local tmp
+	tmp=$(mktemp -d)
+	(cd /tmp && GOBIN="$tmp" GOFLAGS=-mod=mod CGO_ENABLED=0 go install -trimpath "$3@$2")
+	mkdir -p "$out"
+	mv "$tmp/$(basename "$3")" "$out/$4"
+	rm -rf "$tmp"
+}
+
+# The local Sigstore for keyless tests: Fulcio, Rekor v2 and a TSA.
+sigstore() {
+	goinstall fulcio "$FULCIO_VERSION" github.com/sigstore/fulcio fulcio
+	goinstall rekor-tiles "$REKOR_TILES_VERSION" github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix rekor-server
+	goinstall timestamp-authority "$TSA_VERSION" github.com/sigstore/timestamp-authority/cmd/timestamp-server timestamp-server
+}
+
 command -v jq >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends jq >/dev/null; }
-want=${*:-buildkit cosign3}
+want=${*:-buildkit cosign3 sigstore}
 for t in $want; do "$t"; done
 echo "$ORACLES"
