@@ -75,13 +75,13 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 			signed += len(res.Signed)
 		}
 		if bundle {
-			made, err := sign.SignBundle(ctx, d.Repository().Digest(ir.art.Digest().String()), signer, opts...)
+			// Recursive for an index, like the legacy signature: each
+			// platform manifest gets its own bundle.
+			res, err := sign.SignBundles(ctx, d.Repository().Digest(ir.art.Digest().String()), signer, opts...)
 			if err != nil {
 				return "", err
 			}
-			if made {
-				signed++
-			}
+			signed += len(res.Signed)
 		}
 		attest := func(h v1.Hash, predType string, pred []byte) error {
 			var err error

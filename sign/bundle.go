@@ -275,6 +275,19 @@ func (o *options) bundlePolicy(subject name.Digest) (verify.PolicyBuilder, error
 // verifiedStatement decodes the in-toto statement of e's DSSE envelope, the
 // bytes the signature covers.
 func verifiedStatement(e verify.SignedEntity) (*bundleStatement, error) {
+	p, err := bundlePayload(e)
+	if err != nil {
+		return nil, err
+	}
+	var st bundleStatement
+	if err := json.NewDecoder(bytes.NewReader(p)).Decode(&st); err != nil {
+		return nil, fmt.Errorf("reading bundle statement: %w", err)
+	}
+	return &st, nil
+}
+
+// bundlePayload is the payload of e's DSSE envelope.
+func bundlePayload(e verify.SignedEntity) ([]byte, error) {
 	sc, err := e.SignatureContent()
 	if err != nil {
 		return nil, fmt.Errorf("reading bundle: %w", err)
@@ -287,11 +300,7 @@ func verifiedStatement(e verify.SignedEntity) (*bundleStatement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding bundle payload: %w", err)
 	}
-	var st bundleStatement
-	if err := json.NewDecoder(bytes.NewReader(p)).Decode(&st); err != nil {
-		return nil, fmt.Errorf("reading bundle statement: %w", err)
-	}
-	return &st, nil
+	return p, nil
 }
 
 // hasLegacy reports whether subject has legacy .sig/.att entries (of

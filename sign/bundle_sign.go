@@ -22,33 +22,40 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // whose subject is the digest (with the WithAnnotations annotations).
 // Key signers only, without a transparency-log entry (stevedore's default
 // for keys); keyless signers use Sign (the legacy format).
-// Options read: WithRemoteOptions, WithAnnotations.
+// Options read: WithRemoteOptions, WithAnnotations, WithRecursive (also
+// sign each manifest of an index, children first, as Sign does).
 //
-// A bundle signature by the same key (with the same annotations) already
-// attached is not made again: made is false then, so a re-run adds nothing.
+// A bundle signature by the same key of the same statement (same
+// annotations) already attached is not made again: made is false then
+// (for every manifest, with WithRecursive), so a re-run adds nothing.
 func SignBundle(ctx context.Context, subject name.Digest, s *Signer, opts ...Option) (made bool, err error) {
+	res, err := SignBundles(ctx, subject, s, opts...)
+	return res != nil && len(res.Signed) > 0, err
+}
+
+// SignBundles is SignBundle reporting per digest, as Sign does.
+func SignBundles(ctx context.Context, subject name.Digest, s *Signer, opts ...Option) (*Result, error) {
 	o := makeOptions(ctx, opts)
-	if s.valid() == nil && !s.Keyless() {
-		check := *o
-		check.key = s.Verifier()
-		if sigs, err := check.verifyBundles(ctx, subject, CosignSignPredicate); err == nil && len(sigs) > 0 {
-			return false, nil
-		}
-	}
 	ann := map[string]any{}
 	for k, v := range o.annotations {
 		ann[k] = v
 	}
-	if err := o.attachSignedBundle(subject, s, CosignSignPredicate, json.RawMessage(`{}`), ann); err != nil {
-		return false, fmt.Errorf("signing %s as a bundle: %w", subject, err)
+	res, err := runBundle(ctx, subject, s, o, CosignSignPredicate, json.RawMessage(`{}`), ann)
+	if err != nil {
+		return res, fmt.Errorf("signing %s as a bundle: %w", subject, err)
 	}
-	return true, nil
+	return res, nil
 }
 
 // AttestBundle attests predicate (JSON) of predicateType (short name or
 // URI, as for Attest) about subject in the bundle format, as cosign v3
 // attest does. Key signers only, like SignBundle.
-// Options read: WithRemoteOptions.
+// Options read: WithRemoteOptions, WithRecursive (also attest each
+// manifest of an index, as Attest does).
+//
+// An attestation of the same statement (predicate type and predicate) by
+// the same key already attached is not made again, so a re-run adds no
+// referrer.
 func AttestBundle(ctx context.Context, subject name.Digest, s *Signer, predicateType string, predicate []byte, opts ...Option) error {
 	o := makeOptions(ctx, opts)
 	fail := func(err error) error { return fmt.Errorf("attesting %s as a bundle: %w", subject, err) }
@@ -59,10 +66,92 @@ func AttestBundle(ctx context.Context, subject name.Digest, s *Signer, predicate
 	if !json.Valid(predicate) {
 		return fail(fmt.Errorf("predicate of type %s is not JSON", uri))
 	}
-	if err := o.attachSignedBundle(subject, s, uri, json.RawMessage(predicate), nil); err != nil {
+	if _, err := runBundle(ctx, subject, s, o, uri, json.RawMessage(predicate), nil); err != nil {
 		return fail(err)
 	}
 	return nil
+}
+
+// runBundle attaches a bundle of the statement (uri, predicate, ann) about
+// subject and, with WithRecursive, about each manifest it references,
+// skipping the digests that already carry it signed by this key.
+func runBundle(ctx context.Context, subject name.Digest, s *Signer, o *options, uri string, predicate json.RawMessage, ann map[string]any) (*Result, error) {
+	h, err := checkDigest(subject)
+	if err != nil {
+		return nil, err
+	}
+	t := &registryTarget{repo: subject.Context(), ro: o.remote}
+	return run(ctx, t, h, s, o, func(ctx context.Context, t target, h v1.Hash, s *Signer, o *options) (bool, error) {
+		subj := t.subject(h)
+		if s.valid() == nil && !s.Keyless() {
+			st, err := bundleStatementJSON(subj, uri, predicate, ann)
+			if err != nil {
+				return false, err
+			}
+			if dup, err := o.hasBundle(ctx, subj, s, uri, st); err != nil || dup {
+				return dup, err
+			}
+		}
+		return false, o.attachSignedBundle(subj, s, uri, predicate, ann)
+	})
+}
+
+// hasBundle reports whether subject already has a bundle of predicate type
+// uri around exactly statement st, signed by s's key: compared by payload
+// digest, since each envelope carries its own (randomised) signature. A
+// bundle that does not verify with the key (another key, tampered) does
+// not count.
+func (o *options) hasBundle(ctx context.Context, subject name.Digest, s *Signer, uri string, st []byte) (bool, error) {
+	found, err := listBundles(subject, uri, o.remote)
+	if err != nil || len(found) == 0 {
+		return false, err
+	}
+	check := *o
+	check.key = s.Verifier()
+	v, err := check.bundleVerifier()
+	if err != nil {
+		return false, err
+	}
+	policy, err := check.bundlePolicy(subject)
+	if err != nil {
+		return false, err
+	}
+	want := sha256.Sum256(st)
+	for _, f := range found {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if f.bundle == nil {
+			continue
+		}
+		p, err := bundlePayload(f.bundle)
+		if err != nil || sha256.Sum256(p) != want {
+			continue
+		}
+		if _, err := v.Verify(f.bundle, policy); err == nil {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// bundleStatementJSON is the in-toto statement a bundle about subject signs.
+func bundleStatementJSON(subject name.Digest, uri string, predicate json.RawMessage, ann map[string]any) ([]byte, error) {
+	h, err := v1.NewHash(subject.DigestStr())
+	if err != nil {
+		return nil, err
+	}
+	type subj struct {
+		Name        string            `json:"name,omitempty"`
+		Digest      map[string]string `json:"digest"`
+		Annotations map[string]any    `json:"annotations,omitempty"`
+	}
+	return json.Marshal(struct {
+		Type          string          `json:"_type"`
+		Subject       []subj          `json:"subject"`
+		PredicateType string          `json:"predicateType"`
+		Predicate     json.RawMessage `json:"predicate"`
+	}{"https://in-toto.io/Statement/v1", []subj{{Name: subject.Context().String(), Digest: map[string]string{h.Algorithm: h.Hex}, Annotations: ann}}, uri, predicate})
 }
 
 func (o *options) attachSignedBundle(subject name.Digest, s *Signer, uri string, predicate json.RawMessage, ann map[string]any) error {
@@ -72,21 +161,7 @@ func (o *options) attachSignedBundle(subject name.Digest, s *Signer, uri string,
 	if s.Keyless() {
 		return errors.New("keyless signatures are written in the legacy format only (use Sign and Attest)")
 	}
-	h, err := v1.NewHash(subject.DigestStr())
-	if err != nil {
-		return err
-	}
-	type subj struct {
-		Name        string            `json:"name,omitempty"`
-		Digest      map[string]string `json:"digest"`
-		Annotations map[string]any    `json:"annotations,omitempty"`
-	}
-	st, err := json.Marshal(struct {
-		Type          string          `json:"_type"`
-		Subject       []subj          `json:"subject"`
-		PredicateType string          `json:"predicateType"`
-		Predicate     json.RawMessage `json:"predicate"`
-	}{"https://in-toto.io/Statement/v1", []subj{{Name: subject.Context().String(), Digest: map[string]string{h.Algorithm: h.Hex}, Annotations: ann}}, uri, predicate})
+	st, err := bundleStatementJSON(subject, uri, predicate, ann)
 	if err != nil {
 		return err
 	}

@@ -232,3 +232,123 @@ func TestConcurrentBundleAttach(t *testing.T) {
 		}
 	}
 }
+
+// referrerCount counts the manifests listed as referrers of d (the API,
+// or the sha256-<hex> index on registries without it).
+func referrerCount(t testing.TB, d name.Digest, ro ...remote.Option) int {
+	t.Helper()
+	idx, err := remote.Referrers(d, ro...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(im.Manifests)
+}
+
+// Signing and attesting again with the same key and the same statement
+// adds no referrer; another predicate or another key adds one.
+func TestBundleRerunAddsNoReferrer(t *testing.T) {
+	a, b := keys(t)
+	for name, start := range map[string]func(testing.TB) string{
+		"referrers API": registrytest.InProcessReferrers,
+		"tag schema":    registrytest.InProcess,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			d := pushImage(t, start(t), "team/app", registrytest.Image(t, 1, 128))
+			once := func(s *Signer, pred string) {
+				t.Helper()
+				if _, err := SignBundle(ctx, d, s, WithAnnotations(map[string]string{"release": "1.0"})); err != nil {
+					t.Fatal(err)
+				}
+				if err := AttestBundle(ctx, d, s, PredicateSPDXJSON, []byte(pred)); err != nil {
+					t.Fatal(err)
+				}
+				if err := AttestBundle(ctx, d, s, PredicateSLSA1, []byte(`{"buildDefinition":{}}`)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			once(a.signer(t), spdx)
+			if n := referrerCount(t, d); n != 3 {
+				t.Fatalf("first run: %d referrers, want 3", n)
+			}
+			once(a.signer(t), spdx)
+			if n := referrerCount(t, d); n != 3 {
+				t.Fatalf("re-run with the same key and predicates: %d referrers, want 3", n)
+			}
+			// Another SBOM is a new statement: one more attestation.
+			if err := AttestBundle(ctx, d, a.signer(t), PredicateSPDXJSON, []byte(`{"spdxVersion":"SPDX-2.3","name":"other"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if n := referrerCount(t, d); n != 4 {
+				t.Fatalf("another predicate: %d referrers, want 4", n)
+			}
+			// Key b's statements are byte for byte key a's: only the
+			// signature check tells them apart, and b's are made.
+			once(b.signer(t), spdx)
+			if n := referrerCount(t, d); n != 7 {
+				t.Fatalf("another key: %d referrers, want 7", n)
+			}
+			att, err := VerifyAttestation(ctx, d, PredicateSPDXJSON, WithKey(a.verifier(t)))
+			if err != nil || len(att.Signatures) != 2 {
+				t.Fatalf("key a's SPDX attestations: %+v, %v; want 2", att, err)
+			}
+		})
+	}
+}
+
+
+// With WithRecursive, every platform manifest of an index gets its bundle
+// signature and attestation, which stevedore and the cosign v3 CLI verify
+// per platform digest; a re-run adds nothing.
+func TestBundleIndexRecursive(t *testing.T) {
+	bin := cosigntest.V3(t)
+	a, _ := keys(t)
+	for kind, start := range map[string]func(testing.TB) string{
+		"referrers API": registrytest.InProcessReferrers,
+		"tag schema":    registrytest.InProcess,
+	} {
+		t.Run(kind, func(t *testing.T) {
+			ctx := t.Context()
+			ii := registrytest.Index(t, 2, 1, 64)
+			d := pushImage(t, start(t), "team/app", ii)
+			im, err := ii.IndexManifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := []name.Digest{d}
+			for _, m := range im.Manifests {
+				all = append(all, d.Context().Digest(m.Digest.String()))
+			}
+			for range 2 {
+				res, err := SignBundles(ctx, d, a.signer(t), WithRecursive(true))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := len(res.Signed) + len(res.Skipped); got != len(all) {
+					t.Fatalf("signed %v skipped %v, want %d digests", res.Signed, res.Skipped, len(all))
+				}
+				if err := AttestBundle(ctx, d, a.signer(t), PredicateSPDXJSON, []byte(spdx), WithRecursive(true)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "cosign.pub"), a.pub, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range all {
+				if n := referrerCount(t, p); n != 2 {
+					t.Errorf("%s: %d referrers after two runs, want 2 (a signature and an attestation)", p, n)
+				}
+				if _, err := Verify(ctx, p, WithKey(a.verifier(t))); err != nil {
+					t.Errorf("verify %s: %v", p, err)
+				}
+				cosigntest.Run(t, bin, dir, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", "--allow-insecure-registry", p.String())
+				cosigntest.Run(t, bin, dir, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--allow-insecure-registry", "--type", "spdxjson", p.String())
+			}
+		})
+	}
+}
