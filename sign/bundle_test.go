@@ -300,7 +300,6 @@ func TestBundleRerunAddsNoReferrer(t *testing.T) {
 	}
 }
 
-
 // With WithRecursive, every platform manifest of an index gets its bundle
 // signature and attestation, which stevedore and the cosign v3 CLI verify
 // per platform digest; a re-run adds nothing.
