@@ -126,4 +126,3 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
-
