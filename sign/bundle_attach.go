@@ -3,8 +3,10 @@ package sign
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -70,16 +73,29 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 	}
 	ref := subject.Context().Digest(h.String())
 	// Without the referrers API, ggcr's writer updates the sha256-<hex>
-	// index by read-modify-write with no If-Match (registries rarely honour
-	// it on manifests), so racing attachers drop each other's entries.
-	// Attachers in this process take turns; then the entry is read back and
-	// the write repeated until it is listed, which repairs a loss to
-	// another process racing the same index.
-	unlock := lockSubject(subject)
+	// index by read-modify-write, unconditionally: the distribution spec
+	// defines no If-Match for manifests, and registries ignore it. A writer
+	// whose read precedes our write and whose write follows it drops our
+	// entry. Attachers in this process take turns; against other processes
+	// the entry is read back only after a settling time longer than such a
+	// read-modify-write (several times ours), and written again (ggcr
+	// re-reads and merges) until it is still listed then. What remains is
+	// a competitor whose read-modify-write outlasts the settling time
+	// (a registry stalling one client for seconds): its write, landing after
+	// our last check, can still drop our entry.
+	unlock := subjectLock(subject)
 	defer unlock()
 	for attempt := 0; ; attempt++ {
+		start := time.Now()
 		if err := remote.Put(ref, rawManifest{raw: raw, mt: types.OCIManifestSchema1}, ropts...); err != nil {
 			return fail(err)
+		}
+		tagSchema, err := usesTagSchema(subject, ropts)
+		if err != nil {
+			return fail(err)
+		}
+		if tagSchema {
+			time.Sleep(settleTime(time.Since(start)))
 		}
 		listed, err := referrerListed(subject, h, ropts)
 		if err != nil {
@@ -91,13 +107,43 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 		if attempt == maxAttachAttempts-1 {
 			return fail(fmt.Errorf("bundle %s written but missing from the referrers of %s after %d attempts (another writer keeps replacing the %s index)", h, subject, maxAttachAttempts, fallbackTag(subject)))
 		}
-		time.Sleep(time.Duration(50+rand.IntN(200)) * time.Millisecond)
+		time.Sleep(time.Duration(rand.IntN(100)) * time.Millisecond)
 	}
 }
 
-const maxAttachAttempts = 5
+// settleTime is how long a tag-schema write waits before checking that its
+// entry survived concurrent writers: four times its own read-modify-write
+// (others' take about as long against the same registry), at least
+// minSettle, plus jitter so racing writers do not check in lockstep.
+func settleTime(rmw time.Duration) time.Duration {
+	return max(4*rmw, minSettle) + time.Duration(rand.Int64N(int64(minSettle)))
+}
+
+const minSettle = 50 * time.Millisecond
+
+// usesTagSchema reports whether subject's referrers are kept in the
+// sha256-<hex> tag index (no referrers API): only then can concurrent
+// writers lose entries. ggcr writes the tag only on such registries.
+func usesTagSchema(subject name.Digest, ropts []remote.Option) (bool, error) {
+	_, err := remote.Head(subject.Context().Tag(fallbackTag(subject)), ropts...)
+	var terr *transport.Error
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+const maxAttachAttempts = 10
 
 var subjectLocks sync.Map // subject string → *sync.Mutex
+
+// subjectLock serialises this process's attachers of one subject; tests
+// replace it to race as separate processes do.
+var subjectLock = lockSubject
 
 func lockSubject(d name.Digest) func() {
 	m, _ := subjectLocks.LoadOrStore(d.String(), &sync.Mutex{})
