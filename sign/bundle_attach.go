@@ -78,7 +78,7 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 	// whose read precedes our write and whose write follows it drops our
 	// entry. Attachers in this process take turns; against other processes
 	// the entry is read back only after a settling time longer than such a
-	// read-modify-write (several times ours), and written again (ggcr
+	// read-modify-write (see settleTime), and written again (ggcr
 	// re-reads and merges) until it is still listed then. What remains is
 	// a competitor whose read-modify-write outlasts the settling time
 	// (a registry stalling one client for seconds): its write, landing after
@@ -112,11 +112,13 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 }
 
 // settleTime is how long a tag-schema write waits before checking that its
-// entry survived concurrent writers: four times its own read-modify-write
-// (others' take about as long against the same registry), at least
-// minSettle, plus jitter so racing writers do not check in lockstep.
-func settleTime(rmw time.Duration) time.Duration {
-	return max(4*rmw, minSettle) + time.Duration(rand.Int64N(int64(minSettle)))
+// entry survived concurrent writers: twice its own write (four round
+// trips: the manifest, the referrers API probe, the index read and write),
+// so about four times a competitor's read-to-write window against the same
+// registry; at least minSettle, plus jitter so racing writers do not check
+// in lockstep.
+func settleTime(put time.Duration) time.Duration {
+	return max(2*put, minSettle) + time.Duration(rand.Int64N(int64(minSettle)))
 }
 
 const minSettle = 50 * time.Millisecond
