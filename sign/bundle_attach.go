@@ -73,8 +73,8 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 	}
 	ref := subject.Context().Digest(h.String())
 	// Without the referrers API, ggcr's writer updates the sha256-<hex>
-	// index by read-modify-write, unconditionally: the distribution spec
-	// defines no If-Match for manifests, and registries ignore it. A writer
+	// index by read-modify-write, unconditionally (the distribution spec
+	// defines no conditional write for manifests to retry on). A writer
 	// whose read precedes our write and whose write follows it drops our
 	// entry. Attachers in this process take turns; against other processes
 	// the entry is read back only after a settling time longer than such a
