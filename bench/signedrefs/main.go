@@ -13,11 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
-	"github.com/sreevishnu07/stevedore/sign"
+	"github.com/sreevishnu07/stevedore/internal/signedrefs"
 )
 
 func main() {
@@ -37,60 +33,21 @@ func main() {
 }
 
 func run(ctx context.Context, reg string, n int, out, format string) error {
-	legacy, bundle := format != "bundle", format != "legacy"
-	if format != "legacy" && format != "bundle" && format != "both" {
-		return fmt.Errorf("-format %q: want legacy, bundle or both", format)
+	f, err := signedrefs.Make(ctx, reg, n, format)
+	if err != nil {
+		return err
+	}
+	var refs strings.Builder
+	for _, d := range f.Refs {
+		fmt.Fprintln(&refs, d)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	priv, pub, err := sign.GenerateKeys(nil)
-	if err != nil {
-		return err
-	}
-	for f, data := range map[string][]byte{"cosign.key": priv, "cosign.pub": pub} {
-		if err := os.WriteFile(filepath.Join(out, f), data, 0o600); err != nil {
+	for name, data := range map[string][]byte{"cosign.key": f.Priv, "cosign.pub": f.Pub, "deploy.yaml": f.Deploy, "refs.txt": []byte(refs.String())} {
+		if err := os.WriteFile(filepath.Join(out, name), data, 0o600); err != nil {
 			return err
 		}
 	}
-	s, err := sign.LoadSigner(priv, nil)
-	if err != nil {
-		return err
-	}
-	var deploy, refs strings.Builder
-	deploy.WriteString("apiVersion: v1\nkind: Pod\nmetadata:\n  name: many\nspec:\n  containers:\n")
-	for i := range n {
-		img, err := random.Image(512, 1)
-		if err != nil {
-			return err
-		}
-		tag, err := name.NewTag(fmt.Sprintf("%s/pin/app%03d:v1", reg, i))
-		if err != nil {
-			return err
-		}
-		if err := remote.Write(tag, img); err != nil {
-			return fmt.Errorf("pushing %s: %w", tag, err)
-		}
-		h, err := img.Digest()
-		if err != nil {
-			return err
-		}
-		d := tag.Context().Digest(h.String())
-		if legacy {
-			if _, err := sign.Sign(ctx, d, s, sign.WithTlogUpload(false)); err != nil {
-				return err
-			}
-		}
-		if bundle {
-			if _, err := sign.SignBundle(ctx, d, s); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(&deploy, "    - name: app%03d\n      image: %s@%s\n", i, tag, h)
-		fmt.Fprintf(&refs, "%s\n", d)
-	}
-	if err := os.WriteFile(filepath.Join(out, "deploy.yaml"), []byte(deploy.String()), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(out, "refs.txt"), []byte(refs.String()), 0o644)
+	return nil
 }
