@@ -351,3 +351,46 @@ func TestBundleIndexRecursive(t *testing.T) {
 		})
 	}
 }
+
+// cosign v2.6 also reads stevedore's bundles: it looks for bundle referrers
+// first, and then insists on a trusted root, which it fetches from the
+// public TUF repository unless given one. A key needs none of its
+// contents, so an empty trusted root does, offline.
+func TestBundlesVerifyWithCosign2(t *testing.T) {
+	bin := cosigntest.V2(t)
+	a, b := keys(t)
+	ctx := t.Context()
+	for kind, start := range map[string]func(testing.TB) string{
+		"referrers API": registrytest.InProcessReferrers,
+		"tag schema":    registrytest.InProcess,
+	} {
+		t.Run(kind, func(t *testing.T) {
+			d := pushImage(t, start(t), "team/app", registrytest.Image(t, 1, 256))
+			if _, err := SignBundle(ctx, d, a.signer(t)); err != nil {
+				t.Fatal(err)
+			}
+			if err := AttestBundle(ctx, d, a.signer(t), PredicateSPDXJSON, []byte(spdx)); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			for f, data := range map[string][]byte{
+				"cosign.pub":        a.pub,
+				"other.pub":         b.pub,
+				"trusted_root.json": []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`),
+			} {
+				if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			flags := []string{"--insecure-ignore-tlog", "--allow-insecure-registry", "--trusted-root", "trusted_root.json"}
+			out := cosigntest.Run(t, bin, dir, append(append([]string{"verify", "--key", "cosign.pub"}, flags...), d.String())...)
+			if !strings.Contains(out, CosignSignPredicate) {
+				t.Errorf("cosign v2 did not verify the bundle:\n%s", out)
+			}
+			cosigntest.Run(t, bin, dir, append(append([]string{"verify-attestation", "--key", "cosign.pub", "--type", "spdxjson"}, flags...), d.String())...)
+			if out, err := cosigntest.Try(bin, dir, append(append([]string{"verify", "--key", "other.pub"}, flags...), d.String())...); err == nil {
+				t.Fatalf("cosign v2 accepted another key:\n%s", out)
+			}
+		})
+	}
+}
