@@ -115,13 +115,18 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 // entry survived concurrent writers: twice its own write (four round
 // trips: the manifest, the referrers API probe, the index read and write),
 // so about four times a competitor's read-to-write window against the same
-// registry; at least minSettle, plus jitter so racing writers do not check
-// in lockstep.
+// registry; at least minSettle (loopback writes take milliseconds, and a
+// loaded machine delays a competitor by more), at most maxSettle (a write
+// slower than that is a stalled registry, the window left open), plus
+// jitter so racing writers do not check in lockstep.
 func settleTime(put time.Duration) time.Duration {
-	return max(2*put, minSettle) + time.Duration(rand.Int64N(int64(minSettle)))
+	return min(max(2*put, minSettle), maxSettle) + time.Duration(rand.Int64N(int64(minSettle)))
 }
 
-const minSettle = 50 * time.Millisecond
+const (
+	minSettle = 50 * time.Millisecond
+	maxSettle = 2 * time.Second
+)
 
 // usesTagSchema reports whether subject's referrers are kept in the
 // sha256-<hex> tag index (no referrers API): only then can concurrent
