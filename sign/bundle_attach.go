@@ -90,11 +90,7 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 		if err := remote.Put(ref, rawManifest{raw: raw, mt: types.OCIManifestSchema1}, ropts...); err != nil {
 			return fail(err)
 		}
-		tagSchema, err := usesTagSchema(subject, ropts)
-		if err != nil {
-			return fail(err)
-		}
-		if tagSchema {
+		if usesTagSchema(subject, ropts) {
 			time.Sleep(settleTime(time.Since(start)))
 		}
 		listed, err := referrerListed(subject, h, ropts)
@@ -130,18 +126,12 @@ const (
 
 // usesTagSchema reports whether subject's referrers are kept in the
 // sha256-<hex> tag index (no referrers API): only then can concurrent
-// writers lose entries. ggcr writes the tag only on such registries.
-func usesTagSchema(subject name.Digest, ropts []remote.Option) (bool, error) {
+// writers lose entries. ggcr writes the tag only on such registries. An
+// answer other than "not found" counts as yes: waiting is the safe side.
+func usesTagSchema(subject name.Digest, ropts []remote.Option) bool {
 	_, err := remote.Head(subject.Context().Tag(fallbackTag(subject)), ropts...)
 	var terr *transport.Error
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
-		return false, nil
-	default:
-		return false, err
-	}
+	return !errors.As(err, &terr) || terr.StatusCode != http.StatusNotFound
 }
 
 const maxAttachAttempts = 10
