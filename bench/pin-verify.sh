@@ -21,7 +21,7 @@ cosign3=${COSIGN3:-${STEVEDORE_TEST_COSIGN3:-/var/cache/stevedore-oracles/cosign
 work=$(mktemp -d)
 reg_pid=
 cleanup() {
-	[ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null || true
+	if [ -n "$reg_pid" ]; then kill "$reg_pid" 2>/dev/null || true; fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
