@@ -211,9 +211,9 @@ install_signed() {
 	local tmp want identity out
 	local -a args
 	tmp="$(mktemp -d)"
-	fetch "$base/$ref/checksums.txt" "$tmp/checksums.txt" &&
-		fetch "$base/$ref/checksums.txt.sigstore.json" "$tmp/checksums.txt.sigstore.json" ||
+	if ! fetch "$base/$ref/checksums.txt" "$tmp/checksums.txt" || ! fetch "$base/$ref/checksums.txt.sigstore.json" "$tmp/checksums.txt.sigstore.json"; then
 		fail "downloading checksums.txt and checksums.txt.sigstore.json of $ref from $base failed; the action does not build from source for a release (set the input version: source to do that)"
+	fi
 	get_cosign
 	identity="https://github.com/$repo/.github/workflows/release.yml@refs/tags/$ref"
 	args=(verify-blob --bundle "$tmp/checksums.txt.sigstore.json"
