@@ -473,3 +473,146 @@ exit "${STUB_EXIT:-0}"
 		t.Errorf("no TLS inputs: %v\n%s", err, out)
 	}
 }
+
+// keylessSigstore is what the keyless test needs from a local Sigstore:
+// Fulcio with a GitHub-workflow issuer, Rekor v2 and a timestamp authority,
+// described by a trusted root and a signing config, and tokens from its
+// OIDC issuer with the claims GitHub's would carry.
+type keylessSigstore interface {
+	TrustedRoot() string   // trusted_root.json
+	SigningConfig() string // signing_config.json
+	Issuer() string        // the OIDC issuer URL certificates name
+	Token(t *testing.T, claims map[string]any) string
+}
+
+// workflowClaims are the claims of a GitHub Actions OIDC token for a run
+// of repo's workflow file at ref, triggered by event at commit sha: the
+// ones Fulcio's github-workflow issuer type requires.
+func workflowClaims(repo, workflow, ref, event, sha string) map[string]any {
+	owner, _, _ := strings.Cut(repo, "/")
+	wref := repo + "/.github/workflows/" + workflow + "@" + ref
+	return map[string]any{
+		"sub": "repo:" + repo + ":ref:" + ref, "aud": "sigstore",
+		"job_workflow_ref": wref, "job_workflow_sha": sha, "workflow_ref": wref, "workflow_sha": sha,
+		"sha": sha, "event_name": event, "repository": repo, "workflow": "release", "ref": ref,
+		"runner_environment": "github-hosted", "repository_id": "1", "repository_owner": owner, "repository_owner_id": "2",
+		"repository_visibility": "public", "run_id": "3", "run_attempt": "1",
+	}
+}
+
+// testKeylessInstall covers path 2 with real keyless signatures: releases
+// built by .ci/dist.sh whose checksums.txt is signed with the cosign v3 CLI
+// through the local Sigstore, and verified by the install step with cosign
+// (the same CLI, served as cosign's release binary and pinned in the test's
+// checksums/cosign-*.txt) against the local trusted root.
+func testKeylessInstall(t *testing.T, ss keylessSigstore, cosign string) {
+	needTools(t, "bash", "curl")
+	const repo = "sreevishnu07/stevedore"
+	sha := strings.Repeat("5e", 20)
+	releases := t.TempDir()
+	dist := distRelease(t, releases, "1.2.3", false)
+	a := "stevedore_linux_" + runtime.GOARCH
+	bin, err := os.ReadFile(filepath.Join(dist, a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := os.ReadFile(filepath.Join(dist, "checksums.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	signBlob := func(dir string, claims map[string]any) {
+		t.Helper()
+		cmd := exec.Command(cosign, "sign-blob", "--yes", "--bundle", filepath.Join(dir, "checksums.txt.sigstore.json"),
+			"--signing-config", ss.SigningConfig(), "--trusted-root", ss.TrustedRoot(), "--identity-token", ss.Token(t, claims),
+			filepath.Join(dir, "checksums.txt"))
+		cmd.Env = append(os.Environ(), "HOME="+home, "TUF_ROOT="+filepath.Join(home, ".sigstore"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign sign-blob: %v\n%s", err, out)
+		}
+	}
+	// release writes a release vVERSION with the dist binary (or bin) and
+	// its checksums.txt signed with claims.
+	release := func(version string, claims map[string]any, binary []byte) string {
+		dir := filepath.Join(releases, "v"+version)
+		if binary == nil {
+			binary = bin
+		}
+		writeTree(t, dir, map[string]string{a: string(binary), "checksums.txt": string(sums)})
+		if claims != nil {
+			signBlob(dir, claims)
+		}
+		return dir
+	}
+	// v1.2.3 as the release workflow signs it.
+	signBlob(dist, workflowClaims(repo, "release.yml", "refs/tags/v1.2.3", "push", sha))
+	// v1.3.0: signed well, then checksums.txt changed to a substitute
+	// binary's sum (and the binary replaced).
+	evil := append(append([]byte{}, bin...), "substitute"...)
+	dir := release("1.3.0", workflowClaims(repo, "release.yml", "refs/tags/v1.3.0", "push", sha), evil)
+	writeTree(t, dir, map[string]string{"checksums.txt": sum(evil) + "  " + a + "\n"})
+	// v1.3.1: signed well, the binary replaced after.
+	release("1.3.1", workflowClaims(repo, "release.yml", "refs/tags/v1.3.1", "push", sha), evil)
+	// v1.3.2: signed by another workflow of the repository.
+	release("1.3.2", workflowClaims(repo, "ci.yml", "refs/tags/v1.3.2", "push", sha), nil)
+	// v1.3.3: v1.2.3's signed checksums.txt replayed under another tag.
+	dir = release("1.3.3", nil, nil)
+	b, _ := os.ReadFile(filepath.Join(dist, "checksums.txt.sigstore.json"))
+	writeTree(t, dir, map[string]string{"checksums.txt.sigstore.json": string(b)})
+	// v1.3.4: the release workflow, run by hand rather than by the tag.
+	release("1.3.4", workflowClaims(repo, "release.yml", "refs/tags/v1.3.4", "workflow_dispatch", sha), nil)
+	// v1.3.5: a fork's release workflow.
+	release("1.3.5", workflowClaims("someone/stevedore", "release.yml", "refs/tags/v1.3.5", "push", sha), nil)
+
+	cosignBin, err := os.ReadFile(cosign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := "cosign-linux-" + runtime.GOARCH
+	cosigns := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(cosigns, "v3.1.3"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(cosign, filepath.Join(cosigns, "v3.1.3", ca)); err != nil {
+		t.Fatal(err)
+	}
+	actionPath := t.TempDir()
+	writeTree(t, actionPath, map[string]string{"checksums/cosign-v3.1.3.txt": sum(cosignBin) + "  " + ca + "\n"})
+	in := install{t: t, actionPath: actionPath, toolCache: t.TempDir(), releases: serve(t, releases), cosign: serve(t, cosigns)}
+	env := []string{"HOME=" + home, "STEVEDORE_TEST_TRUSTED_ROOT=" + ss.TrustedRoot(), "STEVEDORE_TEST_OIDC_ISSUER=" + ss.Issuer()}
+	run := func(kv ...string) result { return in.run(append(append([]string{}, env...), kv...)...) }
+
+	r := run("ACTION_REF=v1.2.3")
+	r.check(t, false, "checksums.txt of v1.2.3: signature verified", "matches the signed checksums.txt of v1.2.3", "stevedore version 1.2.3")
+	if out, err := exec.Command(r.binPath(), "version", "--json").CombinedOutput(); err != nil || !strings.Contains(string(out), `"version": "1.2.3"`) {
+		t.Errorf("the installed stevedore's version --json: %v\n%s", err, out)
+	}
+	// Pinned by commit with the input version: the certificate must name
+	// that commit too.
+	run("ACTION_REF="+sha, "STEVEDORE_VERSION=v1.2.3").check(t, false, "commit "+sha, "stevedore version 1.2.3")
+	other := strings.Repeat("0a", 20)
+	run("ACTION_REF="+other, "STEVEDORE_VERSION=v1.2.3").check(t, true, "does not verify", "commit "+other)
+
+	for _, tt := range []struct{ name, version, want string }{
+		{"tampered checksums.txt", "v1.3.0", "the signature of checksums.txt of stevedore v1.3.0 does not verify"},
+		{"tampered binary", "v1.3.1", "checksum mismatch for " + a + " of v1.3.1: the signed checksums.txt of v1.3.1 has " + sum(bin)},
+		{"another workflow", "v1.3.2", "the signature of checksums.txt of stevedore v1.3.2 does not verify"},
+		{"another tag", "v1.3.3", "the signature of checksums.txt of stevedore v1.3.3 does not verify"},
+		{"not a tag push", "v1.3.4", "the signature of checksums.txt of stevedore v1.3.4 does not verify"},
+		{"a fork", "v1.3.5", "the signature of checksums.txt of stevedore v1.3.5 does not verify"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in.t = t
+			r := run("ACTION_REF=" + tt.version)
+			r.check(t, true, tt.want)
+			if _, err := os.Stat(filepath.Join(in.toolCache, "stevedore", strings.TrimPrefix(tt.version, "v"))); err == nil {
+				t.Errorf("%s was put in the tool cache", tt.version)
+			}
+		})
+	}
+}
+
+// TestInstallKeyless runs testKeylessInstall against the local Sigstore.
+func TestInstallKeyless(t *testing.T) {
+	t.Skip("skipping: needs internal/sigstoretest, a local Sigstore (Fulcio with a GitHub-workflow issuer, Rekor v2, TSA) to sign the test release keylessly")
+}
