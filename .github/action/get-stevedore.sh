@@ -40,7 +40,10 @@
 #                      (default https://github.com/sigstore/cosign/releases/download)
 #   STEVEDORE_TEST_TRUSTED_ROOT  a Sigstore trusted_root.json for
 #                      `cosign verify-blob --trusted-root` (default: cosign's
-#                      TUF root of the public Sigstore)
+#                      TUF root of the public Sigstore). The test Sigstore's
+#                      Fulcio has no certificate transparency log, so with it
+#                      the certificate's SCT is not required
+#                      (--insecure-ignore-sct); the public Sigstore's always is.
 #   STEVEDORE_TEST_OIDC_ISSUER   the OIDC issuer the certificate must name
 #                      (default https://token.actions.githubusercontent.com)
 set -euo pipefail
@@ -229,7 +232,7 @@ install_signed() {
 		args+=(--certificate-github-workflow-sha "$ACTION_REF")
 		wants+=", commit $ACTION_REF (the commit the action is pinned at)"
 	fi
-	[ -z "${STEVEDORE_TEST_TRUSTED_ROOT:-}" ] || args+=(--trusted-root "$STEVEDORE_TEST_TRUSTED_ROOT")
+	[ -z "${STEVEDORE_TEST_TRUSTED_ROOT:-}" ] || args+=(--trusted-root "$STEVEDORE_TEST_TRUSTED_ROOT" --insecure-ignore-sct)
 	if ! out="$("$cosign" "${args[@]}" "$tmp/checksums.txt" 2>&1)"; then
 		printf '%s\n' "$out" | sed 's/^/  cosign: /'
 		fail "the signature of checksums.txt of stevedore $ref does not verify as this repository's release workflow (wanted: $wants): $(printf '%s\n' "$out" | grep -v '^$' | tail -n1). The release was replaced or not made by the release workflow; nothing was installed"
