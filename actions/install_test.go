@@ -238,11 +238,12 @@ func distRelease(t *testing.T, dir, version string, kms bool) string {
 
 // TestInstallDistRelease installs a release built by .ci/dist.sh and
 // verified by pinned sums, and runs it: the binary the action puts in the
-// tool cache is the release build, with its version and commit stamped in.
+// tool cache is the release build, with its version and commit stamped in,
+// and a KMS key input gets the build that has the KMS providers.
 func TestInstallDistRelease(t *testing.T) {
 	needTools(t, "bash", "curl")
 	releases := t.TempDir()
-	dist := distRelease(t, releases, "1.2.3", false)
+	dist := distRelease(t, releases, "1.2.3", true)
 	sums, err := os.ReadFile(filepath.Join(dist, "checksums.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -255,6 +256,22 @@ func TestInstallDistRelease(t *testing.T) {
 	out, err := exec.Command(r.binPath(), "version", "--json").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"version": "1.2.3"`) {
 		t.Errorf("the installed stevedore's version --json: %v\n%s", err, out)
+	}
+	// Loading a hashivault:// key (no Vault here) shows which build runs:
+	// the default one lacks the provider, the KMS one reaches it.
+	loadVaultKey := func(bin string) string {
+		cmd := exec.Command(bin, "sign", "oci:"+filepath.Join(t.TempDir(), "none")+"@sha256:"+strings.Repeat("0", 64), "--key", "hashivault://k")
+		cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "VAULT_ADDR=http://127.0.0.1:1", "VAULT_TOKEN=", "BAO_TOKEN=")
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	if out := loadVaultKey(r.binPath()); !strings.Contains(out, "KMS provider not linked") {
+		t.Errorf("the default build loading a hashivault:// key: want the provider missing, got\n%s", out)
+	}
+	r = in.run("ACTION_REF=v1.2.3", "INPUT_KEY=hashivault://k")
+	r.check(t, false, "using the stevedore_kms build", "stevedore_kms_linux_"+runtime.GOARCH+": sha256")
+	if out := loadVaultKey(r.binPath()); !strings.Contains(out, "loading KMS key hashivault://k") || strings.Contains(out, "not linked") {
+		t.Errorf("the KMS build loading a hashivault:// key: want Vault's provider to answer, got\n%s", out)
 	}
 	// The same build, replaced on the release page by another, fails.
 	a := filepath.Join(dist, "stevedore_linux_"+runtime.GOARCH)
