@@ -190,7 +190,7 @@ get_cosign() {
 	ver="${ver#cosign-}"
 	casset="cosign-${os}-${arch}${exe}"
 	want="$(sumof "$pin" "$casset")"
-	[ -n "$want" ] || fail "$pin pins no checksum for $casset, so stevedore $ref cannot be verified on this platform; use a floating ref whose checksums/ pins it (uses: $repo@v${ref#v} → @v${ref%%.*})"
+	[ -n "$want" ] || fail "$pin pins no checksum for $casset, so stevedore $ref cannot be verified on this platform; use the floating tag (uses: $repo@${ref%%.*}), whose checksums/ pins the release"
 	cache="$tool_cache/cosign/${ver#v}/$arch"
 	cosign="$cache/cosign$exe"
 	if [ -f "$cosign" ] && [ "$(sha256 "$cosign")" = "$want" ]; then
