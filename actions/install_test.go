@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // These tests run the action's shell steps (.github/action/*.sh) with bash,
@@ -488,5 +490,46 @@ exit "${STUB_EXIT:-0}"
 		"INPUT_BUILDER_TLS_CA=", "INPUT_BUILDER_TLS_CERT=", "INPUT_BUILDER_TLS_KEY=", "INPUT_BUILDER_TLS_SERVER_NAME=")
 	if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "tls") {
 		t.Errorf("no TLS inputs: %v\n%s", err, out)
+	}
+}
+
+// TestInstallMatchesReleaseWorkflow keeps the identity the install step
+// requires in step with the workflow that signs releases: the file
+// .github/workflows/release.yml, run on a push of a v* tag, signing
+// checksums.txt into checksums.txt.sigstore.json and publishing the bundles.
+func TestInstallMatchesReleaseWorkflow(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatalf("the install step requires a signature from .github/workflows/release.yml: %v", err)
+	}
+	var wf struct {
+		On struct {
+			Push struct {
+				Tags []string `yaml:"tags"`
+			} `yaml:"push"`
+		} `yaml:"on"`
+		Permissions map[string]string `yaml:"permissions"`
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	if len(wf.On.Push.Tags) != 1 || wf.On.Push.Tags[0] != "v*" {
+		t.Errorf("release.yml runs on push tags %q; the install step requires trigger push of refs/tags/vX.Y.Z", wf.On.Push.Tags)
+	}
+	if wf.Permissions["id-token"] != "write" {
+		t.Errorf("release.yml lacks permissions: id-token: write, so it cannot sign keyless")
+	}
+	s := string(b)
+	for _, want := range []string{"checksums.txt", "cosign sign-blob", "--bundle", ".sigstore.json"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("release.yml lacks %q: the install step downloads checksums.txt.sigstore.json, the bundle of cosign sign-blob --bundle, from the release", want)
+		}
+	}
+	sh, err := os.ReadFile(script(t, "get-stevedore.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sh), `identity="https://github.com/$repo/.github/workflows/release.yml@refs/tags/$ref"`) {
+		t.Errorf("get-stevedore.sh no longer requires the identity of .github/workflows/release.yml")
 	}
 }
