@@ -66,6 +66,29 @@ if [[ "$key" == *"-----BEGIN"* ]]; then
 fi
 add --key "$key"
 add --builder "${INPUT_BUILDER:-}"
+# builder-tls-*: a file, or the PEM itself (from a secret). A PEM is written
+# to a private file under RUNNER_TEMP, never put on the command line, and
+# removed when the step ends, whatever stevedore's exit.
+tls_files=()
+cleanup() { [ "${#tls_files[@]}" -eq 0 ] || rm -f "${tls_files[@]}"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+tls() {
+	local v="$2" f
+	[ -n "$v" ] || return 0
+	if [[ "$v" == *"-----BEGIN"* ]]; then
+		f="$(umask 077 && mktemp "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/stevedore-$3.XXXXXX")"
+		tls_files+=("$f")
+		printf '%s\n' "$v" >"$f"
+		v="$f"
+	fi
+	args+=("$1" "$v")
+}
+tls --builder-tls-ca "${INPUT_BUILDER_TLS_CA:-}" tls-ca
+tls --builder-tls-cert "${INPUT_BUILDER_TLS_CERT:-}" tls-cert
+tls --builder-tls-key "${INPUT_BUILDER_TLS_KEY:-}" tls-key
+add --builder-tls-server-name "${INPUT_BUILDER_TLS_SERVER_NAME:-}"
 if ! truthy "${INPUT_PUSH:-true}" push; then
 	args+=(--push=false)
 fi
@@ -79,4 +102,7 @@ fi
 [ -n "${GITHUB_TOKEN:-}" ] || unset GITHUB_TOKEN
 
 echo "stevedore ${args[*]}"
-exec "${STEVEDORE:?the path of the stevedore binary}" "${args[@]}"
+# Not exec: the EXIT trap removes the TLS files after stevedore ends.
+rc=0
+"${STEVEDORE:?the path of the stevedore binary}" "${args[@]}" || rc=$?
+exit "$rc"
