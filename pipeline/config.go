@@ -311,6 +311,17 @@ func (c *Config) check(file string, root *yaml.Node) error {
 			return configError(file, at, 0, key+".name", "image name %q is used twice", img.Name)
 		}
 		names[img.Name] = true
+		if len(img.Destinations) > 0 {
+			entries, err := ParseImages(img.Destinations)
+			var ie *ImageEntryError
+			if errors.As(err, &ie) {
+				dk := fmt.Sprintf("%s.destinations[%d]", key, ie.Index)
+				return configError(file, line("images", fmt.Sprint(i), "destinations", fmt.Sprint(ie.Index)), 0, dk, "%s: %v", dk, ie.Err)
+			}
+			// enable=false entries are dropped, as metadata-action drops
+			// them from its images.
+			c.Images[i].Destinations = EnabledImages(entries)
+		}
 		if img.Sign != nil {
 			if _, _, err := img.Sign.formats(); err != nil {
 				return configError(file, line("images", fmt.Sprint(i), "sign", "format"), 0, key+".sign.format", "%s.sign.format %q: want legacy, bundle or both", key, img.Sign.Format)

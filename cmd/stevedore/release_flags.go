@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sreevishnu07/stevedore/actions"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 )
@@ -38,7 +39,11 @@ func imageFlags() []cli.Flag {
 // none of them is set (the embedded default applies).
 func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config, error) {
 	set := setImageFlags(c)
-	if len(set) == 0 {
+	images, err := actionImages(c, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if len(set) == 0 && images == nil {
 		return nil, nil
 	}
 	name := c.String("image-name")
@@ -62,6 +67,12 @@ func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config,
 	for _, d := range splitLines(c.StringSlice("destination")) {
 		if _, err := publish.ParseReference(d); err != nil {
 			return nil, usageErrorf("--destination: %v", err)
+		}
+		img.Destinations = append(img.Destinations, d)
+	}
+	for _, d := range images {
+		if _, err := publish.ParseReference(d); err != nil {
+			return nil, usageErrorf("input images: %v", err)
 		}
 		img.Destinations = append(img.Destinations, d)
 	}
@@ -148,6 +159,9 @@ func releaseConfigFlags(c *cli.Context, getenv env) (*pipeline.Config, error) {
 		if !slices.Contains(runSwitches, f) {
 			describing = append(describing, f)
 		}
+	}
+	if c.Bool("action-inputs") && strings.TrimSpace(getenv("INPUT_IMAGES")) != "" {
+		describing = append(describing, "the input images")
 	}
 	if file != "" && len(describing) > 0 {
 		return nil, usageErrorf("%s conflicts with the configuration %s: it describes the images and destinations; set them there, or remove the file to use flags", strings.Join(describing, ", "), file)
@@ -237,4 +251,20 @@ func splitLines(vals []string) []string {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// actionImages are the enabled repositories of the action's images input
+// (metadata-action's name=…,enable=… lines); nil when it is empty.
+func actionImages(c *cli.Context, getenv env) ([]string, error) {
+	if !c.Bool("action-inputs") || strings.TrimSpace(getenv("INPUT_IMAGES")) == "" {
+		return nil, nil
+	}
+	images, err := actions.Images(getenv("INPUT_IMAGES"))
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	if images == nil {
+		images = []string{} // every image disabled: still the action's image
+	}
+	return images, nil
 }
