@@ -67,8 +67,11 @@ type options struct {
 	exclude     []string
 	cacheFrom   []name.Reference
 	cacheTo     name.Reference
-	forceCopy   bool // tests: capture RUN changes by copying and scanning instead of overlayfs
-	driver      Driver
+	// type=local caches (OCI layout directories), remotecache.go.
+	localCacheFrom []string
+	localCacheTo   string
+	forceCopy      bool // tests: capture RUN changes by copying and scanning instead of overlayfs
+	driver         Driver
 }
 
 // WithContextDir sets the build context directory. Default ".".
@@ -261,6 +264,11 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	}
 	if o.cacheTo != nil {
 		if err := exportCache(ctx, o.cacheTo, used, o.remote); err != nil {
+			return nil, err
+		}
+	}
+	if o.localCacheTo != "" {
+		if err := exportLocalCache(o.localCacheTo, used); err != nil {
 			return nil, err
 		}
 	}
