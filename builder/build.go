@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -138,8 +139,17 @@ func WithEpoch(t time.Time) Option { return func(o *options) { o.epoch = t.UTC()
 func WithIsolation(i isolate.Isolation) Option { return func(o *options) { o.isolation = i } }
 
 // WithSecrets makes files available to RUN --mount=type=secret,id=ID.
-// Their contents never reach a layer, the cache key or any log.
-func WithSecrets(idToFile map[string]string) Option { return func(o *options) { o.secrets = idToFile } }
+// Their contents never reach a layer, the cache key or any log. Given more
+// than once, the maps add up (a later file wins on the same id): the
+// configuration's secrets and the command line's are both used.
+func WithSecrets(idToFile map[string]string) Option {
+	return func(o *options) {
+		merged := make(map[string]string, len(o.secrets)+len(idToFile))
+		maps.Copy(merged, o.secrets)
+		maps.Copy(merged, idToFile)
+		o.secrets = merged
+	}
+}
 
 // WithNoCache rebuilds every step (the results still refresh the cache).
 func WithNoCache(b bool) Option { return func(o *options) { o.noCache = b } }

@@ -36,3 +36,64 @@ func TestDestinationsAsMetadataActionImages(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretsAndCachesKeys(t *testing.T) {
+	c, err := Parse([]byte(`secrets:
+  - id=npm,env=NPM_TOKEN
+  - id=shared,src=top.txt
+cache-from: ["type=local,src=.cache/build"]
+images:
+  - name: app
+    secrets:
+      - id=shared,src=app.txt
+      - id=aws,type=file,source=/home/ci/.aws/credentials
+    cache-from:
+      - ghcr.io/acme/app:buildcache
+    cache-to: type=local,dest=.cache/build
+`), "stevedore.yaml", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Secret{{ID: "npm", Env: "NPM_TOKEN"}, {ID: "shared", Src: "app.txt"}, {ID: "aws", Src: "/home/ci/.aws/credentials"}}
+	if got := c.Secrets(0); !slices.Equal(got, want) {
+		t.Errorf("secrets = %+v, want %+v (the image's win on the same id)", got, want)
+	}
+	if c.Images[0].CacheTo != "type=local,dest=.cache/build" || c.CacheFrom[0] != "type=local,src=.cache/build" {
+		t.Errorf("caches: %+v %+v", c.CacheFrom, c.Images[0])
+	}
+
+	const secret = "hunter2-s3cr3t"
+	vars := env(map[string]string{"TOKEN": secret})
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"inline value", "secrets:\n  - id=npm,env=NPM\n  - id=tok," + secret + "\nimages: [{name: a}]\n",
+			"stevedore.yaml:3:5: secrets[1]: a secret's value never goes in the configuration: write id=ID,env=VAR"},
+		{"bare value", "images:\n  - name: a\n    secrets: [" + secret + "]\n",
+			"stevedore.yaml:3:15: images[0].secrets[0]: a secret's value never goes in the configuration"},
+		{"value attribute", "images:\n  - name: a\n    secrets:\n      - id=tok,value=" + secret + "\n",
+			`stevedore.yaml:4:9: images[0].secrets[0]: unknown secret attribute "value": a secret's value never goes in the configuration`},
+		{"expansion", "secrets: [\"id=tok,src=${TOKEN}\"]\nimages: [{name: a}]\n",
+			"stevedore.yaml:1:11: secrets[0]: ${…} would copy the value into the configuration; name the variable instead: id=ID,env=VAR"},
+		{"scalar instead of a list", "secrets: " + secret + "\nimages: [{name: a}]\n",
+			"stevedore.yaml:1:10: secrets must be a list of id=ID,env=VAR or id=ID,src=FILE"},
+		{"mapping instead of a list", "secrets:\n  tok: " + secret + "\nimages: [{name: a}]\n",
+			"stevedore.yaml:2:3: secrets must be a list"},
+		{"no id", "secrets: [env=NPM]\nimages: [{name: a}]\n", "secrets[0]: a secret needs id=ID"},
+		{"env and src", "secrets: [\"id=a,env=A,src=f\"]\nimages: [{name: a}]\n", "secret a: give exactly one of env=VAR or src=FILE"},
+		{"gha cache", "cache-from: [type=gha]\nimages: [{name: a}]\n", "stevedore.yaml:1: cache-from[0]: type=gha needs GitHub's cache service, which stevedore does not use: keep a type=local cache directory with actions/cache"},
+		{"image cache-to with src", "images:\n  - name: a\n    cache-to: type=local,src=d\n", "stevedore.yaml:3: images[0].cache-to: type=local with src="},
+		{"image cache-from layout", "images:\n  - name: a\n    cache-from:\n      - oci:dist/a\n", "stevedore.yaml:4: images[0].cache-from[0]: oci:dist/a is an image layout, not a cache: write type=local,src=DIR"},
+		{"top-level cache-to with two images", "cache-to: r.example/c:1\nimages: [{name: a}, {name: b}]\n", "stevedore.yaml:1: cache-to at the top level: each of the 2 images would overwrite the one cache"},
+		{"unknown cache attribute", "images:\n  - name: a\n    cache-to: \"type=registry,ref=r.example/c:1,mod=max\"\n", `images[0].cache-to: unknown attribute "mod" for type=registry`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), "stevedore.yaml", vars)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant %q", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("the error quotes the secret: %v", err)
+			}
+		})
+	}
+}
