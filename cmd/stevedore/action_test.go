@@ -799,8 +799,7 @@ func TestActionBuildInputErrors(t *testing.T) {
 		{"two cache-to", map[string]string{"INPUT_CACHE_TO": "r.example/a:c\nr.example/b:c"}, "input cache-to: 2 caches"},
 		{"gha cache", map[string]string{"INPUT_CACHE_FROM": "type=gha"}, "type=gha needs GitHub's cache service"},
 		{"local cache without dest", map[string]string{"INPUT_CACHE_TO": "type=local,src=/tmp/x"}, "type=local with src="},
-		{"bad images line", map[string]string{"INPUT_IMAGES": "ghcr.io/a/b
-name=ghcr.io/a/c,enable=maybe"}, "input images, line 2: "},
+		{"bad images line", map[string]string{"INPUT_IMAGES": "ghcr.io/a/b\nname=ghcr.io/a/c,enable=maybe"}, "input images, line 2: "},
 		{"bad tag rule", map[string]string{}, "the action's tags input), line 2: invalid tag rule: unknown type \"semvr\""},
 		{"bad flavor", map[string]string{}, "--flavor (the action's flavor input), line 2: invalid tag rule: unknown key \"prefx\""},
 		{"bad annotation level", map[string]string{"DOCKER_METADATA_ANNOTATIONS_LEVELS": "manifest,indx"}, `unknown level "indx"`},

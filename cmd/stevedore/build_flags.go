@@ -15,8 +15,8 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
-	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/pipeline"
+	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/version"
 )
 
