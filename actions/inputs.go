@@ -167,7 +167,11 @@ func Images(input string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input images: %w", err)
 	}
-	return pipeline.EnabledImages(entries), nil
+	names := pipeline.EnabledImages(entries)
+	for i, n := range names {
+		names[i] = pipeline.SanitizeImageName(n) // as metadata-action
+	}
+	return names, nil
 }
 
 // Separator is a sep-tags, sep-labels or sep-annotations input: taken as

@@ -8,12 +8,12 @@ import (
 )
 
 // destinations: read metadata-action's images form: enable=false entries
-// are dropped, names lower-cased, errors at the entry's line.
+// are dropped, errors at the entry's line.
 func TestDestinationsAsMetadataActionImages(t *testing.T) {
 	c, err := Parse([]byte(`images:
   - name: app
     destinations:
-      - name=ghcr.io/Acme/App,enable=true
+      - name=ghcr.io/acme/app,enable=true
       - name=docker.io/acme/app,enable=${PUSH_HUB}
       - oci:dist/App
 `), "stevedore.yaml", env(map[string]string{"PUSH_HUB": "false"}))

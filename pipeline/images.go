@@ -27,8 +27,8 @@ func (e *ImageEntryError) Unwrap() error { return e.Err }
 // ParseImages reads an images list as metadata-action's image.Transform
 // does: a single item of plain names is a comma-separated list (its old
 // format); otherwise each item is one image, `NAME` or `name=NAME`, with
-// `enable=true|false`. Registry names are lower-cased, as metadata-action
-// sanitizes them (oci: layout paths are kept as written).
+// `enable=true|false`. Names are kept as written; SanitizeImageName is
+// metadata-action's lower-casing.
 //
 // Deliberately stricter than metadata-action: an item naming its image
 // twice (`a,name=b`) is refused instead of keeping the last name.
@@ -47,7 +47,7 @@ func ParseImages(items []string) ([]ImageEntry, error) {
 		var out []ImageEntry
 		for _, f := range fieldsOf[0] {
 			if f = strings.TrimSpace(f); f != "" {
-				out = append(out, ImageEntry{Name: sanitizeImageName(f), Enable: true})
+				out = append(out, ImageEntry{Name: f, Enable: true})
 			}
 		}
 		return out, nil
@@ -111,14 +111,13 @@ func parseImageEntry(fields []string) (ImageEntry, error) {
 	if e.Name == "" {
 		return e, errors.New("the image name is empty; write name=REPO (e.g. name=ghcr.io/owner/app)")
 	}
-	e.Name = sanitizeImageName(e.Name)
 	return e, nil
 }
 
-// sanitizeImageName lower-cases a registry repository, as registries only
+// SanitizeImageName lower-cases a registry repository, as registries only
 // take lower case (metadata-action's sanitizeImageName); a layout path is a
 // file name and keeps its case.
-func sanitizeImageName(n string) string {
+func SanitizeImageName(n string) string {
 	if strings.HasPrefix(n, "oci:") {
 		return n
 	}
