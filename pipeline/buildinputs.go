@@ -209,6 +209,16 @@ func (c *Config) Secrets(i int) []Secret {
 	return out
 }
 
+// caches are image i's cache-from (the top-level ones, then its own) and
+// cache-to (its own, else the top-level one).
+func (c *Config) caches(i int) (from []string, to string) {
+	img := c.Images[i]
+	if to = img.CacheTo; to == "" {
+		to = c.CacheTo
+	}
+	return append(append([]string{}, c.CacheFrom...), img.CacheFrom...), to
+}
+
 // imageBuildInputs are the build options stevedore.yaml gives image i:
 // its secrets (files; variables are written to private files removed by
 // cleanup) and its caches. The command line's options come after these
@@ -220,22 +230,14 @@ func (r *releaser) imageBuildInputs(i int) (opts []builder.Option, cleanup func(
 	files := map[string]string{}
 	var tmp string
 	for _, s := range r.cfg.Secrets(i) {
-		if s.Src != "" {
-			p := r.path(s.Src)
-			if _, err := os.Stat(p); err != nil {
-				cleanup()
-				return nil, nil, fmt.Errorf("reading secret %s of %s: %w (check src= in stevedore.yaml's secrets:)", s.ID, key, err)
-			}
+		p, v, err := r.resolveSecret(key, s)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		if p != "" {
 			files[s.ID] = p
 			continue
-		}
-		v, ok := "", false
-		if r.o.secretEnv != nil {
-			v, ok = r.o.secretEnv(s.Env)
-		}
-		if !ok {
-			cleanup()
-			return nil, nil, fmt.Errorf("reading secret %s of %s: the environment variable %s is not set (stevedore.yaml's secrets: says env=%s)", s.ID, key, s.Env, s.Env)
 		}
 		if tmp == "" {
 			if tmp, err = os.MkdirTemp("", "stevedore-secrets-"); err != nil {
@@ -244,7 +246,7 @@ func (r *releaser) imageBuildInputs(i int) (opts []builder.Option, cleanup func(
 			dir := tmp
 			cleanup = func() { os.RemoveAll(dir) }
 		}
-		p := filepath.Join(tmp, fmt.Sprint(len(files)))
+		p = filepath.Join(tmp, fmt.Sprint(len(files)))
 		if err := os.WriteFile(p, []byte(v), 0o600); err != nil {
 			cleanup()
 			return nil, nil, fmt.Errorf("writing secret %s: %w", s.ID, err)
@@ -254,16 +256,51 @@ func (r *releaser) imageBuildInputs(i int) (opts []builder.Option, cleanup func(
 	if len(files) > 0 {
 		opts = append(opts, builder.WithSecrets(maps.Clone(files)))
 	}
-	to := img.CacheTo
-	if to == "" {
-		to = r.cfg.CacheTo
-	}
-	caches, err := CacheOptions(append(append([]string{}, r.cfg.CacheFrom...), img.CacheFrom...), to, r.o.publish...)
+	from, to := r.cfg.caches(i)
+	caches, err := CacheOptions(from, to, r.o.publish...)
 	if err != nil {
 		cleanup()
 		return nil, nil, fmt.Errorf("%s: %w", key, err)
 	}
 	return append(opts, caches...), cleanup, nil
+}
+
+// resolveSecret is where a secret of stevedore.yaml is: a file, or else a
+// value from the environment.
+func (r *releaser) resolveSecret(key string, s Secret) (file, value string, err error) {
+	if s.Src != "" {
+		p := r.path(s.Src)
+		if _, err := os.Stat(p); err != nil {
+			return "", "", fmt.Errorf("reading secret %s of %s: %w (check src= in stevedore.yaml's secrets:)", s.ID, key, err)
+		}
+		return p, "", nil
+	}
+	v, ok := "", false
+	if r.o.secretEnv != nil {
+		v, ok = r.o.secretEnv(s.Env)
+	}
+	if !ok {
+		return "", "", fmt.Errorf("reading secret %s of %s: the environment variable %s is not set (stevedore.yaml's secrets: says env=%s)", s.ID, key, s.Env, s.Env)
+	}
+	return "", v, nil
+}
+
+// planBuildInputs checks in the plan step, before anything is built, that
+// every secret of stevedore.yaml can be read and every cache parses.
+func (r *releaser) planBuildInputs() error {
+	for i, img := range r.cfg.Images {
+		key := fmt.Sprintf("images[%d] (%s)", i, img.Name)
+		for _, s := range r.cfg.Secrets(i) {
+			if _, _, err := r.resolveSecret(key, s); err != nil {
+				return err
+			}
+		}
+		from, to := r.cfg.caches(i)
+		if _, err := CacheOptions(from, to, r.o.publish...); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return nil
 }
 
 // WithSecretEnv resolves env=VAR build secrets of stevedore.yaml (the CLI
