@@ -139,6 +139,8 @@ func TestImagesAsMetadataAction(t *testing.T) {
 		// metadata-action keeps the last name here (its test only passes
 		// because any failure counts as "invalid"); stevedore refuses it.
 		{"name/foo,name=name/bar,enable=true", nil, "named twice"},
+		// meta.test.ts push20: a plain name with enable=false on its line.
+		{"org/app\nghcr.io/user/app,enable=false", []string{"org/app"}, ""},
 		// context.test.ts: newline lists and # comment lines.
 		{"moby/buildkit\nghcr.io/moby/mbuildkit", []string{"moby/buildkit", "ghcr.io/moby/mbuildkit"}, ""},
 		{"moby/buildkit\n#comment\nghcr.io/moby/mbuildkit", []string{"moby/buildkit", "ghcr.io/moby/mbuildkit"}, ""},

@@ -233,3 +233,19 @@ func layoutFile(t *testing.T, dir, digest, file string) string {
 		}
 	}
 }
+
+// --destination reads metadata-action's image attributes too (enable=false
+// dropped); a bad one names the flag and the entry.
+func TestDestinationFlagReadsImageAttributes(t *testing.T) {
+	dir := committedRepo(t, map[string]string{"Dockerfile": "FROM scratch\n"})
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
+	r := stevedore(t, env, "", "release", "--dir", dir, "--dry-run", "--sign", "none",
+		"--destination", "name=ghcr.io/acme/off,enable=false", "--destination", "name=ghcr.io/acme/on", "--destination", "oci:dist/app")
+	if r.code != 0 || !strings.Contains(r.stdout, "destination   ghcr.io/acme/on\n") || strings.Contains(r.stdout, "acme/off") {
+		t.Errorf("exit %d, want ghcr.io/acme/on and no acme/off in the plan:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = stevedore(t, env, "", "release", "--dir", dir, "--dry-run", "--sign", "none", "--destination", "name=ghcr.io/acme/x,enable=nope")
+	if want := `--destination "name=ghcr.io/acme/x,enable=nope": enable=nope: want enable=true or enable=false`; r.code != exitUsage || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, want %d and %q:\n%s", r.code, exitUsage, want, r.stderr)
+	}
+}

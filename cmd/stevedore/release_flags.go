@@ -23,7 +23,7 @@ func imageFlags() []cli.Flag {
 		&cli.StringFlag{Name: "image-name", Value: "image", Usage: "name of the image in the ledger and output, and of the default layout oci:dist/NAME (no configuration file only)"},
 		&cli.StringFlag{Name: "context", Usage: "build context, relative to --dir (default .; no configuration file only)"},
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile, relative to --dir (default CONTEXT/Dockerfile; no configuration file only)"},
-		&cli.StringSliceFlag{Name: "destination", Usage: "where to push, repeatable: a registry repository (ghcr.io/o/app) or oci:PATH (default oci:dist/NAME; no configuration file only)"},
+		&cli.StringSliceFlag{Name: "destination", Usage: "where to push, repeatable: a registry repository (ghcr.io/o/app) or oci:PATH, or metadata-action's name=REPO,enable=true|false (default oci:dist/NAME; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag `RULES` in metadata-action syntax, one per line, evaluated against git (repeatable; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix= (repeatable; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "platform", Usage: "platforms, repeatable or comma-separated: linux/amd64,linux/arm64 (default: this machine's; no configuration file only)"},
@@ -64,17 +64,22 @@ func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config,
 	if _, err := platforms(img.Platforms); err != nil {
 		return nil, err
 	}
-	for _, d := range splitLines(c.StringSlice("destination")) {
-		if _, err := publish.ParseReference(d); err != nil {
-			return nil, usageErrorf("--destination: %v", err)
-		}
-		img.Destinations = append(img.Destinations, d)
+	// --destination also reads metadata-action's name=REPO,enable=BOOL, as
+	// destinations: in stevedore.yaml does.
+	entries, err := pipeline.ParseImages(splitLines(c.StringSlice("destination")))
+	if err != nil {
+		return nil, usageErrorf("--destination %v", err)
 	}
-	for _, d := range images {
-		if _, err := publish.ParseReference(d); err != nil {
-			return nil, usageErrorf("input images: %v", err)
+	for _, src := range []struct {
+		what  string
+		names []string
+	}{{"--destination", pipeline.EnabledImages(entries)}, {"input images", images}} {
+		for _, d := range src.names {
+			if _, err := publish.ParseReference(d); err != nil {
+				return nil, usageErrorf("%s: %v", src.what, err)
+			}
+			img.Destinations = append(img.Destinations, d)
 		}
-		img.Destinations = append(img.Destinations, d)
 	}
 	if !c.Bool("push") {
 		var layouts, skipped []string
