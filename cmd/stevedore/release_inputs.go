@@ -187,9 +187,7 @@ func maskSecrets(gh *actions.Runner, specs []string, values map[string]string, g
 		if err != nil {
 			continue // refused with its flag's name by secretFiles
 		}
-		if s.Env != "" {
-			gh.Mask(getenv(s.Env))
-		} else if err := gh.MaskFile(s.Src); err != nil {
+		if err := maskSecret(gh, s, "", getenv); err != nil {
 			return usageErrorf("secret %s: %v", s.ID, err)
 		}
 	}
@@ -197,24 +195,29 @@ func maskSecrets(gh *actions.Runner, specs []string, values map[string]string, g
 }
 
 // maskConfigSecrets masks the values stevedore.yaml's secrets: refer to
-// (variables and file contents), before the release logs anything.
+// (variables and file contents, src= relative to dir) before the release
+// logs its steps.
 func maskConfigSecrets(gh *actions.Runner, cfg *pipeline.Config, dir string, getenv env) error {
 	for i := range cfg.Images {
 		for _, s := range cfg.Secrets(i) {
-			if s.Env != "" {
-				gh.Mask(getenv(s.Env))
-				continue
-			}
-			p := s.Src
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, p)
-			}
-			if err := gh.MaskFile(p); err != nil {
+			if err := maskSecret(gh, s, dir, getenv); err != nil {
 				return usageErrorf("stevedore.yaml secrets: secret %s: %v (check its src=)", s.ID, err)
 			}
 		}
 	}
 	return nil
+}
+
+func maskSecret(gh *actions.Runner, s pipeline.Secret, dir string, getenv env) error {
+	if s.Env != "" {
+		gh.Mask(getenv(s.Env))
+		return nil
+	}
+	p := s.Src
+	if dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return gh.MaskFile(p)
 }
 
 // checkTagsFlag names --tags and --flavor (the action's tags and flavor
