@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -95,5 +96,25 @@ images:
 				t.Errorf("the error quotes the secret: %v", err)
 			}
 		})
+	}
+}
+
+// The README's stevedore.yaml example is a valid configuration.
+func TestReadmeExampleParses(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "\n```yaml\nversion: 1\n")
+	block, _, ok2 := strings.Cut(rest, "\n```\n")
+	if !ok || !ok2 {
+		t.Fatal("no ```yaml block starting with version: 1 in README.md")
+	}
+	c, err := Parse([]byte("version: 1\n"+block), "README.md", env(map[string]string{"GITHUB_REPOSITORY": "acme/app", "PUSH_HUB": "false"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Images[0].Destinations; !slices.Equal(got, []string{"ghcr.io/acme/app", "oci:dist/app"}) {
+		t.Errorf("destinations = %q", got)
 	}
 }
