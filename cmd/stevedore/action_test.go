@@ -475,7 +475,9 @@ func TestActionReleaseArgs(t *testing.T) {
 	cmd := exec.Command("bash", script)
 	cmd.Env = append(os.Environ(), "STEVEDORE="+stub, "GITHUB_TOKEN=",
 		"INPUT_WORKING_DIRECTORY="+work, "INPUT_IMAGE_NAME=app",
-		"INPUT_DESTINATIONS=  ghcr.io/o/app\n\noci:dist/app  \n", "INPUT_TAGS=type=sha\ntype=raw,value=edge\n", "INPUT_FLAVOR=latest=false\n",
+		"INPUT_DESTINATIONS=  ghcr.io/o/app\n\noci:dist/app  \n",
+		// images (name=…,enable=…) is read by stevedore itself, not passed on.
+		"INPUT_IMAGES=name=ghcr.io/o/other,enable=false\n", "INPUT_TAGS=type=sha\ntype=raw,value=edge\n", "INPUT_FLAVOR=latest=false\n",
 		"INPUT_PLATFORMS=linux/amd64,\nlinux/arm64\n", "INPUT_SIGN=key",
 		"INPUT_KEY=-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----",
 		"INPUT_COSIGN_PASSWORD=pw1", "INPUT_PUSH=False", "INPUT_SNAPSHOT=true", "INPUT_DRY_RUN=false", "INPUT_GIT_TAG=",
