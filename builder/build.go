@@ -122,8 +122,11 @@ func WithCacheFrom(refs ...name.Reference) Option {
 }
 
 // WithCacheTo pushes this build's step results to a registry reference
-// after a successful build, for WithCacheFrom in later builds.
-func WithCacheTo(ref name.Reference) Option { return func(o *options) { o.cacheTo = ref } }
+// after a successful build, for WithCacheFrom in later builds. A build has
+// one cache-to: this replaces an earlier WithLocalCacheTo.
+func WithCacheTo(ref name.Reference) Option {
+	return func(o *options) { o.cacheTo, o.localCacheTo = ref, "" }
+}
 
 // WithRemoteOptions sets how base images are pulled (credentials, transport).
 func WithRemoteOptions(opts ...remote.Option) Option {

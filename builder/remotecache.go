@@ -109,8 +109,11 @@ func WithLocalCacheFrom(dirs ...string) Option {
 
 // WithLocalCacheTo writes this build's step results to an OCI layout
 // directory after a successful build, replacing what it held, so a cache
-// kept with actions/cache does not grow run after run.
-func WithLocalCacheTo(dir string) Option { return func(o *options) { o.localCacheTo = dir } }
+// kept with actions/cache does not grow run after run. It replaces an
+// earlier WithCacheTo: a build has one cache-to.
+func WithLocalCacheTo(dir string) Option {
+	return func(o *options) { o.localCacheTo, o.cacheTo = dir, nil }
+}
 
 // remoteEntry is a step result found in a shared cache: in a registry
 // repository, or in a local layout when dir is set.

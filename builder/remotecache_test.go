@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // A type=local cache (an OCI layout directory, what actions/cache keeps
@@ -91,5 +93,22 @@ func TestParseCache(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ParseCache(%q, %v) = %+v, %v; want %+v", tt.spec, tt.export, got, err, tt.want)
 		}
+	}
+}
+
+// A build has one cache-to: the command line's (given last) replaces
+// stevedore.yaml's, whatever their types.
+func TestOneCacheTo(t *testing.T) {
+	ref, _ := name.ParseReference("r.example/c:1")
+	o := &options{}
+	for _, opt := range []Option{WithLocalCacheTo("dir"), WithCacheTo(ref)} {
+		opt(o)
+	}
+	if o.localCacheTo != "" || o.cacheTo == nil {
+		t.Errorf("local then registry: %q %v", o.localCacheTo, o.cacheTo)
+	}
+	WithLocalCacheTo("dir")(o)
+	if o.localCacheTo != "dir" || o.cacheTo != nil {
+		t.Errorf("registry then local: %q %v", o.localCacheTo, o.cacheTo)
 	}
 }
