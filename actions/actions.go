@@ -55,6 +55,17 @@ func (r *Runner) Mask(value string) {
 	}
 }
 
+// MaskFile masks the contents of a secret file (build-push-action's
+// secret-files), as Mask does a value.
+func (r *Runner) MaskFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading secret file %s: %w", path, err)
+	}
+	r.Mask(string(data))
+	return nil
+}
+
 // Group starts a collapsible log group; EndGroup closes it.
 func (r *Runner) Group(title string) {
 	r.mu.Lock()

@@ -1,8 +1,11 @@
 package actions
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sreevishnu07/stevedore/pipeline"
 )
 
 // ListOptions are the list rules of docker/actions-toolkit's
@@ -141,4 +144,42 @@ func redactValue(s string) string {
 		return s[:3] + "***"
 	}
 	return "***"
+}
+
+// Images reads metadata-action's images input: one image a line, NAME or
+// name=NAME,enable=true|false (# comment lines and blank lines skipped; a
+// single line of plain names may list them comma-separated). It returns the
+// enabled repositories; an error names the input and the line as written.
+func Images(input string) ([]string, error) {
+	var items []string
+	var lines []int
+	for i, l := range strings.Split(strings.ReplaceAll(input, "\r\n", "\n"), "\n") {
+		if l = strings.TrimSpace(l); l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		items, lines = append(items, l), append(lines, i+1)
+	}
+	entries, err := pipeline.ParseImages(items)
+	var ie *pipeline.ImageEntryError
+	if errors.As(err, &ie) {
+		return nil, fmt.Errorf("input images, line %d: %w", lines[ie.Index], ie.Err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("input images: %w", err)
+	}
+	names := pipeline.EnabledImages(entries)
+	for i, n := range names {
+		names[i] = pipeline.SanitizeImageName(n) // as metadata-action
+	}
+	return names, nil
+}
+
+// Separator is a sep-tags, sep-labels or sep-annotations input: taken as
+// given (spaces count, as metadata-action reads them untrimmed), a newline
+// when empty.
+func Separator(input string) string {
+	if input == "" {
+		return "\n"
+	}
+	return input
 }

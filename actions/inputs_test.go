@@ -116,3 +116,67 @@ func TestLabelAndAnnotationLinesAsMetadataAction(t *testing.T) {
 		t.Errorf("order: %q", got)
 	}
 }
+
+// The cases of docker/metadata-action's __tests__/image.test.ts (Transform),
+// given as the images input would hold them, one item a line, plus the
+// images cases of its context.test.ts (getInputs).
+func TestImagesAsMetadataAction(t *testing.T) {
+	tests := []struct {
+		input   string
+		want    []string
+		wantErr string // "" when valid
+	}{
+		{"name/foo", []string{"name/foo"}, ""},
+		{"name/foo,name/bar", []string{"name/foo", "name/bar"}, ""},
+		{"name/foo\nname/bar", []string{"name/foo", "name/bar"}, ""},
+		// enable=false entries are dropped (meta.ts getImageNames) and names
+		// lower-cased (sanitizeImageName).
+		{"name=name/bar\nname/foo,enable=false\nname=ghcr.io/UserName/Foo,enable=true", []string{"name/bar", "ghcr.io/username/foo"}, ""},
+		{"value=name/foo", nil, `input images, line 1: "value=name/foo": unknown image attribute "value"`},
+		{"name/foo,enable=bar", nil, `input images, line 1: "name/foo,enable=bar": enable=bar: want enable=true or enable=false`},
+		{"name/foo,bar=baz", nil, `unknown image attribute "bar"`},
+		{"name=,enable=true", nil, "the image name is empty"},
+		// metadata-action keeps the last name here (its test only passes
+		// because any failure counts as "invalid"); stevedore refuses it.
+		{"name/foo,name=name/bar,enable=true", nil, "named twice"},
+		// meta.test.ts push20: a plain name with enable=false on its line.
+		{"org/app\nghcr.io/user/app,enable=false", []string{"org/app"}, ""},
+		// context.test.ts: newline lists and # comment lines.
+		{"moby/buildkit\nghcr.io/moby/mbuildkit", []string{"moby/buildkit", "ghcr.io/moby/mbuildkit"}, ""},
+		{"moby/buildkit\n#comment\nghcr.io/moby/mbuildkit", []string{"moby/buildkit", "ghcr.io/moby/mbuildkit"}, ""},
+		// The line named is the line as written, comments and blanks counted.
+		{"# images\nname=a/b\n\nname=c/d,enable=maybe", nil, "input images, line 4: "},
+		{"name=a/b,enable=false", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.input, func(t *testing.T) {
+			got, err := Images(tt.input)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Images(%q) = %q, %v; want an error with %q", tt.input, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("Images(%q) = %q, %v; want %q", tt.input, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// context.test.ts: sep-tags, sep-labels and sep-annotations are read
+// untrimmed, with a newline as the default.
+func TestSeparatorAsMetadataAction(t *testing.T) {
+	for in, want := range map[string]string{"": "\n", ",": ",", " ": " ", ", ": ", "} {
+		if got := Separator(in); got != want {
+			t.Errorf("Separator(%q) = %q, want %q", in, got, want)
+		}
+	}
+	labels := map[string]string{"b": "2", "a": "1"}
+	if got := strings.Join(Labels(labels), Separator(",")); got != "a=1,b=2" {
+		t.Errorf("labels joined with sep-labels , = %q", got)
+	}
+	if got := strings.Join(Annotations(labels, []string{"manifest", "index"}), Separator(";")); got != "manifest:a=1;manifest:b=2;index:a=1;index:b=2" {
+		t.Errorf("annotations joined with sep-annotations ; = %q", got)
+	}
+}

@@ -9,27 +9,35 @@ import (
 // Outputs in docker/metadata-action's formats, so a workflow that read
 // steps.meta.outputs.labels or .annotations reads stevedore's unchanged.
 
-// LabelLines is metadata-action's labels output: KEY=VALUE lines sorted by
-// key.
-func LabelLines(m map[string]string) string {
+// Labels is metadata-action's labels output as items: KEY=VALUE sorted by
+// key, joined with the sep-labels input.
+func Labels(m map[string]string) []string {
 	var lines []string
 	for _, k := range sortedKeys(m) {
 		lines = append(lines, k+"="+m[k])
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
-// AnnotationLines is metadata-action's annotations output: LEVEL:KEY=VALUE
-// lines, every key once per level (DOCKER_METADATA_ANNOTATIONS_LEVELS,
-// default manifest).
-func AnnotationLines(m map[string]string, levels []string) string {
+// LabelLines is Labels one a line (the default sep-labels).
+func LabelLines(m map[string]string) string { return strings.Join(Labels(m), "\n") }
+
+// Annotations is metadata-action's annotations output as items:
+// LEVEL:KEY=VALUE, every key once per level (DOCKER_METADATA_ANNOTATIONS_LEVELS,
+// default manifest), joined with the sep-annotations input.
+func Annotations(m map[string]string, levels []string) []string {
 	var lines []string
 	for _, l := range levels {
 		for _, k := range sortedKeys(m) {
 			lines = append(lines, l+":"+k+"="+m[k])
 		}
 	}
-	return strings.Join(lines, "\n")
+	return lines
+}
+
+// AnnotationLines is Annotations one a line (the default sep-annotations).
+func AnnotationLines(m map[string]string, levels []string) string {
+	return strings.Join(Annotations(m, levels), "\n")
 }
 
 // AnnotationLevels reads DOCKER_METADATA_ANNOTATIONS_LEVELS: a comma-separated

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -67,8 +68,11 @@ type options struct {
 	exclude     []string
 	cacheFrom   []name.Reference
 	cacheTo     name.Reference
-	forceCopy   bool // tests: capture RUN changes by copying and scanning instead of overlayfs
-	driver      Driver
+	// type=local caches (OCI layout directories), remotecache.go.
+	localCacheFrom []string
+	localCacheTo   string
+	forceCopy      bool // tests: capture RUN changes by copying and scanning instead of overlayfs
+	driver         Driver
 }
 
 // WithContextDir sets the build context directory. Default ".".
@@ -118,8 +122,11 @@ func WithCacheFrom(refs ...name.Reference) Option {
 }
 
 // WithCacheTo pushes this build's step results to a registry reference
-// after a successful build, for WithCacheFrom in later builds.
-func WithCacheTo(ref name.Reference) Option { return func(o *options) { o.cacheTo = ref } }
+// after a successful build, for WithCacheFrom in later builds. A build has
+// one cache-to: this replaces an earlier WithLocalCacheTo.
+func WithCacheTo(ref name.Reference) Option {
+	return func(o *options) { o.cacheTo, o.localCacheTo = ref, "" }
+}
 
 // WithRemoteOptions sets how base images are pulled (credentials, transport).
 func WithRemoteOptions(opts ...remote.Option) Option {
@@ -135,8 +142,17 @@ func WithEpoch(t time.Time) Option { return func(o *options) { o.epoch = t.UTC()
 func WithIsolation(i isolate.Isolation) Option { return func(o *options) { o.isolation = i } }
 
 // WithSecrets makes files available to RUN --mount=type=secret,id=ID.
-// Their contents never reach a layer, the cache key or any log.
-func WithSecrets(idToFile map[string]string) Option { return func(o *options) { o.secrets = idToFile } }
+// Their contents never reach a layer, the cache key or any log. Given more
+// than once, the maps add up (a later file wins on the same id): the
+// configuration's secrets and the command line's are both used.
+func WithSecrets(idToFile map[string]string) Option {
+	return func(o *options) {
+		merged := make(map[string]string, len(o.secrets)+len(idToFile))
+		maps.Copy(merged, o.secrets)
+		maps.Copy(merged, idToFile)
+		o.secrets = merged
+	}
+}
 
 // WithNoCache rebuilds every step (the results still refresh the cache).
 func WithNoCache(b bool) Option { return func(o *options) { o.noCache = b } }
@@ -261,6 +277,11 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	}
 	if o.cacheTo != nil {
 		if err := exportCache(ctx, o.cacheTo, used, o.remote); err != nil {
+			return nil, err
+		}
+	}
+	if o.localCacheTo != "" {
+		if err := exportLocalCache(o.localCacheTo, used); err != nil {
 			return nil, err
 		}
 	}

@@ -34,6 +34,9 @@ type Request struct {
 	Exclude   []string
 	CacheFrom []name.Reference
 	CacheTo   name.Reference
+	// LocalCacheFrom and LocalCacheTo are type=local caches: directories.
+	LocalCacheFrom []string
+	LocalCacheTo   string
 	// CacheDir holds the image store the result's blobs are read from.
 	CacheDir string
 	Progress Progress
@@ -48,6 +51,7 @@ func (o *options) request(exclude []string) Request {
 		ContextDir: o.contextDir, Dockerfile: o.dockerfile, Target: o.target, BuildArgs: o.buildArgs,
 		Platforms: o.platforms, Named: o.named, Epoch: o.epoch, Secrets: o.secrets, NoCache: o.noCache,
 		Exclude: exclude, CacheFrom: o.cacheFrom, CacheTo: o.cacheTo, CacheDir: o.cacheDir,
+		LocalCacheFrom: o.localCacheFrom, LocalCacheTo: o.localCacheTo,
 		Progress: o.progress, Output: o.output,
 	}
 }

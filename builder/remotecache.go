@@ -3,12 +3,18 @@ package builder
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -20,9 +26,100 @@ import (
 // image, and pushing it sends only layers the registry lacks.
 const cacheAnnotation = "dev.stevedore.cache.v1"
 
-// remoteEntry is a step result found in a shared cache.
+// Cache is a shared build cache in buildx's terms: a registry image
+// (type=registry, Ref) or an OCI layout directory on this machine
+// (type=local, Dir), which CI keeps between runs with actions/cache.
+type Cache struct {
+	Ref string
+	Dir string
+}
+
+// ParseCache reads a --cache-from (export false) or --cache-to (export
+// true) value as buildx writes it: REF, type=registry,ref=REF,
+// type=local,src=DIR (import) or type=local,dest=DIR (export). Attributes
+// buildx takes that do not change what stevedore stores (mode,
+// compression, oci-mediatypes, …) are accepted; others are errors.
+func ParseCache(spec string, export bool) (Cache, error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return Cache{}, errors.New("empty cache: want REF, type=registry,ref=REF or type=local," + localAttr(export) + "=DIR")
+	}
+	if !strings.Contains(spec, "=") {
+		return Cache{Ref: spec}, nil
+	}
+	attrs := map[string]string{}
+	for _, kv := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return Cache{}, fmt.Errorf("%q is not KEY=VALUE", kv)
+		}
+		attrs[strings.ToLower(k)] = v
+	}
+	typ := attrs["type"]
+	if typ == "" {
+		typ = "registry"
+	}
+	allowed := map[string]bool{"type": true, "mode": true, "ignore-error": true, "oci-mediatypes": true, "image-manifest": true,
+		"compression": true, "compression-level": true, "force-compression": true}
+	var c Cache
+	switch typ {
+	case "registry":
+		allowed["ref"] = true
+		if c.Ref = attrs["ref"]; c.Ref == "" {
+			return Cache{}, errors.New("type=registry needs ref=REF")
+		}
+	case "local":
+		want, other := localAttr(export), localAttr(!export)
+		allowed[want], allowed["tag"], allowed["digest"] = true, true, true
+		if _, ok := attrs[other]; ok {
+			return Cache{}, fmt.Errorf("type=local with %s=: a cache is read from src=DIR (cache-from) and written to dest=DIR (cache-to)", other)
+		}
+		if c.Dir = attrs[want]; c.Dir == "" {
+			return Cache{}, fmt.Errorf("type=local needs %s=DIR", want)
+		}
+	case "gha":
+		return Cache{}, errors.New("type=gha needs GitHub's cache service, which stevedore does not use: keep a type=local cache directory with actions/cache (see the README) or use type=registry")
+	default:
+		return Cache{}, fmt.Errorf("type=%s is not supported: want type=registry,ref=REF or type=local,%s=DIR", typ, localAttr(export))
+	}
+	for k := range attrs {
+		if !allowed[k] {
+			return Cache{}, fmt.Errorf("unknown attribute %q for type=%s", k, typ)
+		}
+	}
+	if m := attrs["mode"]; m != "" && m != "min" && m != "max" {
+		return Cache{}, fmt.Errorf("mode=%s: want mode=min or mode=max", m)
+	}
+	return c, nil
+}
+
+func localAttr(export bool) string {
+	if export {
+		return "dest"
+	}
+	return "src"
+}
+
+// WithLocalCacheFrom reads step results shared by earlier builds from OCI
+// layout directories (written by WithLocalCacheTo). A missing directory is
+// a first run, not an error.
+func WithLocalCacheFrom(dirs ...string) Option {
+	return func(o *options) { o.localCacheFrom = append(o.localCacheFrom, dirs...) }
+}
+
+// WithLocalCacheTo writes this build's step results to an OCI layout
+// directory after a successful build, replacing what it held, so a cache
+// kept with actions/cache does not grow run after run. It replaces an
+// earlier WithCacheTo: a build has one cache-to.
+func WithLocalCacheTo(dir string) Option {
+	return func(o *options) { o.localCacheTo, o.cacheTo = dir, nil }
+}
+
+// remoteEntry is a step result found in a shared cache: in a registry
+// repository, or in a local layout when dir is set.
 type remoteEntry struct {
 	repo name.Repository
+	dir  layout.Path
 	cachedLayer
 }
 
@@ -31,30 +128,74 @@ type remoteEntry struct {
 // of a CI pipeline) must not fail the build.
 func (b *builder) loadRemoteCaches(ctx context.Context) map[string]remoteEntry {
 	out := map[string]remoteEntry{}
+	add := func(where string, manifest []byte, e remoteEntry) {
+		var m v1.Manifest
+		if err := json.Unmarshal(manifest, &m); err != nil {
+			b.addWarning(fmt.Sprintf("reading build cache %s: %v", where, err))
+			return
+		}
+		var entries map[string]cachedLayer
+		if err := json.Unmarshal([]byte(m.Annotations[cacheAnnotation]), &entries); err != nil {
+			b.addWarning(fmt.Sprintf("reading build cache %s: not a stevedore cache (%v)", where, err))
+			return
+		}
+		for k, c := range entries {
+			if _, ok := out[k]; !ok {
+				e.cachedLayer = c
+				out[k] = e
+			}
+		}
+	}
 	for _, ref := range b.o.cacheFrom {
 		desc, err := remote.Get(ref, append([]remote.Option{remote.WithContext(ctx)}, b.o.remote...)...)
 		if err != nil {
 			b.addWarning(fmt.Sprintf("reading build cache %s: %v (building without it)", ref, err))
 			continue
 		}
-		var m v1.Manifest
-		if err := json.Unmarshal(desc.Manifest, &m); err != nil {
-			b.addWarning(fmt.Sprintf("reading build cache %s: %v", ref, err))
+		add(ref.String(), desc.Manifest, remoteEntry{repo: ref.Context()})
+	}
+	for _, dir := range b.o.localCacheFrom {
+		manifest, err := readLocalCache(dir)
+		if err != nil {
+			b.addWarning(fmt.Sprintf("reading build cache %s: %v (building without it)", dir, err))
 			continue
 		}
-		var entries map[string]cachedLayer
-		if err := json.Unmarshal([]byte(m.Annotations[cacheAnnotation]), &entries); err != nil {
-			b.addWarning(fmt.Sprintf("reading build cache %s: not a stevedore cache (%v)", ref, err))
-			continue
-		}
-		for k, e := range entries {
-			if _, ok := out[k]; !ok {
-				out[k] = remoteEntry{repo: ref.Context(), cachedLayer: e}
-			}
-		}
+		add(dir, manifest, remoteEntry{dir: layout.Path(dir)})
 	}
 	return out
 }
+
+// localCacheRef names the cache image in its layout's index.
+const localCacheRef = "stevedore-cache"
+
+// readLocalCache is the manifest of the cache image in a layout directory.
+func readLocalCache(dir string) ([]byte, error) {
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		return nil, err
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range im.Manifests {
+		if d.Annotations[imageRefName] == localCacheRef {
+			rc, err := p.Blob(d.Digest)
+			if err != nil {
+				return nil, err
+			}
+			defer rc.Close()
+			return io.ReadAll(rc)
+		}
+	}
+	return nil, errors.New("no stevedore cache in the layout (written by --cache-to type=local,dest=DIR)")
+}
+
+const imageRefName = "org.opencontainers.image.ref.name"
 
 // fetchRemote downloads a shared cache's layer into the store and records
 // it in the local cache.
@@ -64,11 +205,15 @@ func (b *builder) fetchRemote(ctx context.Context, key string, e remoteEntry) (v
 		return nil, err
 	}
 	if !b.st.Has(d) {
-		l, err := remote.Layer(e.repo.Digest(e.Digest), append([]remote.Option{remote.WithContext(ctx)}, b.o.remote...)...)
-		if err != nil {
-			return nil, err
+		var rc io.ReadCloser
+		if e.dir != "" {
+			rc, err = e.dir.Blob(d)
+		} else {
+			var l v1.Layer
+			if l, err = remote.Layer(e.repo.Digest(e.Digest), append([]remote.Option{remote.WithContext(ctx)}, b.o.remote...)...); err == nil {
+				rc, err = l.Compressed()
+			}
 		}
-		rc, err := l.Compressed()
 		if err != nil {
 			return nil, err
 		}
@@ -89,9 +234,9 @@ func (b *builder) fetchRemote(ctx context.Context, key string, e remoteEntry) (v
 	return l, nil
 }
 
-// exportCache pushes the layers of every step this build used, keyed, to
-// the --cache-to reference.
-func exportCache(ctx context.Context, ref name.Reference, used map[string]v1.Layer, opts []remote.Option) error {
+// cacheImage holds the layers of every step this build used, keyed in its
+// manifest's annotation.
+func cacheImage(used map[string]v1.Layer) (v1.Image, error) {
 	keys := make([]string, 0, len(used))
 	for k := range used {
 		keys = append(keys, k)
@@ -104,7 +249,7 @@ func exportCache(ctx context.Context, ref name.Reference, used map[string]v1.Lay
 		l := used[k]
 		d, err := l.Digest()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		diffID, _ := l.DiffID()
 		size, _ := l.Size()
@@ -114,18 +259,65 @@ func exportCache(ctx context.Context, ref name.Reference, used map[string]v1.Lay
 			continue
 		}
 		seen[d] = true
-		var err2 error
-		if img, err2 = mutate.AppendLayers(img, l); err2 != nil {
-			return err2
+		if img, err = mutate.AppendLayers(img, l); err != nil {
+			return nil, err
 		}
 	}
 	data, err := json.Marshal(entries)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	img = mutate.Annotations(img, map[string]string{cacheAnnotation: string(data)}).(v1.Image)
+	return mutate.Annotations(img, map[string]string{cacheAnnotation: string(data)}).(v1.Image), nil
+}
+
+// exportCache pushes the layers of every step this build used, keyed, to
+// the --cache-to reference.
+func exportCache(ctx context.Context, ref name.Reference, used map[string]v1.Layer, opts []remote.Option) error {
+	img, err := cacheImage(used)
+	if err != nil {
+		return fmt.Errorf("exporting build cache to %s: %w", ref, err)
+	}
 	if err := remote.Write(ref, img, append([]remote.Option{remote.WithContext(ctx)}, opts...)...); err != nil {
 		return fmt.Errorf("exporting build cache to %s: %w", ref, err)
 	}
 	return nil
+}
+
+// exportLocalCache writes the cache image as the only image of a layout
+// directory. It is written next to dir and renamed over it, so dir never
+// holds half a cache and layers no longer used are dropped (buildx's local
+// cache grows until the workflow moves it aside).
+func exportLocalCache(dir string, used map[string]v1.Layer) error {
+	fail := func(err error) error { return fmt.Errorf("exporting build cache to %s: %w", dir, err) }
+	img, err := cacheImage(used)
+	if err != nil {
+		return fail(err)
+	}
+	dir = filepath.Clean(dir)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fail(err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".new-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(tmp)
+	p, err := layout.Write(tmp, empty.Index)
+	if err != nil {
+		return fail(err)
+	}
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{imageRefName: localCacheRef})); err != nil {
+		return fail(err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fail(err)
+	}
+	old := tmp + ".old"
+	if err := os.Rename(dir, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fail(err)
+	}
+	return os.RemoveAll(old)
 }

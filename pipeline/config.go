@@ -61,6 +61,13 @@ type Config struct {
 	// or kube-pod://. BuilderTLS holds the mTLS files for tcp://.
 	Builder    string      `yaml:"builder" json:"builder"`
 	BuilderTLS *BuilderTLS `yaml:"builder-tls" json:"builder-tls"`
+	// SecretSpecs are build secrets of every image, by reference only:
+	// id=ID,env=VAR or id=ID,src=FILE (buildx's syntax).
+	SecretSpecs []string `yaml:"secrets" json:"secrets"`
+	// CacheFrom and CacheTo are shared build caches of every image:
+	// REF, type=registry,ref=REF, type=local,src=DIR / dest=DIR.
+	CacheFrom []string `yaml:"cache-from" json:"cache-from"`
+	CacheTo   string   `yaml:"cache-to" json:"cache-to"`
 }
 
 // BuilderTLS are the files for mutual TLS with a tcp:// BuildKit daemon.
@@ -95,6 +102,12 @@ type Image struct {
 	// PlatformBuilders builds some platforms elsewhere (a native arm64
 	// daemon next to an amd64 one); the platforms are merged into one index.
 	PlatformBuilders map[string]string `yaml:"platform-builders" json:"platform-builders"`
+	// SecretSpecs, CacheFrom and CacheTo of this image: secrets add to the
+	// top-level ones (the image's win on the same id), cache-from adds,
+	// cache-to replaces.
+	SecretSpecs []string `yaml:"secrets" json:"secrets"`
+	CacheFrom   []string `yaml:"cache-from" json:"cache-from"`
+	CacheTo     string   `yaml:"cache-to" json:"cache-to"`
 }
 
 // Signing says how to sign and who the signer must be when verifying.
@@ -146,6 +159,9 @@ func Parse(data []byte, file string, lookup func(string) (string, bool)) (*Confi
 		return nil, configError(file, 0, 0, "", "the file is empty; it needs at least an images: list")
 	}
 	if err := checkKeys(file, &root, reflect.TypeOf(Config{}), ""); err != nil {
+		return nil, err
+	}
+	if err := checkSecretNodes(file, &root); err != nil {
 		return nil, err
 	}
 	if err := expandNode(file, &root, lookup); err != nil {
@@ -289,8 +305,17 @@ func (c *Config) check(file string, root *yaml.Node) error {
 	if _, err := buildkit.ParseAddress(c.Builder); err != nil {
 		return configError(file, line("builder"), 0, "builder", "%v", err)
 	}
+	if err := checkCaches(file, root, c.CacheFrom, c.CacheTo); err != nil {
+		return err
+	}
+	if c.CacheTo != "" && len(c.Images) > 1 {
+		return configError(file, line("cache-to"), 0, "cache-to", "cache-to at the top level: each of the %d images would overwrite the one cache; set cache-to: under each image", len(c.Images))
+	}
 	names := map[string]bool{}
 	for i, img := range c.Images {
+		if err := checkCaches(file, root, img.CacheFrom, img.CacheTo, "images", fmt.Sprint(i)); err != nil {
+			return err
+		}
 		at, key := line("images", fmt.Sprint(i)), fmt.Sprintf("images[%d]", i)
 		if _, err := buildkit.ParseAddress(img.Builder); err != nil {
 			return configError(file, line("images", fmt.Sprint(i), "builder"), 0, key+".builder", "%v", err)
@@ -311,6 +336,17 @@ func (c *Config) check(file string, root *yaml.Node) error {
 			return configError(file, at, 0, key+".name", "image name %q is used twice", img.Name)
 		}
 		names[img.Name] = true
+		if len(img.Destinations) > 0 {
+			entries, err := ParseImages(img.Destinations)
+			var ie *ImageEntryError
+			if errors.As(err, &ie) {
+				dk := fmt.Sprintf("%s.destinations[%d]", key, ie.Index)
+				return configError(file, line("images", fmt.Sprint(i), "destinations", fmt.Sprint(ie.Index)), 0, dk, "%s: %v", dk, ie.Err)
+			}
+			// enable=false entries are dropped, as metadata-action drops
+			// them from its images.
+			c.Images[i].Destinations = EnabledImages(entries)
+		}
 		if img.Sign != nil {
 			if _, _, err := img.Sign.formats(); err != nil {
 				return configError(file, line("images", fmt.Sprint(i), "sign", "format"), 0, key+".sign.format", "%s.sign.format %q: want legacy, bundle or both", key, img.Sign.Format)

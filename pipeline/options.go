@@ -44,6 +44,7 @@ type options struct {
 	now         func() time.Time
 	builderAddr string
 	builderTLS  *buildkit.TLS
+	secretEnv   func(string) (string, bool)
 }
 
 // WithDir is the directory paths in the configuration are relative to (the

@@ -144,6 +144,9 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 			}
 		}
 	}
+	if err := r.planBuildInputs(); err != nil {
+		return nil, err
+	}
 	if err := r.planBuilders(ctx, p); err != nil {
 		return nil, err
 	}

@@ -240,6 +240,18 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 		builder.WithTarget(img.Target),
 		builder.WithBuildArgs(img.BuildArgs),
 	)
+	// stevedore.yaml's secrets and caches come before the command line's
+	// build options, which win.
+	for i := range r.cfg.Images {
+		if r.cfg.Images[i].Name == ir.p.Name {
+			inputs, cleanup, err := r.imageBuildInputs(i)
+			if err != nil {
+				return "", err
+			}
+			defer cleanup()
+			opts = append(opts, inputs...)
+		}
+	}
 	opts = append(opts, r.o.build...)
 	var ps []v1.Platform
 	for _, s := range img.Platforms {

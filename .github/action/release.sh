@@ -11,8 +11,9 @@ set -euo pipefail
 
 cd "${INPUT_WORKING_DIRECTORY:-.}"
 
-# --action-inputs: stevedore reads build-args, target, secrets, secret-files,
-# secret-envs, cache-from and cache-to from INPUT_* itself, with
+# --action-inputs: stevedore reads images, build-args, target, secrets,
+# secret-files, secret-envs, cache-from, cache-to and the sep-* inputs from
+# INPUT_* itself, with
 # build-push-action's list rules (CSV lines, "quoted" multi-line values).
 args=(release --action-inputs)
 add() { [ -z "$2" ] || args+=("$1" "$2"); }
@@ -35,8 +36,8 @@ while IFS= read -r d; do
 	d="${d#"${d%%[![:space:]]*}"}"
 	d="${d%"${d##*[![:space:]]}"}"
 	add --destination "$d"
-done <<<"${INPUT_DESTINATIONS:-}${INPUT_IMAGES:+
-$INPUT_IMAGES}"
+done <<<"${INPUT_DESTINATIONS:-}"
+# images (metadata-action's name=…,enable=… lines) is read by stevedore.
 # Tag rules are passed whole: stevedore reads one rule per line.
 if [ -n "$(echo "${INPUT_TAGS:-}" | tr -d '[:space:]')" ]; then
 	args+=(--tag-rule "$INPUT_TAGS")

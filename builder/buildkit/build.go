@@ -181,6 +181,14 @@ func solveOpt(req builder.Request, st *store.Store) (client.SolveOpt, error) {
 	if req.CacheTo != nil {
 		opt.CacheExports = []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": req.CacheTo.String(), "mode": "max"}}}
 	}
+	// The BuildKit client reads and writes type=local caches itself, on
+	// this machine, as buildx does.
+	for _, dir := range req.LocalCacheFrom {
+		opt.CacheImports = append(opt.CacheImports, client.CacheOptionsEntry{Type: "local", Attrs: map[string]string{"src": dir}})
+	}
+	if req.LocalCacheTo != "" {
+		opt.CacheExports = append(opt.CacheExports, client.CacheOptionsEntry{Type: "local", Attrs: map[string]string{"dest": req.LocalCacheTo, "mode": "max"}})
+	}
 	return opt, nil
 }
 

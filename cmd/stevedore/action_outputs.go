@@ -36,10 +36,11 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report, levels []strin
 		}
 		verify = append(verify, li.Verify...)
 	}
-	var annotations []string
-	if a := actions.AnnotationLines(first.Annotations, levels); a != "" {
-		annotations = strings.Split(a, "\n")
-	}
+	annotations := actions.Annotations(first.Annotations, levels)
+	// metadata-action's sep-* inputs join the list outputs (default a
+	// newline); the json output keeps lists.
+	sepTags, sepLabels, sepAnnotations := actions.Separator(getenv("INPUT_SEP_TAGS")),
+		actions.Separator(getenv("INPUT_SEP_LABELS")), actions.Separator(getenv("INPUT_SEP_ANNOTATIONS"))
 	// The json output is the ledger with metadata-action's json keys at the
 	// top: fromJSON(steps.meta.outputs.json).labels keeps working.
 	doc, err := json.Marshal(struct {
@@ -55,10 +56,10 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report, levels []strin
 	outputs := []struct{ name, value string }{
 		{"released", "true"},
 		{"version", rep.Plan.Version},
-		{"tags", strings.Join(tagged, "\n")},
-		{"tag-names", strings.Join(dedupe(tags), "\n")},
-		{"labels", actions.LabelLines(first.Labels)},
-		{"annotations", strings.Join(annotations, "\n")},
+		{"tags", strings.Join(tagged, sepTags)},
+		{"tag-names", strings.Join(dedupe(tags), sepTags)},
+		{"labels", strings.Join(actions.Labels(first.Labels), sepLabels)},
+		{"annotations", strings.Join(annotations, sepAnnotations)},
 		{"json", string(doc)},
 		{"digest", first.Digest},
 		{"imageid", first.ImageID},

@@ -358,7 +358,9 @@ func TestActionReleaseArgs(t *testing.T) {
 	cmd := exec.Command("bash", script)
 	cmd.Env = append(os.Environ(), "STEVEDORE="+stub, "GITHUB_TOKEN=",
 		"INPUT_WORKING_DIRECTORY="+work, "INPUT_IMAGE_NAME=app",
-		"INPUT_DESTINATIONS=  ghcr.io/o/app\n\noci:dist/app  \n", "INPUT_TAGS=type=sha\ntype=raw,value=edge\n", "INPUT_FLAVOR=latest=false\n",
+		"INPUT_DESTINATIONS=  ghcr.io/o/app\n\noci:dist/app  \n",
+		// images (name=…,enable=…) is read by stevedore itself, not passed on.
+		"INPUT_IMAGES=name=ghcr.io/o/other,enable=false\n", "INPUT_TAGS=type=sha\ntype=raw,value=edge\n", "INPUT_FLAVOR=latest=false\n",
 		"INPUT_PLATFORMS=linux/amd64,\nlinux/arm64\n", "INPUT_SIGN=key",
 		"INPUT_KEY=-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----",
 		"INPUT_COSIGN_PASSWORD=pw1", "INPUT_PUSH=False", "INPUT_SNAPSHOT=true", "INPUT_DRY_RUN=false", "INPUT_GIT_TAG=",
@@ -680,7 +682,9 @@ func TestActionBuildInputErrors(t *testing.T) {
 		{"missing secret file", map[string]string{"INPUT_SECRET_FILES": "f=/nonexistent/secret"}, "input secret-files: secret f"},
 		{"unset secret env", map[string]string{"INPUT_SECRET_ENVS": "s=NOT_SET_ANYWHERE"}, "NOT_SET_ANYWHERE is not set"},
 		{"two cache-to", map[string]string{"INPUT_CACHE_TO": "r.example/a:c\nr.example/b:c"}, "input cache-to: 2 caches"},
-		{"local cache", map[string]string{"INPUT_CACHE_FROM": "type=local,src=/tmp/x"}, "only type=registry"},
+		{"gha cache", map[string]string{"INPUT_CACHE_FROM": "type=gha"}, "type=gha needs GitHub's cache service"},
+		{"local cache without dest", map[string]string{"INPUT_CACHE_TO": "type=local,src=/tmp/x"}, "type=local with src="},
+		{"bad images line", map[string]string{"INPUT_IMAGES": "ghcr.io/a/b\nname=ghcr.io/a/c,enable=maybe"}, "input images, line 2: "},
 		{"bad tag rule", map[string]string{}, "the action's tags input), line 2: invalid tag rule: unknown type \"semvr\""},
 		{"bad flavor", map[string]string{}, "--flavor (the action's flavor input), line 2: invalid tag rule: unknown key \"prefx\""},
 		{"bad annotation level", map[string]string{"DOCKER_METADATA_ANNOTATIONS_LEVELS": "manifest,indx"}, `unknown level "indx"`},

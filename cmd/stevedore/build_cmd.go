@@ -12,6 +12,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/builder/layer"
+	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 )
 
@@ -41,8 +42,8 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret (repeatable)"},
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci (runc/crun)"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "run every step again"},
-			&cli.StringSliceFlag{Name: "cache-from", Usage: "registry `REF` of a shared build cache to reuse (repeatable; buildx's type=registry,ref=REF also works)"},
-			&cli.StringFlag{Name: "cache-to", Usage: "registry `REF` to push this build's cache to"},
+			&cli.StringSliceFlag{Name: "cache-from", Usage: "shared build cache to reuse: registry `REF`, type=registry,ref=REF or type=local,src=DIR (repeatable)"},
+			&cli.StringFlag{Name: "cache-to", Usage: "shared build cache to write: registry `REF`, type=registry,ref=REF or type=local,dest=DIR"},
 			&cli.StringFlag{Name: "cache-dir", Usage: "build cache and image store (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "compression", Value: "gzip", Usage: "layer compression: gzip or zstd"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
@@ -120,20 +121,11 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		}
 		opts = append(opts, o)
 	}
-	for _, spec := range c.StringSlice("cache-from") {
-		ref, err := cacheRef(spec, insecure)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, builder.WithCacheFrom(ref))
+	caches, err := pipeline.CacheOptions(c.StringSlice("cache-from"), c.String("cache-to"), publish.WithInsecureRegistries(insecure...))
+	if err != nil {
+		return usageErrorf("--cache-from/--cache-to: %v", err)
 	}
-	if spec := c.String("cache-to"); spec != "" {
-		ref, err := cacheRef(spec, insecure)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, builder.WithCacheTo(ref))
-	}
+	opts = append(opts, caches...)
 	secrets, err := secretFiles(c.StringSlice("secret"), getenv)
 	if err != nil {
 		return err

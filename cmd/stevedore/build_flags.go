@@ -10,44 +10,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/version"
 )
 
 // Conversion of build flags (build args, platforms, named contexts, secrets,
 // caches, the build epoch) into build options.
-
-// cacheRef reads a --cache-from/--cache-to value: a registry reference, or
-// buildx's "type=registry,ref=REF".
-func cacheRef(spec string, insecure []string) (name.Reference, error) {
-	value := spec
-	if strings.Contains(spec, "=") {
-		value = ""
-		for _, kv := range strings.Split(spec, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch {
-			case k == "ref":
-				value = v
-			case k == "type" && v != "registry":
-				return nil, usageErrorf("cache %q: only type=registry is supported", spec)
-			}
-		}
-	}
-	ref, err := parseRef(value, insecure)
-	if err != nil {
-		return nil, err
-	}
-	if ref.IsLayout() {
-		return nil, usageErrorf("cache %q: a shared cache lives in a registry; the local cache is --cache-dir", spec)
-	}
-	return ref.Registry(), nil
-}
 
 // buildEpoch is SOURCE_DATE_EPOCH, else the commit time of HEAD in the
 // context, else the Unix epoch: the same commit gives the same image.
@@ -163,25 +137,12 @@ type secrets struct {
 func secretFiles(list []string, getenv env) (*secrets, error) {
 	s := &secrets{files: map[string]string{}}
 	for _, spec := range list {
-		var id, src, envName string
-		for _, kv := range strings.Split(spec, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch k {
-			case "id":
-				id = v
-			case "src", "source":
-				src = v
-			case "env":
-				envName = v
-			default:
-				s.cleanup()
-				return nil, usageErrorf("--secret %q: unknown key %q (want id=, src= or env=)", spec, k)
-			}
-		}
-		if id == "" || (src == "") == (envName == "") {
+		sec, err := pipeline.ParseSecret(spec)
+		if err != nil {
 			s.cleanup()
-			return nil, usageErrorf("--secret %q: want id=ID,src=FILE or id=ID,env=VAR", spec)
+			return nil, usageErrorf("--secret: %v", err)
 		}
+		id, src, envName := sec.ID, sec.Src, sec.Env
 		if envName != "" {
 			f, err := os.CreateTemp("", "stevedore-secret-")
 			if err != nil {

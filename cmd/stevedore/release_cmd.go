@@ -64,6 +64,12 @@ func runRelease(c *cli.Context, getenv env) error {
 	if p := getenv("COSIGN_PASSWORD"); p != "" && gh != nil {
 		gh.Mask(p)
 	}
+	// The build inputs first: they mask the secrets before anything is logged.
+	inputs, err := readBuildInputs(c, getenv, gh)
+	if err != nil {
+		return err
+	}
+	defer inputs.secrets.cleanup()
 	cfg, err := releaseConfigFlags(c, getenv)
 	if err != nil {
 		if gh != nil {
@@ -71,11 +77,11 @@ func runRelease(c *cli.Context, getenv env) error {
 		}
 		return err
 	}
-	inputs, err := readBuildInputs(c, getenv, gh)
-	if err != nil {
-		return err
+	if gh != nil {
+		if err := maskConfigSecrets(gh, cfg, dir, getenv); err != nil {
+			return err
+		}
 	}
-	defer inputs.secrets.cleanup()
 	insecure := c.StringSlice("insecure-registry")
 	buildInputOpts, err := inputs.apply(cfg, insecure)
 	if err != nil {
@@ -151,6 +157,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithSBOMOptions(sbom.WithCacheDir(cacheDir(c.String("cache-dir"), getenv))),
 		pipeline.WithSigningEnv(signingEnv(getenv)),
 		pipeline.WithBuildOptions(buildInputOpts...),
+		pipeline.WithSecretEnv(func(k string) (string, bool) { v := getenv(k); return v, v != "" }),
 		pipeline.WithBuilder(c.String("builder"), builderTLS(c)),
 		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(ghEnv.WorkflowIdentity(), buildVersion, ghEnv.RepoURL()),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sreevishnu07/stevedore/actions"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 )
@@ -22,7 +23,7 @@ func imageFlags() []cli.Flag {
 		&cli.StringFlag{Name: "image-name", Value: "image", Usage: "name of the image in the ledger and output, and of the default layout oci:dist/NAME (no configuration file only)"},
 		&cli.StringFlag{Name: "context", Usage: "build context, relative to --dir (default .; no configuration file only)"},
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile, relative to --dir (default CONTEXT/Dockerfile; no configuration file only)"},
-		&cli.StringSliceFlag{Name: "destination", Usage: "where to push, repeatable: a registry repository (ghcr.io/o/app) or oci:PATH (default oci:dist/NAME; no configuration file only)"},
+		&cli.StringSliceFlag{Name: "destination", Usage: "where to push, repeatable: a registry repository (ghcr.io/o/app) or oci:PATH, or metadata-action's name=REPO,enable=true|false (default oci:dist/NAME; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "tag-rule", Usage: "tag `RULES` in metadata-action syntax, one per line, evaluated against git (repeatable; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "flavor", Usage: "metadata-action flavor lines: latest=auto|true|false, prefix=, suffix= (repeatable; no configuration file only)"},
 		&cli.StringSliceFlag{Name: "platform", Usage: "platforms, repeatable or comma-separated: linux/amd64,linux/arm64 (default: this machine's; no configuration file only)"},
@@ -38,7 +39,11 @@ func imageFlags() []cli.Flag {
 // none of them is set (the embedded default applies).
 func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config, error) {
 	set := setImageFlags(c)
-	if len(set) == 0 {
+	images, err := actionImages(c, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if len(set) == 0 && images == nil {
 		return nil, nil
 	}
 	name := c.String("image-name")
@@ -59,11 +64,22 @@ func flagConfig(c *cli.Context, getenv env, log func(string)) (*pipeline.Config,
 	if _, err := platforms(img.Platforms); err != nil {
 		return nil, err
 	}
-	for _, d := range splitLines(c.StringSlice("destination")) {
-		if _, err := publish.ParseReference(d); err != nil {
-			return nil, usageErrorf("--destination: %v", err)
+	// --destination also reads metadata-action's name=REPO,enable=BOOL, as
+	// destinations: in stevedore.yaml does.
+	entries, err := pipeline.ParseImages(splitLines(c.StringSlice("destination")))
+	if err != nil {
+		return nil, usageErrorf("--destination %v", err)
+	}
+	for _, src := range []struct {
+		what  string
+		names []string
+	}{{"--destination", pipeline.EnabledImages(entries)}, {"input images", images}} {
+		for _, d := range src.names {
+			if _, err := publish.ParseReference(d); err != nil {
+				return nil, usageErrorf("%s: %v", src.what, err)
+			}
+			img.Destinations = append(img.Destinations, d)
 		}
-		img.Destinations = append(img.Destinations, d)
 	}
 	if !c.Bool("push") {
 		var layouts, skipped []string
@@ -148,6 +164,9 @@ func releaseConfigFlags(c *cli.Context, getenv env) (*pipeline.Config, error) {
 		if !slices.Contains(runSwitches, f) {
 			describing = append(describing, f)
 		}
+	}
+	if c.Bool("action-inputs") && strings.TrimSpace(getenv("INPUT_IMAGES")) != "" {
+		describing = append(describing, "the input images")
 	}
 	if file != "" && len(describing) > 0 {
 		return nil, usageErrorf("%s conflicts with the configuration %s: it describes the images and destinations; set them there, or remove the file to use flags", strings.Join(describing, ", "), file)
@@ -237,4 +256,20 @@ func splitLines(vals []string) []string {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// actionImages are the enabled repositories of the action's images input
+// (metadata-action's name=…,enable=… lines); nil when it is empty.
+func actionImages(c *cli.Context, getenv env) ([]string, error) {
+	if !c.Bool("action-inputs") || strings.TrimSpace(getenv("INPUT_IMAGES")) == "" {
+		return nil, nil
+	}
+	images, err := actions.Images(getenv("INPUT_IMAGES"))
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	if images == nil {
+		images = []string{} // every image disabled: still the action's image
+	}
+	return images, nil
 }

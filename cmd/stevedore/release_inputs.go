@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/sreevishnu07/stevedore/actions"
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/pipeline"
+	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/version"
 )
 
@@ -26,8 +28,8 @@ func buildInputFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "build-arg", Usage: "KEY=VALUE, or KEY to take the value from the environment, for every image, over stevedore.yaml's build-args: (repeatable)"},
 		&cli.StringFlag{Name: "target", Usage: "stage to build (default: the last; with a stevedore.yaml of several images set target: per image)"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret (repeatable); never written to images, logs or provenance"},
-		&cli.StringSliceFlag{Name: "cache-from", Usage: "registry `REF` of a shared build cache to reuse (repeatable; buildx's type=registry,ref=REF also works)"},
-		&cli.StringFlag{Name: "cache-to", Usage: "registry `REF` to push the build cache to (one image only)"},
+		&cli.StringSliceFlag{Name: "cache-from", Usage: "shared build cache to reuse for every image: registry `REF`, type=registry,ref=REF or type=local,src=DIR (repeatable; adds to stevedore.yaml's cache-from:)"},
+		&cli.StringFlag{Name: "cache-to", Usage: "shared build cache to write: registry `REF`, type=registry,ref=REF or type=local,dest=DIR (one image only; over stevedore.yaml's cache-to:)"},
 		// The GitHub Action's second step sets this: the list inputs are
 		// read from INPUT_* here, with build-push-action's list rules, so a
 		// secret value never passes through a command line.
@@ -66,7 +68,7 @@ func readBuildInputs(c *cli.Context, getenv env, gh *actions.Runner) (*buildInpu
 		case 1:
 			in.cacheTo = to[0]
 		default:
-			return nil, usageErrorf("input cache-to: %d caches given; stevedore exports one (type=registry,ref=REF)", len(to))
+			return nil, usageErrorf("input cache-to: %d caches given; stevedore exports one (type=registry,ref=REF or type=local,dest=DIR)", len(to))
 		}
 		values = map[string]string{}
 		for _, item := range list("secrets", actions.ListOptions{IgnoreComma: true, KeepWhitespace: true}) {
@@ -97,6 +99,13 @@ func readBuildInputs(c *cli.Context, getenv env, gh *actions.Runner) (*buildInpu
 			values[id] = getenv(name)
 		}
 	}
+	// Every secret value is masked before anything else is logged, so no
+	// later line (a build step's output, an error) can show it.
+	if gh != nil {
+		if err := maskSecrets(gh, secretSpecs, values, getenv); err != nil {
+			return nil, err
+		}
+	}
 	args, err := buildArgs(argList, getenv)
 	if err != nil {
 		return nil, err
@@ -107,16 +116,7 @@ func readBuildInputs(c *cli.Context, getenv env, gh *actions.Runner) (*buildInpu
 	if in.secrets, err = secretFiles(secretSpecs, getenv); err != nil {
 		return nil, err
 	}
-	for _, spec := range secretSpecs {
-		if _, name, ok := strings.Cut(spec, "env="); ok && gh != nil {
-			name, _, _ = strings.Cut(name, ",")
-			gh.Mask(getenv(name))
-		}
-	}
 	for id, v := range values {
-		if gh != nil {
-			gh.Mask(v) // the runner hides it should a build step print it
-		}
 		if err := in.secrets.addValue(id, v); err != nil {
 			in.secrets.cleanup()
 			return nil, err
@@ -168,21 +168,56 @@ func (in *buildInputs) apply(cfg *pipeline.Config, insecure []string) ([]builder
 		}
 	}
 	opts := []builder.Option{builder.WithSecrets(in.secrets.files)}
-	for _, spec := range in.cacheFrom {
-		ref, err := cacheRef(spec, insecure)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, builder.WithCacheFrom(ref))
+	caches, err := pipeline.CacheOptions(in.cacheFrom, in.cacheTo, publish.WithInsecureRegistries(insecure...))
+	if err != nil {
+		return nil, usageErrorf("--cache-from/--cache-to (the action's cache-from/cache-to inputs): %v", err)
 	}
-	if in.cacheTo != "" {
-		ref, err := cacheRef(in.cacheTo, insecure)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, builder.WithCacheTo(ref))
+	return append(opts, caches...), nil
+}
+
+// maskSecrets masks every secret of the flags and inputs for the runner:
+// values (secrets, secret-envs, env=VAR) and the contents of files
+// (secret-files, src=FILE), each line on its own.
+func maskSecrets(gh *actions.Runner, specs []string, values map[string]string, getenv env) error {
+	for _, v := range values {
+		gh.Mask(v)
 	}
-	return opts, nil
+	for _, spec := range specs {
+		s, err := pipeline.ParseSecret(spec)
+		if err != nil {
+			continue // refused with its flag's name by secretFiles
+		}
+		if err := maskSecret(gh, s, "", getenv); err != nil {
+			return usageErrorf("secret %s: %v", s.ID, err)
+		}
+	}
+	return nil
+}
+
+// maskConfigSecrets masks the values stevedore.yaml's secrets: refer to
+// (variables and file contents, src= relative to dir) before the release
+// logs its steps.
+func maskConfigSecrets(gh *actions.Runner, cfg *pipeline.Config, dir string, getenv env) error {
+	for i := range cfg.Images {
+		for _, s := range cfg.Secrets(i) {
+			if err := maskSecret(gh, s, dir, getenv); err != nil {
+				return usageErrorf("stevedore.yaml secrets: secret %s: %v (check its src=)", s.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func maskSecret(gh *actions.Runner, s pipeline.Secret, dir string, getenv env) error {
+	if s.Env != "" {
+		gh.Mask(getenv(s.Env))
+		return nil
+	}
+	p := s.Src
+	if dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return gh.MaskFile(p)
 }
 
 // checkTagsFlag names --tags and --flavor (the action's tags and flavor
