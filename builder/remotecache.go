@@ -63,7 +63,7 @@ func (b *builder) fetchRemote(ctx context.Context, key string, e remoteEntry) (v
 	if err != nil {
 		return nil, err
 	}
-	if !b.st.Has(d) {
+	if !b.st.HasBlob(d, e.Size) {
 		l, err := remote.Layer(e.repo.Digest(e.Digest), append([]remote.Option{remote.WithContext(ctx)}, b.o.remote...)...)
 		if err != nil {
 			return nil, err
