@@ -118,7 +118,8 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		}
 		pi := PlannedImage{
 			Name: img.Name, Context: firstNonEmpty(img.Context, "."), Dockerfile: img.Dockerfile, Target: img.Target,
-			Platforms: img.Platforms, Destinations: img.Destinations, SBOM: firstNonEmptyList(img.SBOM, r.cfg.SBOM, []string{"spdx-json"}),
+			// [] (this machine's platform), never null in --json.
+			Platforms: append([]string{}, img.Platforms...), Destinations: img.Destinations, SBOM: firstNonEmptyList(img.SBOM, r.cfg.SBOM, []string{"spdx-json"}),
 			img: img, sign: r.cfg.Sign,
 		}
 		if img.Sign != nil {
@@ -136,7 +137,7 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 			pi.Destinations = []string{"oci:dist/" + img.Name}
 		}
 		pi.Signing = describeSigning(pi.sign, r.canSign())
-		pi.Tags = rel.Tags
+		pi.Tags = append([]string{}, rel.Tags...)
 		p.Images = append(p.Images, pi)
 		for _, d := range pi.Destinations {
 			if _, err := publish.ParseReference(r.destination(d), r.o.publish...); err != nil {
