@@ -198,6 +198,13 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 	if err := r.prepareSigners(ctx); err != nil {
 		return nil, err
 	}
+	// A dry run only prints the plan: it may name registries this machine
+	// cannot reach or has no credentials for.
+	if !r.o.dryRun {
+		if err := r.checkDestinations(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 

@@ -394,12 +394,13 @@ func TestReleaseToDistribution(t *testing.T) {
 			t.Errorf("%s: SBOM attestation: %v", li.Name, err)
 		}
 	}
-	// Wrong credentials fail in the push step, naming it, and move nothing.
+	// Wrong credentials fail in the plan step, before anything is built
+	// (see TestPlanChecksCredentialsBeforeBuilding), and move nothing.
 	bad := []publish.Option{publish.WithTransport(reg.Transport), publish.WithKeychain(publish.Keychain(t.TempDir(), map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: "not-the-password-42"}}))}
 	writeFile(t, filepath.Join(dir, "app/hello.txt"), "changed\n")
 	_, err = Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithAllowDirty(true), WithPublishOptions(bad...))...)
 	var se *StepError
-	if !errors.As(err, &se) || se.Step != StepPush || !errors.Is(err, publish.ErrDenied) || strings.Contains(err.Error(), "not-the-password-42") {
+	if !errors.As(err, &se) || se.Step != StepPlan || !errors.Is(err, publish.ErrDenied) || strings.Contains(err.Error(), "not-the-password-42") {
 		t.Errorf("err = %v, want a denied push that does not show the password", err)
 	}
 }
