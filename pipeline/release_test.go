@@ -26,6 +26,7 @@ import (
 	"github.com/sreevishnu07/stevedore/internal/faultproxy"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/schematest"
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -65,13 +66,7 @@ func repo(t *testing.T) string {
 // gitIn runs git in dir with a fixed identity and date.
 func gitIn(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_AUTHOR_DATE=@1700000000 +0000",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_COMMITTER_DATE=@1700000000 +0000")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
+	testutil.Git(t, dir, "@1700000000 +0000", args...)
 }
 
 func config(t *testing.T, dests ...string) *Config {
@@ -263,15 +258,7 @@ func TestFailedStepMovesNoTagAndRerunResumes(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+var writeFile = testutil.WriteFile
 
 func TestEmbeddedDefaultWithoutGit(t *testing.T) {
 	dir := t.TempDir()
