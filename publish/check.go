@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -43,7 +44,7 @@ func CheckPush(ctx context.Context, ref Reference, opts ...Option) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return classify("checking push access to", object, &repo, err)
+		return refusedPush(what, reg, classify("checking push access to", object, &repo, err))
 	}
 	defer resp.Body.Close()
 	if err := transport.CheckError(resp, http.StatusAccepted); err != nil {
@@ -64,6 +65,9 @@ func CheckPush(ctx context.Context, ref Reference, opts ...Option) error {
 // refusedPush rewords a refusal as what to do about it; other errors pass
 // through (classified: unreachable, rate limited, …).
 func refusedPush(what, reg string, err error) error {
+	if opErr := new(*net.OpError); errors.As(err, opErr) {
+		return newKindError(ErrUnavailable, *opErr, "%s: %s does not answer (check the registry address and the network)", what, displayRegistry(reg))
+	}
 	if !errors.Is(err, ErrDenied) {
 		return err
 	}

@@ -3,10 +3,12 @@ package publish
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -47,5 +49,20 @@ func TestCheckPush(t *testing.T) {
 	// A layout needs no check.
 	if err := CheckPush(ctx, mustRef(t, "oci:"+t.TempDir())); err != nil {
 		t.Errorf("layout: %v", err)
+	}
+}
+
+// A registry that does not answer is said so, naming it, after the usual
+// retries.
+func TestCheckPushUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := l.Addr().String()
+	l.Close() // nothing listens there now
+	err = CheckPush(context.Background(), mustRef(t, host+"/acme/app"), WithRetry(2, time.Millisecond))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), host+" does not answer") {
+		t.Fatalf("err = %v, want an error naming %s", err, host)
 	}
 }
