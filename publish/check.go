@@ -76,9 +76,5 @@ func refusedPush(what, reg string, err error) error {
 	if errors.As(err, &te) {
 		status = te.StatusCode
 	}
-	hint := deniedHint(reg, status)
-	if status == http.StatusUnauthorized && !isDockerHub(reg) && reg != "ghcr.io" {
-		hint = fmt.Sprintf("log in with stevedore login %s -u USER --password-stdin (or docker login %s)", displayRegistry(reg), displayRegistry(reg))
-	}
-	return newKindError(ErrDenied, nil, "%s: %s refused the credentials for a push (HTTP %d): %s", what, displayRegistry(reg), status, hint)
+	return newKindError(ErrDenied, nil, "%s: %s refused the credentials for a push (HTTP %d): %s", what, displayRegistry(reg), status, deniedHint(reg, status))
 }
