@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 )
 
 // fixture is a build context with a Dockerfile, and a registry holding the
@@ -41,13 +42,7 @@ func newFixture(t *testing.T, dockerfile string, files map[string]string) *fixtu
 
 func (f *fixture) write(t *testing.T, name, content string) {
 	t.Helper()
-	p := filepath.Join(f.dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, filepath.Join(f.dir, name), content)
 }
 
 func (f *fixture) build(t *testing.T, opts ...Option) *Result {

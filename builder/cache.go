@@ -78,7 +78,7 @@ func (c *stepCache) lookup(st *store.Store, key string) (v1.Layer, bool) {
 	}
 	d, err1 := v1.NewHash(e.Digest)
 	diffID, err2 := v1.NewHash(e.DiffID)
-	if err1 != nil || err2 != nil || !st.Has(d) {
+	if err1 != nil || err2 != nil || !st.HasBlob(d, e.Size) {
 		return nil, false
 	}
 	return &storedLayer{st: st, digest: d, diffID: diffID, size: e.Size, mt: e.MediaType}, true

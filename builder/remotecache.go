@@ -204,7 +204,7 @@ func (b *builder) fetchRemote(ctx context.Context, key string, e remoteEntry) (v
 	if err != nil {
 		return nil, err
 	}
-	if !b.st.Has(d) {
+	if !b.st.HasBlob(d, e.Size) {
 		var rc io.ReadCloser
 		if e.dir != "" {
 			rc, err = e.dir.Blob(d)

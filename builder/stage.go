@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -76,12 +75,12 @@ func (b *builder) build(ctx context.Context) (v1.Image, error) {
 	for _, w := range g.Warnings {
 		b.addWarning(w.String())
 	}
-	work, err := os.MkdirTemp(filepath.Join(b.o.cacheDir), "work-")
+	work, err := b.st.NewWorkDir()
 	if err != nil {
-		return nil, fmt.Errorf("creating build directory: %w", err)
+		return nil, err
 	}
-	b.work = work
-	defer os.RemoveAll(work)
+	b.work = work.Path
+	defer work.Remove()
 
 	b.stages = map[int]*stage{}
 	b.images = map[string]*imageTree{}

@@ -8,21 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 	"github.com/sreevishnu07/stevedore/ledger"
 )
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for n, c := range files {
-		p := filepath.Join(dir, n)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+var writeFiles = testutil.WriteFiles
 
 // A build context with uncommitted or untracked files is refused in the
 // plan step, naming them; files outside every context, and files its

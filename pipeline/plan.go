@@ -118,7 +118,8 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		}
 		pi := PlannedImage{
 			Name: img.Name, Context: firstNonEmpty(img.Context, "."), Dockerfile: img.Dockerfile, Target: img.Target,
-			Platforms: img.Platforms, Destinations: img.Destinations, SBOM: firstNonEmptyList(img.SBOM, r.cfg.SBOM, []string{"spdx-json"}),
+			// [] (this machine's platform), never null in --json.
+			Platforms: append([]string{}, img.Platforms...), Destinations: img.Destinations, SBOM: firstNonEmptyList(img.SBOM, r.cfg.SBOM, []string{"spdx-json"}),
 			img: img, sign: r.cfg.Sign,
 		}
 		if img.Sign != nil {
@@ -136,7 +137,7 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 			pi.Destinations = []string{"oci:dist/" + img.Name}
 		}
 		pi.Signing = describeSigning(pi.sign, r.canSign())
-		pi.Tags = rel.Tags
+		pi.Tags = append([]string{}, rel.Tags...)
 		p.Images = append(p.Images, pi)
 		for _, d := range pi.Destinations {
 			if _, err := publish.ParseReference(r.destination(d), r.o.publish...); err != nil {
@@ -199,6 +200,13 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 	r.plan_ = p
 	if err := r.prepareSigners(ctx); err != nil {
 		return nil, err
+	}
+	// A dry run only prints the plan: it may name registries this machine
+	// cannot reach or has no credentials for.
+	if !r.o.dryRun {
+		if err := r.checkDestinations(ctx, p); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"golang.org/x/sync/errgroup"
 
@@ -23,3 +25,45 @@ func (r *releaser) pushAll(ctx context.Context) error {
 	}
 	return g.Wait()
 }
+
+// ErrDestination means the plan step found a registry destination that
+// cannot be pushed to (unreachable, or credentials it refuses): nothing was
+// built; fix the credentials or the destination and re-run.
+var ErrDestination = errors.New("destination cannot be pushed to")
+
+// checkDestinations asks every registry destination, before anything is
+// built, whether it answers and the credentials may push there: a wrong
+// password or a missing `packages: write` otherwise shows only after the
+// build, after minutes of work. Each repository is asked once, all at once.
+func (r *releaser) checkDestinations(ctx context.Context, p *Plan) error {
+	seen := map[string]bool{}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, pi := range p.Images {
+		for _, d := range pi.Destinations {
+			ref, err := publish.ParseReference(r.destination(d), r.o.publish...)
+			if err != nil || ref.IsLayout() || seen[ref.Repository().String()] {
+				continue // a bad reference was reported by plan already
+			}
+			seen[ref.Repository().String()] = true
+			g.Go(func() error {
+				if err := publish.CheckPush(gctx, ref, r.o.publish...); err != nil {
+					return &destinationError{image: pi.Name, err: err}
+				}
+				return nil
+			})
+		}
+	}
+	return g.Wait()
+}
+
+// destinationError carries ErrDestination without repeating its text.
+type destinationError struct {
+	image string
+	err   error
+}
+
+func (e *destinationError) Error() string {
+	return fmt.Sprintf("image %s: %v (nothing was built)", e.image, e.err)
+}
+
+func (e *destinationError) Unwrap() []error { return []error{ErrDestination, e.err} }

@@ -26,6 +26,7 @@ import (
 	"github.com/sreevishnu07/stevedore/internal/faultproxy"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/schematest"
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -65,13 +66,7 @@ func repo(t *testing.T) string {
 // gitIn runs git in dir with a fixed identity and date.
 func gitIn(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_AUTHOR_DATE=@1700000000 +0000",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_COMMITTER_DATE=@1700000000 +0000")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
+	testutil.Git(t, dir, "@1700000000 +0000", args...)
 }
 
 func config(t *testing.T, dests ...string) *Config {
@@ -263,15 +258,7 @@ func TestFailedStepMovesNoTagAndRerunResumes(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+var writeFile = testutil.WriteFile
 
 func TestEmbeddedDefaultWithoutGit(t *testing.T) {
 	dir := t.TempDir()
@@ -394,12 +381,13 @@ func TestReleaseToDistribution(t *testing.T) {
 			t.Errorf("%s: SBOM attestation: %v", li.Name, err)
 		}
 	}
-	// Wrong credentials fail in the push step, naming it, and move nothing.
+	// Wrong credentials fail in the plan step, before anything is built
+	// (see TestPlanChecksCredentialsBeforeBuilding), and move nothing.
 	bad := []publish.Option{publish.WithTransport(reg.Transport), publish.WithKeychain(publish.Keychain(t.TempDir(), map[string]authn.AuthConfig{reg.Host: {Username: reg.Username, Password: "not-the-password-42"}}))}
 	writeFile(t, filepath.Join(dir, "app/hello.txt"), "changed\n")
 	_, err = Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithAllowDirty(true), WithPublishOptions(bad...))...)
 	var se *StepError
-	if !errors.As(err, &se) || se.Step != StepPush || !errors.Is(err, publish.ErrDenied) || strings.Contains(err.Error(), "not-the-password-42") {
+	if !errors.As(err, &se) || se.Step != StepPlan || !errors.Is(err, publish.ErrDenied) || strings.Contains(err.Error(), "not-the-password-42") {
 		t.Errorf("err = %v, want a denied push that does not show the password", err)
 	}
 }

@@ -121,7 +121,7 @@ func deniedHint(registry string, status int) string {
 	case registry == name.DefaultRegistry || registry == "docker.io" || registry == "registry-1.docker.io":
 		return "use a Docker Hub access token with Read & Write scope (Account settings → Personal access tokens) and check the repository namespace is yours"
 	case status == http.StatusUnauthorized:
-		return "the credentials are missing or wrong: log in to " + registry + " first"
+		return "the credentials are missing or wrong: stevedore login " + registry + " -u USER --password-stdin (or docker login " + registry + ")"
 	default:
 		return "the credentials lack push or pull permission on this repository"
 	}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 )
 
 // repo is a throw-away git repository with deterministic authors and dates,
@@ -28,11 +29,7 @@ func newRepo(t testing.TB) *repo {
 
 func gitEnv(tick int) []string {
 	date := fmt.Sprintf("@%d +0000", 1700000000+tick*60)
-	return append(os.Environ(),
-		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_AUTHOR_NAME=Test", "GIT_AUTHOR_EMAIL=test@example.com", "GIT_AUTHOR_DATE="+date,
-		"GIT_COMMITTER_NAME=Test", "GIT_COMMITTER_EMAIL=test@example.com", "GIT_COMMITTER_DATE="+date,
-	)
+	return testutil.GitEnv(date)
 }
 
 func (r *repo) git(args ...string) string {

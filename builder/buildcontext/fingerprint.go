@@ -1,6 +1,7 @@
 package buildcontext
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
@@ -8,12 +9,13 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 )
 
 // Hasher computes content sums of files and remembers them by metadata
@@ -66,22 +68,21 @@ func (h *Hasher) Save() error {
 	if h.file == "" || !h.dirty {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(h.file), 0o755); err != nil {
-		return fmt.Errorf("saving file sums: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(h.file), ".sums-")
+	// Whole or not at all, and synced: a crash leaves the previous sums
+	// (or none), never a file every later build would have to discard.
+	f, err := atomicfile.Create(h.file, 0o600)
 	if err != nil {
 		return fmt.Errorf("saving file sums: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := gob.NewEncoder(tmp).Encode(h.sums); err != nil {
-		tmp.Close()
+	defer f.Abort() // no-op after Commit
+	w := bufio.NewWriter(f)
+	if err := gob.NewEncoder(w).Encode(h.sums); err != nil {
 		return fmt.Errorf("saving file sums: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
+	if err := w.Flush(); err != nil {
 		return fmt.Errorf("saving file sums: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), h.file); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("saving file sums: %w", err)
 	}
 	h.dirty = false

@@ -23,6 +23,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 )
 
 const defaultBuildctl = "/var/cache/stevedore-oracles/buildkit-v0.29.0/buildctl"
@@ -61,17 +62,7 @@ CMD ["cat", "/opt/app/out.txt"]
 	"ignored.txt":   "never in an image\n",
 }
 
-func writeFiles(t testing.TB, dir string, files map[string]string) {
-	t.Helper()
-	for p, c := range files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+var writeFiles = testutil.WriteFiles
 
 type recorder struct {
 	mu    sync.Mutex

@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 )
 
 // Write turns a change set into one compressed layer blob in dir, named by
@@ -28,23 +29,20 @@ func Write(ctx context.Context, c *Changes, dir string, opts ...Option) (*Layer,
 	if err != nil {
 		return nil, fmt.Errorf("writing layer in %s: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".layer-*.tmp")
+	// Named by its digest only once written; until then a temporary file
+	// that atomicfile.Sweep recognises, so a build killed here leaves
+	// nothing a later build would take for a blob.
+	tmp, err := atomicfile.Create(filepath.Join(dir, "layer"), 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("writing layer in %s: %w", dir, err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort() // no-op after CommitAs
 
 	digest, diffID := sha256.New(), sha256.New()
 	out := &countingWriter{w: bufio.NewWriterSize(tmp, 1<<20)}
 	zw, err := newCompressor(io.MultiWriter(out, digest), o)
 	if err != nil {
-		return nil, fmt.Errorf("writing layer %s: %w", tmp.Name(), err)
+		return nil, fmt.Errorf("writing layer in %s: %w", dir, err)
 	}
 	// The tar side is buffered so the two hashes and the compressor see
 	// large writes instead of 512-byte headers.
@@ -55,16 +53,13 @@ func Write(ctx context.Context, c *Changes, dir string, opts ...Option) (*Layer,
 	}
 	if err := tarBuf.Flush(); err != nil {
 		zw.Close()
-		return nil, fmt.Errorf("writing layer %s: %w", tmp.Name(), err)
+		return nil, fmt.Errorf("writing layer in %s: %w", dir, err)
 	}
 	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("compressing layer %s: %w", tmp.Name(), err)
+		return nil, fmt.Errorf("compressing layer in %s: %w", dir, err)
 	}
 	if err := out.w.(*bufio.Writer).Flush(); err != nil {
-		return nil, fmt.Errorf("writing layer %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("writing layer %s: %w", tmp.Name(), err)
+		return nil, fmt.Errorf("writing layer in %s: %w", dir, err)
 	}
 	l := &Layer{
 		digest:      sha256Hash(digest),
@@ -74,11 +69,11 @@ func Write(ctx context.Context, c *Changes, dir string, opts ...Option) (*Layer,
 	}
 	l.path = filepath.Join(dir, l.digest.Hex)
 	// Same name, same bytes: replacing an existing blob is harmless and
-	// the rename is atomic, so readers never see a partial blob.
-	if err := os.Rename(tmp.Name(), l.path); err != nil {
+	// the rename is atomic, so readers never see a partial blob; the file
+	// and the rename are synced first, so a crash cannot leave one either.
+	if err := tmp.CommitAs(l.path); err != nil {
 		return nil, fmt.Errorf("storing layer %s: %w", l.path, err)
 	}
-	done = true
 	return l, nil
 }
 

@@ -90,7 +90,7 @@ func (s *Store) resolve(ref name.Reference, opts []remote.Option) (v1.Hash, type
 }
 
 func (s *Store) fetchManifest(ref name.Digest, h v1.Hash, opts []remote.Option) error {
-	if s.Has(h) {
+	if s.Verify(h) {
 		return nil
 	}
 	desc, err := remote.Get(ref, opts...)
@@ -109,7 +109,7 @@ func (s *Store) fetchBlobs(ctx context.Context, repo name.Repository, img v1.Ima
 	g, _ := errgroup.WithContext(ctx)
 	g.SetLimit(pullJobs)
 	for _, d := range append([]v1.Descriptor{m.Config}, m.Layers...) {
-		if s.Has(d.Digest) {
+		if s.HasBlob(d.Digest, d.Size) {
 			continue
 		}
 		g.Go(func() error {

@@ -29,12 +29,18 @@ type Store struct {
 }
 
 // Open opens (creating if needed) the store at dir, first removing the
-// temporary files of writes a killed run never finished (see Sweep).
+// temporary files of writes a killed run never finished (see Sweep) and
+// the build directories of builds that are gone (see SweepWork).
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755); err != nil {
 		return nil, fmt.Errorf("opening image store %s: %w", dir, err)
 	}
-	if _, err := Sweep(dir, time.Now().Add(-StaleAfter)); err != nil {
+	cutoff := time.Now().Add(-StaleAfter)
+	if _, err := Sweep(dir, cutoff); err != nil {
+		return nil, fmt.Errorf("opening image store %s: %w", dir, err)
+	}
+	s := &Store{dir: dir}
+	if _, err := s.SweepWork(cutoff); err != nil {
 		return nil, fmt.Errorf("opening image store %s: %w", dir, err)
 	}
 	layoutFile := filepath.Join(dir, "oci-layout")
@@ -43,7 +49,7 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("opening image store %s: %w", dir, err)
 		}
 	}
-	return &Store{dir: dir}, nil
+	return s, nil
 }
 
 // StaleAfter is how long a temporary file in the store must have been
@@ -106,20 +112,28 @@ func (s *Store) Has(h v1.Hash) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// Open opens the blob h for reading.
+// Open opens the blob h for reading. The read that reaches the end fails
+// with ErrDigestMismatch if the content is not h's.
 func (s *Store) Open(h v1.Hash) (io.ReadCloser, error) {
 	f, err := os.Open(s.Path(h))
 	if err != nil {
 		return nil, fmt.Errorf("reading blob %s from the image store: %w", h, err)
 	}
-	return f, nil
+	return &verifyingReader{f: f, s: s, h: h, sum: sha256.New()}, nil
 }
 
-// ReadBlob returns the whole blob h (for manifests and configs).
+// ReadBlob returns the whole blob h (for manifests and configs), verified
+// against its digest.
 func (s *Store) ReadBlob(h v1.Hash) ([]byte, error) {
 	b, err := os.ReadFile(s.Path(h))
 	if err != nil {
 		return nil, fmt.Errorf("reading blob %s from the image store: %w", h, err)
+	}
+	sum := sha256.New()
+	sum.Write(b)
+	if hex.EncodeToString(sum.Sum(nil)) != h.Hex {
+		s.discard(h)
+		return nil, mismatch(h, sum)
 	}
 	return b, nil
 }
@@ -128,12 +142,13 @@ func (s *Store) ReadBlob(h v1.Hash) ([]byte, error) {
 var ErrDigestMismatch = errors.New("digest mismatch")
 
 // WriteBlob stores the content of r under h, verifying it hashes to h. A blob
-// already present is not written again (r is not read).
+// already present whole is not written again (r is not read); a damaged one
+// is replaced.
 func (s *Store) WriteBlob(h v1.Hash, r io.Reader) error {
 	if h.Algorithm != "sha256" {
 		return fmt.Errorf("storing blob %s: only sha256 digests are supported", h)
 	}
-	if s.Has(h) {
+	if s.Verify(h) {
 		return nil
 	}
 	// Streamed to a temporary file and verified before it takes its name;

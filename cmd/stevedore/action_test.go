@@ -26,6 +26,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/actions"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 	"github.com/sreevishnu07/stevedore/sign"
 )
 
@@ -268,18 +269,7 @@ func runAct(t *testing.T, project, results, reg string, extra ...string) string 
 	return log.String()
 }
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for n, c := range files {
-		p := filepath.Join(dir, n)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+var writeFiles = testutil.WriteFiles
 
 // copySourceTree copies the files git knows of (tracked, and new ones not
 // ignored: build output and keys stay out), or everything when root is not

@@ -29,6 +29,9 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitCanceled
+	case errors.Is(err, pipeline.ErrDestination):
+		// Found by release's plan step, before any work: fix and re-run.
+		return exitUsage
 	case errors.Is(err, publish.ErrDenied):
 		return exitDenied
 	case errors.Is(err, sign.ErrNoSignature), errors.Is(err, sign.ErrInvalidSignature), errors.As(err, new(*errFindings)):

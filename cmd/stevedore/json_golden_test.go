@@ -18,7 +18,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 var (
-	digestRE   = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+	digestRE   = regexp.MustCompile(`sha256[:-][0-9a-f]{64}`)
 	durationRE = regexp.MustCompile(`("duration_seconds": )[0-9.e-]+`)
 	keyRE      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
@@ -39,8 +39,10 @@ func checkJSONConvention(t *testing.T, doc string) {
 			t.Errorf("%s is null; an empty list is [] and an absent value is left out", path)
 		case map[string]any:
 			for k, x := range v {
-				// Map keys that are data (library names) are not fields.
-				if !keyRE.MatchString(k) && !strings.HasSuffix(path, ".libraries") {
+				// Map keys that are data (library names, labels,
+				// annotations) are not fields; the ledger keeps its
+				// established camelCase pair.
+				if !keyRE.MatchString(k) && !dataMap(path) && k != "mediaType" && k != "schemaVersion" {
 					t.Errorf("%s.%s: keys are lowercase snake_case", path, k)
 				}
 				if strings.HasSuffix(k, "_ns") || k == "duration" {
@@ -57,6 +59,17 @@ func checkJSONConvention(t *testing.T, doc string) {
 	walk("$", v)
 }
 
+// dataMap reports whether the object at path maps data to data (its keys
+// are names the user or an image chose, not fields).
+func dataMap(path string) bool {
+	for _, s := range []string{".libraries", ".labels", ".annotations", ".build_args", ".platform_builders"} {
+		if strings.HasSuffix(path, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // golden compares doc, normalized (the given strings replaced, digests
 // numbered in order of appearance, durations zeroed), with
 // testdata/json/NAME.json; -update rewrites it.
@@ -64,12 +77,15 @@ func golden(t *testing.T, name, doc string, replace ...string) {
 	t.Helper()
 	checkJSONConvention(t, doc)
 	doc = strings.NewReplacer(replace...).Replace(doc)
-	seen := map[string]string{}
+	// A digest in a tag (sha256-HEX.sig) is the same digest, with the
+	// same number.
+	seen := map[string]int{}
 	doc = digestRE.ReplaceAllStringFunc(doc, func(d string) string {
-		if _, ok := seen[d]; !ok {
-			seen[d] = fmt.Sprintf("sha256:<%d>", len(seen)+1)
+		hex := d[len("sha256:"):]
+		if _, ok := seen[hex]; !ok {
+			seen[hex] = len(seen) + 1
 		}
-		return seen[d]
+		return fmt.Sprintf("sha256%s<%d>", d[len("sha256"):len("sha256:")], seen[hex])
 	})
 	doc = durationRE.ReplaceAllString(doc, "${1}0")
 	file := filepath.Join("testdata", "json", name+".json")

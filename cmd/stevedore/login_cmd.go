@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -48,6 +49,11 @@ helper when one is configured), so docker, crane and cosign see them too.`,
 			}
 			err = publish.Login(c.Context, registry, user, secret, dockerConfigDir(getenv),
 				publish.WithInsecureRegistries(c.StringSlice("insecure-registry")...))
+			if errors.Is(err, publish.ErrDenied) {
+				// The registry's own 401 text ("authentication required")
+				// reads as if no credentials were sent: say what happened.
+				return refusedLogin(fmt.Sprintf("logging in to %s: %s refused the username or password for %s: check them (a token also needs read and write scopes) and run stevedore login again", registry, registry, user))
+			}
 			if err != nil {
 				return err
 			}
@@ -56,3 +62,10 @@ helper when one is configured), so docker, crane and cosign see them too.`,
 		},
 	}
 }
+
+// refusedLogin is a login the registry refused: exit code 3, as every
+// refusal of credentials.
+type refusedLogin string
+
+func (e refusedLogin) Error() string { return string(e) }
+func (e refusedLogin) Unwrap() error { return publish.ErrDenied }

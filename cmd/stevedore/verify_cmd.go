@@ -15,7 +15,7 @@ func verifyCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "verify the signatures (or attestations) of a digest, as cosign verify does",
-		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE] [--insecure-ignore-tlog]",
+		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE] [--insecure-ignore-tlog] [--json]",
 		Description: `Checks the signatures stored next to the digest (the sha256-<hex>.sig tag, or
 the layout's entries for oci:PATH@sha256:…), or with --attestation TYPE its
 attestations of that type, and prints what verified and the equivalent cosign
@@ -24,7 +24,7 @@ A tag is accepted and resolved: the digest it points at is what is verified
 and printed. Key signatures made without the transparency log (stevedore's
 default with --key) verify with --insecure-ignore-tlog, as with cosign.`,
 		OnUsageError: commandUsage,
-		Flags:        verifyFlags(),
+		Flags:        append(verifyFlags(), &cli.BoolFlag{Name: "json", Usage: "print what verified as JSON"}),
 		Action: func(c *cli.Context) error {
 			opts, err := verifyOptions(c, getenv)
 			if err != nil {
@@ -56,6 +56,9 @@ default with --key) verify with --insecure-ignore-tlog, as with cosign.`,
 					return fmt.Errorf("%w (stevedore signs with --key without the transparency log unless --tlog-upload: verify such signatures with --insecure-ignore-tlog)", err)
 				}
 				return err
+			}
+			if c.Bool("json") {
+				return writeVerifiedJSON(c.App.Writer, s, typ, c.String("key"), got)
 			}
 			printVerified(c, s, typ, got)
 			return nil

@@ -86,9 +86,21 @@ func (f *File) Abort() {
 // directory. On error the target is untouched and the temporary file is
 // removed.
 func (f *File) Commit() error {
+	return f.CommitAs(f.path)
+}
+
+// CommitAs is Commit under another name in the same directory: for content
+// named by what it holds (a layer blob by its digest), known only once it
+// is written.
+func (f *File) CommitAs(path string) error {
 	if f.done {
-		return fmt.Errorf("writing %s: already committed or aborted", f.path)
+		return fmt.Errorf("writing %s: already committed or aborted", path)
 	}
+	if filepath.Dir(path) != filepath.Dir(f.path) {
+		f.Abort()
+		return fmt.Errorf("writing %s: not in the directory of the temporary file %s", path, f.f.Name())
+	}
+	f.path = path
 	defer f.Abort() // after the rename there is nothing left to remove
 	if err := f.f.Chmod(f.perm); err != nil {
 		return fmt.Errorf("writing %s: %w", f.path, err)

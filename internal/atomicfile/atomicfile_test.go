@@ -136,3 +136,35 @@ func TestSweepForTouchesOnlyThatFilesTemporaries(t *testing.T) {
 		t.Errorf("another file's temporary was removed: %v", err)
 	}
 }
+
+// Content named by what it holds takes its name at commit; a name in
+// another directory is refused (the rename would not be atomic there) and
+// leaves nothing.
+func TestCommitAsNamesTheFileAtTheEnd(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Create(filepath.Join(dir, "layer"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte("content"))
+	if err := f.CommitAs(filepath.Join(dir, "abc123")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "abc123")); string(got) != "content" {
+		t.Errorf("content %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("entries = %v, want only abc123", entries)
+	}
+
+	g, err := Create(filepath.Join(dir, "layer"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.CommitAs(filepath.Join(t.TempDir(), "x")); err == nil {
+		t.Error("CommitAs into another directory succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("entries after a refused CommitAs = %v, want only abc123", entries)
+	}
+}
