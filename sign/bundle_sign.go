@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,8 +19,9 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // bundle as an OCI 1.1 referrer, as cosign v3 signs by default: a DSSE
 // envelope over an in-toto statement of predicate type CosignSignPredicate
 // whose subject is the digest (with the WithAnnotations annotations).
-// Key signers only, without a transparency-log entry (stevedore's default
-// for keys); keyless signers use Sign (the legacy format).
+// Key signers sign without a transparency-log entry (stevedore's default
+// for keys); keyless signers need a signing config (NewSigningConfigSigner)
+// and record every bundle in its Rekor log with a TSA timestamp.
 // Options read: WithRemoteOptions, WithAnnotations.
 //
 // A bundle signature by the same key (with the same annotations) already
@@ -39,7 +39,7 @@ func SignBundle(ctx context.Context, subject name.Digest, s *Signer, opts ...Opt
 	for k, v := range o.annotations {
 		ann[k] = v
 	}
-	if err := o.attachSignedBundle(subject, s, CosignSignPredicate, json.RawMessage(`{}`), ann); err != nil {
+	if err := o.attachSignedBundle(ctx, subject, s, CosignSignPredicate, json.RawMessage(`{}`), ann); err != nil {
 		return false, fmt.Errorf("signing %s as a bundle: %w", subject, err)
 	}
 	return true, nil
@@ -47,7 +47,7 @@ func SignBundle(ctx context.Context, subject name.Digest, s *Signer, opts ...Opt
 
 // AttestBundle attests predicate (JSON) of predicateType (short name or
 // URI, as for Attest) about subject in the bundle format, as cosign v3
-// attest does. Key signers only, like SignBundle.
+// attest does. Signers as for SignBundle.
 // Options read: WithRemoteOptions.
 func AttestBundle(ctx context.Context, subject name.Digest, s *Signer, predicateType string, predicate []byte, opts ...Option) error {
 	o := makeOptions(ctx, opts)
@@ -59,18 +59,15 @@ func AttestBundle(ctx context.Context, subject name.Digest, s *Signer, predicate
 	if !json.Valid(predicate) {
 		return fail(fmt.Errorf("predicate of type %s is not JSON", uri))
 	}
-	if err := o.attachSignedBundle(subject, s, uri, json.RawMessage(predicate), nil); err != nil {
+	if err := o.attachSignedBundle(ctx, subject, s, uri, json.RawMessage(predicate), nil); err != nil {
 		return fail(err)
 	}
 	return nil
 }
 
-func (o *options) attachSignedBundle(subject name.Digest, s *Signer, uri string, predicate json.RawMessage, ann map[string]any) error {
+func (o *options) attachSignedBundle(ctx context.Context, subject name.Digest, s *Signer, uri string, predicate json.RawMessage, ann map[string]any) error {
 	if err := s.valid(); err != nil {
 		return err
-	}
-	if s.Keyless() {
-		return errors.New("keyless signatures are written in the legacy format only (use Sign and Attest)")
 	}
 	h, err := v1.NewHash(subject.DigestStr())
 	if err != nil {
@@ -89,6 +86,9 @@ func (o *options) attachSignedBundle(subject name.Digest, s *Signer, uri string,
 	}{"https://in-toto.io/Statement/v1", []subj{{Name: subject.Context().String(), Digest: map[string]string{h.Algorithm: h.Hex}, Annotations: ann}}, uri, predicate})
 	if err != nil {
 		return err
+	}
+	if s.Keyless() {
+		return o.attachKeylessBundle(ctx, subject, s, uri, st)
 	}
 	sig, err := s.sv.SignMessage(bytes.NewReader(pae(inTotoPayloadType, st)))
 	if err != nil {
