@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -17,6 +18,7 @@ import (
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/rekor-tiles/v2/pkg/client/write"
 	rekortilespb "github.com/sigstore/rekor-tiles/v2/pkg/generated/protobuf"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -176,4 +178,27 @@ func (k *keypair) SignData(_ context.Context, data []byte) ([]byte, []byte, erro
 	sum := sha256.Sum256(data)
 	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, sum[:])
 	return sig, sum[:], err
+}
+
+// CertificateIdentity is the subject (email or URI) and OIDC issuer in a
+// keyless signer's certificate: what Fulcio read from the token, and what
+// a verifier must require when the release was not told which identity to
+// expect.
+func (s *Signer) CertificateIdentity() (identity, issuer string, err error) {
+	if !s.Keyless() {
+		return "", "", errors.New("not a keyless signer")
+	}
+	blk, _ := pem.Decode(s.cert)
+	if blk == nil {
+		return "", "", errors.New("reading the signing certificate: no PEM block")
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return "", "", fmt.Errorf("reading the signing certificate: %w", err)
+	}
+	sum, err := certificate.SummarizeCertificate(c)
+	if err != nil {
+		return "", "", fmt.Errorf("reading the signing certificate: %w", err)
+	}
+	return sum.SubjectAlternativeName, sum.Issuer, nil
 }

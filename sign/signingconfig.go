@@ -68,3 +68,15 @@ func (c *SigningConfig) FulcioURL() string { return c.fulcio }
 // and its major API version (1 or 2).
 func (c *SigningConfig) RekorURL() string     { return c.rekor.URL }
 func (c *SigningConfig) RekorVersion() uint32 { return c.rekor.MajorAPIVersion }
+
+// TrustedRootCTLogs counts the certificate transparency logs a
+// trusted_root.json lists. A private Sigstore without one issues
+// certificates with no SCT, which verifiers accept only with
+// --insecure-ignore-sct (WithIgnoreSCT).
+func TrustedRootCTLogs(path string) (int, error) {
+	tr, err := root.NewTrustedRootFromPath(path)
+	if err != nil {
+		return 0, fmt.Errorf("loading trusted root %s: %w", path, err)
+	}
+	return len(tr.CTLogs()), nil
+}
