@@ -121,7 +121,7 @@ func (r *releaser) spec(s Signing) sign.SignerSpec {
 		Keyless: s.Keyless, Token: e.Token,
 		Fulcio:        sign.KeylessConfig{FulcioURL: s.FulcioURL, RekorURL: s.RekorURL},
 		SigningConfig: r.signingConfigs[s.SigningConfig],
-		KeyFlag: "--key (sign.key in stevedore.yaml)", PasswordVar: "COSIGN_PASSWORD",
+		KeyFlag:       "--key (sign.key in stevedore.yaml)", PasswordVar: "COSIGN_PASSWORD",
 	}
 }
 
