@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sreevishnu07/stevedore/internal/cosigntest"
+	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/sigstoretest"
+)
+
+// sign, attest and verify keyless against a real private Sigstore (Fulcio,
+// Rekor v2, TSA) through its signing config and trusted root; the cosign v3
+// CLI accepts what stevedore signed, and a wrong identity or issuer exits 4
+// naming it.
+func TestKeylessSignAttestVerify(t *testing.T) {
+	bin := cosigntest.V3(t)
+	s := sigstoretest.Start(t)
+	repo, h := pushed(t, registrytest.Image(t, 1, 128))
+	ref := repo + "@" + h.String()
+	w := sigstoretest.GitHubWorkflow{Repository: "acme/app", Ref: "refs/tags/v2.0.0"}
+	tok := s.GitHubToken(t, w)
+
+	if r := stevedore(t, nil, "", "sign", ref, "--keyless", "--signing-config", s.SigningConfig, "--identity-token", tok); r.code != 0 || !strings.Contains(r.stdout, "(bundle)") {
+		t.Fatalf("sign: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	pred := filepath.Join(t.TempDir(), "pred.json")
+	if err := os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/t"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := stevedore(t, map[string]string{"SIGSTORE_ID_TOKEN": tok}, "", "attest", ref, "--signing-config", s.SigningConfig, "--predicate", pred, "--type", "slsaprovenance1"); r.code != 0 {
+		t.Fatalf("attest: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	trust := []string{"--trusted-root", s.TrustedRoot, "--insecure-ignore-sct"}
+	verify := func(extra ...string) result {
+		return stevedore(t, nil, "", append(append([]string{"verify", ref}, trust...), extra...)...)
+	}
+	id := []string{"--certificate-identity", w.Identity(), "--certificate-oidc-issuer", s.GitHubIssuer}
+	if r := verify(id...); r.code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := verify(append(id, "--attestation", "slsaprovenance1")...); r.code != 0 {
+		t.Fatalf("verify --attestation: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	other := "https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v2.0.0"
+	if r := verify("--certificate-identity", other, "--certificate-oidc-issuer", s.GitHubIssuer); r.code != exitVerify || !strings.Contains(r.stderr, other) {
+		t.Errorf("another identity: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := verify("--certificate-identity", w.Identity(), "--certificate-oidc-issuer", s.EmailIssuer); r.code != exitVerify || !strings.Contains(r.stderr, s.EmailIssuer) {
+		t.Errorf("another issuer: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := verify("--certificate-identity-regexp", ".*", "--certificate-oidc-issuer", s.GitHubIssuer); r.code != 0 || !strings.Contains(r.stderr, "warning") {
+		t.Errorf("an identity regexp matching anything: exit %d, want 0 with a warning\n%s", r.code, r.stderr)
+	}
+
+	cosign := append([]string{"--allow-insecure-registry"}, append(trust, id...)...)
+	cosigntest.Run(t, bin, t.TempDir(), append(append([]string{"verify"}, cosign...), "--certificate-github-workflow-ref", w.Ref, ref)...)
+	cosigntest.Run(t, bin, t.TempDir(), append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, cosign...), ref)...)
+}
+
+// What the cosign v3 CLI signs keyless, stevedore verifies, and pin
+// --check --verify accepts.
+func TestVerifyCosignV3KeylessSignature(t *testing.T) {
+	bin := cosigntest.V3(t)
+	s := sigstoretest.Start(t)
+	repo, h := pushed(t, registrytest.Image(t, 1, 128))
+	ref := repo + "@" + h.String()
+	cosigntest.Run(t, bin, t.TempDir(), "sign", "--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot,
+		"--identity-token", s.EmailToken(t, "dev@example.com"), "--allow-insecure-registry", "-y", ref)
+	id := []string{"--trusted-root", s.TrustedRoot, "--insecure-ignore-sct", "--certificate-identity", "dev@example.com", "--certificate-oidc-issuer", s.EmailIssuer}
+	if r := stevedore(t, nil, "", append([]string{"verify", ref}, id...)...); r.code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := stevedore(t, nil, "", "verify", ref, "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct", "--certificate-identity", "eve@example.com", "--certificate-oidc-issuer", s.EmailIssuer); r.code != exitVerify || !strings.Contains(r.stderr, "eve@example.com") {
+		t.Errorf("another identity: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// A keyless release outside GitHub Actions, with its token from
+// SIGSTORE_ID_TOKEN and a private Sigstore: it verifies itself against the
+// identity the certificate carries, its ledger's verify commands run as
+// printed with the cosign v3 CLI, and pin --check --verify accepts the
+// pinned digest.
+func TestKeylessReleaseWithSigstoreIDToken(t *testing.T) {
+	bin := cosigntest.V3(t)
+	s := sigstoretest.Start(t)
+	dir, reg := flagProject(t), registrytest.InProcess(t)
+	ledgerPath := filepath.Join(t.TempDir(), "release.json")
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "CI": "true", "GITLAB_CI": "true", "SIGSTORE_ID_TOKEN": s.EmailToken(t, "ci@example.com")}
+	r := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
+		"--destination", reg+"/acme/app", "--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot, "--ledger", ledgerPath)
+	if r.code != 0 {
+		t.Fatalf("release: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(ledgerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ledger struct {
+		Images []struct {
+			Digest       string
+			Verify       []string
+			Destinations []struct{ Ref, Format string }
+		}
+	}
+	if err := json.Unmarshal(data, &ledger); err != nil || len(ledger.Images) != 1 {
+		t.Fatalf("ledger: %v\n%s", err, data)
+	}
+	img := ledger.Images[0]
+	if f := img.Destinations[0].Format; f != "bundle" {
+		t.Errorf("format %q, want bundle", f)
+	}
+	var ran int
+	for _, c := range img.Verify {
+		for _, want := range []string{"--trusted-root " + s.TrustedRoot, "--certificate-identity ci@example.com", "--certificate-oidc-issuer " + s.EmailIssuer} {
+			if !strings.Contains(c, want) {
+				t.Errorf("verify command %q lacks %q", c, want)
+			}
+		}
+		f := strings.Fields(c)
+		if f[0] != "cosign" {
+			continue
+		}
+		cosigntest.Run(t, bin, t.TempDir(), append([]string{f[1], "--allow-insecure-registry"}, f[2:]...)...)
+		ran++
+	}
+	if ran < 3 {
+		t.Errorf("ran %d cosign commands, want signature, SBOM and provenance:\n%s", ran, strings.Join(img.Verify, "\n"))
+	}
+
+	ref := reg + "/acme/app@" + img.Digest
+	deploy := filepath.Join(t.TempDir(), "deploy.yaml")
+	if err := os.WriteFile(deploy, []byte("image: "+ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pin := []string{"pin", "--check", "--verify", "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct", "--certificate-oidc-issuer", s.EmailIssuer, deploy}
+	if r := stevedore(t, nil, "", append(pin[:len(pin)-1:len(pin)-1], "--certificate-identity", "ci@example.com", deploy)...); r.code != 0 {
+		t.Errorf("pin --check --verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := stevedore(t, nil, "", append(pin[:len(pin)-1:len(pin)-1], "--certificate-identity", "eve@example.com", deploy)...); r.code != exitVerify {
+		t.Errorf("pin --check --verify, another identity: exit %d, want %d\n%s%s", r.code, exitVerify, r.stdout, r.stderr)
+	}
+}
