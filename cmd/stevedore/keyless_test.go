@@ -104,7 +104,10 @@ func TestKeylessReleaseWithSigstoreIDToken(t *testing.T) {
 		Images []struct {
 			Digest       string
 			Verify       []string
-			Destinations []struct{ Ref, Format string }
+			Destinations []struct {
+				Ref, Format string
+				Tags        []string
+			}
 		}
 	}
 	if err := json.Unmarshal(data, &ledger); err != nil || len(ledger.Images) != 1 {
@@ -132,16 +135,19 @@ func TestKeylessReleaseWithSigstoreIDToken(t *testing.T) {
 		t.Errorf("ran %d cosign commands, want signature, SBOM and provenance:\n%s", ran, strings.Join(img.Verify, "\n"))
 	}
 
-	ref := reg + "/acme/app@" + img.Digest
-	deploy := filepath.Join(t.TempDir(), "deploy.yaml")
-	if err := os.WriteFile(deploy, []byte("image: "+ref+"\n"), 0o644); err != nil {
+	if len(img.Destinations[0].Tags) == 0 {
+		t.Fatalf("the release pushed no tag:\n%s", data)
+	}
+	ref := reg + "/acme/app:" + img.Destinations[0].Tags[0] + "@" + img.Digest
+	deploy := t.TempDir()
+	if err := os.WriteFile(filepath.Join(deploy, "app.yaml"), []byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: app\n      image: "+ref+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	pin := []string{"pin", "--check", "--verify", "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct", "--certificate-oidc-issuer", s.EmailIssuer, deploy}
 	if r := stevedore(t, nil, "", append(pin[:len(pin)-1:len(pin)-1], "--certificate-identity", "ci@example.com", deploy)...); r.code != 0 {
 		t.Errorf("pin --check --verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := stevedore(t, nil, "", append(pin[:len(pin)-1:len(pin)-1], "--certificate-identity", "eve@example.com", deploy)...); r.code != exitVerify {
+	if r := stevedore(t, nil, "", append(pin[:len(pin)-1:len(pin)-1], "--certificate-identity", "eve@example.com", deploy)...); r.code != exitVerify || !strings.Contains(r.stderr, "eve@example.com") {
 		t.Errorf("pin --check --verify, another identity: exit %d, want %d\n%s%s", r.code, exitVerify, r.stdout, r.stderr)
 	}
 }
