@@ -20,6 +20,7 @@ import (
 	rekortilespb "github.com/sigstore/rekor-tiles/v2/pkg/generated/protobuf"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
+	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -201,4 +202,25 @@ func (s *Signer) CertificateIdentity() (identity, issuer string, err error) {
 		return "", "", fmt.Errorf("reading the signing certificate: %w", err)
 	}
 	return sum.SubjectAlternativeName, sum.Issuer, nil
+}
+
+// certificateIdentity is what a keyless bundle's certificate must carry:
+// the subject and issuer, and the GitHub workflow claims WithGitHubWorkflow
+// names (as cosign's --certificate-github-workflow-* check them).
+func (o *options) certificateIdentity() (verify.CertificateIdentity, error) {
+	san, err := verify.NewSANMatcher(o.certIdentity, o.certIdentityRE)
+	if err != nil {
+		return verify.CertificateIdentity{}, err
+	}
+	iss, err := verify.NewIssuerMatcher(o.issuer, o.issuerRE)
+	if err != nil {
+		return verify.CertificateIdentity{}, err
+	}
+	return verify.NewCertificateIdentity(san, iss, certificate.Extensions{
+		GithubWorkflowTrigger:    o.github.Trigger,
+		GithubWorkflowSHA:        o.github.SHA,
+		GithubWorkflowName:       o.github.Name,
+		GithubWorkflowRepository: o.github.Repository,
+		GithubWorkflowRef:        o.github.Ref,
+	})
 }

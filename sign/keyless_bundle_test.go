@@ -57,6 +57,15 @@ func TestSigningConfigKeylessBundles(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	wf := GitHubWorkflow{Repository: "acme/app", Ref: w.Ref, Trigger: "push"}
+	if _, err := Verify(ctx, subject, append(id, WithCertIdentity(w.Identity()), WithGitHubWorkflow(wf))...); err != nil {
+		t.Fatalf("the workflow claims the certificate carries: %v", err)
+	}
+	wf.Repository = "acme/other"
+	if _, err := Verify(ctx, subject, append(id, WithCertIdentity(w.Identity()), WithGitHubWorkflow(wf))...); !errors.Is(err, ErrInvalidSignature) || !strings.Contains(err.Error(), "acme/other") {
+		t.Fatalf("another workflow repository: %v", err)
+	}
+
 	other := "https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1.2.3"
 	_, err = Verify(ctx, subject, append(id, WithCertIdentity(other))...)
 	if !errors.Is(err, ErrInvalidSignature) || !strings.Contains(err.Error(), other) {
