@@ -150,4 +150,49 @@ func TestKeylessReleaseWithSigstoreIDToken(t *testing.T) {
 	if r := stevedore(t, nil, "", append(pin[:len(pin)-1:len(pin)-1], "--certificate-identity", "eve@example.com", deploy)...); r.code != exitVerify || !strings.Contains(r.stderr, "eve@example.com") {
 		t.Errorf("pin --check --verify, another identity: exit %d, want %d\n%s%s", r.code, exitVerify, r.stdout, r.stderr)
 	}
+
+	// The same through stevedore.yaml, with the files in the project.
+	yamlDir := flagProject(t)
+	if err := os.MkdirAll(filepath.Join(yamlDir, "sigstore"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for src, dst := range map[string]string{s.SigningConfig: "sigstore/signing_config.json", s.TrustedRoot: "sigstore/trusted_root.json"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(yamlDir, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yaml := "images:\n  - name: app\n    context: app\n    dockerfile: app/Containerfile\n    destinations: [" + reg + "/acme/yaml]\n" +
+		"sign:\n  signing-config: sigstore/signing_config.json\n  trusted-root: sigstore/trusted_root.json\n"
+	if err := os.WriteFile(filepath.Join(yamlDir, "stevedore.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, yamlDir, "add", ".")
+	git(t, yamlDir, "commit", "-q", "-m", "chore: sign keyless")
+	if r := stevedore(t, env, "", "release", "--dir", yamlDir, "--ledger", ledgerPath); r.code != 0 {
+		t.Fatalf("release with stevedore.yaml: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if data, err = os.ReadFile(ledgerPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &ledger); err != nil || len(ledger.Images) != 1 || len(ledger.Images[0].Verify) == 0 {
+		t.Fatalf("ledger: %v\n%s", err, data)
+	}
+	c := strings.Fields(ledger.Images[0].Verify[0])
+	if !strings.Contains(ledger.Images[0].Verify[0], "--trusted-root "+filepath.Join(yamlDir, "sigstore/trusted_root.json")) {
+		t.Errorf("verify command %q does not name the project's trusted root", ledger.Images[0].Verify[0])
+	}
+	cosigntest.Run(t, bin, t.TempDir(), append([]string{c[1], "--allow-insecure-registry"}, c[2:]...)...)
+
+	// A broken signing config stops the release in the plan step, naming it.
+	if err := os.WriteFile(filepath.Join(yamlDir, "sigstore/signing_config.json"), []byte(`{"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.1+json"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, yamlDir, "commit", "-q", "-am", "chore: break it")
+	if r := stevedore(t, env, "", "release", "--dir", yamlDir, "--ledger", ""); r.code != exitUsage || !strings.Contains(r.stderr, "signing_config.json") || !strings.Contains(r.stderr, "sign.signing-config") {
+		t.Errorf("a bad signing config: exit %d\n%s", r.code, r.stderr)
+	}
 }
