@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,5 +196,58 @@ func TestKeylessReleaseWithSigstoreIDToken(t *testing.T) {
 	git(t, yamlDir, "commit", "-q", "-am", "chore: break it")
 	if r := stevedore(t, env, "", "release", "--dir", yamlDir, "--ledger", ""); r.code != exitUsage || !strings.Contains(r.stderr, "signing_config.json") || !strings.Contains(r.stderr, "sign.signing-config") {
 		t.Errorf("a bad signing config: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// In GitHub Actions with `permissions: id-token: write` a release signs
+// keyless by default: the token comes from the job's token endpoint, the
+// certificate carries the workflow's identity and claims, and the verify
+// step and the action's verify-commands output require that identity.
+// (The issuer is the local one: Fulcio here trusts no GitHub.)
+func TestKeylessReleaseInGitHubActions(t *testing.T) {
+	bin := cosigntest.V3(t)
+	s := sigstoretest.Start(t)
+	dir, reg := flagProject(t), registrytest.InProcess(t)
+	w := sigstoretest.GitHubWorkflow{Repository: "acme/app", Ref: "refs/heads/main"}
+	tokens := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if req.Header.Get("Authorization") != "Bearer request-token" || req.URL.Query().Get("audience") != "sigstore" {
+			http.Error(rw, "bad token request", http.StatusUnauthorized)
+			return
+		}
+		_ = json.NewEncoder(rw).Encode(map[string]string{"value": s.GitHubToken(t, w)})
+	}))
+	t.Cleanup(tokens.Close)
+	out := filepath.Join(t.TempDir(), "out")
+	env := map[string]string{
+		"XDG_CACHE_HOME": t.TempDir(), "GITHUB_ACTIONS": "true", "CI": "true",
+		"GITHUB_WORKFLOW_REF":          "acme/app/.github/workflows/release.yml@refs/heads/main",
+		"ACTIONS_ID_TOKEN_REQUEST_URL": tokens.URL + "/token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+		"GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": filepath.Join(t.TempDir(), "summary"),
+	}
+	r := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile", "--ledger", "",
+		"--destination", reg+"/acme/app", "--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot, "--sign", "keyless",
+		"--certificate-oidc-issuer", s.GitHubIssuer)
+	if r.code != 0 {
+		t.Fatalf("release: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	outputs, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	for _, l := range strings.Split(string(outputs), "\n") {
+		if strings.HasPrefix(l, "cosign verify") {
+			cmds = append(cmds, l)
+		}
+	}
+	if len(cmds) < 2 {
+		t.Fatalf("verify-commands output:\n%s", outputs)
+	}
+	for _, c := range cmds {
+		if !strings.Contains(c, "--certificate-identity "+w.Identity()) {
+			t.Errorf("%q does not require the workflow identity %s", c, w.Identity())
+		}
+		f := strings.Fields(c)
+		cosigntest.Run(t, bin, t.TempDir(), append([]string{f[1], "--allow-insecure-registry", "--certificate-github-workflow-repository", "acme/app"}, f[2:]...)...)
 	}
 }
