@@ -52,7 +52,6 @@ const (
 		"add `permissions: id-token: write` to the job to sign keyless, " +
 		"or sign with a key you keep (--key, the action's key input, or sign.key in stevedore.yaml), " +
 		"or say --sign none (sign.disabled: true in stevedore.yaml) to release unsigned"
-	noIdentityFix = "pass --certificate-identity and --certificate-oidc-issuer, or set sign.identity (or identity-regexp) and sign.issuer in stevedore.yaml; in GitHub Actions they default to the workflow's"
 )
 
 // resolve applies the policy to one image's signing configuration: what
@@ -97,9 +96,9 @@ func (e *SigningEnv) resolve(s Signing) (Signing, error) {
 			s.Issuer = GitHubOIDCIssuer
 		}
 	}
-	if ((s.Identity == "" && s.IdentityRegexp == "") || (s.Issuer == "" && s.IssuerRegexp == "")) && s.SigningConfig == "" {
-		return s, &sign.SetupError{What: "keyless signing", Err: errors.New("verification needs the signer's identity and OIDC issuer"), Fix: noIdentityFix}
-	}
+	// With no identity configured the verify step requires the one the
+	// certificate carries (the token's subject and issuer): the recorded
+	// verify commands then name who actually signed.
 	if !e.Token.Available() {
 		return s, &sign.SetupError{What: "keyless signing", Err: errors.New("no OIDC identity token"), Fix: sign.NoTokenFix}
 	}

@@ -31,7 +31,7 @@ func TestSigningPolicy(t *testing.T) {
 		{"none in CI", SigningEnv{CI: true}, Signing{Disabled: true}, Signing{Disabled: true}, ""},
 		{"keyless with SIGSTORE_ID_TOKEN", SigningEnv{CI: true, Token: sign.TokenSource{IDToken: "tok"}},
 			Signing{Keyless: true, Identity: "me", Issuer: "https://issuer"}, Signing{Keyless: true, Identity: "me", Issuer: "https://issuer"}, ""},
-		{"keyless without identity outside Actions", SigningEnv{CI: true, Token: sign.TokenSource{IDToken: "tok"}}, Signing{Keyless: true}, Signing{}, "--certificate-identity"},
+		{"keyless without identity outside Actions: the certificate's", SigningEnv{CI: true, Token: sign.TokenSource{IDToken: "tok"}}, Signing{Keyless: true}, Signing{Keyless: true}, ""},
 		{"keyless without token", SigningEnv{}, Signing{Keyless: true, Identity: "me", Issuer: "i"}, Signing{}, "SIGSTORE_ID_TOKEN"},
 		{"configured identity wins in Actions", SigningEnv{GitHubActions: true, Token: gh, WorkflowIdentity: wf}, Signing{Keyless: true, IdentityRegexp: "^https://github.com/o/"},
 			Signing{Keyless: true, IdentityRegexp: "^https://github.com/o/", Issuer: GitHubOIDCIssuer}, ""},
