@@ -42,8 +42,16 @@ func TestKeylessSignAttestVerify(t *testing.T) {
 		return stevedore(t, nil, "", append(append([]string{"verify", ref}, trust...), extra...)...)
 	}
 	id := []string{"--certificate-identity", w.Identity(), "--certificate-oidc-issuer", s.GitHubIssuer}
-	if r := verify(id...); r.code != 0 {
+	r := verify(id...)
+	if r.code != 0 {
 		t.Fatalf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "--trusted-root "+s.TrustedRoot) || !strings.Contains(r.stdout, "--insecure-ignore-sct") {
+		t.Errorf("verify prints no cosign command with the trusted root:\n%s", r.stdout)
+	}
+	// The legacy format cannot record a Rekor v2 entry: refused, saying what to use.
+	if r := stevedore(t, nil, "", "sign", ref, "--signing-config", s.SigningConfig, "--identity-token", tok, "--format", "legacy"); r.code == 0 || !strings.Contains(r.stderr, "--format bundle") {
+		t.Errorf("--format legacy with Rekor v2: exit %d\n%s", r.code, r.stderr)
 	}
 	if r := verify(append(id, "--attestation", "slsaprovenance1")...); r.code != 0 {
 		t.Fatalf("verify --attestation: exit %d\n%s%s", r.code, r.stdout, r.stderr)
