@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 )
 
@@ -37,6 +39,30 @@ func (r *releaser) loadSigningConfig(s Signing) error {
 		return &sign.SetupError{What: "keyless signing", Err: err, Fix: "fix sign.signing-config in stevedore.yaml (or --signing-config)"}
 	}
 	r.signingConfigs[s.SigningConfig] = sc
+	return nil
+}
+
+// checkRekorV2 refuses, in the plan step, a keyless image whose signing
+// config's Rekor v2 log would have to record a legacy signature: the legacy
+// format, or an oci: layout destination (layouts hold legacy only).
+func (r *releaser) checkRekorV2(pi PlannedImage) error {
+	sc := r.signingConfigs[pi.sign.SigningConfig]
+	if sc == nil || sc.RekorVersion() == 1 || !pi.sign.Keyless || pi.sign.Disabled {
+		return nil
+	}
+	legacy, _, err := pi.sign.formats()
+	if err != nil {
+		return err
+	}
+	for _, d := range pi.Destinations {
+		if legacy || strings.HasPrefix(r.destination(d), publish.LayoutPrefix) {
+			return &sign.SetupError{
+				What: "keyless signing of " + d,
+				Err:  fmt.Errorf("signing config %s names a Rekor v%d log, which records Sigstore bundles only, and %s would get a legacy signature", sc.Path(), sc.RekorVersion(), d),
+				Fix:  "sign in the bundle format (sign.format: bundle, --format bundle) and release to registries (oci: layouts hold legacy signatures only), or use a signing config with a Rekor v1 log",
+			}
+		}
+	}
 	return nil
 }
 

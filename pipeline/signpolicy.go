@@ -140,6 +140,9 @@ func (r *releaser) prepareSigners(ctx context.Context) error {
 		if err := r.loadSigningConfig(s); err != nil {
 			return fmt.Errorf("image %s: %w", pi.Name, err)
 		}
+		if err := r.checkRekorV2(pi); err != nil {
+			return fmt.Errorf("image %s: %w", pi.Name, err)
+		}
 		if s.Disabled || s.Keyless {
 			continue // keyless was checked by resolve; its certificate is fetched when signing
 		}

@@ -80,7 +80,11 @@ func (k *keylessBundle) legacyTlog() error {
 	if k == nil || k.config.RekorVersion() == 1 {
 		return nil
 	}
-	return fmt.Errorf("signing config %s names a Rekor v%d log, which the legacy signature format cannot record: sign in the bundle format (--format bundle)", k.config.Path(), k.config.RekorVersion())
+	return &SetupError{
+		What: "keyless signing in the legacy format",
+		Err:  fmt.Errorf("signing config %s names a Rekor v%d log, which a legacy signature cannot record", k.config.Path(), k.config.RekorVersion()),
+		Fix:  "sign in the bundle format (--format bundle; sign.format: bundle), to a registry (oci: layouts hold legacy signatures only), or use a signing config with a Rekor v1 log",
+	}
 }
 
 // sign makes the bundle of a DSSE envelope over statement.

@@ -50,7 +50,7 @@ func TestKeylessSignAttestVerify(t *testing.T) {
 		t.Errorf("verify prints no cosign command with the trusted root:\n%s", r.stdout)
 	}
 	// The legacy format cannot record a Rekor v2 entry: refused, saying what to use.
-	if r := stevedore(t, nil, "", "sign", ref, "--signing-config", s.SigningConfig, "--identity-token", tok, "--format", "legacy"); r.code == 0 || !strings.Contains(r.stderr, "--format bundle") {
+	if r := stevedore(t, nil, "", "sign", ref, "--signing-config", s.SigningConfig, "--identity-token", tok, "--format", "legacy"); r.code != exitUsage || !strings.Contains(r.stderr, "--format bundle") {
 		t.Errorf("--format legacy with Rekor v2: exit %d\n%s", r.code, r.stderr)
 	}
 	if r := verify(append(id, "--attestation", "slsaprovenance1")...); r.code != 0 {
@@ -100,8 +100,18 @@ func TestKeylessReleaseWithSigstoreIDToken(t *testing.T) {
 	s := sigstoretest.Start(t)
 	dir, reg := flagProject(t), registrytest.InProcess(t)
 	ledgerPath := filepath.Join(t.TempDir(), "release.json")
-	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "CI": "true", "GITLAB_CI": "true", "SIGSTORE_ID_TOKEN": s.EmailToken(t, "ci@example.com")}
+	cache := t.TempDir()
+	env := map[string]string{"XDG_CACHE_HOME": cache, "CI": "true", "GITLAB_CI": "true", "SIGSTORE_ID_TOKEN": s.EmailToken(t, "ci@example.com")}
+	// A Rekor v2 log records bundles only: an oci: layout (legacy signatures
+	// only) is refused in the plan step, before anything is built.
 	r := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
+		"--destination", reg+"/acme/app", "--destination", "oci:dist/app", "--signing-config", s.SigningConfig, "--ledger", "")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "oci:dist/app") || !strings.Contains(r.stderr, "Rekor v2") {
+		t.Errorf("keyless to a layout with Rekor v2: exit %d\n%s", r.code, r.stderr)
+	}
+	nothingDone(t, dir, cache, reg)
+
+	r = stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
 		"--destination", reg+"/acme/app", "--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot, "--ledger", ledgerPath)
 	if r.code != 0 {
 		t.Fatalf("release: exit %d\n%s%s", r.code, r.stdout, r.stderr)
