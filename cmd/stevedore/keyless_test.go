@@ -72,8 +72,7 @@ func TestKeylessSignAttestVerify(t *testing.T) {
 	cosigntest.Run(t, bin, t.TempDir(), append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, cosign...), ref)...)
 }
 
-// What the cosign v3 CLI signs keyless, stevedore verifies, and pin
-// --check --verify accepts.
+// What the cosign v3 CLI signs and attests keyless, stevedore verifies.
 func TestVerifyCosignV3KeylessSignature(t *testing.T) {
 	bin := cosigntest.V3(t)
 	s := sigstoretest.Start(t)
@@ -84,6 +83,15 @@ func TestVerifyCosignV3KeylessSignature(t *testing.T) {
 	id := []string{"--trusted-root", s.TrustedRoot, "--insecure-ignore-sct", "--certificate-identity", "dev@example.com", "--certificate-oidc-issuer", s.EmailIssuer}
 	if r := stevedore(t, nil, "", append([]string{"verify", ref}, id...)...); r.code != 0 {
 		t.Fatalf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	pred := filepath.Join(t.TempDir(), "pred.json")
+	if err := os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/t"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cosigntest.Run(t, bin, t.TempDir(), "attest", "--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot,
+		"--identity-token", s.EmailToken(t, "dev@example.com"), "--predicate", pred, "--type", "slsaprovenance1", "--allow-insecure-registry", "-y", ref)
+	if r := stevedore(t, nil, "", append([]string{"verify", ref, "--attestation", "slsaprovenance1"}, id...)...); r.code != 0 {
+		t.Fatalf("verify --attestation: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := stevedore(t, nil, "", "verify", ref, "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct", "--certificate-identity", "eve@example.com", "--certificate-oidc-issuer", s.EmailIssuer); r.code != exitVerify || !strings.Contains(r.stderr, "eve@example.com") {
 		t.Errorf("another identity: exit %d\n%s", r.code, r.stderr)
