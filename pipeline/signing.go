@@ -171,6 +171,7 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 		if sg, err = keylessIdentity(sg, ir.signer); err != nil {
 			return "", err
 		}
+		sg.TrustedRoot = r.path(sg.TrustedRoot)
 	}
 	vopts, keyRef, err := r.verifyOpts(ir, sg)
 	if err != nil {
@@ -299,7 +300,15 @@ func layoutVerifyCommand(d publish.Reference, ir *imageRun, s Signing, keyRef st
 			}
 			return " --" + name + "-regexp " + shell.Quote(re)
 		}
-		return cmd + flag("certificate-identity", s.Identity, s.IdentityRegexp) + flag("certificate-oidc-issuer", s.Issuer, s.IssuerRegexp)
+		cmd += flag("certificate-identity", s.Identity, s.IdentityRegexp) + flag("certificate-oidc-issuer", s.Issuer, s.IssuerRegexp)
+		if s.TrustedRoot != "" {
+			// verify resolved the path against the project directory.
+			cmd += " --trusted-root " + shell.Quote(s.TrustedRoot)
+			if n, err := sign.TrustedRootCTLogs(s.TrustedRoot); err == nil && n == 0 {
+				cmd += " --insecure-ignore-sct"
+			}
+		}
+		return cmd
 	}
 	return cmd + " --key " + shell.Quote(keyRef)
 }
