@@ -127,6 +127,13 @@ type Signing struct {
 	IssuerRegexp   string `yaml:"issuer-regexp" json:"issuer-regexp"`
 	FulcioURL      string `yaml:"fulcio-url" json:"fulcio-url"`
 	RekorURL       string `yaml:"rekor-url" json:"rekor-url"`
+	// SigningConfig is a Sigstore signing_config.json naming the Fulcio,
+	// Rekor and timestamp authority keyless signing uses (a private
+	// Sigstore); it implies keyless and the bundle format.
+	SigningConfig string `yaml:"signing-config" json:"signing-config"`
+	// TrustedRoot is the trusted_root.json keyless signatures are verified
+	// against (default: the public Sigstore's, through TUF).
+	TrustedRoot string `yaml:"trusted-root" json:"trusted-root"`
 	// Disabled turns signing off for snapshots or local experiments.
 	Disabled bool `yaml:"disabled" json:"disabled"`
 	// Format of signatures and attestations in registries: legacy (the
@@ -299,6 +306,9 @@ func (c *Config) check(file string, root *yaml.Node) error {
 	if _, _, err := c.Sign.formats(); err != nil {
 		return configError(file, line("sign", "format"), 0, "sign.format", "sign.format %q: want legacy, bundle or both", c.Sign.Format)
 	}
+	if err := c.Sign.checkTrust(file, root, "sign", "sign"); err != nil {
+		return err
+	}
 	if err := checkRules(file, root, c.Tags, c.Flavor); err != nil {
 		return err
 	}
@@ -350,6 +360,9 @@ func (c *Config) check(file string, root *yaml.Node) error {
 		if img.Sign != nil {
 			if _, _, err := img.Sign.formats(); err != nil {
 				return configError(file, line("images", fmt.Sprint(i), "sign", "format"), 0, key+".sign.format", "%s.sign.format %q: want legacy, bundle or both", key, img.Sign.Format)
+			}
+			if err := img.Sign.checkTrust(file, root, key+".sign", "images", fmt.Sprint(i), "sign"); err != nil {
+				return err
 			}
 		}
 		if err := checkRules(file, root, img.Tags, img.Flavor, "images", fmt.Sprint(i)); err != nil {

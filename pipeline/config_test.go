@@ -72,6 +72,8 @@ func TestParseErrors(t *testing.T) {
 		{"wrong scalar type", "sign:\n  keyless: maybe\nimages: [{name: a}]\n", `stevedore.yaml:2:12: sign.keyless must be true or false, not "maybe"`},
 		{"unknown signature format", "sign:\n  format: cms\nimages: [{name: a}]\n", `stevedore.yaml:2: sign.format "cms": want legacy, bundle or both`},
 		{"unknown image signature format", "images:\n  - name: a\n    sign: {format: v3}\n", `stevedore.yaml:3: images[0].sign.format "v3": want legacy, bundle or both`},
+		{"signing config next to a key", "sign:\n  key: cosign.key\n  signing-config: sc.json\nimages: [{name: a}]\n", `stevedore.yaml:3: sign.signing-config applies to keyless signing, not next to sign.key: remove one of them`},
+		{"image signing config with signing off", "images:\n  - name: a\n    sign:\n      disabled: true\n      signing-config: sc.json\n", `stevedore.yaml:5: images[0].sign.signing-config applies to keyless signing, not next to images[0].sign.disabled: remove one of them`},
 		{"wrong map type", "images:\n  - name: app\n    build-args: [A=1]\n", `stevedore.yaml:3:17: images[0].build-args must be a mapping of names to values, not a list`},
 		{"unset variable", "images:\n  - name: app\n    destinations:\n      - ghcr.io/${OWNER}/app\n", "stevedore.yaml:4:9: ${OWNER} is not set"},
 		{"no images", "version: 1\n", "no images"},

@@ -109,6 +109,9 @@ type releaser struct {
 	images []*imageRun
 	// signers are the key signers loaded in the plan step, by key.
 	signers map[string]*sign.Signer
+	// signingConfigs are the keyless signing configs read in the plan
+	// step, by sign.signing-config value.
+	signingConfigs map[string]*sign.SigningConfig
 	// batch carries the push step of every image (see pushAll); mu guards
 	// report while those steps run at once.
 	batch *publish.Batch

@@ -165,7 +165,15 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 	if r.signingOff(ir) {
 		return "skipped: signing is off", nil
 	}
-	vopts, keyRef, err := r.verifyOpts(ir)
+	sg := ir.p.sign
+	if sg.Keyless {
+		var err error
+		if sg, err = keylessIdentity(sg, ir.signer); err != nil {
+			return "", err
+		}
+		sg.TrustedRoot = r.path(sg.TrustedRoot)
+	}
+	vopts, keyRef, err := r.verifyOpts(ir, sg)
 	if err != nil {
 		return "", err
 	}
@@ -188,7 +196,7 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 				}
 			}
 			// cosign cannot read signatures in a layout; stevedore can.
-			cmds = append(cmds, layoutVerifyCommand(d, ir, keyRef))
+			cmds = append(cmds, layoutVerifyCommand(d, ir, sg, keyRef))
 			continue
 		}
 		subject := d.Repository().Digest(ir.art.Digest().String())
@@ -223,8 +231,7 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 // without its cosign.pub beside it) gets its public half written next to
 // the ledger, so the verify commands recorded there run as printed.
 // keyRef is how the commands name the public key ("" for keyless).
-func (r *releaser) verifyOpts(ir *imageRun) (opts []sign.Option, keyRef string, err error) {
-	s := ir.p.sign
+func (r *releaser) verifyOpts(ir *imageRun, s Signing) (opts []sign.Option, keyRef string, err error) {
 	if !s.Keyless {
 		v := ir.signer.Verifier()
 		if v.Ref() == "" {
@@ -254,7 +261,8 @@ func (r *releaser) verifyOpts(ir *imageRun) (opts []sign.Option, keyRef string, 
 	if s.IssuerRegexp != "" {
 		opts = append(opts, sign.WithCertOIDCIssuerRegexp(s.IssuerRegexp))
 	}
-	return opts, "", nil
+	trust, err := r.trustOpts(s)
+	return append(opts, trust...), "", err
 }
 
 // tag moves the planned tags at every destination: the last step that
@@ -283,9 +291,8 @@ func baseDigest(ref string, d v1.Hash) (name.Digest, error) {
 }
 
 // layoutVerifyCommand is the command that checks a layout destination.
-func layoutVerifyCommand(d publish.Reference, ir *imageRun, keyRef string) string {
+func layoutVerifyCommand(d publish.Reference, ir *imageRun, s Signing, keyRef string) string {
 	cmd := "stevedore verify " + publish.LayoutPrefix + d.Path() + "@" + ir.art.Digest().String()
-	s := ir.p.sign
 	if s.Keyless {
 		flag := func(name, exact, re string) string {
 			if exact != "" {
@@ -293,7 +300,15 @@ func layoutVerifyCommand(d publish.Reference, ir *imageRun, keyRef string) strin
 			}
 			return " --" + name + "-regexp " + shell.Quote(re)
 		}
-		return cmd + flag("certificate-identity", s.Identity, s.IdentityRegexp) + flag("certificate-oidc-issuer", s.Issuer, s.IssuerRegexp)
+		cmd += flag("certificate-identity", s.Identity, s.IdentityRegexp) + flag("certificate-oidc-issuer", s.Issuer, s.IssuerRegexp)
+		if s.TrustedRoot != "" {
+			// verify resolved the path against the project directory.
+			cmd += " --trusted-root " + shell.Quote(s.TrustedRoot)
+			if n, err := sign.TrustedRootCTLogs(s.TrustedRoot); err == nil && n == 0 {
+				cmd += " --insecure-ignore-sct"
+			}
+		}
+		return cmd
 	}
 	return cmd + " --key " + shell.Quote(keyRef)
 }

@@ -31,11 +31,17 @@ func TestSigningPolicy(t *testing.T) {
 		{"none in CI", SigningEnv{CI: true}, Signing{Disabled: true}, Signing{Disabled: true}, ""},
 		{"keyless with SIGSTORE_ID_TOKEN", SigningEnv{CI: true, Token: sign.TokenSource{IDToken: "tok"}},
 			Signing{Keyless: true, Identity: "me", Issuer: "https://issuer"}, Signing{Keyless: true, Identity: "me", Issuer: "https://issuer"}, ""},
-		{"keyless without identity outside Actions", SigningEnv{CI: true, Token: sign.TokenSource{IDToken: "tok"}}, Signing{Keyless: true}, Signing{}, "--certificate-identity"},
+		{"keyless without identity outside Actions: the certificate's", SigningEnv{CI: true, Token: sign.TokenSource{IDToken: "tok"}}, Signing{Keyless: true}, Signing{Keyless: true}, ""},
 		{"keyless without token", SigningEnv{}, Signing{Keyless: true, Identity: "me", Issuer: "i"}, Signing{}, "SIGSTORE_ID_TOKEN"},
 		{"configured identity wins in Actions", SigningEnv{GitHubActions: true, Token: gh, WorkflowIdentity: wf}, Signing{Keyless: true, IdentityRegexp: "^https://github.com/o/"},
 			Signing{Keyless: true, IdentityRegexp: "^https://github.com/o/", Issuer: GitHubOIDCIssuer}, ""},
 		{"key and keyless", SigningEnv{}, Signing{Key: "k", Keyless: true}, Signing{}, "exclude each other"},
+		{"a signing config: keyless bundles, the identity read from the certificate", SigningEnv{CI: true, Token: sign.TokenSource{IDToken: "tok"}},
+			Signing{SigningConfig: "sc.json"}, Signing{SigningConfig: "sc.json", Keyless: true, Format: FormatBundle}, ""},
+		{"a signing config keeps an explicit format", SigningEnv{Token: sign.TokenSource{IDToken: "tok"}},
+			Signing{SigningConfig: "sc.json", Format: FormatBoth}, Signing{SigningConfig: "sc.json", Keyless: true, Format: FormatBoth}, ""},
+		{"a signing config and a key", SigningEnv{}, Signing{Key: "k", SigningConfig: "sc.json"}, Signing{}, "applies to keyless"},
+		{"keyless bundles without a signing config", SigningEnv{Token: sign.TokenSource{IDToken: "tok"}}, Signing{Keyless: true, Identity: "me", Issuer: "i", Format: FormatBundle}, Signing{}, "--signing-config"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -265,7 +265,7 @@ func (o *options) bundlePolicy(subject name.Digest) (verify.PolicyBuilder, error
 	if (o.certIdentity == "" && o.certIdentityRE == "") || (o.issuer == "" && o.issuerRE == "") {
 		return verify.PolicyBuilder{}, errors.New("no key and no keyless identity: pass --key, or both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]")
 	}
-	id, err := verify.NewShortCertificateIdentity(o.issuer, o.issuerRE, o.certIdentity, o.certIdentityRE)
+	id, err := o.certificateIdentity()
 	if err != nil {
 		return verify.PolicyBuilder{}, fmt.Errorf("reading the keyless identity: %w", err)
 	}

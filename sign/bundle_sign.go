@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,8 +19,9 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // bundle as an OCI 1.1 referrer, as cosign v3 signs by default: a DSSE
 // envelope over an in-toto statement of predicate type CosignSignPredicate
 // whose subject is the digest (with the WithAnnotations annotations).
-// Key signers only, without a transparency-log entry (stevedore's default
-// for keys); keyless signers use Sign (the legacy format).
+// Key signers sign without a transparency-log entry (stevedore's default
+// for keys); keyless signers need a signing config (NewSigningConfigSigner)
+// and record every bundle in its Rekor log with a TSA timestamp.
 // Options read: WithRemoteOptions, WithAnnotations, WithRecursive (also
 // sign each manifest of an index, children first, as Sign does).
 //
@@ -49,7 +49,7 @@ func SignBundles(ctx context.Context, subject name.Digest, s *Signer, opts ...Op
 
 // AttestBundle attests predicate (JSON) of predicateType (short name or
 // URI, as for Attest) about subject in the bundle format, as cosign v3
-// attest does. Key signers only, like SignBundle.
+// attest does. Signers as for SignBundle.
 // Options read: WithRemoteOptions, WithRecursive (also attest each
 // manifest of an index, as Attest does).
 //
@@ -92,7 +92,7 @@ func runBundle(ctx context.Context, subject name.Digest, s *Signer, o *options, 
 				return dup, err
 			}
 		}
-		return false, o.attachSignedBundle(subj, s, uri, predicate, ann)
+		return false, o.attachSignedBundle(ctx, subj, s, uri, predicate, ann)
 	})
 }
 
@@ -154,16 +154,16 @@ func bundleStatementJSON(subject name.Digest, uri string, predicate json.RawMess
 	}{"https://in-toto.io/Statement/v1", []subj{{Name: subject.Context().String(), Digest: map[string]string{h.Algorithm: h.Hex}, Annotations: ann}}, uri, predicate})
 }
 
-func (o *options) attachSignedBundle(subject name.Digest, s *Signer, uri string, predicate json.RawMessage, ann map[string]any) error {
+func (o *options) attachSignedBundle(ctx context.Context, subject name.Digest, s *Signer, uri string, predicate json.RawMessage, ann map[string]any) error {
 	if err := s.valid(); err != nil {
 		return err
-	}
-	if s.Keyless() {
-		return errors.New("keyless signatures are written in the legacy format only (use Sign and Attest)")
 	}
 	st, err := bundleStatementJSON(subject, uri, predicate, ann)
 	if err != nil {
 		return err
+	}
+	if s.Keyless() {
+		return o.attachKeylessBundle(ctx, subject, s, uri, st)
 	}
 	sig, err := s.sv.SignMessage(bytes.NewReader(pae(inTotoPayloadType, st)))
 	if err != nil {

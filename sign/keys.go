@@ -43,6 +43,9 @@ type Signer struct {
 	// for keyless: the certificate expires after minutes and only the log
 	// proves it was valid when the signature was made).
 	rekorURL string
+	// kb signs bundles keyless through a signing config
+	// (NewSigningConfigSigner); nil otherwise.
+	kb *keylessBundle
 }
 
 // Keyless reports whether s signs with a Fulcio certificate.

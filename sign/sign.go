@@ -91,6 +91,9 @@ func run(ctx context.Context, t target, h v1.Hash, s *Signer, o *options, fn ste
 // upload decides whether entries go to Rekor.
 func (o *options) upload(s *Signer) (bool, error) {
 	if s.Keyless() {
+		if err := s.kb.legacyTlog(); err != nil {
+			return false, err
+		}
 		if o.tlogUpload != nil && !*o.tlogUpload {
 			return false, fmt.Errorf("keyless signing needs the transparency log: the Fulcio certificate expires after 10 minutes and only the Rekor entry proves the signature was made while it was valid (remove WithTlogUpload(false), or sign with a key)")
 		}

@@ -27,6 +27,10 @@ type SignerSpec struct {
 	Keyless bool
 	Token   TokenSource
 	Fulcio  KeylessConfig
+	// SigningConfig, when set, is where keyless signing finds Fulcio,
+	// Rekor and the timestamp authority (NewSigningConfigSigner); Fulcio
+	// is ignored then.
+	SigningConfig *SigningConfig
 	// KeyFlag and PasswordVar name, in errors, where Key and Password are
 	// set ("--key", "sign.key in stevedore.yaml"; "COSIGN_PASSWORD").
 	KeyFlag, PasswordVar string
@@ -116,6 +120,9 @@ func (s SignerSpec) New(ctx context.Context) (*Signer, error) {
 		tok, err := s.Token.Get(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if s.SigningConfig != nil {
+			return NewSigningConfigSigner(ctx, tok, s.SigningConfig)
 		}
 		return NewKeylessSigner(ctx, tok, s.Fulcio)
 	case IsKMSURI(s.Key):

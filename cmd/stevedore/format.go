@@ -13,7 +13,11 @@ func formatFlag() cli.Flag {
 
 // signFormats reads --format: which of the two formats to write.
 func signFormats(c *cli.Context, layout bool) (legacy, bundle bool, err error) {
-	switch f := c.String("format"); f {
+	f := c.String("format")
+	if c.String("signing-config") != "" && !c.IsSet("format") && !layout {
+		f = "bundle" // as cosign v3 signs with a signing config
+	}
+	switch f {
 	case "legacy":
 		return true, false, nil
 	case "bundle", "both":

@@ -30,6 +30,7 @@ func signerFlags() []cli.Flag {
 		&cli.StringFlag{Name: "key", Usage: "private key: a cosign.key `FILE` (password in $COSIGN_PASSWORD), env://VAR holding the PEM, or a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)"},
 		&cli.BoolFlag{Name: "keyless", Usage: "sign with a short-lived Fulcio certificate for the GitHub Actions OIDC identity (needs `permissions: id-token: write`)"},
 		&cli.StringFlag{Name: "identity-token", Usage: "OIDC `TOKEN` for --keyless outside GitHub Actions (default $SIGSTORE_ID_TOKEN)"},
+		signingConfigFlag(),
 		&cli.StringFlag{Name: "fulcio-url", Value: sign.DefaultFulcioURL, Usage: "Fulcio `URL` for --keyless"},
 		&cli.StringFlag{Name: "rekor-url", Value: sign.DefaultRekorURL, Usage: "Rekor transparency log `URL`"},
 		&cli.BoolFlag{Name: "tlog-upload", Usage: "record in the Rekor transparency log (default: off with --key, always on with --keyless)"},
@@ -45,6 +46,17 @@ const defaultKeyDir = pipeline.DefaultKeyDir
 // the same sign.SignerSpec the release uses.
 func loadSigner(c *cli.Context, getenv env) (*sign.Signer, error) {
 	key, keyless := c.String("key"), c.Bool("keyless")
+	var sc *sign.SigningConfig
+	if f := c.String("signing-config"); f != "" {
+		if key != "" {
+			return nil, usageErrorf("--signing-config applies to keyless signing: drop --key, or --signing-config")
+		}
+		var err error
+		if sc, err = sign.LoadSigningConfig(f); err != nil {
+			return nil, usageErrorf("--signing-config: %v", err)
+		}
+		keyless = true
+	}
 	switch {
 	case key != "" && keyless:
 		return nil, usageErrorf("--key and --keyless exclude each other")
@@ -54,8 +66,9 @@ func loadSigner(c *cli.Context, getenv env) (*sign.Signer, error) {
 	spec := sign.SignerSpec{
 		Key: key, Password: []byte(getenv(envCosignPassword)), Lookup: func(k string) string { return getenv(k) },
 		Keyless: keyless, Token: tokenSource(getenv, c.String("identity-token")),
-		Fulcio:  sign.KeylessConfig{FulcioURL: c.String("fulcio-url"), RekorURL: c.String("rekor-url")},
-		KeyFlag: "--key", PasswordVar: envCosignPassword,
+		Fulcio:        sign.KeylessConfig{FulcioURL: c.String("fulcio-url"), RekorURL: c.String("rekor-url")},
+		SigningConfig: sc,
+		KeyFlag:       "--key", PasswordVar: envCosignPassword,
 	}
 	s, err := spec.New(c.Context)
 	return s, kmsUsage(err)

@@ -48,7 +48,7 @@ pushes it by digest to every --destination, signs it and its children (with --ke
 				dsts = append(dsts, d)
 			}
 			var signer *sign.Signer
-			if c.String("key") != "" || c.Bool("keyless") {
+			if c.String("key") != "" || c.Bool("keyless") || c.String("signing-config") != "" {
 				var err error
 				if signer, err = loadSigner(c, getenv); err != nil {
 					return err

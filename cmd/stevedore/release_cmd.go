@@ -46,7 +46,9 @@ running again resumes without sending anything twice.`,
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON (registry retries as JSON lines on stderr)"},
 			jobsFlag(),
-			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keys only) or both; oci: layouts get legacy"},
+			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keyless needs --signing-config) or both; oci: layouts get legacy"},
+			signingConfigFlag(),
+			&cli.StringFlag{Name: "trusted-root", Usage: "Sigstore trusted_root.json `FILE` the verify step and the recorded verify commands check keyless signatures against, over sign.trusted-root (a private Sigstore)"},
 		}, append(append(imageFlags(), buildInputFlags()...), builderFlags()...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

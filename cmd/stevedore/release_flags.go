@@ -185,6 +185,9 @@ func releaseConfigFlags(c *cli.Context, getenv env) (*pipeline.Config, error) {
 		}
 		return applySwitches(c, cfg, getenv, log)
 	}()
+	if err == nil {
+		trustFlags(c, cfg)
+	}
 	if err != nil || !c.IsSet("format") {
 		return cfg, err
 	}

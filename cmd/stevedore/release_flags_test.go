@@ -149,7 +149,7 @@ func TestReleaseFlagsRefused(t *testing.T) {
 		{"unknown sign mode", []string{"--dir", plain, "--sign", "maybe"}, []string{`--sign "maybe"`}},
 		{"key without key signing", []string{"--dir", plain, "--sign", "none", "--key", "k.key"}, []string{"--key applies to --sign key"}},
 		{"identity without keyless", []string{"--dir", plain, "--certificate-identity", "me"}, []string{"--sign keyless only"}},
-		{"keyless outside Actions", []string{"--dir", plain, "--sign", "keyless"}, []string{"--certificate-identity", "GitHub Actions"}},
+		{"keyless outside Actions without a token", []string{"--dir", plain, "--sign", "keyless"}, []string{"no OIDC identity token", "SIGSTORE_ID_TOKEN", "GitHub Actions"}},
 		{"bad platform", []string{"--dir", plain, "--platform", "linux"}, []string{`"linux"`}},
 		{"bad destination", []string{"--dir", plain, "--destination", "ghcr.io"}, []string{"--destination", "without a repository"}},
 		{"bad image name", []string{"--dir", plain, "--image-name", "a/b"}, []string{`--image-name "a/b"`}},

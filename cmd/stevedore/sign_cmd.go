@@ -94,7 +94,7 @@ func signCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "sign",
 		Usage:     "sign an image or index by digest, in a registry or an OCI layout (cosign-compatible)",
-		UsageText: "stevedore sign REF@sha256:… [--key FILE|env://VAR|KMS-URI | --keyless] [-a key=value]… [--recursive] [--resolve]",
+		UsageText: "stevedore sign REF@sha256:… [--key FILE|env://VAR|KMS-URI | --keyless [--signing-config FILE]] [-a key=value]… [--recursive] [--resolve]",
 		Description: `Stores the signature where cosign v2 looks for it (the sha256-<hex>.sig tag);
 for oci:PATH@sha256:… it is listed in the layout and stevedore publish carries
 it to registries. A tag is refused unless --resolve: a signature binds to the
