@@ -60,6 +60,7 @@ type options struct {
 	epoch       time.Time
 	isolation   isolate.Isolation
 	secrets     map[string]string
+	sshAgents   map[string]string // RUN --mount=type=ssh id → agent socket
 	noCache     bool
 	compression layer.Compression
 	progress    Progress

@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -115,6 +116,8 @@ func TestConformance(t *testing.T) {
 	}
 
 	web := startConformanceWeb(t)
+	git := startGitServer(t)
+	conformanceCases := selectedConformanceCases()
 	names := map[string]bool{}
 	dirs := make([]string, len(conformanceCases))
 	for i, c := range conformanceCases {
@@ -123,7 +126,8 @@ func TestConformance(t *testing.T) {
 		}
 		names[c.name] = true
 		dirs[i] = filepath.Join(t.TempDir(), "ctx")
-		c.dockerfile = web.expand(c.dockerfile)
+		c.dockerfile = git.expand(web.expand(c.dockerfile))
+		conformanceCases[i] = c
 		makeContext(t, dirs[i], c)
 	}
 
@@ -170,6 +174,21 @@ func TestConformance(t *testing.T) {
 	}
 	t.Logf("conformance: %d of %d cases match BuildKit v0.29, %d known differences; stevedore %.1fs (sequential), BuildKit %.1fs summed over builds, %.1fs wall with %d in flight",
 		passed, len(conformanceCases), known, stevedoreTime.Seconds(), buildkitTime.Seconds(), bkWall.Seconds(), buildctlParallel)
+}
+
+// conformanceOnly narrows the suite to the cases whose names hold it, so
+// work on one area need not wait for every BuildKit build:
+// go test -run TestConformance -conformance.only=git- ./builder
+var conformanceOnly = flag.String("conformance.only", "", "run only the conformance cases whose names contain this")
+
+func selectedConformanceCases() []conformanceCase {
+	var out []conformanceCase
+	for _, c := range conformanceCases {
+		if strings.Contains(c.name, *conformanceOnly) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func makeContext(t *testing.T, dir string, c conformanceCase) {

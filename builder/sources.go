@@ -109,6 +109,8 @@ type prepared struct {
 	tree      *buildcontext.Tree
 	matches   []buildcontext.Match
 	downloads []download
+	gits      []*gitSource
+	local     []string // the sources read from the context, a stage or an image
 	// RUN
 	binds []preparedBind
 }
