@@ -2,6 +2,7 @@ package builder
 
 import (
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -24,6 +25,7 @@ import (
 //	              x-access-token:gitToken (BuildKit's GIT_AUTH_TOKEN form)
 type gitServer struct {
 	url     string
+	root    string // the served directory: NAME.git are bare repositories
 	commits map[string]string // ref name → commit id
 }
 
@@ -36,10 +38,10 @@ func startGitServer(t *testing.T) gitServer {
 		t.Skip("skipping: no git CLI (Debian: apt-get install git)")
 	}
 	root := t.TempDir()
-	gs := gitServer{commits: map[string]string{}}
+	gs := gitServer{root: root, commits: map[string]string{}}
 	mux := http.NewServeMux()
 	backend := &cgi.Handler{Path: bin, Args: []string{"http-backend"}, Dir: root,
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "HOME=" + root}}
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "HOME=" + root}, Stderr: io.Discard}
 	mux.HandleFunc("/private.git/", func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()
 		if !ok || user != "x-access-token" || pass != gitToken {
