@@ -25,7 +25,7 @@ import (
 //	              x-access-token:gitToken (BuildKit's GIT_AUTH_TOKEN form)
 type gitServer struct {
 	url     string
-	root    string // the served directory: NAME.git are bare repositories
+	root    string            // the served directory: NAME.git are bare repositories
 	commits map[string]string // ref name → commit id
 }
 
