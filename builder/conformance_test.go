@@ -60,6 +60,9 @@ type conformanceCase struct {
 	buildArgs map[string]string
 	target    string
 	secrets   map[string]string // id → content
+	// ssh lists the ids the test's ssh-agent is forwarded under
+	// (--ssh ID=SOCKET to both).
+	ssh []string
 	// fail: BuildKit must refuse the build, and so must stevedore.
 	fail bool
 	// known names a difference from BuildKit not fixed yet: the case then
@@ -118,6 +121,13 @@ func TestConformance(t *testing.T) {
 	web := startConformanceWeb(t)
 	git := startGitServer(t)
 	conformanceCases := selectedConformanceCases()
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	for _, c := range conformanceCases {
+		if len(c.ssh) > 0 {
+			conformanceAgent = sshAgent(t)
+			break
+		}
+	}
 	names := map[string]bool{}
 	dirs := make([]string, len(conformanceCases))
 	for i, c := range conformanceCases {
@@ -126,7 +136,10 @@ func TestConformance(t *testing.T) {
 		}
 		names[c.name] = true
 		dirs[i] = filepath.Join(t.TempDir(), "ctx")
-		c.dockerfile = git.expand(web.expand(c.dockerfile))
+		// {{NONCE}} differs from run to run: a step whose inputs BuildKit
+		// leaves out of its cache key (the keys an agent holds) must not
+		// come from an earlier run's cache.
+		c.dockerfile = strings.ReplaceAll(git.expand(web.expand(c.dockerfile)), "{{NONCE}}", nonce)
 		conformanceCases[i] = c
 		makeContext(t, dirs[i], c)
 	}
@@ -179,6 +192,9 @@ func TestConformance(t *testing.T) {
 // conformanceOnly narrows the suite to the cases whose names hold it, so
 // work on one area need not wait for every BuildKit build:
 // go test -run TestConformance -conformance.only=git- ./builder
+// conformanceAgent is the ssh-agent socket of the cases with ssh.
+var conformanceAgent string
+
 var conformanceOnly = flag.String("conformance.only", "", "run only the conformance cases whose names contain this")
 
 func selectedConformanceCases() []conformanceCase {
@@ -219,6 +235,13 @@ func stevedoreOptions(t *testing.T, base v1.Image, dir string, c conformanceCase
 	if c.buildArgs != nil {
 		opts = append(opts, WithBuildArgs(c.buildArgs))
 	}
+	if len(c.ssh) > 0 {
+		agents := map[string]string{}
+		for _, id := range c.ssh {
+			agents[id] = conformanceAgent
+		}
+		opts = append(opts, WithSSH(agents))
+	}
 	if c.secrets != nil {
 		files := map[string]string{}
 		sd := t.TempDir()
@@ -254,6 +277,9 @@ func buildkitBuild(buildctl, addr, baseDir string, baseDigest v1.Hash, dir, work
 			return buildkitResult{err: err}
 		}
 		args = append(args, "--secret", "id="+id+",src="+p)
+	}
+	for _, id := range c.ssh {
+		args = append(args, "--ssh", id+"="+conformanceAgent)
 	}
 	start := time.Now()
 	output, err := exec.Command(buildctl, args...).CombinedOutput()

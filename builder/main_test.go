@@ -10,5 +10,7 @@ import (
 func TestMain(m *testing.M) {
 	// RUN steps re-execute this test binary as their container init.
 	isolate.Init()
-	os.Exit(m.Run())
+	code := m.Run()
+	stopSSHAgent()
+	os.Exit(code)
 }
