@@ -1,5 +1,11 @@
 package builder
 
+import (
+	"testing"
+
+	"github.com/sreevishnu07/stevedore/internal/sshtest"
+)
+
 // sshConformanceCases follow BuildKit's frontend/dockerfile/dockerfile_ssh_test.go:
 // RUN --mount=type=ssh with a real ssh-agent forwarded by --ssh, listed
 // inside the step by Debian's ssh-add (copied into the image with the
@@ -20,5 +26,7 @@ var sshConformanceCases = []conformanceCase{
 	{name: "fail-ssh-required-missing", dockerfile: "FROM stevedore-test/busybox:1\nRUN true\nRUN --mount=type=ssh,required=true true\n", fail: true},
 	{name: "fail-ssh-source", ssh: []string{"default"}, dockerfile: "FROM stevedore-test/busybox:1\nRUN --mount=type=ssh,source=/x true\n", fail: true},
 }
+
+func sshAddRoot(t *testing.T, dir string) { sshtest.AddRoot(t, dir) }
 
 func init() { conformanceCases = append(conformanceCases, sshConformanceCases...) }

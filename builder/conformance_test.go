@@ -39,6 +39,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/sshtest"
 )
 
 const (
@@ -124,7 +125,7 @@ func TestConformance(t *testing.T) {
 	nonce := fmt.Sprint(time.Now().UnixNano())
 	for _, c := range conformanceCases {
 		if len(c.ssh) > 0 {
-			conformanceAgent = sshAgent(t)
+			conformanceAgent = sshtest.Agent(t)
 			break
 		}
 	}

@@ -374,7 +374,7 @@ func (g gitRunner) run(ctx context.Context, args ...string) ([]byte, error) {
 	}
 	cmd.Env = append([]string{
 		"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1",
-		"HOME=/dev/null", "LC_ALL=C", "GIT_SSH_COMMAND=ssh -F /dev/null -o StrictHostKeyChecking=accept-new",
+		"HOME=/dev/null", "LC_ALL=C", "GIT_SSH_COMMAND=ssh -F /dev/null -o StrictHostKeyChecking=no",
 	}, g.env...)
 	if g.sshAuthSock != "" {
 		cmd.Env = append(cmd.Env, "SSH_AUTH_SOCK="+g.sshAuthSock)

@@ -10,7 +10,5 @@ import (
 func TestMain(m *testing.M) {
 	// RUN steps re-execute this test binary as their container init.
 	isolate.Init()
-	code := m.Run()
-	stopSSHAgent()
-	os.Exit(code)
+	os.Exit(m.Run())
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/sshtest"
 )
 
 // TestSSHMountSeesTheAgent: ssh-add -l inside a RUN lists the keys of the
@@ -16,10 +17,10 @@ func TestSSHMountSeesTheAgent(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: RUN steps need root here")
 	}
-	sock := sshAgent(t)
-	want := agentKeys(t, sock)
+	sock := sshtest.Agent(t)
+	want := sshtest.Keys(t, sock)
 	dir := t.TempDir()
-	sshAddRoot(t, dir)
+	sshtest.AddRoot(t, dir)
 	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM " + oracleBase + "\nCOPY sshroot/ /\n" +
 		"RUN --mount=type=ssh,id=deploy,uid=1000,mode=0640 ssh-add -l > /keys && busybox stat -c '%u:%g %a' $SSH_AUTH_SOCK > /st\n"})
 	res := stevedoreBuild(t, registrytest.BusyboxImage(t), dir, WithSSH(map[string]string{"deploy": sock}))
