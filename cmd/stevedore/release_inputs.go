@@ -26,6 +26,7 @@ func buildInputFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "build-arg", Usage: "KEY=VALUE, or KEY to take the value from the environment, for every image, over stevedore.yaml's build-args: (repeatable)"},
 		&cli.StringFlag{Name: "target", Usage: "stage to build (default: the last; with a stevedore.yaml of several images set target: per image)"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret (repeatable); never written to images, logs or provenance"},
+		sshFlag(),
 		&cli.StringSliceFlag{Name: "cache-from", Usage: "registry `REF` of a shared build cache to reuse (repeatable; buildx's type=registry,ref=REF also works)"},
 		&cli.StringFlag{Name: "cache-to", Usage: "registry `REF` to push the build cache to (one image only)"},
 		// The GitHub Action's second step sets this: the list inputs are
@@ -40,6 +41,7 @@ type buildInputs struct {
 	args      map[string]string
 	target    string
 	secrets   *secrets
+	ssh       map[string]string
 	cacheFrom []string
 	cacheTo   string
 }
@@ -107,6 +109,10 @@ func readBuildInputs(c *cli.Context, getenv env, gh *actions.Runner) (*buildInpu
 	if in.secrets, err = secretFiles(secretSpecs, getenv); err != nil {
 		return nil, err
 	}
+	if in.ssh, err = sshAgents(c.StringSlice("ssh"), getenv); err != nil {
+		in.secrets.cleanup()
+		return nil, err
+	}
 	for _, spec := range secretSpecs {
 		if _, name, ok := strings.Cut(spec, "env="); ok && gh != nil {
 			name, _, _ = strings.Cut(name, ",")
@@ -167,7 +173,7 @@ func (in *buildInputs) apply(cfg *pipeline.Config, insecure []string) ([]builder
 			img.BuildArgs = merged
 		}
 	}
-	opts := []builder.Option{builder.WithSecrets(in.secrets.files)}
+	opts := []builder.Option{builder.WithSecrets(in.secrets.files), builder.WithSSH(in.ssh)}
 	for _, spec := range in.cacheFrom {
 		ref, err := cacheRef(spec, insecure)
 		if err != nil {
