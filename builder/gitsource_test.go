@@ -162,3 +162,27 @@ func TestAddGitBadRefs(t *testing.T) {
 		}
 	}
 }
+
+// TestIsGitSource: which ADD sources are git repositories, by BuildKit's
+// own rules (frontend/dockerfile/dfgitutil).
+func TestIsGitSource(t *testing.T) {
+	for src, want := range map[string]bool{
+		"https://github.com/moby/buildkit.git":             true,
+		"https://github.com/moby/buildkit.git#v0.29.0:doc": true,
+		"http://127.0.0.1:8080/repo.git?tag=v1&subdir=a":   true,
+		"git@github.com:moby/buildkit.git":                 true,
+		"git@github.com:moby/buildkit.git#main:frontend":   true,
+		"ssh://git@github.com/moby/buildkit.git":           true,
+		"git://github.com/moby/buildkit":                   true,
+		"https://github.com/moby/buildkit":                 false, // a download: no .git
+		"https://example.com/app.tar.gz":                   false,
+		"github.com/moby/buildkit":                         false, // indistinguishable from a path
+		"./repo.git":                                       false,
+		"repo.git":                                         false,
+		"dir/file":                                         false,
+	} {
+		if got := isGitSource(src); got != want {
+			t.Errorf("isGitSource(%q) = %v, want %v", src, got, want)
+		}
+	}
+}
