@@ -2,7 +2,9 @@ package builder
 
 import (
 	"encoding/base64"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -27,6 +29,9 @@ type gitServer struct {
 	url     string
 	root    string            // the served directory: NAME.git are bare repositories
 	commits map[string]string // ref name → commit id
+	// ssh is the same directory over SSH (ssh://root@127.0.0.1:PORT/DIR)
+	// once serveSSH ran; "" without sshd or root.
+	ssh string
 }
 
 const gitToken = "s3cr3t-git-token"
@@ -121,15 +126,63 @@ git clone -q --bare . ../private.git`)
 		gs.commits[ref] = sh(work, "git rev-parse "+ref+"^{commit}")
 	}
 	gs.commits["v0.0.2-tag"] = sh(work, "git rev-parse v0.0.2")
-	// http-backend answers dumb-protocol requests too; the smart protocol
-	// is what git and BuildKit use.
 	return gs
+}
+
+// serveSSH serves the repositories over SSH too, with a real sshd on
+// loopback that accepts the keys of the agent at sock (for root: git runs
+// git-upload-pack in root's shell). Without sshd or root it does nothing.
+func (g *gitServer) serveSSH(t *testing.T, sock string) {
+	t.Helper()
+	if _, err := os.Stat("/usr/sbin/sshd"); err != nil || os.Geteuid() != 0 {
+		return
+	}
+	dir := t.TempDir()
+	add := exec.Command("ssh-add", "-L")
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	pub, err := add.Output()
+	if err != nil {
+		t.Fatalf("ssh-add -L: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, "hostkey")).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cfg := fmt.Sprintf("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nAuthorizedKeysFile %s\nPidFile %s\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n",
+		port, filepath.Join(dir, "hostkey"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"))
+	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// sshd wants its privilege separation directory.
+	os.MkdirAll("/run/sshd", 0o755)
+	sshd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	if err := sshd.Start(); err != nil {
+		t.Fatalf("starting sshd: %v", err)
+	}
+	t.Cleanup(func() { sshd.Process.Kill(); sshd.Wait() })
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	g.ssh = fmt.Sprintf("ssh://root@127.0.0.1:%d%s", port, g.root)
 }
 
 // expand replaces {{GIT}} with the server's URL and {{GIT:REF}} with the
 // commit REF names.
 func (g gitServer) expand(s string) string {
 	s = strings.ReplaceAll(s, "{{GIT}}", g.url)
+	s = strings.ReplaceAll(s, "{{GITSSH}}", g.ssh)
 	for ref, c := range g.commits {
 		s = strings.ReplaceAll(s, "{{GIT:"+ref+"}}", c)
 		s = strings.ReplaceAll(s, "{{GIT:"+ref+":short}}", c[:8])

@@ -16,6 +16,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/sreevishnu07/stevedore/internal/sshtest"
 )
 
 // buildGit builds dockerfile (expanded against gs) from a fresh context.
@@ -184,5 +186,28 @@ func TestIsGitSource(t *testing.T) {
 		if got := isGitSource(src); got != want {
 			t.Errorf("isGitSource(%q) = %v, want %v", src, got, want)
 		}
+	}
+}
+
+// TestAddGitOverSSH: ssh:// sources fetch with the agent of --ssh default
+// (a real sshd on loopback); without it the error names the flag.
+func TestAddGitOverSSH(t *testing.T) {
+	gs := startGitServer(t)
+	sock := sshtest.Agent(t)
+	gs.serveSSH(t, sock)
+	if gs.ssh == "" {
+		t.Skip("skipping: needs root and sshd (Debian: openssh-server)")
+	}
+	df := "FROM scratch\nADD {{GITSSH}}/repo.git#feature:sub /s\n"
+	res, err := buildGit(t, gs, t.TempDir(), df, WithSSH(map[string]string{"default": sock}))
+	if err != nil {
+		t.Fatalf("ADD over ssh with the agent: %v", err)
+	}
+	if got := imageFile(t, res.Image, "s/foo"); got != "subfeature\n" {
+		t.Errorf("s/foo = %q, want the feature branch's sub/foo", got)
+	}
+	_, err = buildGit(t, gs, t.TempDir(), df)
+	if err == nil || !strings.Contains(err.Error(), "--ssh default") || !strings.Contains(err.Error(), "Dockerfile:2") {
+		t.Errorf("without an agent: want an error naming Dockerfile:2 and --ssh default, got %v", err)
 	}
 }
