@@ -37,8 +37,13 @@ type gitSource struct {
 	auth       []string // GIT_CONFIG_* entries carrying the auth header; never in a key
 }
 
-// gitSHA is a full commit id (SHA-1 or SHA-256).
-var gitSHA = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+var (
+	// gitSHA is a full commit id (SHA-1 or SHA-256).
+	gitSHA        = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+	gitHex        = regexp.MustCompile(`^[a-fA-F0-9]+$`)
+	defaultBranch = regexp.MustCompile(`refs/heads/(\S+)`)
+	urlPassword   = regexp.MustCompile(`(://[^/@\s:]*):[^/@\s]*@`)
+)
 
 // isGitSource reports whether an ADD source names a git repository, with
 // BuildKit's rules (an http(s) URL must end in .git; git@host:path and
@@ -71,7 +76,7 @@ func (b *builder) resolveGit(ctx context.Context, src string, op *dockerfile.Cop
 	if ref.Checksum != "" {
 		checksum = ref.Checksum
 	}
-	if checksum != "" && !regexp.MustCompile(`^[a-fA-F0-9]+$`).MatchString(checksum) {
+	if checksum != "" && !gitHex.MatchString(checksum) {
 		return nil, fmt.Errorf("invalid checksum %s for Git URL, expected hex commit hash", checksum)
 	}
 	if u, err := url.Parse(g.remote); err == nil && u.User != nil {
@@ -81,7 +86,9 @@ func (b *builder) resolveGit(ctx context.Context, src string, op *dockerfile.Cop
 			return nil, fmt.Errorf("the git URL %s holds a password, which would be stored in the image history: drop it from the URL and pass the token with --secret id=GIT_AUTH_TOKEN,src=FILE", redactURL(g.remote))
 		}
 	}
-	g.auth = b.gitAuth(g.remote)
+	if g.auth, err = b.gitAuth(g.remote); err != nil {
+		return nil, err
+	}
 	if strings.HasPrefix(ref.Ref, "-") {
 		return nil, fmt.Errorf("invalid git ref %q", ref.Ref)
 	}
@@ -100,7 +107,7 @@ func (b *builder) resolveGit(ctx context.Context, src string, op *dockerfile.Cop
 		if err != nil {
 			return nil, fmt.Errorf("finding the default branch of %s: %w", redactURL(g.remote), err)
 		}
-		m := regexp.MustCompile(`refs/heads/(\S+)`).FindStringSubmatch(string(out))
+		m := defaultBranch.FindStringSubmatch(string(out))
 		if m == nil {
 			return nil, fmt.Errorf("could not find the default branch of %s: name a ref with #REF", redactURL(g.remote))
 		}
@@ -304,10 +311,10 @@ func takeSubdir(dir, cd, subdir string) error {
 // BuildKit does: GIT_AUTH_HEADER.<host>, GIT_AUTH_TOKEN.<host>, then
 // GIT_AUTH_HEADER and GIT_AUTH_TOKEN. They reach git as configuration in
 // its environment (not its arguments, which other users can read).
-func (b *builder) gitAuth(remote string) []string {
+func (b *builder) gitAuth(remote string) ([]string, error) {
 	u, err := url.Parse(remote)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil
+		return nil, nil
 	}
 	for _, s := range []struct {
 		id    string
@@ -319,7 +326,7 @@ func (b *builder) gitAuth(remote string) []string {
 		}
 		data, err := os.ReadFile(file)
 		if err != nil {
-			continue
+			return nil, fmt.Errorf("reading the %s secret for %s: %w", s.id, redactURL(remote), err)
 		}
 		v := strings.TrimRight(string(data), "\r\n")
 		if s.token {
@@ -331,9 +338,9 @@ func (b *builder) gitAuth(remote string) []string {
 				scope = pfx
 			}
 		}
-		return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http." + scope + ".extraheader", "GIT_CONFIG_VALUE_0=Authorization: " + v}
+		return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http." + scope + ".extraheader", "GIT_CONFIG_VALUE_0=Authorization: " + v}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // gitRunner runs the git CLI with a fixed environment: no system or user
@@ -370,7 +377,7 @@ func (g gitRunner) run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", `umask 022 && exec "$0" "$@"`, bin}, full...)...)
 	cmd.Dir = g.workTree
 	if cmd.Dir == "" {
-		cmd.Dir = os.TempDir()
+		cmd.Dir = "/"
 	}
 	cmd.Env = append([]string{
 		"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1",
@@ -383,7 +390,11 @@ func (g gitRunner) run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
-		if strings.Contains(msg, "could not read Username") || strings.Contains(msg, "Authentication failed") || strings.Contains(msg, "403") {
+		denied := strings.Contains(msg, "could not read Username") || strings.Contains(msg, "Authentication failed") || strings.Contains(msg, "403")
+		if denied && len(g.env) > 0 {
+			return nil, fmt.Errorf("the server refuses the credentials of the GIT_AUTH_TOKEN or GIT_AUTH_HEADER secret (check the value given with --secret): %s", redactURL(msg))
+		}
+		if denied {
 			return nil, fmt.Errorf("the server asks for credentials: pass a token with --secret id=GIT_AUTH_TOKEN,src=FILE (or a whole header with --secret id=GIT_AUTH_HEADER,src=FILE): %s", redactURL(msg))
 		}
 		if strings.Contains(msg, "Permission denied (publickey") {
@@ -396,5 +407,5 @@ func (g gitRunner) run(ctx context.Context, args ...string) ([]byte, error) {
 
 // redactURL masks passwords in URLs within s, as BuildKit's error messages do.
 func redactURL(s string) string {
-	return regexp.MustCompile(`(://[^/@\s:]*):[^/@\s]*@`).ReplaceAllString(s, "${1}:xxxxx@")
+	return urlPassword.ReplaceAllString(s, "${1}:xxxxx@")
 }

@@ -105,6 +105,15 @@ func TestAddGitCredentialsStayOut(t *testing.T) {
 		t.Errorf("without the token: want an error naming Dockerfile:2 and --secret id=GIT_AUTH_TOKEN, got %v", err)
 	}
 
+	wrong := filepath.Join(secrets, "wrong")
+	if err := os.WriteFile(wrong, []byte("not-the-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = buildGit(t, gs, t.TempDir(), df, WithSecrets(map[string]string{"GIT_AUTH_TOKEN": wrong}))
+	if err == nil || !strings.Contains(err.Error(), "refuses the credentials of the GIT_AUTH_TOKEN") || strings.Contains(err.Error(), "not-the-token") {
+		t.Errorf("a wrong token: want an error saying the server refuses it, without it, got %v", err)
+	}
+
 	_, err = buildGit(t, gs, t.TempDir(), "FROM scratch\nADD http://x-access-token:"+gitToken+"@"+strings.TrimPrefix(gs.url, "http://")+"/private.git /p\n")
 	if err == nil || strings.Contains(err.Error(), gitToken) || !strings.Contains(err.Error(), "GIT_AUTH_TOKEN") {
 		t.Errorf("a password in the URL: want a refusal pointing to GIT_AUTH_TOKEN without the password, got %v", err)
