@@ -67,8 +67,9 @@ func startGitServer(t *testing.T) gitServer {
 		cmd.Dir = dir
 		// Commits made now: BuildKit keys a checkout by its commit alone, so
 		// commits equal to an earlier run's would come from its cache,
-		// remote URL (another port) and all.
-		now := time.Now().UTC().Format(time.RFC3339Nano)
+		// remote URL (another port) and all. An hour back, so a checkout's
+		// own times differ from them.
+		now := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano)
 		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+root,
 			"GIT_AUTHOR_DATE="+now, "GIT_COMMITTER_DATE="+now)
 		out, err := cmd.CombinedOutput()

@@ -6,15 +6,19 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	"golang.org/x/sys/unix"
 
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
 )
@@ -169,7 +173,7 @@ func (b *builder) resolveGit(ctx context.Context, src string, op *dockerfile.Cop
 // key is what stands for the checkout in a cache key: the commit and what
 // is taken from it, never credentials.
 func (g *gitSource) key() string {
-	return fmt.Sprintf("git:%s@%s:%s keep=%v submodules=%v", redactURL(g.remote), g.commit, g.ref.SubDir, g.keepGitDir, g.ref.Submodules == nil || *g.ref.Submodules)
+	return fmt.Sprintf("git:%s@%s:%s keep=%v submodules=%v mtime=%s", redactURL(g.remote), g.commit, g.ref.SubDir, g.keepGitDir, g.ref.Submodules == nil || *g.ref.Submodules, g.ref.MTime)
 }
 
 // checkout fetches the source and checks it out into a new directory under
@@ -271,7 +275,46 @@ func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 			return "", fmt.Errorf("taking %s from %s: %w", g.ref.SubDir, redactURL(g.remote), err)
 		}
 	}
+	if g.ref.MTime == "commit" {
+		out, err := b.gitCLI(nil, gitDir).run(ctx, "log", "-1", "--format=%ct", ref+"^{commit}")
+		if err != nil {
+			return "", fmt.Errorf("reading the commit time of %s: %w", redactURL(g.remote), err)
+		}
+		sec, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("reading the commit time of %s: %q", redactURL(g.remote), out)
+		}
+		if err := commitTimes(dir, time.Unix(sec, 0)); err != nil {
+			return "", fmt.Errorf("setting ?mtime=commit times for %s: %w", redactURL(g.remote), err)
+		}
+	}
 	return dir, nil
+}
+
+// commitTimes gives everything below dir the time t (?mtime=commit), links
+// included, directories last so writing below them does not move them.
+func commitTimes(dir string, t time.Time) error {
+	var dirs []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir():
+			dirs = append(dirs, p)
+			return nil
+		}
+		ts := []unix.Timeval{unix.NsecToTimeval(t.UnixNano()), unix.NsecToTimeval(t.UnixNano())}
+		return unix.Lutimes(p, ts)
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := os.Chtimes(dirs[i], t, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // takeSubdir moves what subdir of the checkout cd holds up into dir, after

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -218,5 +219,43 @@ func TestAddGitOverSSH(t *testing.T) {
 	_, err = buildGit(t, gs, t.TempDir(), df)
 	if err == nil || !strings.Contains(err.Error(), "--ssh default") || !strings.Contains(err.Error(), "Dockerfile:2") {
 		t.Errorf("without an agent: want an error naming Dockerfile:2 and --ssh default, got %v", err)
+	}
+}
+
+// TestAddGitMTimeCommit: ?mtime=commit gives every file the commit's time
+// (left alone, as far as SOURCE_DATE_EPOCH allows: the epoch here is later).
+func TestAddGitMTimeCommit(t *testing.T) {
+	gs := startGitServer(t)
+	out, err := exec.Command("git", "--git-dir", filepath.Join(gs.root, "repo.git"), "log", "-1", "--format=%ct", "feature").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	fmt.Sscan(string(out), &want)
+	res, err := buildGit(t, gs, t.TempDir(), "FROM scratch\nADD {{GIT}}/repo.git?branch=feature&mtime=commit /r\n", WithEpoch(time.Now().Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := mutate.Extract(res.Image)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	n := 0
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := cleanTarPath(h.Name); strings.HasPrefix(p, "r/") {
+			n++
+			if h.ModTime.Unix() != want {
+				t.Errorf("%s has time %v, want the commit's %v", p, h.ModTime.UTC(), time.Unix(want, 0).UTC())
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("nothing under /r")
 	}
 }
