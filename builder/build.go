@@ -61,6 +61,7 @@ type options struct {
 	epoch       time.Time
 	isolation   isolate.Isolation
 	secrets     map[string]string
+	sshAgents   map[string]string // RUN --mount=type=ssh id → agent socket
 	noCache     bool
 	compression layer.Compression
 	progress    Progress

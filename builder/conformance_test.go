@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +40,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/sshtest"
 )
 
 const (
@@ -59,6 +62,9 @@ type conformanceCase struct {
 	buildArgs map[string]string
 	target    string
 	secrets   map[string]string // id → content
+	// ssh lists the ids the test's ssh-agent is forwarded under
+	// (--ssh ID=SOCKET to both).
+	ssh []string
 	// fail: BuildKit must refuse the build, and so must stevedore.
 	fail bool
 	// known names a difference from BuildKit not fixed yet: the case then
@@ -115,6 +121,20 @@ func TestConformance(t *testing.T) {
 	}
 
 	web := startConformanceWeb(t)
+	git := startGitServer(t)
+	conformanceCases := selectedConformanceCases()
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	for _, c := range conformanceCases {
+		if len(c.ssh) > 0 {
+			conformanceAgent = sshtest.Agent(t)
+			git.serveSSH(t, conformanceAgent)
+			break
+		}
+	}
+	if git.ssh == "" {
+		// No sshd here: the cases fetching over ssh:// cannot run.
+		conformanceCases = slices.DeleteFunc(conformanceCases, func(c conformanceCase) bool { return strings.Contains(c.dockerfile, "{{GITSSH}}") })
+	}
 	names := map[string]bool{}
 	dirs := make([]string, len(conformanceCases))
 	for i, c := range conformanceCases {
@@ -123,7 +143,11 @@ func TestConformance(t *testing.T) {
 		}
 		names[c.name] = true
 		dirs[i] = filepath.Join(t.TempDir(), "ctx")
-		c.dockerfile = web.expand(c.dockerfile)
+		// {{NONCE}} differs from run to run: a step whose inputs BuildKit
+		// leaves out of its cache key (the keys an agent holds) must not
+		// come from an earlier run's cache.
+		c.dockerfile = strings.ReplaceAll(git.expand(web.expand(c.dockerfile)), "{{NONCE}}", nonce)
+		conformanceCases[i] = c
 		makeContext(t, dirs[i], c)
 	}
 
@@ -172,6 +196,24 @@ func TestConformance(t *testing.T) {
 		passed, len(conformanceCases), known, stevedoreTime.Seconds(), buildkitTime.Seconds(), bkWall.Seconds(), buildctlParallel)
 }
 
+// conformanceOnly narrows the suite to the cases whose names hold it, so
+// work on one area need not wait for every BuildKit build:
+// go test -run TestConformance -conformance.only=git- ./builder
+// conformanceAgent is the ssh-agent socket of the cases with ssh.
+var conformanceAgent string
+
+var conformanceOnly = flag.String("conformance.only", "", "run only the conformance cases whose names contain this")
+
+func selectedConformanceCases() []conformanceCase {
+	var out []conformanceCase
+	for _, c := range conformanceCases {
+		if strings.Contains(c.name, *conformanceOnly) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func makeContext(t *testing.T, dir string, c conformanceCase) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -199,6 +241,13 @@ func stevedoreOptions(t *testing.T, base v1.Image, dir string, c conformanceCase
 	}
 	if c.buildArgs != nil {
 		opts = append(opts, WithBuildArgs(c.buildArgs))
+	}
+	if len(c.ssh) > 0 {
+		agents := map[string]string{}
+		for _, id := range c.ssh {
+			agents[id] = conformanceAgent
+		}
+		opts = append(opts, WithSSH(agents))
 	}
 	if c.secrets != nil {
 		files := map[string]string{}
@@ -235,6 +284,9 @@ func buildkitBuild(buildctl, addr, baseDir string, baseDigest v1.Hash, dir, work
 			return buildkitResult{err: err}
 		}
 		args = append(args, "--secret", "id="+id+",src="+p)
+	}
+	for _, id := range c.ssh {
+		args = append(args, "--ssh", id+"="+conformanceAgent)
 	}
 	start := time.Now()
 	output, err := exec.Command(buildctl, args...).CombinedOutput()

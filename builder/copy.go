@@ -45,10 +45,14 @@ func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.Copy
 	var urls []string
 	for _, src := range op.Sources {
 		switch {
+		case op.Add && isGitSource(src):
+			g, err := b.resolveGit(ctx, src, op)
+			if err != nil {
+				return nil, err
+			}
+			p.gits = append(p.gits, g)
 		case op.Add && isURL(src):
 			urls = append(urls, src)
-		case op.Add && (strings.HasPrefix(src, "git@") || strings.HasSuffix(src, ".git")):
-			return nil, fmt.Errorf("ADD from a git repository is not supported; clone it into the build context and COPY it")
 		default:
 			local = append(local, src)
 		}
@@ -86,6 +90,10 @@ func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.Copy
 		p.downloads = append(p.downloads, d)
 		srcKey += " url:" + u + "=" + sum
 	}
+	for _, g := range p.gits {
+		srcKey += " " + g.key()
+	}
+	p.local = local
 	opText, err := json.Marshal(op)
 	if err != nil {
 		return nil, err
@@ -149,19 +157,13 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 	}
 	nSources := len(op.Sources) + len(op.Inline) // URLs are among the sources
 	matches, tree := p.matches, p.tree
-	if tree == nil && len(op.Sources) > len(p.downloads) {
+	if tree == nil && len(p.local) > 0 {
 		// A stage or an image: its key stood for its content; only now,
 		// building, are its files needed.
 		if tree, _, err = b.sourceTree(ctx, op.FromRef, s.ps.Platform); err != nil {
 			return nil, err
 		}
-		var local []string
-		for _, src := range op.Sources {
-			if !(op.Add && isURL(src)) {
-				local = append(local, src)
-			}
-		}
-		if matches, err = tree.Select(local, op.Exclude); err != nil {
+		if matches, err = tree.Select(p.local, op.Exclude); err != nil {
 			return nil, err
 		}
 	}
@@ -170,6 +172,19 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		if matches, keepOwner, err = b.unpackArchives(ctx, tree, matches); err != nil {
 			return nil, err
 		}
+	}
+	// A git checkout is copied as COPY dir/ copies a directory (its
+	// contents into dest), never unpacked.
+	for _, g := range p.gits {
+		dir, err := b.checkout(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		ms, err := buildcontext.OpenDir(dir).Select([]string{"."}, op.Exclude)
+		if err != nil {
+			return nil, err
+		}
+		matches = append(matches, ms...)
 	}
 	root, err := b.ensureRoot(ctx, s)
 	if err != nil {
@@ -207,6 +222,10 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 			}
 			abs := pl.Tree.Abs(pl.Entry)
 			f := layer.File{Path: pl.Dest, Mode: chmod, ModeSet: chmodSet, ModeFunc: modeFunc}
+			if pl.Entry.Mode&fs.ModeSymlink != 0 {
+				// As BuildKit: --chmod leaves links as they are (0777).
+				f.Mode, f.ModeSet, f.ModeFunc = 0, false, nil
+			}
 			// Without --chown, archive entries and files from a stage or an
 			// image keep their owners; with it, all but the directories an
 			// archive implies are the --chown user's.

@@ -28,6 +28,8 @@ type Request struct {
 	// Epoch is the build time (SOURCE_DATE_EPOCH); file times are clamped to it.
 	Epoch   time.Time
 	Secrets map[string]string
+	// SSH maps RUN --mount=type=ssh ids to agent sockets.
+	SSH     map[string]string
 	NoCache bool
 	// Exclude are paths (relative to ContextDir) that never enter the
 	// context, whatever .dockerignore says: stevedore's own outputs.
@@ -49,7 +51,7 @@ func WithDriver(d Driver) Option { return func(o *options) { o.driver = d } }
 func (o *options) request(exclude []string) Request {
 	return Request{
 		ContextDir: o.contextDir, Dockerfile: o.dockerfile, Target: o.target, BuildArgs: o.buildArgs,
-		Platforms: o.platforms, Named: o.named, Epoch: o.epoch, Secrets: o.secrets, NoCache: o.noCache,
+		Platforms: o.platforms, Named: o.named, Epoch: o.epoch, Secrets: o.secrets, SSH: o.sshAgents, NoCache: o.noCache,
 		Exclude: exclude, CacheFrom: o.cacheFrom, CacheTo: o.cacheTo, CacheDir: o.cacheDir,
 		LocalCacheFrom: o.localCacheFrom, LocalCacheTo: o.localCacheTo,
 		Progress: o.progress, Output: o.output,

@@ -49,8 +49,10 @@ func (r StepReport) String() string {
 	return s
 }
 
+// oneLine shortens an instruction for logs and errors, with any password
+// in a URL masked: CI logs are often public.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = redactURL(strings.Join(strings.Fields(s), " "))
 	if len(s) > 120 {
 		s = s[:117] + "..."
 	}

@@ -60,11 +60,16 @@ type preparedBind struct {
 	// default) on source when stevedore runs as root.
 	tmpfs     bool
 	tmpfsSize int64
+	// An ssh mount: the agent socket forwarded ("" for an optional mount
+	// whose agent was not given).
+	sshAgent string
+	ssh      bool
 }
 
 func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp) (*prepared, error) {
 	p := &prepared{}
 	var keyParts []string
+	nSSH := 0
 	for _, m := range op.Mounts {
 		switch m.Type {
 		case "cache":
@@ -163,8 +168,19 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			p.binds = append(p.binds, preparedBind{from: m.FromRef, path: src, target: m.Target, readOnly: m.ReadOnly})
 			keyParts = append(keyParts, fmt.Sprintf("bind %s rw=%v", m.Target, !m.ReadOnly))
 			p.source += " " + m.Target + "=" + key
+		case "ssh":
+			bd, key, err := b.prepareSSH(m, nSSH)
+			if err != nil {
+				return nil, err
+			}
+			if nSSH == 0 && !hasEnv(op.Env, "SSH_AUTH_SOCK") {
+				p.env = append(p.env, "SSH_AUTH_SOCK="+bd.target)
+			}
+			nSSH++
+			p.binds = append(p.binds, bd)
+			keyParts = append(keyParts, key)
 		default:
-			return nil, fmt.Errorf("--mount=type=%s is not supported (use cache, secret, bind or tmpfs)", m.Type)
+			return nil, fmt.Errorf("--mount=type=%s is not supported (use cache, secret, bind, tmpfs or ssh)", m.Type)
 		}
 	}
 	k := runKey{Args: op.Args, Env: op.Env, Dir: op.Dir, User: op.User, Network: op.Network,
@@ -194,7 +210,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 	defer os.RemoveAll(dir)
 
 	spec := isolate.Spec{
-		Args: append([]string(nil), op.Args...), Env: append(append([]string(nil), op.Env...), op.ProxyEnv...),
+		Args: append([]string(nil), op.Args...), Env: append(append(append([]string(nil), op.Env...), op.ProxyEnv...), p.env...),
 		Dir: op.Dir, User: op.User, Stdout: b.o.output, Stderr: b.o.output,
 	}
 	if op.Network == "none" {
@@ -247,6 +263,17 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 				return nil, fmt.Errorf("--mount=type=bind,source=%s: copying it: %w", bd.path, err)
 			}
 			bd.source = scratch
+		}
+		if bd.ssh {
+			if bd.sshAgent == "" {
+				continue // optional agent not given
+			}
+			sock, stop, err := forwardAgent(ctx, dir, bd)
+			if err != nil {
+				return nil, err
+			}
+			defer stop()
+			bd.source = sock
 		}
 		switch {
 		case bd.source == "":
@@ -541,4 +568,13 @@ func relPath(p, root string) string {
 		return "."
 	}
 	return strings.TrimPrefix(p, root+"/")
+}
+
+func hasEnv(env []string, name string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, name+"=") {
+			return true
+		}
+	}
+	return false
 }

@@ -109,8 +109,11 @@ type prepared struct {
 	tree      *buildcontext.Tree
 	matches   []buildcontext.Match
 	downloads []download
+	gits      []*gitSource
+	local     []string // the sources read from the context, a stage or an image
 	// RUN
 	binds []preparedBind
+	env   []string // set for the step only (SSH_AUTH_SOCK)
 }
 
 func (b *builder) prepare(ctx context.Context, s *stage, st dockerfile.Step) (*prepared, error) {

@@ -5,16 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/sreevishnu07/stevedore/builder"
@@ -173,7 +175,18 @@ func solveOpt(req builder.Request, st *store.Store) (client.SolveOpt, error) {
 		if err != nil {
 			return client.SolveOpt{}, fmt.Errorf("reading secrets: %w", err)
 		}
-		opt.Session = []session.Attachable{secretsprovider.NewSecretProvider(ss)}
+		opt.Session = append(opt.Session, secretsprovider.NewSecretProvider(ss))
+	}
+	if len(req.SSH) > 0 {
+		var confs []sshprovider.AgentConfig
+		for _, id := range slices.Sorted(maps.Keys(req.SSH)) {
+			confs = append(confs, sshprovider.AgentConfig{ID: id, Paths: []string{req.SSH[id]}})
+		}
+		sp, err := sshprovider.NewSSHAgentProvider(confs)
+		if err != nil {
+			return client.SolveOpt{}, fmt.Errorf("forwarding the SSH agents of --ssh: %w", err)
+		}
+		opt.Session = append(opt.Session, sp)
 	}
 	for _, ref := range req.CacheFrom {
 		opt.CacheImports = append(opt.CacheImports, client.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{"ref": ref.String()}})

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -186,7 +187,14 @@ func (s *State) applyArg(c *instructions.ArgCommand) (Step, error) {
 		if arg.Value != nil {
 			s.env = s.env.set(arg.Key, *arg.Value)
 		}
-		s.args = append(s.args, arg)
+		// Declared once per name, where first declared, with the latest
+		// value: what RUN's history lists. Keeping repeats would make every
+		// RUN cost as much as all the ARG lines before it.
+		if i := slices.IndexFunc(s.args, func(a instructions.KeyValuePairOptional) bool { return a.Key == arg.Key }); i >= 0 {
+			s.args[i] = arg
+		} else {
+			s.args = append(s.args, arg)
+		}
 		p := arg.Key
 		if arg.Value != nil {
 			p += "=" + *arg.Value

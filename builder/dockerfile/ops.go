@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/util/system"
@@ -190,6 +191,14 @@ func (s *State) proxyEnv() []string {
 }
 
 func (s *State) applyCopy(c *instructions.CopyCommand) (Step, error) {
+	for _, src := range c.SourcePaths {
+		switch {
+		case isGitRef(src):
+			return Step{}, fmt.Errorf("source can't be a git ref for COPY: use ADD %s", src)
+		case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
+			return Step{}, fmt.Errorf("source can't be a URL for COPY: use ADD %s", src)
+		}
+	}
 	op := &CopyOp{
 		From: c.From, Sources: slices.Clone(c.SourcePaths), Chown: c.Chown, Chmod: c.Chmod,
 		Link: c.Link, Parents: c.Parents, Exclude: slices.Clone(c.ExcludePatterns),
@@ -201,14 +210,32 @@ func (s *State) applyCopy(c *instructions.CopyCommand) (Step, error) {
 	return s.finishCopy(op, c.SourcesAndDest)
 }
 
+// isGitRef reports whether an ADD source names a git repository, with
+// BuildKit's rules.
+func isGitRef(src string) bool {
+	ref, isGit, err := dfgitutil.ParseGitRef(src)
+	return err == nil && isGit && !ref.IndistinguishableFromLocal
+}
+
 func (s *State) applyAdd(c *instructions.AddCommand) (Step, error) {
-	// As BuildKit: a checksum pins a download, so a local source with one is
-	// a mistake, not something to ignore.
+	// As BuildKit: a checksum pins a download or a commit, so a local
+	// source with one is a mistake, not something to ignore.
 	if c.Checksum != "" {
-		for _, src := range c.SourcePaths {
-			if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
-				return Step{}, fmt.Errorf("--checksum is only for HTTP(S) sources, not %q: drop --checksum, or ADD the file from its URL", src)
-			}
+		if len(c.SourcePaths) != 1 {
+			return Step{}, fmt.Errorf("checksum can't be specified for multiple sources: ADD each pinned source on its own line")
+		}
+		src := c.SourcePaths[0]
+		if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") && !isGitRef(src) {
+			return Step{}, fmt.Errorf("--checksum requires HTTP(S) or Git sources, not %q: drop --checksum, or ADD the file from its URL", src)
+		}
+	}
+	// A git source's URL is checked here, where its line is known, as
+	// BuildKit's frontend does (a bad query, conflicting refs).
+	for _, src := range c.SourcePaths {
+		if ref, isGit, err := dfgitutil.ParseGitRef(src); isGit && err != nil {
+			return Step{}, fmt.Errorf("parsing the git source %s: %w", src, err)
+		} else if err == nil && ref.KeepGitDir != nil && c.KeepGitDir != nil && *ref.KeepGitDir != *c.KeepGitDir {
+			return Step{}, fmt.Errorf("inconsistent keep-git-dir configuration: --keep-git-dir=%v but the URL says keep-git-dir=%v", *c.KeepGitDir, *ref.KeepGitDir)
 		}
 	}
 	op := &CopyOp{

@@ -40,6 +40,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			&cli.StringSliceFlag{Name: "platform", Usage: "platforms to build, e.g. linux/amd64,linux/arm64 (default: this machine's)"},
 			&cli.StringSliceFlag{Name: "build-context", Usage: "NAME=oci:PATH | NAME=docker-image://REF | NAME=DIR (repeatable)"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret (repeatable)"},
+			sshFlag(),
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci (runc/crun)"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "run every step again"},
 			&cli.StringSliceFlag{Name: "cache-from", Usage: "shared build cache to reuse: registry `REF`, type=registry,ref=REF or type=local,src=DIR (repeatable)"},
@@ -132,6 +133,11 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	}
 	defer secrets.cleanup()
 	opts = append(opts, builder.WithSecrets(secrets.files))
+	agents, err := sshAgents(c.StringSlice("ssh"), getenv)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, builder.WithSSH(agents))
 	iso, err := isolate.ParseIsolation(c.String("isolation"))
 	if err != nil {
 		return usageErrorf("--isolation: %v", err)

@@ -203,3 +203,34 @@ func buildDriver(c *cli.Context) (builder.Option, io.Closer, error) {
 	}
 	return builder.WithDriver(buildkit.NewDriver(a, builderTLS(c), cl)), cl, nil
 }
+
+// sshFlag is buildx's --ssh: agents for RUN --mount=type=ssh and for ADD
+// from git@… repositories.
+func sshFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "ssh", Usage: "default | ID | ID=SOCKET: forward an SSH agent (default: $SSH_AUTH_SOCK) to RUN --mount=type=ssh,id=ID (repeatable)"}
+}
+
+// sshAgents converts --ssh values into id → agent socket.
+func sshAgents(list []string, getenv env) (map[string]string, error) {
+	out := map[string]string{}
+	for _, spec := range list {
+		id, sock, given := strings.Cut(spec, "=")
+		if id == "" || strings.ContainsAny(id, ", ") {
+			return nil, usageErrorf("--ssh %q: want default, ID or ID=SOCKET", spec)
+		}
+		if !given {
+			if sock = getenv("SSH_AUTH_SOCK"); sock == "" {
+				return nil, usageErrorf("--ssh %s: SSH_AUTH_SOCK is not set: start an agent (eval $(ssh-agent); ssh-add) or pass --ssh %s=SOCKET", spec, id)
+			}
+		}
+		fi, err := os.Stat(sock)
+		switch {
+		case err != nil:
+			return nil, usageErrorf("--ssh %s: %v", spec, err)
+		case fi.Mode()&os.ModeSocket == 0:
+			return nil, usageErrorf("--ssh %s: %s is not an agent socket (key files are not read: load the key with ssh-add and pass --ssh %s=$SSH_AUTH_SOCK)", spec, sock, id)
+		}
+		out[id] = sock
+	}
+	return out, nil
+}

@@ -28,6 +28,7 @@ func buildInputFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "build-arg", Usage: "KEY=VALUE, or KEY to take the value from the environment, for every image, over stevedore.yaml's build-args: (repeatable)"},
 		&cli.StringFlag{Name: "target", Usage: "stage to build (default: the last; with a stevedore.yaml of several images set target: per image)"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret (repeatable); never written to images, logs or provenance"},
+		sshFlag(),
 		&cli.StringSliceFlag{Name: "cache-from", Usage: "shared build cache to reuse for every image: registry `REF`, type=registry,ref=REF or type=local,src=DIR (repeatable; adds to stevedore.yaml's cache-from:)"},
 		&cli.StringFlag{Name: "cache-to", Usage: "shared build cache to write: registry `REF`, type=registry,ref=REF or type=local,dest=DIR (one image only; over stevedore.yaml's cache-to:)"},
 		// The GitHub Action's second step sets this: the list inputs are
@@ -42,6 +43,7 @@ type buildInputs struct {
 	args      map[string]string
 	target    string
 	secrets   *secrets
+	ssh       map[string]string
 	cacheFrom []string
 	cacheTo   string
 }
@@ -116,6 +118,10 @@ func readBuildInputs(c *cli.Context, getenv env, gh *actions.Runner) (*buildInpu
 	if in.secrets, err = secretFiles(secretSpecs, getenv); err != nil {
 		return nil, err
 	}
+	if in.ssh, err = sshAgents(c.StringSlice("ssh"), getenv); err != nil {
+		in.secrets.cleanup()
+		return nil, err
+	}
 	for id, v := range values {
 		if err := in.secrets.addValue(id, v); err != nil {
 			in.secrets.cleanup()
@@ -167,7 +173,7 @@ func (in *buildInputs) apply(cfg *pipeline.Config, insecure []string) ([]builder
 			img.BuildArgs = merged
 		}
 	}
-	opts := []builder.Option{builder.WithSecrets(in.secrets.files)}
+	opts := []builder.Option{builder.WithSecrets(in.secrets.files), builder.WithSSH(in.ssh)}
 	caches, err := pipeline.CacheOptions(in.cacheFrom, in.cacheTo, publish.WithInsecureRegistries(insecure...))
 	if err != nil {
 		return nil, usageErrorf("--cache-from/--cache-to (the action's cache-from/cache-to inputs): %v", err)
