@@ -81,7 +81,10 @@ func runBundle(ctx context.Context, subject name.Digest, s *Signer, o *options, 
 		return nil, err
 	}
 	t := &registryTarget{repo: subject.Context(), ro: o.remote}
-	return run(ctx, t, h, s, o, func(ctx context.Context, t target, h v1.Hash, s *Signer, o *options) (bool, error) {
+	if err := s.valid(); err != nil {
+		return nil, err
+	}
+	return each(ctx, t, h, s, o, func(ctx context.Context, t target, h v1.Hash, s *Signer, o *options) (bool, error) {
 		subj := t.subject(h)
 		if s.valid() == nil && !s.Keyless() {
 			st, err := bundleStatementJSON(subj, uri, predicate, ann)

@@ -57,6 +57,14 @@ func run(ctx context.Context, t target, h v1.Hash, s *Signer, o *options, fn ste
 	if _, err := o.upload(s); err != nil {
 		return nil, fmt.Errorf("signing %s@%s: %w", t, h, err)
 	}
+	return each(ctx, t, h, s, o, fn)
+}
+
+// each runs fn on h and, with WithRecursive, on every manifest h
+// references, children first. Bundles use it directly: their transparency
+// log is the signer's own (a signing config's), which the legacy upload
+// policy run checks does not apply to.
+func each(ctx context.Context, t target, h v1.Hash, s *Signer, o *options, fn step) (*Result, error) {
 	todo := []v1.Hash{h}
 	if o.recursive {
 		kids, err := t.children(ctx, h)
