@@ -41,6 +41,7 @@ type options struct {
 	builderID   string
 	builderVer  string
 	sourceRepo  string
+	ciRun       CIRun
 	now         func() time.Time
 	builderAddr string
 	builderTLS  *buildkit.TLS
@@ -121,6 +122,12 @@ func WithLedger(path string) Option { return func(o *options) { o.ledgerPath = p
 func WithProvenance(builderID, builderVersion, sourceRepo string) Option {
 	return func(o *options) { o.builderID, o.builderVer, o.sourceRepo = builderID, builderVersion, sourceRepo }
 }
+
+// WithCIRun identifies the CI run in the provenance
+// (runDetails.metadata.invocationId, see [CIRun.InvocationID]) and, on
+// GitLab, the source repository. Default: none, a local build has no run
+// to name.
+func WithCIRun(c CIRun) Option { return func(o *options) { o.ciRun = c } }
 
 // Progress receives release events; the CLI renders them.
 type Progress interface {

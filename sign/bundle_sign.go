@@ -59,6 +59,9 @@ func AttestBundle(ctx context.Context, subject name.Digest, s *Signer, predicate
 	if !json.Valid(predicate) {
 		return fail(fmt.Errorf("predicate of type %s is not JSON", uri))
 	}
+	if err := checkPredicate(uri, predicate); err != nil {
+		return fail(err)
+	}
 	if err := o.attachSignedBundle(subject, s, uri, json.RawMessage(predicate), nil); err != nil {
 		return fail(err)
 	}

@@ -1,0 +1,51 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"strings"
+)
+
+// gitSource reads what the provenance says about the source from the
+// repository itself, so a release outside GitHub Actions records it too:
+// the origin remote's URL and the checked-out ref (refs/heads/BRANCH; ""
+// on a detached HEAD). Errors leave a field empty: a repository without a
+// remote is still releasable, its provenance just names no source URI.
+// The URL is normalised and stripped of credentials by sign.SourceURI.
+func gitSource(ctx context.Context, dir string) (remote, ref string) {
+	run := func(args ...string) string {
+		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if cmd.Run() != nil {
+			return ""
+		}
+		return strings.TrimSpace(out.String())
+	}
+	return run("remote", "get-url", "origin"), run("symbolic-ref", "-q", "HEAD")
+}
+
+// CIRun identifies the CI run a release happens in, for the provenance's
+// runDetails.metadata.invocationId. The CLI fills it from the runner's
+// environment; zero outside CI.
+type CIRun struct {
+	// GitHub Actions: GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID
+	// and GITHUB_RUN_ATTEMPT.
+	GitHubServerURL, GitHubRepository, GitHubRunID, GitHubRunAttempt string
+	// GitLab CI: CI_JOB_URL and CI_PROJECT_URL.
+	GitLabJobURL, GitLabProjectURL string
+}
+
+// InvocationID names the run so that a consumer of the provenance can find
+// its log: GitHub's run attempt page
+// (SERVER/OWNER/REPO/actions/runs/ID/attempts/N, the form GitHub's own
+// provenance uses), GitLab's job page, else "".
+func (c CIRun) InvocationID() string {
+	if c.GitHubRunID != "" && c.GitHubRepository != "" {
+		id := firstNonEmpty(strings.TrimRight(c.GitHubServerURL, "/"), "https://github.com") +
+			"/" + c.GitHubRepository + "/actions/runs/" + c.GitHubRunID
+		return id + "/attempts/" + firstNonEmpty(c.GitHubRunAttempt, "1")
+	}
+	return c.GitLabJobURL
+}
