@@ -49,3 +49,16 @@ func (c CIRun) InvocationID() string {
 	}
 	return c.GitLabJobURL
 }
+
+// builtPlatforms are the platforms the build made, which the plan leaves
+// empty when it builds for the host's.
+func builtPlatforms(ir *imageRun) []string {
+	if ir.res == nil || len(ir.res.Platforms) == 0 {
+		return ir.p.Platforms
+	}
+	out := make([]string, 0, len(ir.res.Platforms))
+	for _, p := range ir.res.Platforms {
+		out = append(out, p.Platform.String())
+	}
+	return out
+}

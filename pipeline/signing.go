@@ -145,7 +145,7 @@ func (r *releaser) provenance(ctx context.Context, ir *imageRun) ([]byte, error)
 		Ref:            firstNonEmpty(r.o.event.Ref, ref),
 		Dockerfile:     ir.p.Dockerfile,
 		Target:         ir.p.Target,
-		Platforms:      ir.p.Platforms,
+		Platforms:      builtPlatforms(ir),
 		BuildArgs:      ir.p.img.BuildArgs,
 		InvocationID:   r.o.ciRun.InvocationID(),
 		Dirty:          r.plan_.Dirty,
