@@ -61,7 +61,7 @@ func TestReleaseProvenanceVerifiesWithPolicy(t *testing.T) {
 	}
 	r := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
 		"--target", "runtime", "--build-arg", "VERSION=1.0.0", "--build-arg", "GITHUB_TOKEN="+token,
-		"--destination", reg+"/acme/app", "--key", priv, "--ledger", "")
+		"--destination", reg+"/acme/app", "--destination", "oci:dist/app", "--key", priv, "--ledger", "")
 	if r.code != 0 {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
@@ -103,6 +103,41 @@ allow {
 	if err := os.WriteFile(policy, []byte(rego), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	statements := verifyProvenance(t, bin, pub, policy, rego, ref)
+	for _, st := range statements {
+		if !strings.Contains(st, `"name":"`+reg+`/acme/app"`) {
+			t.Errorf("the statement's subject is not the destination:\n%s", st)
+		}
+	}
+
+	// Published from the layout, the provenance made there verifies with
+	// the same policy: cosign binds it to the digest. Its subject name is
+	// the layout placeholder (docs/buildtypes/dockerfile-v1.md, Layouts).
+	p := stevedore(t, nil, "", "publish", "--ledger", "", "--from", "oci:"+filepath.Join(dir, "dist/app")+"@"+desc.Digest.String(), "--to", reg+"/acme/published:1")
+	if p.code != 0 {
+		t.Fatalf("publish: exit %d:\n%s", p.code, p.stderr)
+	}
+	published := verifyProvenance(t, bin, pub, policy, rego, reg+"/acme/published@"+desc.Digest.String())
+	for _, st := range published {
+		if !strings.Contains(st, `"name":"`+sign.LayoutIdentity+`"`) {
+			t.Errorf("the published layout statement's subject:\n%s", st)
+		}
+	}
+	statements = append(statements, published...)
+	for _, st := range statements {
+		for _, s := range []string{token, remoteSecret, "release-bot"} {
+			if strings.Contains(st, s) {
+				t.Errorf("the signed statement holds %q:\n%s", s, st)
+			}
+		}
+	}
+}
+
+// verifyProvenance runs cosign verify-attestation with the rego policy on
+// ref, then with the policy made to fail (one field changed), and returns
+// the statements cosign printed.
+func verifyProvenance(t *testing.T, bin, pub, policy, rego, ref string) []string {
+	t.Helper()
 	out := cosigntest.Run(t, bin, t.TempDir(), "verify-attestation", "--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry",
 		"--type", "slsaprovenance1", "--policy", policy, ref)
 
@@ -133,11 +168,8 @@ allow {
 	if len(statements) == 0 {
 		t.Fatalf("cosign printed no attestation:\n%s", out)
 	}
-	for _, st := range statements {
-		for _, s := range []string{token, remoteSecret, "release-bot"} {
-			if strings.Contains(st, s) {
-				t.Errorf("the signed statement holds %q:\n%s", s, st)
-			}
-		}
+	if err := os.WriteFile(policy, []byte(rego), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	return statements
 }
