@@ -5,14 +5,17 @@ import (
 	"context"
 	"os/exec"
 	"strings"
+
+	"github.com/sreevishnu07/stevedore/sign"
 )
 
 // gitSource reads what the provenance says about the source from the
 // repository itself, so a release outside GitHub Actions records it too:
 // the origin remote's URL and the checked-out ref (refs/heads/BRANCH; ""
 // on a detached HEAD). Errors leave a field empty: a repository without a
-// remote is still releasable, its provenance just names no source URI.
-// The URL is normalised and stripped of credentials by sign.SourceURI.
+// remote, or cloned from a local path, is still releasable, its provenance
+// just names no source URI. The URL is normalised and stripped of
+// credentials (sign.SourceURI) before it leaves this function.
 func gitSource(ctx context.Context, dir string) (remote, ref string) {
 	run := func(args ...string) string {
 		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
@@ -23,7 +26,11 @@ func gitSource(ctx context.Context, dir string) (remote, ref string) {
 		}
 		return strings.TrimSpace(out.String())
 	}
-	return run("remote", "get-url", "origin"), run("symbolic-ref", "-q", "HEAD")
+	remote, err := sign.SourceURI(run("remote", "get-url", "origin"))
+	if err != nil {
+		remote = ""
+	}
+	return remote, run("symbolic-ref", "-q", "HEAD")
 }
 
 // CIRun identifies the CI run a release happens in, for the provenance's
