@@ -196,7 +196,7 @@ func provenanceStatement(subjectName string, h v1.Hash, predicate []byte) ([]byt
 		return nil, fmt.Errorf("making the provenance statement for %s@%s: %w", subjectName, h, err)
 	}
 	var p slsa.Provenance
-	if err := protojson.Unmarshal(predicate, &p); err != nil {
+	if err := lenient.Unmarshal(predicate, &p); err != nil {
 		return fail(fmt.Errorf("the predicate is not SLSA provenance v1: %w", err))
 	}
 	if err := p.Validate(); err != nil {
@@ -343,8 +343,13 @@ func checkPredicate(uri string, predicate []byte) error {
 		return nil
 	}
 	var p slsa.Provenance
-	if err := protojson.Unmarshal(predicate, &p); err != nil {
+	if err := lenient.Unmarshal(predicate, &p); err != nil {
 		return fmt.Errorf("the predicate is not SLSA provenance v1: %w", err)
 	}
 	return p.Validate()
 }
+
+// lenient reads a predicate for validation only: fields beyond SLSA v1's
+// (extensions some builders add) are not a reason to refuse it, and the
+// statement carries the predicate as given.
+var lenient = protojson.UnmarshalOptions{DiscardUnknown: true}

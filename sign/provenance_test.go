@@ -123,6 +123,11 @@ func TestProvenanceValidatesAsInToto(t *testing.T) {
 		!strings.Contains(err.Error(), "externalParameters required") {
 		t.Errorf("no externalParameters: err = %v", err)
 	}
+	// Extensions beyond SLSA v1's fields are kept, not refused.
+	ext := []byte(`{"buildDefinition":{"buildType":"x","externalParameters":{"a":1},"vendorField":{"b":2}},"runDetails":{"builder":{"id":"y"}}}`)
+	if st, err := ProvenanceStatement(subject, ext); err != nil || !bytes.Contains(st, []byte(`"vendorField":{"b":2}`)) {
+		t.Errorf("extension field: %s %v", st, err)
+	}
 	if _, err := Provenance(ProvenanceInput{}); err == nil {
 		t.Error("no BuilderID accepted")
 	}
