@@ -118,7 +118,9 @@ func WithProgress(p Progress) Option { return func(o *options) { o.progress = p 
 func WithLedger(path string) Option { return func(o *options) { o.ledgerPath = path } }
 
 // WithProvenance names the builder (e.g. the GitHub workflow), stevedore's
-// version and the source repository URL for the SLSA provenance.
+// version and the source repository URL for the SLSA provenance. An empty
+// builderID records stevedore's own URL; an empty sourceRepo is read from
+// the repository's origin remote (made https, credentials removed).
 func WithProvenance(builderID, builderVersion, sourceRepo string) Option {
 	return func(o *options) { o.builderID, o.builderVer, o.sourceRepo = builderID, builderVersion, sourceRepo }
 }
