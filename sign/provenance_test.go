@@ -259,3 +259,43 @@ func TestProvenanceDirty(t *testing.T) {
 		t.Errorf("dirty build: %s %v", dirty, err)
 	}
 }
+
+// docs/buildtypes/dockerfile-v1.md, which BuildType points at, names every
+// field the predicate can hold.
+func TestBuildTypeDocumentsEveryField(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "buildtypes", "dockerfile-v1.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(BuildType, "/docs/buildtypes/dockerfile-v1.md") || !bytes.Contains(doc, []byte("`"+BuildType+"`")) {
+		t.Errorf("BuildType %s does not name the document, or the document does not give it", BuildType)
+	}
+	p, err := Provenance(fixedInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(p, &v); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, c := range v {
+				// Build-arg names and digest algorithms are data, not fields.
+				if !strings.HasSuffix(path, ".buildArgs") && !strings.HasSuffix(path, "digest") && !strings.HasSuffix(path, "Digest") && !strings.HasSuffix(path, ".version") {
+					if !bytes.Contains(doc, []byte("`"+k+"`")) && !bytes.Contains(doc, []byte("."+k+"`")) && !bytes.Contains(doc, []byte("`"+k+".")) && !bytes.Contains(doc, []byte("."+k+".")) {
+						t.Errorf("%s.%s is not described in the build type document", path, k)
+					}
+				}
+				walk(path+"."+k, c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(path+"[]", c)
+			}
+		}
+	}
+	walk("predicate", v)
+}
