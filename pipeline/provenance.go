@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/sign"
 )
 
@@ -68,4 +69,17 @@ func builtPlatforms(ir *imageRun) []string {
 		out = append(out, p.Platform.String())
 	}
 	return out
+}
+
+// addBasePlatform records the platform a base image was pulled for, when
+// the build says (an image read from a layout or context may not).
+func addBasePlatform(m map[string]string, b builder.Base) map[string]string {
+	if b.Platform.OS == "" {
+		return m
+	}
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[b.Digest.String()] = b.Platform.String()
+	return m
 }

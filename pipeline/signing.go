@@ -157,6 +157,7 @@ func (r *releaser) provenance(ctx context.Context, ir *imageRun) ([]byte, error)
 	for _, b := range ir.res.Bases {
 		if d, err := baseDigest(b.Ref, b.Digest); err == nil && !slices.Contains(in.BaseImages, d) {
 			in.BaseImages = append(in.BaseImages, d)
+			in.BasePlatforms = addBasePlatform(in.BasePlatforms, b)
 		}
 	}
 	return sign.Provenance(in)

@@ -58,6 +58,11 @@ type ProvenanceInput struct {
 	BuildArgs map[string]string
 	// BaseImages are the images FROM resolved to, by digest.
 	BaseImages []name.Digest
+	// BasePlatforms gives the platform ("linux/arm64") a base image digest
+	// ("sha256:…") was pulled for, recorded as its purl's platform
+	// qualifier: one base of a multi-platform build resolves to one
+	// digest per platform.
+	BasePlatforms map[string]string
 	// InvocationID identifies the run (e.g. GitHub's run attempt URL).
 	InvocationID string
 	// StartedOn and FinishedOn are recorded when not zero; leave them zero
@@ -137,7 +142,7 @@ func provenanceProto(in ProvenanceInput) (*slsa.Provenance, error) {
 			return nil, fmt.Errorf("making provenance: base image %s: %w", b, err)
 		}
 		bases = append(bases, &intoto.ResourceDescriptor{
-			Uri:    DockerPURL(b),
+			Uri:    DockerPURL(b, in.BasePlatforms[b.DigestStr()]),
 			Name:   b.Context().Name() + "@" + b.DigestStr(),
 			Digest: map[string]string{h.Algorithm: h.Hex},
 		})
@@ -230,7 +235,14 @@ func canonicalJSON(m proto.Message) ([]byte, error) {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
 	}
-	return json.Marshal(v)
+	// Not HTML-escaped: a purl's "&" stays "&" for whoever reads the JSON.
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
 }
 
 // commitDigest is a git commit's digest set: gitCommit (the in-toto name)
@@ -248,14 +260,22 @@ func commitDigest(c string) map[string]string {
 }
 
 // DockerPURL is a base image as a package URL
-// (pkg:docker/NAMESPACE/NAME@sha256:…), with repository_url for registries
-// other than Docker Hub, as the purl spec's docker type defines.
-func DockerPURL(d name.Digest) string {
+// (pkg:docker/NAMESPACE/NAME@sha256%3A…), with the qualifiers platform
+// (when not "") and repository_url (for registries other than Docker Hub),
+// in the sorted order the purl spec asks for.
+func DockerPURL(d name.Digest, platform string) string {
 	repo := d.Context()
 	// purl percent-encodes the version's ":" (sha256%3A…), as packageurl-go does.
 	u := "pkg:docker/" + repo.RepositoryStr() + "@" + strings.ReplaceAll(d.DigestStr(), ":", "%3A")
+	var q []string
+	if platform != "" {
+		q = append(q, "platform="+url.QueryEscape(platform))
+	}
 	if reg := repo.RegistryStr(); reg != name.DefaultRegistry {
-		u += "?repository_url=" + url.QueryEscape(reg)
+		q = append(q, "repository_url="+url.QueryEscape(reg))
+	}
+	if len(q) > 0 {
+		u += "?" + strings.Join(q, "&")
 	}
 	return u
 }

@@ -43,11 +43,12 @@ func fixedInput() ProvenanceInput {
 			"VERSION": "1.0.0", "GITHUB_TOKEN": fakeGitHubToken, "MIRROR": "https://u:p4ss@mirror.example/",
 			"AWS_ID": fakeAWSKey, "NPM_AUTH": "x",
 		},
-		BaseImages:   []name.Digest{ghcr, alpine, alpine},
-		InvocationID: "https://github.com/o/r/actions/runs/42/attempts/1",
-		StartedOn:    time.Unix(1700000000, 0),
-		FinishedOn:   time.Unix(1700000060, 0),
-		Dirty:        true,
+		BaseImages:    []name.Digest{ghcr, alpine, alpine},
+		BasePlatforms: map[string]string{ghcr.DigestStr(): "linux/arm64"},
+		InvocationID:  "https://github.com/o/r/actions/runs/42/attempts/1",
+		StartedOn:     time.Unix(1700000000, 0),
+		FinishedOn:    time.Unix(1700000060, 0),
+		Dirty:         true,
 	}
 }
 
@@ -239,9 +240,13 @@ func TestDockerPURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := DockerPURL(d); got != want {
+		if got := DockerPURL(d, ""); got != want {
 			t.Errorf("DockerPURL(%s) = %s, want %s", ref, got, want)
 		}
+	}
+	d, _ := name.NewDigest("ghcr.io/o/base@" + h)
+	if got, want := DockerPURL(d, "linux/arm64/v8"), "pkg:docker/o/base@sha256%3A"+strings.Repeat("1", 64)+"?platform=linux%2Farm64%2Fv8&repository_url=ghcr.io"; got != want {
+		t.Errorf("with a platform: %s, want %s", got, want)
 	}
 }
 

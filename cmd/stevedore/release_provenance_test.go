@@ -105,6 +105,7 @@ allow {
 		src.digest.gitCommit == "` + commit + `"
 		dep := p.buildDefinition.resolvedDependencies[_]
 		startswith(dep.uri, "pkg:docker/base/busybox@sha256%3A")
+		contains(dep.uri, "?platform=linux%2F")
 		dep.digest.sha256 == "` + baseDesc.Digest.Hex + `"
 }
 `
