@@ -132,6 +132,11 @@ allow {
 					t.Errorf("the published layout statement's subject:\n%s", st)
 				}
 			}
+			// The signature too claims the placeholder, and verifies.
+			v := stevedore(t, nil, "", "verify", reg+"/acme/published@"+desc.Digest.String(), "--key", pub)
+			if v.code != 0 || !strings.Contains(v.stdout+v.stderr, "claims "+sign.LayoutIdentity) {
+				t.Errorf("verify the published layout signature: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+			}
 			statements = append(statements, published...)
 			for _, st := range statements {
 				for _, s := range []string{token, remoteSecret, "release-bot"} {
