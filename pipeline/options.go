@@ -41,6 +41,7 @@ type options struct {
 	builderID   string
 	builderVer  string
 	sourceRepo  string
+	ciRun       CIRun
 	now         func() time.Time
 	builderAddr string
 	builderTLS  *buildkit.TLS
@@ -118,10 +119,18 @@ func WithProgress(p Progress) Option { return func(o *options) { o.progress = p 
 func WithLedger(path string) Option { return func(o *options) { o.ledgerPath = path } }
 
 // WithProvenance names the builder (e.g. the GitHub workflow), stevedore's
-// version and the source repository URL for the SLSA provenance.
+// version and the source repository URL for the SLSA provenance. An empty
+// builderID records stevedore's own URL; an empty sourceRepo is read from
+// the repository's origin remote (made https, credentials removed).
 func WithProvenance(builderID, builderVersion, sourceRepo string) Option {
 	return func(o *options) { o.builderID, o.builderVer, o.sourceRepo = builderID, builderVersion, sourceRepo }
 }
+
+// WithCIRun identifies the CI run in the provenance
+// (runDetails.metadata.invocationId, see [CIRun.InvocationID]) and, on
+// GitLab, the source repository. Default: none, a local build has no run
+// to name.
+func WithCIRun(c CIRun) Option { return func(o *options) { o.ciRun = c } }
 
 // Progress receives release events; the CLI renders them.
 type Progress interface {

@@ -48,7 +48,7 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 		return "", err
 	}
 	ir.signer = signer
-	prov, err := r.provenance(ir)
+	prov, err := r.provenance(ctx, ir)
 	if err != nil {
 		return "", err
 	}
@@ -135,15 +135,19 @@ func sigTag(d publish.Reference, h v1.Hash, suffix string) string {
 	return d.Repository().Tag(tag).String()
 }
 
-func (r *releaser) provenance(ir *imageRun) ([]byte, error) {
+func (r *releaser) provenance(ctx context.Context, ir *imageRun) ([]byte, error) {
+	remote, ref := gitSource(ctx, r.path("."))
 	in := sign.ProvenanceInput{
 		BuilderID:      firstNonEmpty(r.o.builderID, "https://github.com/sreevishnu07/stevedore"),
 		BuilderVersion: r.o.builderVer,
-		SourceRepo:     r.o.sourceRepo,
+		SourceRepo:     firstNonEmpty(r.o.sourceRepo, r.o.ciRun.GitLabProjectURL, remote),
 		Commit:         r.plan_.Commit,
-		Ref:            r.o.event.Ref,
+		Ref:            firstNonEmpty(r.o.event.Ref, ref),
 		Dockerfile:     ir.p.Dockerfile,
+		Target:         ir.p.Target,
+		Platforms:      builtPlatforms(ir),
 		BuildArgs:      ir.p.img.BuildArgs,
+		InvocationID:   r.o.ciRun.InvocationID(),
 		Dirty:          r.plan_.Dirty,
 	}
 	if data, err := os.ReadFile(r.path(ir.p.Dockerfile)); err == nil {
@@ -153,6 +157,7 @@ func (r *releaser) provenance(ir *imageRun) ([]byte, error) {
 	for _, b := range ir.res.Bases {
 		if d, err := baseDigest(b.Ref, b.Digest); err == nil && !slices.Contains(in.BaseImages, d) {
 			in.BaseImages = append(in.BaseImages, d)
+			in.BasePlatforms = addBasePlatform(in.BasePlatforms, b)
 		}
 	}
 	return sign.Provenance(in)

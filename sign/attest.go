@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
@@ -125,17 +124,7 @@ func attestOne(ctx context.Context, t target, h v1.Hash, s *Signer, o *options, 
 	if err != nil {
 		return fail(err)
 	}
-	subj := t.subject(h)
-	st, err := attestation.GenerateStatement(attestation.GenerateOpts{
-		Predicate: bytes.NewReader(predicate),
-		Type:      generatorType(predicateType),
-		Digest:    h.Hex,
-		Repo:      subj.Repository.String(),
-	})
-	if err != nil {
-		return fail(fmt.Errorf("making in-toto statement: %w", err))
-	}
-	payload, err := json.Marshal(st)
+	payload, err := statementPayload(predicateType, uri, predicate, h, t.subject(h).Repository.String())
 	if err != nil {
 		return fail(err)
 	}

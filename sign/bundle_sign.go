@@ -66,6 +66,9 @@ func AttestBundle(ctx context.Context, subject name.Digest, s *Signer, predicate
 	if !json.Valid(predicate) {
 		return fail(fmt.Errorf("predicate of type %s is not JSON", uri))
 	}
+	if err := checkPredicate(uri, predicate); err != nil {
+		return fail(err)
+	}
 	if _, err := runBundle(ctx, subject, s, o, uri, json.RawMessage(predicate), nil); err != nil {
 		return fail(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/sreevishnu07/stevedore/actions"
+	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/version"
 )
 
@@ -32,4 +33,19 @@ func metadataEnv(getenv env) (version.MetadataEnv, error) {
 		return m, usageErrorf("%v", err)
 	}
 	return m, nil
+}
+
+// ciRun reads the variables that identify the CI run for the provenance.
+// GitLab's are read only under GITLAB_CI, so that a stray CI_JOB_URL
+// elsewhere is not recorded as the run.
+func ciRun(getenv env) pipeline.CIRun {
+	c := pipeline.CIRun{}
+	if getenv("GITHUB_ACTIONS") == "true" {
+		c.GitHubServerURL, c.GitHubRepository = getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY")
+		c.GitHubRunID, c.GitHubRunAttempt = getenv("GITHUB_RUN_ID"), getenv("GITHUB_RUN_ATTEMPT")
+	}
+	if getenv("GITLAB_CI") == "true" {
+		c.GitLabJobURL, c.GitLabProjectURL = getenv("CI_JOB_URL"), getenv("CI_PROJECT_URL")
+	}
+	return c
 }

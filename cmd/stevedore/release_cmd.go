@@ -163,6 +163,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithBuilder(c.String("builder"), builderTLS(c)),
 		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(ghEnv.WorkflowIdentity(), buildVersion, ghEnv.RepoURL()),
+		pipeline.WithCIRun(ciRun(getenv)),
 	}
 	rep, err := pipeline.Release(ctx, cfg, opts...)
 	if errors.Is(err, pipeline.ErrNothingToRelease) {

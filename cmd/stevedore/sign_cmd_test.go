@@ -222,7 +222,7 @@ func TestAttestSBOMVerify(t *testing.T) {
 	}
 	// A predicate file.
 	pred := filepath.Join(t.TempDir(), "p.json")
-	os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/b"},"runDetails":{"builder":{"id":"https://example.com/x"}}}`), 0o644)
+	os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/b","externalParameters":{"x":"y"}},"runDetails":{"builder":{"id":"https://example.com/x"}}}`), 0o644)
 	r = stevedore(t, withPassword(), "", "attest", ref, "--key", priv, "--predicate", pred, "--type", "slsaprovenance1")
 	if r.code != 0 {
 		t.Fatalf("attest --predicate: exit %d: %s", r.code, r.stderr)
