@@ -267,7 +267,7 @@ func TestBundleRerunAddsNoReferrer(t *testing.T) {
 				if err := AttestBundle(ctx, d, s, PredicateSPDXJSON, []byte(pred)); err != nil {
 					t.Fatal(err)
 				}
-				if err := AttestBundle(ctx, d, s, PredicateSLSA1, []byte(`{"buildDefinition":{}}`)); err != nil {
+				if err := AttestBundle(ctx, d, s, PredicateSLSA1, []byte(`{"buildDefinition":{"buildType":"https://example.com/t","externalParameters":{"source":"x"}},"runDetails":{"builder":{"id":"https://example.com/b"}}}`)); err != nil {
 					t.Fatal(err)
 				}
 			}

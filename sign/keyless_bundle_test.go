@@ -34,7 +34,7 @@ func TestSigningConfigKeylessBundles(t *testing.T) {
 	if _, err := SignBundle(ctx, subject, signer, WithAnnotations(map[string]string{"env": "prod"})); err != nil {
 		t.Fatal(err)
 	}
-	if err := AttestBundle(ctx, subject, signer, PredicateSLSA1, []byte(`{"buildDefinition":{"buildType":"x"}}`)); err != nil {
+	if err := AttestBundle(ctx, subject, signer, PredicateSLSA1, []byte(`{"buildDefinition":{"buildType":"https://example.com/t","externalParameters":{"source":"x"}},"runDetails":{"builder":{"id":"https://example.com/b"}}}`)); err != nil {
 		t.Fatal(err)
 	}
 	// The legacy format cannot hold a Rekor v2 entry: refused, saying so.

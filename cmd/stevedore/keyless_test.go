@@ -30,7 +30,7 @@ func TestKeylessSignAttestVerify(t *testing.T) {
 		t.Fatalf("sign: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	pred := filepath.Join(t.TempDir(), "pred.json")
-	if err := os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/t"}}`), 0o644); err != nil {
+	if err := os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/t","externalParameters":{"source":"x"}},"runDetails":{"builder":{"id":"https://example.com/b"}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if r := stevedore(t, map[string]string{"SIGSTORE_ID_TOKEN": tok}, "", "attest", ref, "--signing-config", s.SigningConfig, "--predicate", pred, "--type", "slsaprovenance1"); r.code != 0 {
@@ -85,7 +85,7 @@ func TestVerifyCosignV3KeylessSignature(t *testing.T) {
 		t.Fatalf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	pred := filepath.Join(t.TempDir(), "pred.json")
-	if err := os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/t"}}`), 0o644); err != nil {
+	if err := os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/t","externalParameters":{"source":"x"}},"runDetails":{"builder":{"id":"https://example.com/b"}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cosigntest.Run(t, bin, t.TempDir(), "attest", "--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot,
