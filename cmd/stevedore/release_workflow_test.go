@@ -42,7 +42,8 @@ import (
 //   - attest-build-provenance: dropped (it posts to GitHub's attestations API);
 //   - the image is pushed to the local registry (act names the repository
 //     after its origin, here a local path), for linux/amd64 only (the
-//     test builds that one platform), signed with a key: the action's
+//     test builds that one platform), on a local base image with git
+//     (image/Dockerfile's BASE; there is no network), signed with a key: the action's
 //     keyless signing takes its token from GitHub's OIDC endpoint;
 //   - gh release create: the same files copied to $RELEASES/TAG, which the
 //     test serves as the release download site.
@@ -59,7 +60,7 @@ func releaseWorkflowUnderAct(t *testing.T, workflow string) string {
 		{"      - name: SLSA provenance of every asset\n        uses: actions/attest-build-provenance@v2\n        with:\n          subject-checksums: dist/release/checksums.txt\n", ""},
 		{"cp dist/release/stevedore_linux_amd64 dist/release/stevedore_linux_arm64 image/", "cp dist/release/stevedore_linux_amd64 image/"},
 		{"destinations: ghcr.io/${{ github.repository }}", "destinations: ${{ env.REGISTRY }}/sreevishnu07/stevedore"},
-		{"platforms: linux/amd64,linux/arm64", "platforms: linux/amd64"},
+		{"platforms: linux/amd64,linux/arm64", "platforms: linux/amd64\n          build-args: BASE=${{ env.REGISTRY }}/base/git:test"},
 		{"          sign: keyless\n", "          key: ${{ secrets.COSIGN_KEY }}\n          cosign-password: ${{ secrets.COSIGN_PW }}\n"},
 		{"gh release create \"$GITHUB_REF_NAME\" --notes-file dist/release/NOTES.md \\\n", "mkdir -p \"$RELEASES/$GITHUB_REF_NAME\" && cp dist/release/NOTES.md \\\n"},
 		{"dist/release/*.sigstore.json\n", "dist/release/*.sigstore.json \"$RELEASES/$GITHUB_REF_NAME/\"\n"},
@@ -135,6 +136,7 @@ func TestReleaseWorkflowWithAct(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := registrytest.InProcess(t)
+	gitBase(t, reg+"/base/git:test")
 	releases, results := t.TempDir(), t.TempDir()
 	runAct(t, project, results, reg, "-W", ".github/workflows/release.yml", "-e", event,
 		"-s", "COSIGN_KEY="+string(privPEM), "-s", "COSIGN_PW="+password,
