@@ -197,7 +197,11 @@ func TestReleaseWorkflowWithAct(t *testing.T) {
 	t.Cleanup(srv.Close)
 	atV1 := t.TempDir()
 	git(t, atV1, "clone", "-q", "--branch", "v1", origin, ".")
-	out, installed := getStevedore(t, atV1, "ACTION_REF=v1", "STEVEDORE_TEST_DOWNLOAD_URL="+srv.URL)
+	pinnedEnv := []string{"ACTION_REF=v1", "STEVEDORE_TEST_DOWNLOAD_URL=" + srv.URL}
+	out, installed, err := getStevedore(t, atV1, pinnedEnv...)
+	if err != nil {
+		t.Fatalf("installing v1: %v\n%s", err, out)
+	}
 	for _, want := range []string{"matches the checksum pinned in the action", "stevedore version 1.2.3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the pinned install's log lacks %q:\n%s", want, out)
@@ -211,8 +215,12 @@ func TestReleaseWorkflowWithAct(t *testing.T) {
 	writeFiles(t, noPins, map[string]string{"checksums/cosign-v3.1.3.txt": hex.EncodeToString(cosignSum[:]) + "  " + ca + "\n"})
 	cs := httptest.NewServer(http.FileServer(http.Dir(cosigns)))
 	t.Cleanup(cs.Close)
-	out, signed := getStevedore(t, noPins, "ACTION_REF=v1.2.3", "STEVEDORE_TEST_DOWNLOAD_URL="+srv.URL, "STEVEDORE_TEST_COSIGN_URL="+cs.URL,
-		"STEVEDORE_TEST_TRUSTED_ROOT="+ss.TrustedRoot, "STEVEDORE_TEST_OIDC_ISSUER="+ss.GitHubIssuer)
+	signedEnv := []string{"ACTION_REF=v1.2.3", "STEVEDORE_TEST_DOWNLOAD_URL=" + srv.URL, "STEVEDORE_TEST_COSIGN_URL=" + cs.URL,
+		"STEVEDORE_TEST_TRUSTED_ROOT=" + ss.TrustedRoot, "STEVEDORE_TEST_OIDC_ISSUER=" + ss.GitHubIssuer}
+	out, signed, err := getStevedore(t, noPins, signedEnv...)
+	if err != nil {
+		t.Fatalf("installing v1.2.3: %v\n%s", err, out)
+	}
 	for _, want := range []string{"checksums.txt of v1.2.3: signature verified", "matches the signed checksums.txt of v1.2.3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the signed install's log lacks %q:\n%s", want, out)
@@ -227,6 +235,16 @@ func TestReleaseWorkflowWithAct(t *testing.T) {
 		var info struct{ Version, Commit string }
 		if err := json.Unmarshal(out, &info); err != nil || info.Version != "1.2.3" || info.Commit != commit {
 			t.Errorf("%s version --json = %s (%v), want version 1.2.3 and commit %s", b, out, err, commit)
+		}
+	}
+
+	// The asset replaced on the download site: both ways refuse it (each
+	// install starts with an empty tool cache).
+	writeFiles(t, rel, map[string]string{asset: bin + "tampered"})
+	for dir, kv := range map[string][]string{atV1: pinnedEnv, noPins: signedEnv} {
+		out, _, err := getStevedore(t, dir, kv...)
+		if err == nil || !strings.Contains(out, "checksum mismatch for "+asset) {
+			t.Errorf("%s: a tampered %s installed (%v):\n%s", kv[0], asset, err, out)
 		}
 	}
 }
@@ -255,8 +273,8 @@ func readFile(t *testing.T, p string) string {
 
 // getStevedore runs the action's download step as action.yml does, with
 // the action's files at actionPath, and returns its log and the installed
-// binary's path (the step's output).
-func getStevedore(t *testing.T, actionPath string, kv ...string) (log, path string) {
+// binary's path (the step's output), or the step's failure.
+func getStevedore(t *testing.T, actionPath string, kv ...string) (log, path string, err error) {
 	t.Helper()
 	tmp := t.TempDir()
 	outputs := filepath.Join(tmp, "outputs")
@@ -268,14 +286,14 @@ func getStevedore(t *testing.T, actionPath string, kv ...string) (log, path stri
 	cmd.Env = append(cmd.Env, kv...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("get-stevedore.sh %v: %v\n%s", kv, err, out)
+		return string(out), "", err
 	}
 	sc := bufio.NewScanner(bytes.NewReader([]byte(readFile(t, outputs))))
 	for sc.Scan() {
 		if p, ok := strings.CutPrefix(sc.Text(), "path="); ok {
-			return string(out), p
+			return string(out), p, nil
 		}
 	}
 	t.Fatalf("get-stevedore.sh set no path:\n%s", out)
-	return "", ""
+	return "", "", nil
 }
