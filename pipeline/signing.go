@@ -183,10 +183,17 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 		return "", err
 	}
 	opts := append(r.signOpts(ctx, ir.p.sign), vopts...)
+	legacy, bundle, err := ir.p.sign.formats()
+	if err != nil {
+		return "", err
+	}
+	// Every platform manifest of an index was signed, so every one must
+	// verify: a consumer pinning one platform's digest checks that one.
+	sigOpts := append(slices.Clip(opts), sign.WithRecursive(ir.art.IsIndex()))
 	var cmds []string
 	for _, d := range ir.dsts {
 		if d.IsLayout() {
-			if _, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), opts...); err != nil {
+			if _, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), sigOpts...); err != nil {
 				return "", err
 			}
 			for digest, docs := range ir.sbomData {
@@ -205,11 +212,25 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 			continue
 		}
 		subject := d.Repository().Digest(ir.art.Digest().String())
-		v, err := sign.Verify(ctx, subject, opts...)
-		if err != nil {
-			return "", err
+		// Each format written is checked on its own: verifying "any" would
+		// pass on the bundles alone with the legacy tags gone.
+		var sigCmd string
+		for _, f := range []struct {
+			on bool
+			f  sign.Format
+		}{{bundle, sign.BundleFormat}, {legacy, sign.LegacyFormat}} {
+			if !f.on {
+				continue
+			}
+			v, err := sign.VerifyFormat(ctx, subject, f.f, sigOpts...)
+			if err != nil {
+				return "", err
+			}
+			if sigCmd == "" {
+				sigCmd = v.Command
+			}
 		}
-		cmds = append(cmds, v.Command)
+		cmds = append(cmds, sigCmd)
 		for digest, docs := range ir.sbomData {
 			for _, doc := range docs {
 				a, err := sign.VerifyAttestation(ctx, d.Repository().Digest(digest), doc.format.PredicateType(), opts...)
