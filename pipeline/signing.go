@@ -187,6 +187,15 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if bundle && !sg.Keyless {
+		// Bundle commands only: a legacy signature with a log entry is
+		// checked against the trusted root, which this one is not.
+		tr, err := r.keyTrustedRoot()
+		if err != nil {
+			return "", err
+		}
+		opts = append(opts, sign.WithTrustedRoot(tr))
+	}
 	// Every platform manifest of an index was signed, so every one must
 	// verify: a consumer pinning one platform's digest checks that one.
 	sigOpts := append(slices.Clip(opts), sign.WithRecursive(ir.art.IsIndex()))
@@ -289,6 +298,25 @@ func (r *releaser) verifyOpts(ir *imageRun, s Signing) (opts []sign.Option, keyR
 	}
 	trust, err := r.trustOpts(s)
 	return append(opts, trust...), "", err
+}
+
+// keyTrustedRootFile is the trusted root, with no authorities, written next
+// to the ledger for key-signed bundles.
+const keyTrustedRootFile = "cosign-key-trusted-root.json"
+
+// keyTrustedRoot writes a trusted root naming no authority next to the
+// ledger and returns its path. cosign v2 reads bundle referrers first and
+// then insists on a trusted root, fetched from the public TUF repository
+// unless --trusted-root names one; a key-signed bundle needs none of its
+// contents, so the ledger's commands pass this file and run offline, with
+// cosign v2 and v3 alike.
+func (r *releaser) keyTrustedRoot() (string, error) {
+	path := filepath.Join(filepath.Dir(r.path(r.plan_.LedgerPath)), keyTrustedRootFile)
+	const empty = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}` + "\n"
+	if err := atomicfile.WriteFile(path, []byte(empty), 0o644); err != nil {
+		return "", fmt.Errorf("writing the trusted root for the verify commands: %w", err)
+	}
+	return path, nil
 }
 
 // tag moves the planned tags at every destination: the last step that
