@@ -26,13 +26,14 @@ func TestLedgerVerifyCommandsRunWithCosign(t *testing.T) {
 			signer, _ := testSigner(t)
 			c := config(t, reg+"/acme/IMAGE")
 			c.Sign.Format = format
+			c.SBOM = []string{"spdx-json", "cyclonedx-json"}
 			rep, err := Release(context.Background(), c, releaseOpts(t, dir, signer)...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			cmds := rep.Ledger.Images[0].Verify
 			joined := strings.Join(cmds, "\n")
-			wants := []string{"cosign verify --key ", "--type spdxjson", "--type slsaprovenance1", filepath.Join(dir, "dist", "app.pub")}
+			wants := []string{"cosign verify --key ", "--type spdxjson", "--type cyclonedx", "--type slsaprovenance1", filepath.Join(dir, "dist", "app.pub")}
 			if format != FormatLegacy {
 				wants = append(wants, "--trusted-root "+filepath.Join(dir, "dist", keyTrustedRootFile))
 			}
