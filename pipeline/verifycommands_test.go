@@ -7,8 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/sign"
 )
 
 // The verify commands the ledger records name the public key (never the
@@ -63,4 +68,90 @@ func TestLedgerVerifyCommandsRunWithCosign(t *testing.T) {
 			}
 		})
 	}
+}
+
+// removeOnVerify deletes tags in the registry when the verify step of the
+// image starts, as if a platform signature went missing after signing.
+type removeOnVerify struct {
+	t    *testing.T
+	repo name.Repository
+	tags func() []string
+}
+
+func (p removeOnVerify) Event(e Event) {
+	if e.Image != "app" || e.Step != StepVerify || e.Done {
+		return
+	}
+	for _, tag := range p.tags() {
+		if err := remote.Delete(p.repo.Tag(tag)); err != nil {
+			p.t.Errorf("deleting %s: %v", tag, err)
+		}
+	}
+}
+
+// The release's verify step checks every platform manifest of an index in
+// each format it wrote: with one platform's legacy signature (format both:
+// its bundle is still there) or its bundle (format bundle) removed after
+// signing, the release fails naming that platform digest.
+func TestReleaseVerifiesEveryPlatform(t *testing.T) {
+	for _, format := range []string{FormatBoth, FormatBundle} {
+		t.Run(format, func(t *testing.T) {
+			dir := repo(t)
+			reg := registrytest.InProcess(t)
+			signer, _ := testSigner(t)
+			c := config(t, reg+"/acme/IMAGE")
+			c.Images = c.Images[:1]
+			c.Images[0].Platforms = []string{"linux/amd64", "linux/arm64"}
+			c.Sign.Format = format
+			repo, err := name.NewRepository(reg + "/acme/app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var platform v1.Hash
+			tags := func() []string {
+				// The index is pushed by digest: find it through its signature.
+				idx := indexOf(t, repo)
+				im, err := idx.IndexManifest()
+				if err != nil {
+					t.Fatal(err)
+				}
+				platform = im.Manifests[len(im.Manifests)-1].Digest
+				if format == FormatBundle {
+					return []string{platform.Algorithm + "-" + platform.Hex}
+				}
+				return []string{sign.AttachedTag(platform, sign.SignatureSuffix)}
+			}
+			_, err = Release(context.Background(), c, releaseOpts(t, dir, signer, WithLedger(""), WithProgress(removeOnVerify{t, repo, tags}))...)
+			if err == nil || !strings.Contains(err.Error(), "platform manifest "+platform.String()) {
+				t.Fatalf("release with a platform signature removed: err = %v, want one naming platform %s", err, platform)
+			}
+		})
+	}
+}
+
+// indexOf is the one index in repo, found through the signature tags
+// (sha256-<hex>…) naming their subjects: the release pushes by digest and
+// tags last.
+func indexOf(t *testing.T, repo name.Repository) v1.ImageIndex {
+	t.Helper()
+	tags, err := remote.List(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range tags {
+		hex, ok := strings.CutPrefix(strings.SplitN(tag, ".", 2)[0], "sha256-")
+		if !ok {
+			continue
+		}
+		desc, err := remote.Get(repo.Digest("sha256:" + hex))
+		if err == nil && desc.MediaType.IsIndex() {
+			idx, err := desc.ImageIndex()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return idx
+		}
+	}
+	t.Fatalf("no index in %s (tags %v)", repo, tags)
+	return nil
 }
