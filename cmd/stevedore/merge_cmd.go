@@ -15,7 +15,7 @@ func mergeCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "merge",
 		Usage:     "assemble single-platform images pushed by digest into one signed multi-platform index",
-		UsageText: "stevedore merge --destination REF [--destination REF ...] [--tag T ...] [--key cosign.key | --keyless] REPO@sha256:... ...",
+		UsageText: "stevedore merge --destination REF [--destination REF ...] [--tag T ...] [--key cosign.key | --keyless [--signing-config FILE]] [--format legacy|bundle|both] REPO@sha256:... ...",
 		Description: `For builds fanned out over CI runners, one platform each, each pushed by
 digest: merge reads each image's platform from its config, builds the index,
 pushes it by digest to every --destination, signs it and its children (with --key or

@@ -16,7 +16,7 @@ func verifyCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "verify the signatures (or attestations) of a digest, as cosign verify does",
-		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE] [--insecure-ignore-tlog] [--trusted-root FILE] [--json]",
+		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE | --recursive] [--insecure-ignore-tlog] [--trusted-root FILE] [--json]",
 		Description: `Checks the signatures stored next to the digest (the sha256-<hex>.sig tag, or
 the layout's entries for oci:PATH@sha256:…), or with --attestation TYPE its
 attestations of that type, and prints what verified and the equivalent cosign
