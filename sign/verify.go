@@ -29,6 +29,9 @@ type Verified struct {
 	// check with cosign itself (key paths as given, or "cosign.pub" for a
 	// key loaded from bytes).
 	Command string
+	// Bundle reports that what verified are Sigstore bundle referrers, not
+	// the legacy tag.
+	Bundle bool
 	// Platforms are the manifests of an index verified with
 	// WithRecursive (VerifyFormat, VerifyLayout), each as its own Verified.
 	Platforms []*Verified
@@ -117,7 +120,7 @@ func (o *options) verifyOne(ctx context.Context, subject name.Digest, h v1.Hash,
 	if f != LegacyFormat {
 		bsigs, bundleErr := o.verifyBundles(ctx, subject, CosignSignPredicate)
 		if len(bsigs) > 0 {
-			return &Verified{Subject: subject, Signatures: bsigs, Command: o.bundleCommand("verify", "", subject)}, nil
+			return &Verified{Subject: subject, Signatures: bsigs, Bundle: true, Command: o.bundleCommand("verify", "", subject)}, nil
 		}
 		if f == BundleFormat {
 			if bundleErr == nil {
@@ -193,7 +196,7 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	}
 	batts, bundleErr := o.verifyBundles(ctx, subject, uri)
 	if len(batts) > 0 {
-		return &Verified{Subject: subject, Signatures: batts, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
+		return &Verified{Subject: subject, Signatures: batts, Bundle: true, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
 	}
 	if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
 		return fail(bundleErr)

@@ -120,7 +120,16 @@ func printVerified(c *cli.Context, s subject, typ string, v *sign.Verified) {
 	} else {
 		fmt.Fprintf(w, "check with cosign:\n  %s\n", v.Command)
 	}
+	if v.Bundle && c.String("key") != "" && c.String("trusted-root") == "" {
+		// cosign v2.6 takes the bundle and then wants a trusted root, which
+		// it fetches from the public TUF repository; a key needs none of it.
+		fmt.Fprintf(w, "(cosign v2.6 offline: add --trusted-root FILE, FILE holding %s)\n", emptyTrustedRoot)
+	}
 }
+
+// emptyTrustedRoot is a trusted root naming no authority: all cosign v2.6
+// needs to check a key-signed bundle.
+const emptyTrustedRoot = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`
 
 // platformDigest is the digest a platform's Verified names.
 func platformDigest(v *sign.Verified) v1.Hash {

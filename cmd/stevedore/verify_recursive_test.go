@@ -1,12 +1,15 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -44,6 +47,19 @@ func TestSignVerifyRecursiveBoth(t *testing.T) {
 	if ok.code != 0 || strings.Count(ok.stdout, "verified platform ") != 2 {
 		t.Fatalf("verify --recursive: exit %d:\n%s%s", ok.code, ok.stdout, ok.stderr)
 	}
+	// The printed command, with the trusted root the note describes, runs
+	// with the cosign v2.6 CLI offline.
+	_, cmd, found := strings.Cut(ok.stdout, "check with cosign:\n  ")
+	cmd, _, _ = strings.Cut(cmd, "\n")
+	if !found || !strings.Contains(ok.stdout, "(cosign v2.6 offline: add --trusted-root FILE, FILE holding "+emptyTrustedRoot+")") {
+		t.Fatalf("verify prints no cosign command with the trusted-root note:\n%s", ok.stdout)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "root.json"), []byte(emptyTrustedRoot), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Fields(cmd)
+	cosigntest.Run(t, cosigntest.V2(t), dir, append(append([]string{}, args[1:len(args)-1]...), "--trusted-root", "root.json", args[len(args)-1])...)
 
 	p0 := im.Manifests[0].Digest
 	r0, err := name.NewRepository(repo)
