@@ -64,3 +64,36 @@ func TestVerifyFormatRecursive(t *testing.T) {
 		t.Errorf("any format recursive: %v", err)
 	}
 }
+
+// In an OCI layout too, WithRecursive requires every platform manifest's
+// signature: an index signed alone fails naming the first platform, one
+// signed recursively verifies with each platform listed.
+func TestVerifyLayoutRecursive(t *testing.T) {
+	a, _ := keys(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	ii := registrytest.Index(t, 2, 1, 64)
+	h := registrytest.WriteLayout(t, dir, "v1", ii)
+	im, err := ii.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := WithKey(a.verifier(t))
+	if _, err := SignLayout(ctx, dir, h, a.signer(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyLayout(ctx, dir, h, key); err != nil {
+		t.Fatalf("index alone: %v", err)
+	}
+	_, err = VerifyLayout(ctx, dir, h, key, WithRecursive(true))
+	if !errors.Is(err, ErrNoSignature) || !strings.Contains(err.Error(), "platform manifest "+im.Manifests[0].Digest.String()) {
+		t.Fatalf("recursive, platforms unsigned: err = %v", err)
+	}
+	if _, err := SignLayout(ctx, dir, h, a.signer(t), WithRecursive(true)); err != nil {
+		t.Fatal(err)
+	}
+	v, err := VerifyLayout(ctx, dir, h, key, WithRecursive(true))
+	if err != nil || len(v.Platforms) != 2 {
+		t.Fatalf("recursive after signing each platform: %v, %+v", err, v)
+	}
+}
