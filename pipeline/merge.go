@@ -28,10 +28,16 @@ type MergeResult struct {
 // CI runners, into one multi-platform index; pushes it by digest to every
 // destination (children first), signs it and its children when signer is
 // not nil, and only then applies tags. Each source must be a
-// single-platform image whose config names its platform.
-func Merge(ctx context.Context, sources []name.Digest, dsts []publish.Reference, tags []string, signer *sign.Signer, pubOpts []publish.Option, signOpts []sign.Option) (*MergeResult, error) {
+// single-platform image whose config names its platform. format is where
+// registry signatures go, as sign.format: legacy (""), bundle or both;
+// layouts hold the legacy format only.
+func Merge(ctx context.Context, sources []name.Digest, dsts []publish.Reference, tags []string, signer *sign.Signer, format string, pubOpts []publish.Option, signOpts []sign.Option) (*MergeResult, error) {
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("merging: no images given")
+	}
+	legacy, bundle, err := Signing{Format: format}.formats()
+	if err != nil {
+		return nil, err
 	}
 	ropts := publish.RemoteOptions(ctx, pubOpts...)
 	var ii v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
@@ -77,10 +83,14 @@ func Merge(ctx context.Context, sources []name.Digest, dsts []publish.Reference,
 		opts := append([]sign.Option{sign.WithRemoteOptions(ropts...), sign.WithRecursive(true)}, signOpts...)
 		for _, d := range dsts {
 			var err error
-			if d.IsLayout() {
+			switch {
+			case d.IsLayout():
 				_, err = sign.SignLayout(ctx, d.Path(), art.Digest(), signer, opts...)
-			} else {
+			case legacy:
 				_, err = sign.Sign(ctx, d.Repository().Digest(art.Digest().String()), signer, opts...)
+			}
+			if err == nil && bundle && !d.IsLayout() {
+				_, err = sign.SignBundles(ctx, d.Repository().Digest(art.Digest().String()), signer, opts...)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("signing the merged index at %s: %w", d, err)

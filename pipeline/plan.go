@@ -229,10 +229,16 @@ func describeSigning(s Signing, canSign bool) string {
 	case s.Disabled || !canSign:
 		return "none"
 	case s.Keyless:
-		if id := firstNonEmpty(s.Identity, s.IdentityRegexp); id != "" {
-			return "keyless as " + id + " (Fulcio + Rekor)"
+		// Name the signing config: with one, the services are whatever it
+		// lists (a private Sigstore), not the public Fulcio and Rekor.
+		via := "Fulcio + Rekor"
+		if s.SigningConfig != "" {
+			via = "signing config " + s.SigningConfig
 		}
-		return "keyless (Fulcio + Rekor)"
+		if id := firstNonEmpty(s.Identity, s.IdentityRegexp); id != "" {
+			return "keyless as " + id + " (" + via + ")" + format
+		}
+		return "keyless (" + via + ")" + format
 	case s.Key != "":
 		return "key " + s.Key + format
 	}

@@ -183,10 +183,26 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 		return "", err
 	}
 	opts := append(r.signOpts(ctx, ir.p.sign), vopts...)
+	legacy, bundle, err := ir.p.sign.formats()
+	if err != nil {
+		return "", err
+	}
+	if bundle && !sg.Keyless {
+		// Bundle commands only: a legacy signature with a log entry is
+		// checked against the trusted root, which this one is not.
+		tr, err := r.keyTrustedRoot()
+		if err != nil {
+			return "", err
+		}
+		opts = append(opts, sign.WithTrustedRoot(tr))
+	}
+	// Every platform manifest of an index was signed, so every one must
+	// verify: a consumer pinning one platform's digest checks that one.
+	sigOpts := append(slices.Clip(opts), sign.WithRecursive(ir.art.IsIndex()))
 	var cmds []string
 	for _, d := range ir.dsts {
 		if d.IsLayout() {
-			if _, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), opts...); err != nil {
+			if _, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), sigOpts...); err != nil {
 				return "", err
 			}
 			for digest, docs := range ir.sbomData {
@@ -205,11 +221,25 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 			continue
 		}
 		subject := d.Repository().Digest(ir.art.Digest().String())
-		v, err := sign.Verify(ctx, subject, opts...)
-		if err != nil {
-			return "", err
+		// Each format written is checked on its own: verifying "any" would
+		// pass on the bundles alone with the legacy tags gone.
+		var sigCmd string
+		for _, f := range []struct {
+			on bool
+			f  sign.Format
+		}{{bundle, sign.BundleFormat}, {legacy, sign.LegacyFormat}} {
+			if !f.on {
+				continue
+			}
+			v, err := sign.VerifyFormat(ctx, subject, f.f, sigOpts...)
+			if err != nil {
+				return "", err
+			}
+			if sigCmd == "" {
+				sigCmd = v.Command
+			}
 		}
-		cmds = append(cmds, v.Command)
+		cmds = append(cmds, sigCmd)
 		for digest, docs := range ir.sbomData {
 			for _, doc := range docs {
 				a, err := sign.VerifyAttestation(ctx, d.Repository().Digest(digest), doc.format.PredicateType(), opts...)
@@ -268,6 +298,25 @@ func (r *releaser) verifyOpts(ir *imageRun, s Signing) (opts []sign.Option, keyR
 	}
 	trust, err := r.trustOpts(s)
 	return append(opts, trust...), "", err
+}
+
+// keyTrustedRootFile is the trusted root, with no authorities, written next
+// to the ledger for key-signed bundles.
+const keyTrustedRootFile = "cosign-key-trusted-root.json"
+
+// keyTrustedRoot writes a trusted root naming no authority next to the
+// ledger and returns its path. cosign v2 reads bundle referrers first and
+// then insists on a trusted root, fetched from the public TUF repository
+// unless --trusted-root names one; a key-signed bundle needs none of its
+// contents, so the ledger's commands pass this file and run offline, with
+// cosign v2 and v3 alike.
+func (r *releaser) keyTrustedRoot() (string, error) {
+	path := filepath.Join(filepath.Dir(r.path(r.plan_.LedgerPath)), keyTrustedRootFile)
+	const empty = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}` + "\n"
+	if err := atomicfile.WriteFile(path, []byte(empty), 0o644); err != nil {
+		return "", fmt.Errorf("writing the trusted root for the verify commands: %w", err)
+	}
+	return path, nil
 }
 
 // tag moves the planned tags at every destination: the last step that

@@ -14,6 +14,12 @@ import (
 func (o *options) command(verb, predicateType string, subject name.Digest) string {
 	args := []string{"cosign", verb}
 	if predicateType != "" {
+		// cosign's short name where it has one, so the commands read alike
+		// (--type spdxjson next to --type slsaprovenance1); cosign maps it
+		// back to the same URI.
+		if short, ok := shortNames[predicateType]; ok {
+			predicateType = short
+		}
 		args = append(args, "--type", predicateType)
 	}
 	if o.key != nil {

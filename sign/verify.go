@@ -29,6 +29,12 @@ type Verified struct {
 	// check with cosign itself (key paths as given, or "cosign.pub" for a
 	// key loaded from bytes).
 	Command string
+	// Bundle reports that what verified are Sigstore bundle referrers, not
+	// the legacy tag.
+	Bundle bool
+	// Platforms are the manifests of an index verified with
+	// WithRecursive (VerifyFormat, VerifyLayout), each as its own Verified.
+	Platforms []*Verified
 }
 
 // Signature is one verified signature or attestation.
@@ -59,22 +65,72 @@ type Signature struct {
 // Options read: WithRemoteOptions, WithKey, WithCertIdentity,
 // WithCertIdentityRegexp, WithCertOIDCIssuer, WithCertOIDCIssuerRegexp,
 // WithGitHubWorkflow, WithAnnotations, WithIgnoreTlog, WithIgnoreSCT,
-// WithTrustedRoot. Transparency-log entries are checked offline, from the
+// WithTrustedRoot, WithRecursive (see VerifyFormat). Transparency-log entries are checked offline, from the
 // bundle stored with each signature.
 func Verify(ctx context.Context, subject name.Digest, opts ...Option) (*Verified, error) {
+	return VerifyFormat(ctx, subject, AnyFormat, opts...)
+}
+
+// Format selects which signature store VerifyFormat reads.
+type Format int
+
+const (
+	// AnyFormat accepts a verified bundle referrer, else the legacy tag.
+	AnyFormat Format = iota
+	// LegacyFormat reads only the sha256-<hex>.sig tag (cosign v2).
+	LegacyFormat
+	// BundleFormat reads only Sigstore bundle referrers (cosign v3).
+	BundleFormat
+)
+
+// VerifyFormat is Verify reading only the store f names, so a caller that
+// wrote both formats checks each was written. With WithRecursive, every
+// manifest an index references must verify too (cosign verify has no such
+// check: a platform signature removed from the registry goes unnoticed);
+// Verified.Platforms lists them, and the first that does not verify is the
+// error, naming the platform digest.
+func VerifyFormat(ctx context.Context, subject name.Digest, f Format, opts ...Option) (*Verified, error) {
 	h, err := checkDigest(subject)
 	if err != nil {
 		return nil, fmt.Errorf("verifying: %w", err)
 	}
 	o := makeOptions(ctx, opts)
+	out, err := o.verifyOne(ctx, subject, h, f)
+	if err != nil || !o.recursive {
+		return out, err
+	}
+	t := &registryTarget{repo: subject.Context(), ro: o.remote}
+	kids, err := t.children(ctx, h)
+	if err != nil {
+		return nil, fmt.Errorf("verifying %s recursively: %w", subject, err)
+	}
+	for _, k := range kids {
+		v, err := o.verifyOne(ctx, t.subject(k), k, f)
+		if err != nil {
+			return nil, fmt.Errorf("verifying platform manifest %s of index %s: %w", k, subject, err)
+		}
+		out.Platforms = append(out.Platforms, v)
+	}
+	return out, nil
+}
+
+func (o *options) verifyOne(ctx context.Context, subject name.Digest, h v1.Hash, f Format) (*Verified, error) {
 	fail := func(err error) (*Verified, error) { return nil, fmt.Errorf("verifying %s: %w", subject, err) }
 	// Bundles (cosign v3's format) first, then the legacy .sig tag.
-	bsigs, bundleErr := o.verifyBundles(ctx, subject, CosignSignPredicate)
-	if len(bsigs) > 0 {
-		return &Verified{Subject: subject, Signatures: bsigs, Command: o.bundleCommand("verify", "", subject)}, nil
-	}
-	if bundleErr != nil && !o.hasLegacy(subject, h, SignatureSuffix, "") {
-		return fail(bundleErr)
+	if f != LegacyFormat {
+		bsigs, bundleErr := o.verifyBundles(ctx, subject, CosignSignPredicate)
+		if len(bsigs) > 0 {
+			return &Verified{Subject: subject, Signatures: bsigs, Bundle: true, Command: o.bundleCommand("verify", "", subject)}, nil
+		}
+		if f == BundleFormat {
+			if bundleErr == nil {
+				bundleErr = fmt.Errorf("%w: no Sigstore bundle referrer (sign it with --format bundle)", ErrNoSignature)
+			}
+			return fail(bundleErr)
+		}
+		if bundleErr != nil && !o.hasLegacy(subject, h, SignatureSuffix, "") {
+			return fail(bundleErr)
+		}
 	}
 	if err := o.requireSigner(); err != nil {
 		return fail(err)
@@ -140,7 +196,7 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	}
 	batts, bundleErr := o.verifyBundles(ctx, subject, uri)
 	if len(batts) > 0 {
-		return &Verified{Subject: subject, Signatures: batts, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
+		return &Verified{Subject: subject, Signatures: batts, Bundle: true, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
 	}
 	if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
 		return fail(bundleErr)

@@ -26,15 +26,35 @@ const layoutRepoPlaceholder = "REGISTRY/REPOSITORY"
 // signatures are published (CopySignatures, or stevedore publish): in the
 // repository given with WithClaimedIdentity, else REGISTRY/REPOSITORY.
 //
-// Errors and options: as Verify (WithRemoteOptions is not used).
+// Errors and options: as Verify (WithRemoteOptions is not used); with
+// WithRecursive every manifest of an index must verify too.
 func VerifyLayout(ctx context.Context, layoutPath string, digest v1.Hash, opts ...Option) (*Verified, error) {
 	o := makeOptions(ctx, opts)
-	fail := func(err error) (*Verified, error) {
-		return nil, fmt.Errorf("verifying oci:%s@%s: %w", layoutPath, digest, err)
-	}
 	t, err := openLayout(layoutPath, digest, o)
 	if err != nil {
-		return fail(err)
+		return nil, fmt.Errorf("verifying oci:%s@%s: %w", layoutPath, digest, err)
+	}
+	out, err := o.verifyLayoutOne(ctx, t, layoutPath, digest)
+	if err != nil || !o.recursive {
+		return out, err
+	}
+	kids, err := t.children(ctx, digest)
+	if err != nil {
+		return nil, fmt.Errorf("verifying oci:%s@%s recursively: %w", layoutPath, digest, err)
+	}
+	for _, k := range kids {
+		v, err := o.verifyLayoutOne(ctx, t, layoutPath, k)
+		if err != nil {
+			return nil, fmt.Errorf("verifying platform manifest %s of index %s: %w", k, digest, err)
+		}
+		out.Platforms = append(out.Platforms, v)
+	}
+	return out, nil
+}
+
+func (o *options) verifyLayoutOne(ctx context.Context, t *layoutTarget, layoutPath string, digest v1.Hash) (*Verified, error) {
+	fail := func(err error) (*Verified, error) {
+		return nil, fmt.Errorf("verifying oci:%s@%s: %w", layoutPath, digest, err)
 	}
 	subject := t.subject(digest)
 	tag := AttachedTag(digest, SignatureSuffix)

@@ -24,9 +24,6 @@ func signFormats(c *cli.Context, layout bool) (legacy, bundle bool, err error) {
 		if layout {
 			return false, false, usageErrorf("--format %s: bundles are written to registries only; sign the layout with --format legacy and publish it", f)
 		}
-		if c.Bool("recursive") {
-			return false, false, usageErrorf("--format %s: --recursive is supported in the legacy format only", f)
-		}
 		return f == "both", true, nil
 	default:
 		return false, false, usageErrorf("--format %q: legacy, bundle or both", f)

@@ -15,16 +15,18 @@ func mergeCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "merge",
 		Usage:     "assemble single-platform images pushed by digest into one signed multi-platform index",
-		UsageText: "stevedore merge --destination REF [--destination REF ...] [--tag T ...] [--key cosign.key | --keyless] REPO@sha256:... ...",
+		UsageText: "stevedore merge --destination REF [--destination REF ...] [--tag T ...] [--key cosign.key | --keyless [--signing-config FILE]] [--format legacy|bundle|both] REPO@sha256:... ...",
 		Description: `For builds fanned out over CI runners, one platform each, each pushed by
 digest: merge reads each image's platform from its config, builds the index,
 pushes it by digest to every --destination, signs it and its children (with --key or
---keyless), and only then applies --tag.`,
+--keyless), and only then applies --tag. --format as for sign: with a
+--signing-config it defaults to bundle, as cosign v3 signs.`,
 		OnUsageError: commandUsage,
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "destination", Usage: "repository `REF` to push the index to (repeatable)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply after signing (repeatable)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+			formatFlag(),
 		}, signerFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 || len(c.StringSlice("destination")) == 0 {
@@ -47,6 +49,17 @@ pushes it by digest to every --destination, signs it and its children (with --ke
 				}
 				dsts = append(dsts, d)
 			}
+			legacy, bundle, err := signFormats(c, false)
+			if err != nil {
+				return err
+			}
+			format := pipeline.FormatLegacy
+			if bundle {
+				format = pipeline.FormatBundle
+				if legacy {
+					format = pipeline.FormatBoth
+				}
+			}
 			var signer *sign.Signer
 			if c.String("key") != "" || c.Bool("keyless") || c.String("signing-config") != "" {
 				var err error
@@ -56,7 +69,7 @@ pushes it by digest to every --destination, signs it and its children (with --ke
 			} else {
 				fmt.Fprintln(c.App.ErrWriter, "note: no --key or --keyless: the index is not signed")
 			}
-			res, err := pipeline.Merge(c.Context, srcs, dsts, c.StringSlice("tag"), signer, publishOptions(getenv, insecure), signOptions(c, getenv))
+			res, err := pipeline.Merge(c.Context, srcs, dsts, c.StringSlice("tag"), signer, format, publishOptions(getenv, insecure), signOptions(c, getenv))
 			if err != nil {
 				return err
 			}

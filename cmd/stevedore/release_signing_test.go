@@ -12,6 +12,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/sigstoretest"
 )
 
 // nothingDone asserts a refused release built and pushed nothing: no
@@ -235,5 +236,22 @@ func TestReleaseBundleFormat(t *testing.T) {
 	// Bundles need a key; a bad format is a usage error.
 	if r := stevedore(t, env, "", "release", "--dry-run", "--dir", dir, "--context", "app", "--file", "app/Containerfile", "--format", "cms"); r.code != exitUsage || !strings.Contains(r.stderr, "--format") {
 		t.Errorf("bad format: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// The plan names the signing config keyless signing goes through (a
+// private Sigstore's services, not the public Fulcio and Rekor) and the
+// bundle format it implies.
+func TestReleasePlanNamesSigningConfig(t *testing.T) {
+	s := sigstoretest.Start(t)
+	dir := flagProject(t)
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "CI": "true", "GITLAB_CI": "true", "SIGSTORE_ID_TOKEN": s.EmailToken(t, "ci@example.com")}
+	r := stevedore(t, env, "", "release", "--dry-run", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
+		"--destination", registrytest.InProcess(t)+"/acme/app", "--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot, "--ledger", "")
+	if want := "keyless (signing config " + s.SigningConfig + "), bundle format"; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("plan: exit %d, want %q:\n%s%s", r.code, want, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout, "Fulcio + Rekor") {
+		t.Errorf("plan names the public services though a signing config is given:\n%s", r.stdout)
 	}
 }

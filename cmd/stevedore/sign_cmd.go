@@ -135,27 +135,30 @@ digest. Signing again with the same key adds nothing.`,
 			case legacy:
 				res, err = sign.Sign(c.Context, s.registryDigest(), signer, opts...)
 			}
-			printResult(c, s, res, "signed", "already signed by this key")
+			printResult(c, s, res, "signed", "already signed by this key", "")
 			if err == nil && bundle {
-				var made bool
-				switch made, err = sign.SignBundle(c.Context, s.registryDigest(), signer, opts...); {
-				case err == nil && made:
-					fmt.Fprintf(c.App.Writer, "signed %s (bundle)\n", s.at(s.digest))
-				case err == nil:
-					fmt.Fprintf(c.App.Writer, "skipped %s (bundle: already signed by this key)\n", s.at(s.digest))
-				}
+				// One line per digest, as for the legacy format: with
+				// --recursive every platform manifest gets its bundle.
+				res, err = sign.SignBundles(c.Context, s.registryDigest(), signer, opts...)
+				printResult(c, s, res, "signed", "already signed by this key", "bundle")
 			}
 			return err
 		},
 	}
 }
 
-func printResult(c *cli.Context, s subject, res *sign.Result, did, skipped string) {
+// printResult prints a line per digest signed or skipped; store names the
+// format when it is not the legacy one ("bundle").
+func printResult(c *cli.Context, s subject, res *sign.Result, did, skipped, store string) {
 	if res == nil {
 		return
 	}
+	suffix := ""
+	if store != "" {
+		suffix, skipped = " ("+store+")", store+": "+skipped
+	}
 	for _, h := range res.Signed {
-		fmt.Fprintf(c.App.Writer, "%s %s\n", did, s.at(h))
+		fmt.Fprintf(c.App.Writer, "%s %s%s\n", did, s.at(h), suffix)
 	}
 	for _, h := range res.Skipped {
 		fmt.Fprintf(c.App.Writer, "skipped %s (%s)\n", s.at(h), skipped)
@@ -211,7 +214,7 @@ describes one file system).`,
 				case legacy:
 					res, err = sign.Attest(c.Context, s.ref.Repository().Digest(h.String()), signer, typ, predicate, opts...)
 				}
-				printResult(c, s, res, "attested ("+typ+")", "already attested by this key")
+				printResult(c, s, res, "attested ("+typ+")", "already attested by this key", "")
 				if err == nil && bundle {
 					if err = sign.AttestBundle(c.Context, s.ref.Repository().Digest(h.String()), signer, typ, predicate, opts...); err == nil {
 						fmt.Fprintf(c.App.Writer, "attested (%s) %s (bundle)\n", typ, s.at(h))

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sreevishnu07/stevedore/sign"
@@ -15,16 +16,22 @@ func verifyCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "verify the signatures (or attestations) of a digest, as cosign verify does",
-		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE] [--insecure-ignore-tlog] [--trusted-root FILE] [--json]",
+		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE | --recursive] [--insecure-ignore-tlog] [--trusted-root FILE] [--json]",
 		Description: `Checks the signatures stored next to the digest (the sha256-<hex>.sig tag, or
 the layout's entries for oci:PATH@sha256:…), or with --attestation TYPE its
 attestations of that type, and prints what verified and the equivalent cosign
 command. Exits 4 when the digest is unsigned or no signature verifies.
 A tag is accepted and resolved: the digest it points at is what is verified
 and printed. Key signatures made without the transparency log (stevedore's
-default with --key) verify with --insecure-ignore-tlog, as with cosign.`,
+default with --key) verify with --insecure-ignore-tlog, as with cosign.
+With --recursive, every manifest an index references must be signed too
+(cosign verify checks only the digest given; an index's platform images are
+what a runtime pulls).`,
 		OnUsageError: commandUsage,
-		Flags:        append(verifyFlags(), &cli.BoolFlag{Name: "json", Usage: "print what verified as JSON"}),
+		Flags: append(verifyFlags(),
+			&cli.BoolFlag{Name: "json", Usage: "print what verified as JSON"},
+			&cli.BoolFlag{Name: "recursive", Usage: "also require a signature on every manifest an index references"},
+		),
 		Action: func(c *cli.Context) error {
 			opts, err := verifyOptions(c, getenv)
 			if err != nil {
@@ -40,6 +47,10 @@ default with --key) verify with --insecure-ignore-tlog, as with cosign.`,
 					return usageErrorf("--attestation: %v", err)
 				}
 			}
+			if typ != "" && c.Bool("recursive") {
+				return usageErrorf("--recursive checks signatures: drop --attestation, or verify each platform digest's attestations on its own")
+			}
+			opts = append(opts, sign.WithRecursive(c.Bool("recursive")))
 			var got *sign.Verified
 			switch {
 			case s.layout() && typ == "":
@@ -101,11 +112,29 @@ func printVerified(c *cli.Context, s subject, typ string, v *sign.Verified) {
 		}
 		fmt.Fprintf(w, "  - %s\n", strings.Join(parts, ", "))
 	}
+	for _, p := range v.Platforms {
+		fmt.Fprintf(w, "verified platform %s: %d signature(s)\n", s.at(platformDigest(p)), len(p.Signatures))
+	}
 	if s.layout() {
 		fmt.Fprintf(w, "check with cosign once published (stevedore publish carries the signatures):\n  %s\n", v.Command)
 	} else {
 		fmt.Fprintf(w, "check with cosign:\n  %s\n", v.Command)
 	}
+	if v.Bundle && c.String("key") != "" && c.String("trusted-root") == "" {
+		// cosign v2.6 takes the bundle and then wants a trusted root, which
+		// it fetches from the public TUF repository; a key needs none of it.
+		fmt.Fprintf(w, "(cosign v2.6 offline: add --trusted-root FILE, FILE holding %s)\n", emptyTrustedRoot)
+	}
+}
+
+// emptyTrustedRoot is a trusted root naming no authority: all cosign v2.6
+// needs to check a key-signed bundle.
+const emptyTrustedRoot = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`
+
+// platformDigest is the digest a platform's Verified names.
+func platformDigest(v *sign.Verified) v1.Hash {
+	h, _ := v1.NewHash(v.Subject.DigestStr())
+	return h
 }
 
 // verifyFlags are the signer-identity flags of verify and pin --verify

@@ -20,6 +20,8 @@ type verifiedJSON struct {
 	PredicateType string          `json:"predicate_type,omitempty"`
 	Signatures    []signatureJSON `json:"signatures"`
 	Command       string          `json:"cosign_command"`
+	// Platforms are the index's manifests verified with --recursive.
+	Platforms []string `json:"platforms,omitempty"`
 }
 
 type signatureJSON struct {
@@ -50,6 +52,9 @@ func writeVerifiedJSON(w io.Writer, s subject, typ, key string, v *sign.Verified
 			j.Annotations[k] = sig.Annotations[k]
 		}
 		out.Signatures = append(out.Signatures, j)
+	}
+	for _, p := range v.Platforms {
+		out.Platforms = append(out.Platforms, s.at(platformDigest(p)))
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
