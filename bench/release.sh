@@ -8,6 +8,10 @@
 #   GOBIN=$HOME/go/bin go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
 #   GOBIN=$HOME/go/bin go install github.com/anchore/syft/cmd/syft@v1.57.1
 #   apt-get install -y buildah
+# With BuildKit (STEVEDORE_BENCH_BUILDKIT_ADDR, e.g. the address .ci/buildkitd.sh
+# prints, and buildctl on PATH or at STEVEDORE_BENCH_BUILDCTL) it also times
+# `stevedore release --builder ADDR` against buildctl build → syft → cosign
+# on the same daemon, so the two builders are compared on the whole release.
 # Prints wall times; compare them as ratios within one run (the machine is
 # shared). Needs root (RUN steps, buildah).
 set -euo pipefail
@@ -93,4 +97,40 @@ if have buildah && have crane && have syft && have cosign && [ -n "$reg_pid" ]; 
 	{ time chain >"$work/chain.log" 2>&1; } 2>&1
 else
 	echo "the tool chain needs buildah, crane, syft and cosign on PATH: skipped"
+fi
+
+# The BuildKit driver: the same release built on a BuildKit daemon, against
+# the chain a BuildKit user glues together (buildctl build with push, syft,
+# cosign sign/attest/verify, crane tag).
+bk_addr=${STEVEDORE_BENCH_BUILDKIT_ADDR:-}
+buildctl=${STEVEDORE_BENCH_BUILDCTL:-$(command -v buildctl || true)}
+if [ -z "$bk_addr" ] || [ -z "$buildctl" ] || [ -z "$reg_pid" ]; then
+	echo "BuildKit comparison needs STEVEDORE_BENCH_BUILDKIT_ADDR, buildctl and crane: skipped"
+	exit 0
+fi
+sed -i "s#$reg/s/app#$reg/bk/app#" "$proj/stevedore.yaml"
+( cd "$proj" && git -c user.name=b -c user.email=b@b commit -qam "feat: bench on buildkit" )
+printf '%-40s ' "stevedore release --builder (cold)"
+{ time COSIGN_PASSWORD= "$work/stevedore" release --dir "$proj" --cache-dir "$work/cache-bk" --snapshot --builder "$bk_addr" --ledger "" >/dev/null 2>&1; } 2>&1
+printf '%-40s ' "stevedore release --builder (re-run)"
+{ time COSIGN_PASSWORD= "$work/stevedore" release --dir "$proj" --cache-dir "$work/cache-bk" --snapshot --builder "$bk_addr" --ledger "" >/dev/null 2>&1; } 2>&1
+if have syft && have cosign; then
+	export COSIGN_PASSWORD=
+	[ -f "$work/cosign.key" ] || ( cd "$work" && cosign generate-key-pair >/dev/null 2>&1 )
+	bkchain() {
+		"$buildctl" --addr "$bk_addr" build --frontend dockerfile.v0 --local context="$proj" --local dockerfile="$proj" \
+			--output "type=image,name=$creg/bk/app:build,push=true,registry.insecure=true" --metadata-file "$work/bk-meta.json" >/dev/null 2>&1
+		digest=$(jq -r '."containerimage.digest"' "$work/bk-meta.json")
+		syft scan "registry:$creg/bk/app@$digest" -o spdx-json="$work/sbom.json" -q
+		cosign sign --yes --tlog-upload=false --allow-insecure-registry --key "$work/cosign.key" "$creg/bk/app@$digest" >/dev/null 2>&1
+		cosign attest --yes --tlog-upload=false --allow-insecure-registry --key "$work/cosign.key" --type spdxjson --predicate "$work/sbom.json" "$creg/bk/app@$digest" >/dev/null 2>&1
+		cosign verify --insecure-ignore-tlog --allow-insecure-registry --key "$work/cosign.pub" "$creg/bk/app@$digest" >/dev/null 2>&1
+		crane tag "$creg/bk/app@$digest" 1.0.0
+	}
+	printf '%-40s ' "buildctl+syft+cosign+crane (cold)"
+	{ time bkchain >"$work/bkchain.log" 2>&1; } 2>&1
+	printf '%-40s ' "buildctl+syft+cosign+crane (re-run)"
+	{ time bkchain >"$work/bkchain.log" 2>&1; } 2>&1
+else
+	echo "the BuildKit tool chain needs syft and cosign on PATH: skipped"
 fi
