@@ -43,3 +43,33 @@ func TestConcurrentGenerateMatchesSequential(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGenerateTwoPlatforms catalogs two images (an index's platforms)
+// one after the other and both at once, as a release's SBOM step does.
+func BenchmarkGenerateTwoPlatforms(b *testing.B) {
+	big, _ := bigImage(b)
+	img := viaLayout(b, big)
+	if _, err := Generate(context.Background(), img); err != nil { // builds the shared license scanner
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, parallel bool) {
+		for b.Loop() {
+			var wg sync.WaitGroup
+			for range 2 {
+				gen := func() {
+					if _, err := Generate(context.Background(), img); err != nil {
+						b.Error(err)
+					}
+				}
+				if parallel {
+					wg.Go(gen)
+				} else {
+					gen()
+				}
+			}
+			wg.Wait()
+		}
+	}
+	b.Run("one-after-another", func(b *testing.B) { run(b, false) })
+	b.Run("two-at-once", func(b *testing.B) { run(b, true) })
+}
