@@ -31,6 +31,10 @@ func (l *storedLayer) DiffID() (v1.Hash, error)            { return l.diffID, ni
 func (l *storedLayer) Size() (int64, error)                { return l.size, nil }
 func (l *storedLayer) MediaType() (types.MediaType, error) { return l.mt, nil }
 func (l *storedLayer) Compressed() (io.ReadCloser, error)  { return l.st.Open(l.digest) }
+
+// BlobPath is the file in the store holding the blob: an OCI layout output
+// on the same file system links it instead of writing the layer again.
+func (l *storedLayer) BlobPath() string { return l.st.Path(l.digest) }
 func (l *storedLayer) Uncompressed() (io.ReadCloser, error) {
 	return uncompressed(l)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/client"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
@@ -337,16 +338,13 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 		formats = append(formats, f)
 	}
 	dir := r.path(filepath.Join(filepath.Dir(r.plan_.LedgerPath), "sbom"))
+	docs, err := r.catalogPlatforms(ctx, ir)
+	if err != nil {
+		return "", err
+	}
 	cached := 0
-	for _, pi := range ir.res.Platforms {
-		sopts := slices.Clone(r.o.sbom)
-		if repo, ok := ir.registryRepo(); ok {
-			sopts = append(sopts, sbom.WithRepository(repo))
-		}
-		doc, err := sbom.Generate(ctx, pi.Image, sopts...)
-		if err != nil {
-			return "", fmt.Errorf("cataloging %s: %w", pi.Platform, err)
-		}
+	for i, pi := range ir.res.Platforms {
+		doc := docs[i]
 		if doc.FromCache {
 			cached++
 		}
@@ -371,6 +369,35 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 		return fmt.Sprintf("%d files (%d of %d platforms from the SBOM cache)", len(ir.sboms), cached, len(ir.res.Platforms)), nil
 	}
 	return fmt.Sprintf("%d files", len(ir.sboms)), nil
+}
+
+// sbomJobs is how many platforms of an index are cataloged at once. Each
+// catalog holds its image's file index and decompressed layers, so memory
+// grows with it; two keeps a two-core runner busy while a platform's
+// layers are being read, and an index of one platform is unaffected.
+const sbomJobs = 2
+
+// catalogPlatforms makes the SBOM of every platform's image, sbomJobs at a
+// time, in the order of the platforms; the first failure cancels the rest.
+func (r *releaser) catalogPlatforms(ctx context.Context, ir *imageRun) ([]*sbom.SBOM, error) {
+	sopts := slices.Clone(r.o.sbom)
+	if repo, ok := ir.registryRepo(); ok {
+		sopts = append(sopts, sbom.WithRepository(repo))
+	}
+	docs := make([]*sbom.SBOM, len(ir.res.Platforms))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(sbomJobs)
+	for i, pi := range ir.res.Platforms {
+		g.Go(func() error {
+			doc, err := sbom.Generate(gctx, pi.Image, sopts...)
+			if err != nil {
+				return fmt.Errorf("cataloging %s: %w", pi.Platform, err)
+			}
+			docs[i] = doc
+			return nil
+		})
+	}
+	return docs, g.Wait()
 }
 
 // registryRepo is the image's first registry destination, the name its

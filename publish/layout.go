@@ -214,6 +214,9 @@ func writeLayout(ctx context.Context, path string, a Artifact) error {
 	if err := sweepLayout(path); err != nil {
 		return err
 	}
+	if err := shareBlobs(path, a); err != nil {
+		return err
+	}
 	p := layout.Path(path)
 	var err error
 	if a.Index != nil {
@@ -235,6 +238,42 @@ func writeLayout(ctx context.Context, path string, a Artifact) error {
 		}
 		im.Manifests = append(im.Manifests, plain(a.Descriptor))
 	})
+}
+
+// shareBlobs puts into the layout, before go-containerregistry writes the
+// rest, the blobs that already are files (layers a build left in its
+// store): hard-linked when the layout is on the same file system, so a
+// build's output does not write its layers a second time, copied
+// atomically and durably otherwise. go-containerregistry then finds them
+// present and skips them.
+func shareBlobs(path string, a Artifact) error {
+	blobs, err := blobsOf(a)
+	if err != nil {
+		return err
+	}
+	for _, l := range blobs {
+		f, ok := l.(interface{ BlobPath() string })
+		if !ok {
+			continue
+		}
+		h, err := l.Digest()
+		if err != nil {
+			continue
+		}
+		size, err := l.Size()
+		if err != nil {
+			continue
+		}
+		// Only a file of the recorded size is trusted as the blob.
+		if fi, err := os.Stat(f.BlobPath()); err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
+			continue
+		}
+		dst := filepath.Join(path, "blobs", h.Algorithm, h.Hex)
+		if _, err := atomicfile.Link(f.BlobPath(), dst, 0o644); err != nil {
+			return fmt.Errorf("writing layer %s to OCI layout %s: %w", h, path, err)
+		}
+	}
+	return nil
 }
 
 // tagLayout points each tag at desc: an entry already carrying the tag is

@@ -26,6 +26,10 @@ var _ v1.Layer = (*Layer)(nil)
 // to Write.
 func (l *Layer) Path() string { return l.path }
 
+// BlobPath is Path under the name outputs look for: an OCI layout on the
+// same file system links the file instead of writing the layer again.
+func (l *Layer) BlobPath() string { return l.path }
+
 // Digest is the sha256 of the compressed blob.
 func (l *Layer) Digest() (v1.Hash, error) { return l.digest, nil }
 
