@@ -13,9 +13,9 @@ n=${1:-20}
 base=${2:-32}
 own=${3:-1}
 work=$(mktemp -d)
-reg_pids=()
+. "$(dirname "$0")/lib.sh"
 cleanup() {
-	for p in "${reg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	stop_registries
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -33,16 +33,6 @@ export PATH="$work/bin:$PATH"
 echo "generating $n images: a ${base} MiB shared base + ${own} MiB each..."
 go run ./bench/genimage -o "$work/imgs" -count "$n" -base-mib "$base" -mib "$own"
 
-start_registry() {
-	local port=$((20000 + RANDOM % 20000))
-	PORT=$port crane registry serve >"$work/registry-$port.log" 2>&1 &
-	reg_pids+=($!)
-	for _ in $(seq 50); do
-		curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	echo "127.0.0.1:$port"
-}
 
 TIMEFORMAT='%3R s'
 t() {

@@ -16,9 +16,9 @@ base=${1:-32}
 own=${2:-1}
 counts=${COUNTS:-1 5 10 20}
 work=$(mktemp -d)
-reg_pids=()
+. "$(dirname "$0")/lib.sh"
 cleanup() {
-	for p in "${reg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	stop_registries
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,16 +34,6 @@ else
 fi
 export PATH="$work/bin:$PATH" SYFT_CHECK_FOR_APP_UPDATE=false COSIGN_PASSWORD=
 
-start_registry() {
-	local port=$((20000 + RANDOM % 20000))
-	PORT=$port crane registry serve >"$work/registry-$port.log" 2>&1 &
-	reg_pids+=($!)
-	for _ in $(seq 50); do
-		curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	echo "127.0.0.1:$port"
-}
 
 # peak LABEL CMD…: runs CMD, prints its wall time and maximum RSS.
 peak() {

@@ -10,9 +10,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 layers=${1:-4}
 mib=${2:-64}
 work=$(mktemp -d)
-reg_pids=()
+. "$(dirname "$0")/lib.sh"
 cleanup() {
-	for p in "${reg_pids[@]}"; do kill "$p" 2>/dev/null; done
+	stop_registries
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,17 +29,6 @@ go run ./bench/genimage -o "$work/layout" -layers "$layers" -mib "$mib"
 # One registry per tool: go-containerregistry's in-memory registry shares
 # blobs across repositories, so a second tool would find the first one's
 # blobs and send nothing.
-reg_pids=()
-start_registry() {
-	local port=$((20000 + RANDOM % 20000))
-	PORT=$port crane registry serve >"$work/registry-$port.log" 2>&1 &
-	reg_pids+=($!)
-	for _ in $(seq 50); do
-		curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	echo "127.0.0.1:$port"
-}
 sreg=$(start_registry)
 creg=$(start_registry)
 
