@@ -79,7 +79,12 @@ func (r *recorder) Step(s builder.StepReport) {
 // driver and through buildctl --output type=oci against the same daemon:
 // the image config and every layer's files must be the same.
 func TestBuildMatchesBuildctl(t *testing.T) {
-	addr := daemonAddr(t)
+	checkBuildMatchesBuildctl(t, daemonAddr(t))
+}
+
+// checkBuildMatchesBuildctl is TestBuildMatchesBuildctl against the daemon
+// at addr, whatever its scheme (buildctl dials it the same way).
+func checkBuildMatchesBuildctl(t *testing.T, addr string) {
 	buildctl := buildctlPath(t)
 	base := registrytest.BusyboxImage(t)
 	dir := t.TempDir()
