@@ -125,7 +125,7 @@ func TestConformance(t *testing.T) {
 	conformanceCases := selectedConformanceCases()
 	nonce := fmt.Sprint(time.Now().UnixNano())
 	for _, c := range conformanceCases {
-		if len(c.ssh) > 0 {
+		if len(c.ssh) > 0 || strings.Contains(c.dockerfile, "{{GITSSH}}") {
 			conformanceAgent = sshtest.Agent(t)
 			git.serveSSH(t, conformanceAgent)
 			break
@@ -133,6 +133,7 @@ func TestConformance(t *testing.T) {
 	}
 	if git.ssh == "" {
 		// No sshd here: the cases fetching over ssh:// cannot run.
+		t.Logf("skipping the ssh:// git cases: %s", git.sshSkip)
 		conformanceCases = slices.DeleteFunc(conformanceCases, func(c conformanceCase) bool { return strings.Contains(c.dockerfile, "{{GITSSH}}") })
 	}
 	names := map[string]bool{}

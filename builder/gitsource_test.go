@@ -206,7 +206,7 @@ func TestAddGitOverSSH(t *testing.T) {
 	sock := sshtest.Agent(t)
 	gs.serveSSH(t, sock)
 	if gs.ssh == "" {
-		t.Skip("skipping: needs root and sshd (Debian: openssh-server)")
+		t.Skip("skipping: " + gs.sshSkip)
 	}
 	df := "FROM scratch\nADD {{GITSSH}}/repo.git#feature:sub /s\n"
 	res, err := buildGit(t, gs, t.TempDir(), df, WithSSH(map[string]string{"default": sock}))
