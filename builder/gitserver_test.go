@@ -2,6 +2,7 @@ package builder
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -35,6 +37,48 @@ type gitServer struct {
 	// once serveSSH ran; "" without sshd or root, and sshSkip says why.
 	ssh, sshSkip string
 	sshDir       string // sshd's configuration: authorized_keys
+	fetches      *fetchLog
+}
+
+// fetchLog counts the fetches the HTTP server answered, per repository: a
+// git-upload-pack request that wants objects (ls-remote asks for refs
+// only).
+type fetchLog struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (f *fetchLog) count(repo string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n[repo]
+}
+
+// logFetches passes requests on to next, counting the fetches among them.
+func (f *fetchLog) logFetches(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		repo, service, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if ok && service == "git-upload-pack" && r.Method == http.MethodPost {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			plain := body
+			if r.Header.Get("Content-Encoding") == "gzip" {
+				if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+					plain, _ = io.ReadAll(zr)
+				}
+			}
+			if bytes.Contains(plain, []byte("command=fetch")) || bytes.Contains(plain, []byte("want ")) {
+				f.mu.Lock()
+				f.n[repo]++
+				f.mu.Unlock()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 const gitToken = "s3cr3t-git-token"
@@ -46,7 +90,7 @@ func startGitServer(t *testing.T) gitServer {
 		t.Skip("skipping: no git CLI (Debian: apt-get install git)")
 	}
 	root := t.TempDir()
-	gs := gitServer{root: root, commits: map[string]string{}}
+	gs := gitServer{root: root, commits: map[string]string{}, fetches: &fetchLog{n: map[string]int{}}}
 	mux := http.NewServeMux()
 	backend := &cgi.Handler{Path: bin, Args: []string{"http-backend"}, Dir: root,
 		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "HOME=" + root}, Stderr: io.Discard}
@@ -60,7 +104,7 @@ func startGitServer(t *testing.T) gitServer {
 		backend.ServeHTTP(w, r)
 	})
 	mux.Handle("/", backend)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(gs.fetches.logFetches(mux))
 	t.Cleanup(srv.Close)
 	gs.url = srv.URL
 

@@ -196,14 +196,14 @@ func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 	if !strings.HasPrefix(ref, "refs/tags/") {
 		target = "tags/" + ref
 	}
-	args := []string{"fetch"}
-	if gitSHA.MatchString(ref) {
-		args = append(args, "--tags", "origin", ref)
-	} else {
-		args = append(args, "--depth=1", "--no-tags", "origin", "--force", "--", ref+":"+target)
+	fetch := func(remote string) []string {
+		if gitSHA.MatchString(ref) {
+			return []string{"fetch", "--tags", remote, ref}
+		}
+		return []string{"fetch", "--depth=1", "--no-tags", remote, "--force", "--", ref + ":" + target}
 	}
-	if _, err := git.run(ctx, args...); err != nil {
-		return "", fmt.Errorf("failed to fetch remote %s: %w", redactURL(g.remote), err)
+	if err := b.fetchThroughCache(ctx, git, g, fetch); err != nil {
+		return "", err
 	}
 
 	dir := filepath.Join(work, "checkout")
