@@ -176,8 +176,9 @@ func (g *gitSource) key() string {
 	return fmt.Sprintf("git:%s@%s:%s keep=%v submodules=%v mtime=%s", redactURL(g.remote), g.commit, g.ref.SubDir, g.keepGitDir, g.ref.Submodules == nil || *g.ref.Submodules, g.ref.MTime)
 }
 
-// checkout fetches the source and checks it out into a new directory under
-// the build's work directory, which it returns.
+// checkout fetches the source (through the git cache, gitcache.go) and
+// checks it out into a new directory under the build's work directory,
+// which it returns.
 func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 	work, err := os.MkdirTemp(b.work, "git-")
 	if err != nil {
