@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestGitCheckoutCache: a checkout is fetched once per remote, ref and
@@ -118,5 +120,35 @@ func TestGitCacheSurvivesKilledAndDamagedEntries(t *testing.T) {
 	}
 	if n := gs.fetches.count("repo.git") - before; n != 1 {
 		t.Errorf("a damaged entry was fetched %d times, want once", n)
+	}
+}
+
+// BenchmarkAddGit: an ADD from git whose step misses the cache, with the
+// commit fetched from the server each time (cold) and read from the git
+// cache of an earlier build (cached).
+func BenchmarkAddGit(b *testing.B) {
+	gs := startGitServer(b)
+	for _, warm := range []bool{false, true} {
+		name := "cold"
+		if warm {
+			name = "cached"
+		}
+		b.Run(name, func(b *testing.B) {
+			cache := b.TempDir()
+			for i := 0; b.Loop(); i++ {
+				if !warm {
+					cache = b.TempDir()
+				}
+				dir := b.TempDir()
+				// Another destination each time: the step always misses.
+				df := gs.expand(fmt.Sprintf("FROM scratch\nADD {{GIT}}/repo.git#feature /x%d\n", i))
+				if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Build(context.Background(), WithContextDir(dir), WithCacheDir(cache), WithEpoch(time.Unix(1700000000, 0))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -83,7 +83,7 @@ func (f *fetchLog) logFetches(next http.Handler) http.Handler {
 
 const gitToken = "s3cr3t-git-token"
 
-func startGitServer(t *testing.T) gitServer {
+func startGitServer(t testing.TB) gitServer {
 	t.Helper()
 	bin, err := exec.LookPath("git")
 	if err != nil {
