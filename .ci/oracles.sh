@@ -11,6 +11,8 @@
 #   fulcio                github.com/sigstore/fulcio v1.8.8          (local Sigstore CA)
 #   rekor-server          github.com/sigstore/rekor-tiles/v2 v2.3.0  (local Rekor v2, POSIX tiles)
 #   timestamp-server      github.com/sigstore/timestamp-authority v1.2.9 (local RFC 3161 TSA)
+#   sshd                  Debian's openssh-server, unpacked (never installed: no
+#                         service, no host keys, no user); for the ssh:// git tests
 # The cosign v2.6.5 CLI is a go.mod tool and builds with `go build tool`.
 set -euo pipefail
 
@@ -71,7 +73,38 @@ sigstore() {
 	goinstall timestamp-authority "$TSA_VERSION" github.com/sigstore/timestamp-authority/cmd/timestamp-server timestamp-server
 }
 
+# sshd serves git over ssh:// on loopback for the builder's tests. The
+# package is unpacked with dpkg -x rather than installed, so no ssh service
+# is enabled or started and /etc is left alone; libwrap0, the one library
+# sshd needs beyond openssh-client's, is unpacked next to it and the sshd
+# script finds it with LD_LIBRARY_PATH.
+sshd() {
+	local out=$ORACLES/openssh-server
+	[ -x "$out/sshd" ] && return 0
+	log "unpacking Debian's openssh-server"
+	local tmp
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	(cd "$tmp" && apt-get download -qq openssh-server libwrap0 2>/dev/null ||
+		{ apt-get update -qq && apt-get download -qq openssh-server libwrap0; })
+	for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$tmp/root"; done
+	local lib=$out/root/usr/lib/$(uname -m)-linux-gnu
+	if LD_LIBRARY_PATH="$tmp/root/usr/lib/$(uname -m)-linux-gnu" ldd "$tmp/root/usr/sbin/sshd" | grep 'not found'; then
+		log "sshd needs libraries that are not installed (above)"
+		return 1
+	fi
+	rm -rf "$out"
+	mkdir -p "$out"
+	mv "$tmp/root" "$out/root"
+	dpkg-deb -f "$tmp"/openssh-server_*.deb Version >"$out/VERSION"
+	# sshd re-executes itself by the absolute path it was started with.
+	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$lib" "$out/root/usr/sbin/sshd" >"$out/sshd.tmp"
+	chmod 755 "$out/sshd.tmp"
+	mv "$out/sshd.tmp" "$out/sshd"
+	rm -rf "$tmp"
+}
+
 command -v jq >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends jq >/dev/null; }
-want=${*:-buildkit cosign3 sigstore}
+want=${*:-buildkit cosign3 sigstore sshd}
 for t in $want; do "$t"; done
 echo "$ORACLES"

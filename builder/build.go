@@ -61,7 +61,8 @@ type options struct {
 	epoch       time.Time
 	isolation   isolate.Isolation
 	secrets     map[string]string
-	sshAgents   map[string]string // RUN --mount=type=ssh id → agent socket
+	sshAgents   map[string]string   // RUN --mount=type=ssh id → agent socket
+	sshKeys     map[string][]string // id → key files, served by agents of this process
 	noCache     bool
 	compression layer.Compression
 	progress    Progress
@@ -225,6 +226,11 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	if o.output == nil {
 		o.output = io.Discard
 	}
+	stopAgents, err := o.serveSSHKeys()
+	if err != nil {
+		return nil, err
+	}
+	defer stopAgents()
 	if o.driver != nil {
 		exclude := o.exclude
 		if o.cacheDir != "" {

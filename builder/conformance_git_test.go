@@ -28,6 +28,7 @@ var gitConformanceCases = []conformanceCase{
 		"FROM stevedore-test/busybox:1\nCOPY --from=r /meta /tags /r/foo /out/\n"},
 	{name: "git-keep-git-dir-false", dockerfile: "FROM stevedore-test/busybox:1\nADD {{GIT}}/repo.git?keep-git-dir=false /r\n"},
 	{name: "git-add-over-ssh", ssh: []string{"default"}, dockerfile: "FROM stevedore-test/busybox:1\nADD {{GITSSH}}/repo.git#feature:sub /s\n"},
+	{name: "git-add-over-ssh-key-files", sshKeys: []string{"default"}, dockerfile: "FROM stevedore-test/busybox:1\nADD {{GITSSH}}/repo.git#v0.0.2 /s\n"},
 	{name: "fail-git-over-ssh-no-agent", dockerfile: "FROM stevedore-test/busybox:1\nADD {{GITSSH}}/repo.git#v0.0.1 /s\n", fail: true},
 	{name: "git-private-token", dockerfile: "FROM stevedore-test/busybox:1\nADD {{GIT}}/private.git /p\n", secrets: map[string]string{"GIT_AUTH_TOKEN": gitToken}},
 	{name: "git-private-header", dockerfile: "FROM stevedore-test/busybox:1\nADD {{GIT}}/private.git#latest /p\n", secrets: map[string]string{"GIT_AUTH_HEADER": basicToken(gitToken)}},

@@ -65,6 +65,9 @@ type conformanceCase struct {
 	// ssh lists the ids the test's ssh-agent is forwarded under
 	// (--ssh ID=SOCKET to both).
 	ssh []string
+	// sshKeys lists the ids the test's two key files are served under
+	// (--ssh ID=KEYFILE,KEYFILE to both).
+	sshKeys []string
 	// fail: BuildKit must refuse the build, and so must stevedore.
 	fail bool
 	// known names a difference from BuildKit not fixed yet: the case then
@@ -125,14 +128,25 @@ func TestConformance(t *testing.T) {
 	conformanceCases := selectedConformanceCases()
 	nonce := fmt.Sprint(time.Now().UnixNano())
 	for _, c := range conformanceCases {
-		if len(c.ssh) > 0 {
+		if len(c.ssh) > 0 || len(c.sshKeys) > 0 || strings.Contains(c.dockerfile, "{{GITSSH}}") {
 			conformanceAgent = sshtest.Agent(t)
+			conformanceKeys = []string{sshtest.KeyFile(t), sshtest.KeyFile(t)}
 			git.serveSSH(t, conformanceAgent)
+			if git.ssh != "" {
+				for _, k := range conformanceKeys {
+					pub, err := os.ReadFile(k + ".pub")
+					if err != nil {
+						t.Fatal(err)
+					}
+					git.authorize(t, pub)
+				}
+			}
 			break
 		}
 	}
 	if git.ssh == "" {
 		// No sshd here: the cases fetching over ssh:// cannot run.
+		t.Logf("skipping the ssh:// git cases: %s", git.sshSkip)
 		conformanceCases = slices.DeleteFunc(conformanceCases, func(c conformanceCase) bool { return strings.Contains(c.dockerfile, "{{GITSSH}}") })
 	}
 	names := map[string]bool{}
@@ -199,8 +213,12 @@ func TestConformance(t *testing.T) {
 // conformanceOnly narrows the suite to the cases whose names hold it, so
 // work on one area need not wait for every BuildKit build:
 // go test -run TestConformance -conformance.only=git- ./builder
-// conformanceAgent is the ssh-agent socket of the cases with ssh.
-var conformanceAgent string
+// conformanceAgent is the ssh-agent socket of the cases with ssh, and
+// conformanceKeys the key files of those with sshKeys.
+var (
+	conformanceAgent string
+	conformanceKeys  []string
+)
 
 var conformanceOnly = flag.String("conformance.only", "", "run only the conformance cases whose names contain this")
 
@@ -249,6 +267,13 @@ func stevedoreOptions(t *testing.T, base v1.Image, dir string, c conformanceCase
 		}
 		opts = append(opts, WithSSH(agents))
 	}
+	if len(c.sshKeys) > 0 {
+		keys := map[string][]string{}
+		for _, id := range c.sshKeys {
+			keys[id] = conformanceKeys
+		}
+		opts = append(opts, WithSSHKeys(keys))
+	}
 	if c.secrets != nil {
 		files := map[string]string{}
 		sd := t.TempDir()
@@ -287,6 +312,9 @@ func buildkitBuild(buildctl, addr, baseDir string, baseDigest v1.Hash, dir, work
 	}
 	for _, id := range c.ssh {
 		args = append(args, "--ssh", id+"="+conformanceAgent)
+	}
+	for _, id := range c.sshKeys {
+		args = append(args, "--ssh", id+"="+strings.Join(conformanceKeys, ","))
 	}
 	start := time.Now()
 	output, err := exec.Command(buildctl, args...).CombinedOutput()

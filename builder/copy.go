@@ -186,7 +186,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		}
 		matches = append(matches, ms...)
 	}
-	root, err := b.ensureRoot(ctx, s)
+	root, err := b.copyRoot(ctx, s, op)
 	if err != nil {
 		return nil, err
 	}
@@ -345,6 +345,36 @@ func (b *builder) writeLayer(ctx context.Context, files []layer.File) (v1.Layer,
 	}
 	return layer.Write(ctx, changes, filepath.Dir(b.st.Path(v1.Hash{Algorithm: "sha256", Hex: "x"})),
 		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
+}
+
+// linked reports whether a COPY or ADD builds its layer as BuildKit's
+// --link does: on an empty filesystem, merged over the image afterwards.
+// BuildKit v0.29 ignores --link when --chmod is given.
+func linked(op *dockerfile.CopyOp) bool {
+	return op.Link && op.Chmod == ""
+}
+
+// chownByName reports whether --chown names a user or group, which are
+// looked up in the image (so a --link layer then depends on it).
+func chownByName(spec string) bool {
+	for _, part := range strings.Split(spec, ":") {
+		if _, err := strconv.Atoi(part); part != "" && err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// copyRoot is the filesystem a COPY's destination is worked out in: the
+// stage's, or with --link an empty one, so that the layer holds what it
+// would on any base: its destination's parents made anew (0755, the
+// --chown user's), the base's symlinks not followed, a path that is a file
+// below made a directory.
+func (b *builder) copyRoot(ctx context.Context, s *stage, op *dockerfile.CopyOp) (string, error) {
+	if !linked(op) {
+		return b.ensureRoot(ctx, s)
+	}
+	return os.MkdirTemp(b.work, "link-")
 }
 
 // resolveDest follows the symlinks of a COPY destination inside the image's

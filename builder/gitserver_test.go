@@ -1,6 +1,8 @@
 package builder
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -10,8 +12,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,20 +34,63 @@ type gitServer struct {
 	root    string            // the served directory: NAME.git are bare repositories
 	commits map[string]string // ref name → commit id
 	// ssh is the same directory over SSH (ssh://root@127.0.0.1:PORT/DIR)
-	// once serveSSH ran; "" without sshd or root.
-	ssh string
+	// once serveSSH ran; "" without sshd or root, and sshSkip says why.
+	ssh, sshSkip string
+	sshDir       string // sshd's configuration: authorized_keys
+	fetches      *fetchLog
+}
+
+// fetchLog counts the fetches the HTTP server answered, per repository: a
+// git-upload-pack request that wants objects (ls-remote asks for refs
+// only).
+type fetchLog struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (f *fetchLog) count(repo string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n[repo]
+}
+
+// logFetches passes requests on to next, counting the fetches among them.
+func (f *fetchLog) logFetches(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		repo, service, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if ok && service == "git-upload-pack" && r.Method == http.MethodPost {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			plain := body
+			if r.Header.Get("Content-Encoding") == "gzip" {
+				if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+					plain, _ = io.ReadAll(zr)
+				}
+			}
+			if bytes.Contains(plain, []byte("command=fetch")) || bytes.Contains(plain, []byte("want ")) {
+				f.mu.Lock()
+				f.n[repo]++
+				f.mu.Unlock()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 const gitToken = "s3cr3t-git-token"
 
-func startGitServer(t *testing.T) gitServer {
+func startGitServer(t testing.TB) gitServer {
 	t.Helper()
 	bin, err := exec.LookPath("git")
 	if err != nil {
 		t.Skip("skipping: no git CLI (Debian: apt-get install git)")
 	}
 	root := t.TempDir()
-	gs := gitServer{root: root, commits: map[string]string{}}
+	gs := gitServer{root: root, commits: map[string]string{}, fetches: &fetchLog{n: map[string]int{}}}
 	mux := http.NewServeMux()
 	backend := &cgi.Handler{Path: bin, Args: []string{"http-backend"}, Dir: root,
 		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "HOME=" + root}, Stderr: io.Discard}
@@ -57,7 +104,7 @@ func startGitServer(t *testing.T) gitServer {
 		backend.ServeHTTP(w, r)
 	})
 	mux.Handle("/", backend)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(gs.fetches.logFetches(mux))
 	t.Cleanup(srv.Close)
 	gs.url = srv.URL
 
@@ -130,12 +177,39 @@ git clone -q --bare . ../private.git`)
 	return gs
 }
 
+// defaultSSHD is where .ci/oracles.sh unpacks Debian's openssh-server.
+const defaultSSHD = "/var/cache/stevedore-oracles/openssh-server/sshd"
+
+// sshdBinary finds sshd: $STEVEDORE_TEST_SSHD (set by .ci/run), the oracle
+// cache, then an installed openssh-server.
+func sshdBinary() (string, error) {
+	if p := os.Getenv("STEVEDORE_TEST_SSHD"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("STEVEDORE_TEST_SSHD: %w", err)
+		}
+		return p, nil
+	}
+	for _, p := range []string{defaultSSHD, "/usr/sbin/sshd"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no sshd: run bash .ci/oracles.sh sshd (or set STEVEDORE_TEST_SSHD)")
+}
+
 // serveSSH serves the repositories over SSH too, with a real sshd on
 // loopback that accepts the keys of the agent at sock (for root: git runs
-// git-upload-pack in root's shell). Without sshd or root it does nothing.
+// git-upload-pack in root's shell). Without sshd or root it sets sshSkip
+// to why instead.
 func (g *gitServer) serveSSH(t *testing.T, sock string) {
 	t.Helper()
-	if _, err := os.Stat("/usr/sbin/sshd"); err != nil || os.Geteuid() != 0 {
+	if os.Geteuid() != 0 {
+		g.sshSkip = "ssh:// sources need root (sshd logs in as root)"
+		return
+	}
+	bin, err := sshdBinary()
+	if err != nil {
+		g.sshSkip = err.Error()
 		return
 	}
 	dir := t.TempDir()
@@ -145,9 +219,8 @@ func (g *gitServer) serveSSH(t *testing.T, sock string) {
 	if err != nil {
 		t.Fatalf("ssh-add -L: %v", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	g.sshDir = dir
+	g.authorize(t, pub)
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, "hostkey")).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, out)
 	}
@@ -164,19 +237,58 @@ func (g *gitServer) serveSSH(t *testing.T, sock string) {
 	}
 	// sshd wants its privilege separation directory.
 	os.MkdirAll("/run/sshd", 0o755)
-	sshd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	sshd := exec.Command(bin, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	if _, err := user.Lookup("sshd"); err != nil {
+		// An unpacked (not installed) openssh-server has no privilege
+		// separation user: sshd runs in its own mount namespace, where
+		// /etc/passwd has one, so the machine's stays as it is.
+		passwd, err := os.ReadFile("/etc/passwd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		passwd = append(passwd, "sshd:x:65534:65534::/run/sshd:/usr/sbin/nologin\n"...)
+		if err := os.WriteFile(filepath.Join(dir, "passwd"), passwd, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sshd = exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "/bin/sh", "-ec",
+			`mount --bind "$0" /etc/passwd && exec "$@"`, filepath.Join(dir, "passwd")}, sshd.Args...)...)
+	}
+	var stderr bytes.Buffer
+	sshd.Stderr = &stderr
 	if err := sshd.Start(); err != nil {
 		t.Fatalf("starting sshd: %v", err)
 	}
-	t.Cleanup(func() { sshd.Process.Kill(); sshd.Wait() })
-	for i := 0; i < 200; i++ {
+	exited := make(chan error, 1)
+	go func() { exited <- sshd.Wait() }()
+	t.Cleanup(func() { sshd.Process.Kill(); <-exited })
+	for {
 		if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
 			c.Close()
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("sshd %s exited: %v\n%s", bin, err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	g.ssh = fmt.Sprintf("ssh://root@127.0.0.1:%d%s", port, g.root)
+}
+
+// authorize lets the public keys pub log in to the server's sshd.
+func (g *gitServer) authorize(t *testing.T, pub []byte) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(g.sshDir, "authorized_keys"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(pub); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // expand replaces {{GIT}} with the server's URL and {{GIT:REF}} with the

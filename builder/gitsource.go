@@ -176,8 +176,9 @@ func (g *gitSource) key() string {
 	return fmt.Sprintf("git:%s@%s:%s keep=%v submodules=%v mtime=%s", redactURL(g.remote), g.commit, g.ref.SubDir, g.keepGitDir, g.ref.Submodules == nil || *g.ref.Submodules, g.ref.MTime)
 }
 
-// checkout fetches the source and checks it out into a new directory under
-// the build's work directory, which it returns.
+// checkout fetches the source (through the git cache, gitcache.go) and
+// checks it out into a new directory under the build's work directory,
+// which it returns.
 func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 	work, err := os.MkdirTemp(b.work, "git-")
 	if err != nil {
@@ -196,14 +197,14 @@ func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 	if !strings.HasPrefix(ref, "refs/tags/") {
 		target = "tags/" + ref
 	}
-	args := []string{"fetch"}
-	if gitSHA.MatchString(ref) {
-		args = append(args, "--tags", "origin", ref)
-	} else {
-		args = append(args, "--depth=1", "--no-tags", "origin", "--force", "--", ref+":"+target)
+	fetch := func(remote string) []string {
+		if gitSHA.MatchString(ref) {
+			return []string{"fetch", "--tags", remote, ref}
+		}
+		return []string{"fetch", "--depth=1", "--no-tags", remote, "--force", "--", ref + ":" + target}
 	}
-	if _, err := git.run(ctx, args...); err != nil {
-		return "", fmt.Errorf("failed to fetch remote %s: %w", redactURL(g.remote), err)
+	if err := b.fetchThroughCache(ctx, git, g, fetch); err != nil {
+		return "", err
 	}
 
 	dir := filepath.Join(work, "checkout")

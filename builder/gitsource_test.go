@@ -206,7 +206,7 @@ func TestAddGitOverSSH(t *testing.T) {
 	sock := sshtest.Agent(t)
 	gs.serveSSH(t, sock)
 	if gs.ssh == "" {
-		t.Skip("skipping: needs root and sshd (Debian: openssh-server)")
+		t.Skip("skipping: " + gs.sshSkip)
 	}
 	df := "FROM scratch\nADD {{GITSSH}}/repo.git#feature:sub /s\n"
 	res, err := buildGit(t, gs, t.TempDir(), df, WithSSH(map[string]string{"default": sock}))
@@ -215,6 +215,20 @@ func TestAddGitOverSSH(t *testing.T) {
 	}
 	if got := imageFile(t, res.Image, "s/foo"); got != "subfeature\n" {
 		t.Errorf("s/foo = %q, want the feature branch's sub/foo", got)
+	}
+	// A key file (--ssh default=KEYFILE) that the server accepts.
+	key := sshtest.KeyFile(t)
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs.authorize(t, pub)
+	res, err = buildGit(t, gs, t.TempDir(), df, WithSSHKeys(map[string][]string{"default": {key}}))
+	if err != nil {
+		t.Fatalf("ADD over ssh with a key file: %v", err)
+	}
+	if got := imageFile(t, res.Image, "s/foo"); got != "subfeature\n" {
+		t.Errorf("with a key file: s/foo = %q, want the feature branch's sub/foo", got)
 	}
 	_, err = buildGit(t, gs, t.TempDir(), df)
 	if err == nil || !strings.Contains(err.Error(), "--ssh default") || !strings.Contains(err.Error(), "Dockerfile:2") {

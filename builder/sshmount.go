@@ -3,7 +3,6 @@ package builder
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -66,7 +65,8 @@ func (b *builder) prepareSSH(m dockerfile.Mount, n int) (preparedBind, string, e
 
 // forwardAgent listens on a new socket in dir, with the mount's owner and
 // mode, and passes every connection to the agent: the step never sees the
-// caller's socket (whose owner and mode must not change) or its path.
+// caller's socket (whose owner and mode must not change) or its path, and
+// cannot add or remove the agent's keys.
 func forwardAgent(ctx context.Context, dir string, bd preparedBind) (string, func(), error) {
 	f, err := os.CreateTemp(dir, "ssh-")
 	if err != nil {
@@ -106,10 +106,7 @@ func forwardAgent(ctx context.Context, dir string, bd preparedBind) (string, fun
 					return
 				}
 				defer a.Close()
-				done := make(chan struct{}, 2)
-				go func() { io.Copy(a, c); done <- struct{}{} }()
-				go func() { io.Copy(c, a); done <- struct{}{} }()
-				<-done
+				proxyReadOnly(c, a)
 			}()
 		}
 	}()

@@ -3,6 +3,8 @@ package builder
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,5 +51,47 @@ func TestSSHMountRequiredNamesTheFlag(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "Dockerfile:2") {
 			t.Errorf("--mount=%s without --ssh: want an error naming Dockerfile:2 and %q, got %v", c.mount, c.want, err)
 		}
+	}
+}
+
+// TestSSHKeyFilesServedAsAgent: --ssh ID=KEYFILE serves the key through an
+// agent of stevedore's: ssh-add -l in the step lists it, and the step can
+// not remove it.
+func TestSSHKeyFilesServedAsAgent(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: RUN steps need root here")
+	}
+	key := sshtest.KeyFile(t)
+	fp, err := exec.Command("ssh-keygen", "-lf", key+".pub").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Fields(string(fp))[1]
+	dir := t.TempDir()
+	sshtest.AddRoot(t, dir)
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM " + oracleBase + "\nCOPY sshroot/ /\n" +
+		"RUN --mount=type=ssh,id=deploy ssh-add -l > /keys && (ssh-add -D 2>/dev/null; echo $?) > /delete && ssh-add -l >> /keys\n"})
+	res := stevedoreBuild(t, registrytest.BusyboxImage(t), dir, WithSSHKeys(map[string][]string{"deploy": {key}}))
+	keys := strings.Split(strings.TrimSpace(imageFile(t, res.Image, "keys")), "\n")
+	if len(keys) != 2 || strings.Fields(keys[0])[1] != want || keys[1] != keys[0] {
+		t.Errorf("ssh-add -l in the step, before and after ssh-add -D:\n%s\nwant the key %s both times", strings.Join(keys, "\n"), want)
+	}
+	if got := imageFile(t, res.Image, "delete"); got == "0\n" {
+		t.Errorf("ssh-add -D in the step succeeded: the agent must be read-only")
+	}
+}
+
+// TestSSHKeyFileWithPassphrase: a key protected by a passphrase is refused
+// before anything is built, saying how to load it instead.
+func TestSSHKeyFileWithPassphrase(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "id_locked")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "secret words", "-f", key).CombinedOutput(); err != nil {
+		t.Skipf("skipping: ssh-keygen (Debian: openssh-client): %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\nRUN --mount=type=ssh true\n"})
+	_, err := Build(context.Background(), WithContextDir(dir), WithCacheDir(t.TempDir()), WithSSHKeys(map[string][]string{"default": {key}}))
+	if err == nil || !strings.Contains(err.Error(), "protected by a passphrase") || !strings.Contains(err.Error(), "ssh-add "+key) {
+		t.Errorf("a key with a passphrase: want an error saying so and naming ssh-add, got %v", err)
 	}
 }

@@ -252,7 +252,13 @@ func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instr
 	if err != nil {
 		return fmt.Errorf("%s:%d: %s: %w", b.g.File, in.Line, oneLine(in.Source), err)
 	}
-	key := keyOf(layerSemantics, s.key, prep.text, prep.source, b.o.epoch.UTC().Format(time.RFC3339), b.o.compression.String())
+	// A --link layer does not depend on the layers below, so neither does
+	// its key (a new base reuses it); the stage's key still chains it.
+	parent := s.key
+	if st.Copy != nil && linked(st.Copy) && !chownByName(st.Copy.Chown) {
+		parent = "link"
+	}
+	key := keyOf(layerSemantics, parent, prep.text, prep.source, b.o.epoch.UTC().Format(time.RFC3339), b.o.compression.String())
 	scope := keyOf(absPath(b.g.File), platformString(b.platform), s.ps.DisplayName(), fmt.Sprint(n), in.Keyword)
 	record := inputs{Key: key, Parent: s.key, Text: prep.text, Source: prep.source, Files: prep.files}
 
@@ -292,6 +298,9 @@ func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instr
 	b.mu.Unlock()
 	s.fs.layers = append(s.fs.layers, l)
 	s.fs.history = append(s.fs.history, h)
+	if parent != s.key {
+		key = keyOf(s.key, key)
+	}
 	s.key = key
 	d, _ := l.Digest()
 	rep.Layer = d.String()

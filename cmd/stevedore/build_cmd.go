@@ -137,7 +137,7 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	if err != nil {
 		return err
 	}
-	opts = append(opts, builder.WithSSH(agents))
+	opts = append(opts, agents.options()...)
 	iso, err := isolate.ParseIsolation(c.String("isolation"))
 	if err != nil {
 		return usageErrorf("--isolation: %v", err)

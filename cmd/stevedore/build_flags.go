@@ -207,30 +207,55 @@ func buildDriver(c *cli.Context) (builder.Option, io.Closer, error) {
 // sshFlag is buildx's --ssh: agents for RUN --mount=type=ssh and for ADD
 // from git@… repositories.
 func sshFlag() cli.Flag {
-	return &cli.StringSliceFlag{Name: "ssh", Usage: "default | ID | ID=SOCKET: forward an SSH agent (default: $SSH_AUTH_SOCK) to RUN --mount=type=ssh,id=ID (repeatable)"}
+	return &cli.StringSliceFlag{Name: "ssh", Usage: "default | ID | ID=SOCKET | ID=KEYFILE[,KEYFILE]: forward an SSH agent (default: $SSH_AUTH_SOCK), or serve private keys as one, to RUN --mount=type=ssh,id=ID (repeatable)"}
 }
 
-// sshAgents converts --ssh values into id → agent socket.
-func sshAgents(list []string, getenv env) (map[string]string, error) {
-	out := map[string]string{}
+// sshSources is what --ssh gave: agent sockets and key files, by id.
+type sshSources struct {
+	sockets map[string]string
+	keys    map[string][]string
+}
+
+func (s sshSources) options() []builder.Option {
+	return []builder.Option{builder.WithSSH(s.sockets), builder.WithSSHKeys(s.keys)}
+}
+
+// sshAgents converts --ssh values: each path is an agent socket (one per
+// id) or private key files, as buildx reads them.
+func sshAgents(list []string, getenv env) (sshSources, error) {
+	out := sshSources{sockets: map[string]string{}, keys: map[string][]string{}}
 	for _, spec := range list {
-		id, sock, given := strings.Cut(spec, "=")
-		if id == "" || strings.ContainsAny(id, ", ") {
-			return nil, usageErrorf("--ssh %q: want default, ID or ID=SOCKET", spec)
+		id, paths, given := strings.Cut(spec, "=")
+		if id == "" || strings.ContainsAny(id, ", ") || (given && paths == "") {
+			return sshSources{}, usageErrorf("--ssh %q: want default, ID, ID=SOCKET or ID=KEYFILE[,KEYFILE]", spec)
+		}
+		if _, dup := out.sockets[id]; dup || out.keys[id] != nil {
+			return sshSources{}, usageErrorf("--ssh %s: the id %s is given twice", spec, id)
 		}
 		if !given {
-			if sock = getenv("SSH_AUTH_SOCK"); sock == "" {
-				return nil, usageErrorf("--ssh %s: SSH_AUTH_SOCK is not set: start an agent (eval $(ssh-agent); ssh-add) or pass --ssh %s=SOCKET", spec, id)
+			if paths = getenv("SSH_AUTH_SOCK"); paths == "" {
+				return sshSources{}, usageErrorf("--ssh %s: SSH_AUTH_SOCK is not set: start an agent (eval $(ssh-agent); ssh-add) or pass --ssh %s=SOCKET or --ssh %s=KEYFILE", spec, id, id)
 			}
 		}
-		fi, err := os.Stat(sock)
-		switch {
-		case err != nil:
-			return nil, usageErrorf("--ssh %s: %v", spec, err)
-		case fi.Mode()&os.ModeSocket == 0:
-			return nil, usageErrorf("--ssh %s: %s is not an agent socket (key files are not read: load the key with ssh-add and pass --ssh %s=$SSH_AUTH_SOCK)", spec, sock, id)
+		var keys []string
+		for _, p := range strings.Split(paths, ",") {
+			fi, err := os.Stat(p)
+			switch {
+			case err != nil:
+				return sshSources{}, usageErrorf("--ssh %s: %v", spec, err)
+			case fi.Mode()&os.ModeSocket != 0 && strings.Contains(paths, ","):
+				return sshSources{}, usageErrorf("--ssh %s: %s is an agent socket: give one socket, or key files, per id", spec, p)
+			case fi.Mode()&os.ModeSocket != 0:
+				out.sockets[id] = p
+			case fi.IsDir():
+				return sshSources{}, usageErrorf("--ssh %s: %s is a directory, not an agent socket or a key file", spec, p)
+			default:
+				keys = append(keys, p)
+			}
 		}
-		out[id] = sock
+		if keys != nil {
+			out.keys[id] = keys
+		}
 	}
 	return out, nil
 }

@@ -43,7 +43,7 @@ type buildInputs struct {
 	args      map[string]string
 	target    string
 	secrets   *secrets
-	ssh       map[string]string
+	ssh       sshSources
 	cacheFrom []string
 	cacheTo   string
 }
@@ -173,7 +173,7 @@ func (in *buildInputs) apply(cfg *pipeline.Config, insecure []string) ([]builder
 			img.BuildArgs = merged
 		}
 	}
-	opts := []builder.Option{builder.WithSecrets(in.secrets.files), builder.WithSSH(in.ssh)}
+	opts := append([]builder.Option{builder.WithSecrets(in.secrets.files)}, in.ssh.options()...)
 	caches, err := pipeline.CacheOptions(in.cacheFrom, in.cacheTo, publish.WithInsecureRegistries(insecure...))
 	if err != nil {
 		return nil, usageErrorf("--cache-from/--cache-to (the action's cache-from/cache-to inputs): %v", err)

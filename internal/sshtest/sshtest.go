@@ -56,6 +56,21 @@ func Agent(t testing.TB) string {
 	return sock
 }
 
+// KeyFile makes a new ed25519 private key with no passphrase, in a
+// directory of the test's, and returns its path (the public key is
+// PATH.pub). Without ssh-keygen the test skips.
+func KeyFile(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("skipping: no ssh-keygen (Debian: apt-get install openssh-client)")
+	}
+	key := filepath.Join(t.TempDir(), "id_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stevedore-key-file", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	return key
+}
+
 // Keys is what ssh-add -l prints for the agent at sock.
 func Keys(t testing.TB, sock string) string {
 	t.Helper()
