@@ -82,3 +82,28 @@ func TestUnchangedRerunWritesNothing(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkUnchangedRerun times a release of two images that are already
+// released, built, pushed, cataloged, signed and tagged, and reports the
+// registry requests it makes.
+func BenchmarkUnchangedRerun(b *testing.B) {
+	dir := repo(b)
+	px := faultproxy.New(b, "http://"+registrytest.InProcess(b), nil)
+	cfg := config(b, px.Host+"/acme/IMAGE")
+	signer, _ := testSigner(b)
+	opts := releaseOpts(b, dir, signer, WithSBOMOptions(sbom.WithCacheDir(filepath.Join(dir, ".cache"))))
+	if _, err := Release(context.Background(), cfg, opts...); err != nil {
+		b.Fatal(err)
+	}
+	px.Reset()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Release(context.Background(), cfg, opts...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(px.Entries()))/float64(b.N), "requests/op")
+	b.ReportMetric(float64(px.Count(http.MethodGet, faultproxy.KindPing))/float64(b.N), "pings/op")
+	b.ReportMetric(float64(px.Count(http.MethodPut, faultproxy.KindManifest))/float64(b.N), "manifest-PUTs/op")
+}
