@@ -269,10 +269,11 @@ func (c *client) connect(ctx context.Context, o *options, d Reference) error {
 	// What go-containerregistry wraps around a transport it is given,
 	// since it wraps nothing around an authenticated one: its retry of an
 	// interrupted upload, under this package's retries.
-	inner := transport.NewRetry(o.httpTransport(d.insecureHosts()),
+	// Under the authentication, the answers kept for the batch (readCache).
+	inner := newReadCache(transport.NewRetry(o.httpTransport(d.insecureHosts()),
 		transport.WithRetryBackoff(o.backoff()),
 		transport.WithRetryPredicate(func(err error) bool { return errors.Is(err, errUploadInterrupted) }),
-		transport.WithRetryStatusCodes())
+		transport.WithRetryStatusCodes()))
 	if c.tr, err = transport.NewWithContext(ctx, repo.Registry, auth, inner, []string{repo.Scope(transport.PushScope)}); err != nil {
 		return err
 	}
