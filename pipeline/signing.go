@@ -41,7 +41,7 @@ func (r *releaser) destOpts(ctx context.Context, d publish.Reference, opts []sig
 	}
 	ro, err := r.publishBatch().RemoteOptions(ctx, d)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reaching %s: %w", d, err)
 	}
 	return append(slices.Clip(opts), sign.WithRemoteOptions(ro...)), nil
 }

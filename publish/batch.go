@@ -347,10 +347,6 @@ func (b *Batch) pushContent(ctx context.Context, art Artifact, d Reference) erro
 		}
 		return nil
 	}
-	p, err := b.pusher(ctx, d)
-	if err != nil {
-		return err
-	}
 	repo := d.ref.Context()
 	ref := repo.Digest(art.Digest().String())
 	fail := func(err error) error {
@@ -360,6 +356,10 @@ func (b *Batch) pushContent(ctx context.Context, art Artifact, d Reference) erro
 			return fmt.Errorf("pushing %s: %w", displayName(ref.Name()), ctx.Err())
 		}
 		return classify("pushing", displayName(ref.Name()), &repo, err)
+	}
+	p, err := b.pusher(ctx, d)
+	if err != nil {
+		return fail(err)
 	}
 	blobs, err := blobsOf(art)
 	if err != nil {
@@ -509,11 +509,11 @@ func (b *Batch) applyTags(ctx context.Context, art Artifact, d Reference, tags [
 		defer m.Unlock()
 		return tagLayout(d.path, art.Descriptor, tags)
 	}
+	repo := d.ref.Context()
 	p, err := b.pusher(ctx, d)
 	if err != nil {
-		return err
+		return classify("tagging", displayName(repo.Name()), &repo, err)
 	}
-	repo := d.ref.Context()
 	for _, t := range tags {
 		tag := repo.Tag(t)
 		// Push by tag asks the registry first (a HEAD of the tag) and
