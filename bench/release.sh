@@ -12,6 +12,9 @@
 # prints, and buildctl on PATH or at STEVEDORE_BENCH_BUILDCTL) it also times
 # `stevedore release --builder ADDR` against buildctl build → syft → cosign
 # on the same daemon, so the two builders are compared on the whole release.
+# STEVEDORE_BENCH_BASELINE=/path/to/another/stevedore alternates that binary's
+# unchanged re-run with this one's (STEVEDORE_BENCH_ROUNDS rounds) and prints
+# both medians: a before/after comparison in one run.
 # Prints wall times; compare them as ratios within one run (the machine is
 # shared). Needs root (RUN steps, buildah).
 set -euo pipefail
@@ -76,6 +79,35 @@ YAML
 { time COSIGN_PASSWORD= "$work/stevedore" release --dir "$proj" --cache-dir "$work/cache" --snapshot >/dev/null 2>&1; } 2>&1
 printf '%-40s ' "stevedore release (re-run)"
 { time COSIGN_PASSWORD= "$work/stevedore" release --dir "$proj" --cache-dir "$work/cache" --snapshot >/dev/null 2>&1; } 2>&1
+
+# STEVEDORE_BENCH_BASELINE=/path/to/an/older/stevedore compares the
+# unchanged re-run of both binaries, alternated for
+# STEVEDORE_BENCH_ROUNDS rounds (default 5), each with its own project copy,
+# cache and repository (the same registry), and prints the medians.
+baseline=${STEVEDORE_BENCH_BASELINE:-}
+if [ -n "$baseline" ]; then
+	rounds=${STEVEDORE_BENCH_ROUNDS:-5}
+	cp -a "$proj" "$work/project-base"
+	sed -i "s#$reg/s/app#$reg/base/app#" "$work/project-base/stevedore.yaml"
+	( cd "$work/project-base" && git -c user.name=b -c user.email=b@b commit -qam "feat: baseline" )
+	COSIGN_PASSWORD= "$baseline" release --dir "$work/project-base" --cache-dir "$work/cache-base" --snapshot >/dev/null 2>&1
+	rerun() { # binary project cache → seconds
+		local s e
+		s=$(date +%s.%N)
+		COSIGN_PASSWORD= "$1" release --dir "$2" --cache-dir "$3" --snapshot >/dev/null 2>&1
+		e=$(date +%s.%N)
+		echo "$e - $s" | bc
+	}
+	: >"$work/t-new"
+	: >"$work/t-base"
+	for _ in $(seq "$rounds"); do
+		rerun "$baseline" "$work/project-base" "$work/cache-base" >>"$work/t-base"
+		rerun "$work/stevedore" "$proj" "$work/cache" >>"$work/t-new"
+	done
+	median() { printf '%.3f s (runs: %s)' "$(sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "$(xargs printf '%.2f ' <"$1")"; }
+	printf '%-40s %s\n' "re-run, baseline (median)" "$(median "$work/t-base")"
+	printf '%-40s %s\n' "re-run, this build (median)" "$(median "$work/t-new")"
+fi
 
 if have buildah && have crane && have syft && have cosign && [ -n "$reg_pid" ]; then
 	export COSIGN_PASSWORD=

@@ -198,15 +198,27 @@ func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 		}
 	}
 	r.plan_ = p
-	if err := r.prepareSigners(ctx); err != nil {
-		return nil, err
-	}
+	// The push check's round trips run while the keys are decrypted
+	// (scrypt: CPU, the plan step's largest cost on an unchanged re-run).
 	// A dry run only prints the plan: it may name registries this machine
 	// cannot reach or has no credentials for.
-	if !r.o.dryRun {
-		if err := r.checkDestinations(ctx, p); err != nil {
-			return nil, err
+	checkCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	checked := make(chan error, 1)
+	go func() {
+		if r.o.dryRun {
+			checked <- nil
+			return
 		}
+		checked <- r.checkDestinations(checkCtx, p)
+	}()
+	if err := r.prepareSigners(ctx); err != nil {
+		cancel() // the signing material's error is the one to fix first
+		<-checked
+		return nil, err
+	}
+	if err := <-checked; err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -16,7 +16,7 @@ import (
 // and the first failure cancels the other pushes. Nothing is tagged yet
 // (tags move in StepTag), so a failure here leaves every tag where it was.
 func (r *releaser) pushAll(ctx context.Context) error {
-	r.batch = publish.NewBatch(r.o.publish...)
+	r.publishBatch()
 	g, gctx := errgroup.WithContext(ctx)
 	for _, ir := range r.images {
 		g.Go(func() error {
@@ -24,6 +24,14 @@ func (r *releaser) pushAll(ctx context.Context) error {
 		})
 	}
 	return g.Wait()
+}
+
+// publishBatch is the release's one publish.Batch: the push check, the
+// pushes, signing, verification and the tags reach each repository
+// through its client, authenticated once.
+func (r *releaser) publishBatch() *publish.Batch {
+	r.batchOnce.Do(func() { r.batch = publish.NewBatch(r.o.publish...) })
+	return r.batch
 }
 
 // ErrDestination means the plan step found a registry destination that
@@ -46,7 +54,7 @@ func (r *releaser) checkDestinations(ctx context.Context, p *Plan) error {
 			}
 			seen[ref.Repository().String()] = true
 			g.Go(func() error {
-				if err := publish.CheckPush(gctx, ref, r.o.publish...); err != nil {
+				if err := r.publishBatch().CheckPush(gctx, ref); err != nil {
 					return &destinationError{image: pi.Name, err: err}
 				}
 				return nil

@@ -113,10 +113,12 @@ type releaser struct {
 	// signingConfigs are the keyless signing configs read in the plan
 	// step, by sign.signing-config value.
 	signingConfigs map[string]*sign.SigningConfig
-	// batch carries the push step of every image (see pushAll); mu guards
-	// report while those steps run at once.
-	batch *publish.Batch
-	mu    sync.Mutex
+	// batch carries every registry request of the release, from the push
+	// check to the tags (see publishBatch); mu guards report while the
+	// push steps run at once.
+	batch     *publish.Batch
+	batchOnce sync.Once
+	mu        sync.Mutex
 	// drivers are the BuildKit daemons by address, connected in the plan
 	// step; clients are closed when the release ends.
 	drivers map[string]*buildkit.Driver
@@ -313,7 +315,7 @@ func (r *releaser) push(ctx context.Context, ir *imageRun) (string, error) {
 		}
 		ir.dsts = append(ir.dsts, ref)
 	}
-	res, err := r.batch.Publish(ctx, ir.art, ir.dsts, nil)
+	res, err := r.publishBatch().Publish(ctx, ir.art, ir.dsts, nil)
 	if err != nil {
 		return "", err
 	}

@@ -36,7 +36,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // repo is a git repository holding two small images' sources: "feat" since
 // v1.0.0, so the release is 1.1.0.
-func repo(t *testing.T) string {
+func repo(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
@@ -64,12 +64,12 @@ func repo(t *testing.T) string {
 }
 
 // gitIn runs git in dir with a fixed identity and date.
-func gitIn(t *testing.T, dir string, args ...string) {
+func gitIn(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	testutil.Git(t, dir, "@1700000000 +0000", args...)
 }
 
-func config(t *testing.T, dests ...string) *Config {
+func config(t testing.TB, dests ...string) *Config {
 	t.Helper()
 	y := "images:\n  - name: app\n    context: app\n    destinations: [" + strings.Join(dests, ", ") + "]\n" +
 		"  - name: worker\n    context: worker\n    destinations: [" + strings.Join(dests, ", ") + "]\n"
@@ -86,7 +86,7 @@ func config(t *testing.T, dests ...string) *Config {
 	return c
 }
 
-func testSigner(t *testing.T) (SignerFunc, *sign.Verifier) {
+func testSigner(t testing.TB) (SignerFunc, *sign.Verifier) {
 	t.Helper()
 	priv, _, err := sign.GenerateKeys([]byte("pw"))
 	if err != nil {
@@ -99,7 +99,7 @@ func testSigner(t *testing.T) (SignerFunc, *sign.Verifier) {
 	return func(context.Context, Signing) (*sign.Signer, error) { return s, nil }, s.Verifier()
 }
 
-func releaseOpts(t *testing.T, dir string, signer SignerFunc, extra ...Option) []Option {
+func releaseOpts(t testing.TB, dir string, signer SignerFunc, extra ...Option) []Option {
 	return append([]Option{
 		WithDir(dir),
 		WithSigner(signer),

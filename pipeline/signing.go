@@ -31,6 +31,21 @@ func (r *releaser) signOpts(ctx context.Context, s Signing) []sign.Option {
 	return append(opts, sign.WithTlogUpload(false))
 }
 
+// destOpts are opts with d's registry reached through the push step's
+// batch: signing, attesting and verifying reuse the transports the push
+// authenticated (one ping and token per repository for the whole release,
+// not one per request).
+func (r *releaser) destOpts(ctx context.Context, d publish.Reference, opts []sign.Option) ([]sign.Option, error) {
+	if d.IsLayout() {
+		return opts, nil
+	}
+	ro, err := r.publishBatch().RemoteOptions(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("reaching %s: %w", d, err)
+	}
+	return append(slices.Clip(opts), sign.WithRemoteOptions(ro...)), nil
+}
+
 func (r *releaser) signingOff(ir *imageRun) bool {
 	return ir.p.sign.Disabled || !r.canSign()
 }
@@ -56,9 +71,13 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	opts := append(r.signOpts(ctx, ir.p.sign), sign.WithRecursive(ir.art.IsIndex()))
+	base := append(r.signOpts(ctx, ir.p.sign), sign.WithRecursive(ir.art.IsIndex()))
 	signed := 0
 	for i, d := range ir.dsts {
+		opts, err := r.destOpts(ctx, d, base)
+		if err != nil {
+			return "", err
+		}
 		// Layouts hold the legacy format only; publish carries it along.
 		legacy, bundle := legacy || d.IsLayout(), bundle && !d.IsLayout()
 		var res *sign.Result
@@ -198,9 +217,14 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 	}
 	// Every platform manifest of an index was signed, so every one must
 	// verify: a consumer pinning one platform's digest checks that one.
-	sigOpts := append(slices.Clip(opts), sign.WithRecursive(ir.art.IsIndex()))
+	base := opts
 	var cmds []string
 	for _, d := range ir.dsts {
+		opts, err := r.destOpts(ctx, d, base)
+		if err != nil {
+			return "", err
+		}
+		sigOpts := append(slices.Clip(opts), sign.WithRecursive(ir.art.IsIndex()))
 		if d.IsLayout() {
 			if _, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), sigOpts...); err != nil {
 				return "", err
@@ -325,7 +349,9 @@ func (r *releaser) tag(ctx context.Context, ir *imageRun) (string, error) {
 	if len(ir.p.Tags) == 0 {
 		return "no tags", nil
 	}
-	res, err := publish.PublishArtifact(ctx, ir.art, ir.dsts, ir.p.Tags, r.o.publish...)
+	// Through the push step's batch: it knows the content is there and
+	// holds the repositories' authenticated transports.
+	res, err := r.publishBatch().Tag(ctx, ir.art, ir.dsts, ir.p.Tags)
 	if err != nil {
 		return "", err
 	}

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -35,7 +38,10 @@ type Job struct {
 //   - at most WithJobs blob uploads at once in total, across all images and
 //     destinations; each streams its layer from its source, so memory does
 //     not grow with the number or size of images;
-//   - one authenticated connection setup per registry.
+//   - one authenticated connection setup per repository, for the pushes,
+//     the tags and whatever else reaches the registry through
+//     RemoteOptions (signing, verification): each repository is pinged
+//     and handed a token once per batch, not once per request.
 //
 // A Batch is safe for concurrent use; it holds no context.
 type Batch struct {
@@ -43,7 +49,7 @@ type Batch struct {
 	sem chan struct{}
 
 	mu      sync.Mutex
-	pushers map[string]*remote.Pusher // by registry
+	clients map[string]*client // by repository
 	blobs   map[blobKey]*blobUpload
 	layouts map[string]*sync.Mutex // by layout directory
 }
@@ -67,7 +73,7 @@ func NewBatch(opts ...Option) *Batch {
 	return &Batch{
 		o:       o,
 		sem:     make(chan struct{}, o.jobs),
-		pushers: map[string]*remote.Pusher{},
+		clients: map[string]*client{},
 		blobs:   map[blobKey]*blobUpload{},
 		layouts: map[string]*sync.Mutex{},
 	}
@@ -122,6 +128,18 @@ func PublishAll(ctx context.Context, jobs []Job, opts ...Option) ([]*Result, err
 		out[i] = res
 	}
 	return out, nil
+}
+
+// Tag moves tags at every destination of content already there (pushed
+// through this batch, or earlier): tag phase of Publish alone, with the
+// same order and error wording. A tag already at the digest is not
+// written again.
+func (b *Batch) Tag(ctx context.Context, art Artifact, dsts []Reference, tags []string) (*Result, error) {
+	if err := b.check(art, dsts, tags); err != nil {
+		return nil, err
+	}
+	var moved []string
+	return b.tags(ctx, art, dsts, tags, &moved)
 }
 
 // Publish is PublishArtifact through the batch: several calls may run at
@@ -190,22 +208,118 @@ func (b *Batch) tags(ctx context.Context, art Artifact, dsts []Reference, tags [
 	return res, nil
 }
 
-// pusher is the registry's pusher: it keeps the authenticated transport
-// (ping, token) and go-containerregistry's per-repository record of what is
-// already there from the content phase to the tag phase.
-func (b *Batch) pusher(ctx context.Context, d Reference) (*remote.Pusher, error) {
-	reg := d.ref.Context().RegistryStr()
+// client is how a batch reaches one repository: one transport
+// authenticated for it with push scope (which includes pull), made with
+// one ping and one token request, and go-containerregistry's pusher (which
+// remembers what is already there) and puller over it. Every request of
+// the batch to the repository goes through it: the push check, the blobs,
+// the manifests, the tags and, through RemoteOptions, signing and
+// verification.
+type client struct {
+	ready  chan struct{} // closed once the fields below are set
+	err    error
+	tr     http.RoundTripper
+	opts   []remote.Option // without a context
+	pusher *remote.Pusher
+	puller *remote.Puller
+}
+
+// credentialsError is a keychain that could not answer for a repository.
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string { return "reading credentials: " + e.err.Error() }
+func (e *credentialsError) Unwrap() error { return e.err }
+
+// client is d's repository's client, made by the first caller; the others
+// wait for it. A failed one is forgotten, so a later call tries again.
+func (b *Batch) client(ctx context.Context, d Reference) (*client, error) {
+	repo := d.ref.Context()
+	key := repo.String()
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if p, ok := b.pushers[reg]; ok {
-		return p, nil
+	c, ok := b.clients[key]
+	if !ok {
+		c = &client{ready: make(chan struct{})}
+		b.clients[key] = c
 	}
-	p, err := remote.NewPusher(b.o.remoteOptions(ctx, d.insecureHosts())...)
+	b.mu.Unlock()
+	if ok {
+		select {
+		case <-c.ready:
+			return c, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c.err = c.connect(ctx, b.o, d)
+	if c.err != nil {
+		b.mu.Lock()
+		delete(b.clients, key)
+		b.mu.Unlock()
+	}
+	close(c.ready)
+	return c, c.err
+}
+
+func (c *client) connect(ctx context.Context, o *options, d Reference) error {
+	repo := d.ref.Context()
+	auth, err := authn.Resolve(ctx, o.keychain, repo)
 	if err != nil {
-		return nil, fmt.Errorf("publishing to %s: %w", d, err)
+		return &credentialsError{err}
 	}
-	b.pushers[reg] = p
-	return p, nil
+	// What go-containerregistry wraps around a transport it is given,
+	// since it wraps nothing around an authenticated one: its retry of an
+	// interrupted upload, under this package's retries.
+	// Under the authentication, the answers kept for the batch (readCache).
+	inner := newReadCache(transport.NewRetry(o.httpTransport(d.insecureHosts()),
+		transport.WithRetryBackoff(o.backoff()),
+		transport.WithRetryPredicate(func(err error) bool { return errors.Is(err, errUploadInterrupted) }),
+		transport.WithRetryStatusCodes()))
+	if c.tr, err = transport.NewWithContext(ctx, repo.Registry, auth, inner, []string{repo.Scope(transport.PushScope)}); err != nil {
+		return err
+	}
+	c.opts = []remote.Option{
+		remote.WithTransport(c.tr),
+		// the transport carries the credentials; an anonymous keychain
+		// replaces the caller's (go-containerregistry refuses both an
+		// authenticator and a keychain) and reads no configuration
+		remote.WithAuthFromKeychain(anonymousKeychain{}),
+		remote.WithJobs(o.jobs),
+	}
+	if c.pusher, err = remote.NewPusher(c.opts...); err != nil {
+		return err
+	}
+	if c.puller, err = remote.NewPuller(c.opts...); err != nil {
+		return err
+	}
+	c.opts = append(c.opts, remote.Reuse(c.pusher), remote.Reuse(c.puller))
+	return nil
+}
+
+func (b *Batch) pusher(ctx context.Context, d Reference) (*remote.Pusher, error) {
+	c, err := b.client(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return c.pusher, nil
+}
+
+// RemoteOptions reach d's repository through the batch's client, so that
+// what other packages read and write there (signatures, attestations,
+// their verification) reuses the transport the push authenticated rather
+// than pinging the registry and fetching a token again. They carry the
+// batch's transport policy (credentials, retries, the plain-HTTP guard)
+// and serve d's repository only: a token is scoped to one repository.
+// ctx is the context of the requests made with them. For a layout they
+// are the batch's options for any registry.
+func (b *Batch) RemoteOptions(ctx context.Context, d Reference) ([]remote.Option, error) {
+	if d.layout {
+		return b.o.remoteOptions(ctx, nil), nil
+	}
+	c, err := b.client(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return append(slices.Clip(c.opts), remote.WithContext(ctx)), nil
 }
 
 func (b *Batch) layoutLock(path string) *sync.Mutex {
@@ -233,10 +347,6 @@ func (b *Batch) pushContent(ctx context.Context, art Artifact, d Reference) erro
 		}
 		return nil
 	}
-	p, err := b.pusher(ctx, d)
-	if err != nil {
-		return err
-	}
 	repo := d.ref.Context()
 	ref := repo.Digest(art.Digest().String())
 	fail := func(err error) error {
@@ -246,6 +356,10 @@ func (b *Batch) pushContent(ctx context.Context, art Artifact, d Reference) erro
 			return fmt.Errorf("pushing %s: %w", displayName(ref.Name()), ctx.Err())
 		}
 		return classify("pushing", displayName(ref.Name()), &repo, err)
+	}
+	p, err := b.pusher(ctx, d)
+	if err != nil {
+		return fail(err)
 	}
 	blobs, err := blobsOf(art)
 	if err != nil {
@@ -395,15 +509,18 @@ func (b *Batch) applyTags(ctx context.Context, art Artifact, d Reference, tags [
 		defer m.Unlock()
 		return tagLayout(d.path, art.Descriptor, tags)
 	}
+	repo := d.ref.Context()
 	p, err := b.pusher(ctx, d)
 	if err != nil {
-		return err
+		return classify("tagging", displayName(repo.Name()), &repo, err)
 	}
-	repo := d.ref.Context()
 	for _, t := range tags {
 		tag := repo.Tag(t)
-		// Put sends only the manifest: the content is already there.
-		if err := p.Put(ctx, tag, art.taggable()); err != nil {
+		// Push by tag asks the registry first (a HEAD of the tag) and
+		// leaves a tag already pointing at the digest alone, so a re-run
+		// writes no manifest; otherwise it sends only the manifest, as the
+		// pusher knows the content is there.
+		if err := p.Push(ctx, tag, art.taggable()); err != nil {
 			return classify("tagging", displayName(tag.Name()), &repo, err)
 		}
 	}

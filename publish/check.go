@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -20,23 +19,28 @@ import (
 // names the registry and the fix; a registry that cannot be reached wraps
 // the network error.
 func CheckPush(ctx context.Context, ref Reference, opts ...Option) error {
+	return NewBatch(opts...).CheckPush(ctx, ref)
+}
+
+// CheckPush is the package's CheckPush through the batch's client for
+// ref's repository: the ping and token it costs serve the batch's pushes
+// and tags afterwards.
+func (b *Batch) CheckPush(ctx context.Context, ref Reference) error {
 	if ref.IsLayout() {
 		return nil
 	}
-	o := makeOptions(opts)
 	repo := ref.Repository()
 	reg := repo.RegistryStr()
 	object := displayRegistry(reg) + "/" + repo.RepositoryStr()
 	what := "checking push access to " + object
-	auth, err := authn.Resolve(ctx, o.keychain, repo)
-	if err != nil {
-		return fmt.Errorf("%s: reading credentials: %w", what, err)
+	c, err := b.client(ctx, ref)
+	if ce := new(*credentialsError); errors.As(err, ce) {
+		return fmt.Errorf("%s: %w", what, *ce)
 	}
-	tr, err := transport.NewWithContext(ctx, repo.Registry, auth, o.httpTransport(ref.insecureHosts()), []string{repo.Scope(transport.PushScope)})
 	if err != nil {
 		return refusedPush(what, reg, classify("checking push access to", object, &repo, err))
 	}
-	client := &http.Client{Transport: tr}
+	client := &http.Client{Transport: c.tr}
 	url := fmt.Sprintf("%s://%s/v2/%s/blobs/uploads/", repo.Scheme(), reg, repo.RepositoryStr())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {

@@ -375,6 +375,11 @@ func (o *options) remoteOptions(ctx context.Context, extraInsecure []string) []r
 		remote.WithJobs(o.jobs),
 		remote.WithRetryStatusCodes(),
 		remote.WithRetryPredicate(func(err error) bool { return errors.Is(err, errUploadInterrupted) }),
-		remote.WithRetryBackoff(remote.Backoff{Duration: o.retryBase, Factor: 2, Jitter: 0.1, Steps: o.maxAttempts, Cap: MaxRetryWait}),
+		remote.WithRetryBackoff(o.backoff()),
 	}
+}
+
+// backoff is go-containerregistry's retry of an interrupted upload.
+func (o *options) backoff() remote.Backoff {
+	return remote.Backoff{Duration: o.retryBase, Factor: 2, Jitter: 0.1, Steps: o.maxAttempts, Cap: MaxRetryWait}
 }

@@ -34,6 +34,11 @@ type cacheEntry struct {
 	Distro     string            `json:"distro,omitempty"`
 }
 
+// cachedSyftVersion is the syft version in every cache key: the linked
+// module's (a variable so a test can stand in for a stevedore built with
+// another syft, which must not be served this one's documents).
+var cachedSyftVersion = linkedSyftVersion
+
 // cacheKey is everything the documents depend on: the image (its manifest
 // digest names every layer and the config), how it is named and dated in
 // the documents, the tool recorded, the syft library that cataloged it and
@@ -41,7 +46,7 @@ type cacheEntry struct {
 func cacheKey(id identity, o *options) string {
 	name, version := toolOf(o)
 	h := sha256.New()
-	for _, p := range []string{cacheSemantics, linkedSyftVersion(), name, version,
+	for _, p := range []string{cacheSemantics, cachedSyftVersion(), name, version,
 		id.digest.String(), id.repo, id.created.Format(time.RFC3339)} {
 		fmt.Fprintf(h, "%d:%s\n", len(p), p)
 	}

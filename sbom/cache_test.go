@@ -154,3 +154,27 @@ func TestGenerateCacheUnwritable(t *testing.T) {
 		t.Errorf("err = %v, want one naming %s and --cache-dir", err, file)
 	}
 }
+
+// A stevedore linking another syft catalogs again, even when the documents
+// name another tool (so syft's version appears nowhere in them).
+func TestGenerateCacheSyftVersion(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	img := viaLayout(t, fixtureImage(t))
+	opts := []Option{WithCacheDir(cache), WithTool("stevedore", "1.0.0")}
+	if _, err := Generate(ctx, img, opts...); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Generate(ctx, img, opts...); err != nil || !s.FromCache {
+		t.Fatalf("same syft: FromCache = %v, %v; want a hit", s != nil && s.FromCache, err)
+	}
+	defer func(f func() string) { cachedSyftVersion = f }(cachedSyftVersion)
+	cachedSyftVersion = func() string { return "v9.99.0" }
+	s, err := Generate(ctx, img, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.FromCache {
+		t.Error("a document cataloged by another syft version was served from the cache")
+	}
+}

@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"os"
 	"testing"
 )
 
@@ -44,5 +45,29 @@ func BenchmarkSignAgain(b *testing.B) {
 		if err != nil || len(res.Skipped) != 1 {
 			b.Fatal(res, err)
 		}
+	}
+}
+
+// BenchmarkSignerSpecNew is what a release pays for its key: one
+// decryption (scrypt), at cosign's cost with a password and at the lowest
+// cost cosign reads without one.
+func BenchmarkSignerSpecNew(b *testing.B) {
+	for _, pw := range []string{"", "pw"} {
+		b.Run("password="+pw, func(b *testing.B) {
+			priv, _, err := GenerateKeys([]byte(pw))
+			if err != nil {
+				b.Fatal(err)
+			}
+			key := b.TempDir() + "/cosign.key"
+			if err := os.WriteFile(key, priv, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			spec := SignerSpec{Key: key, Password: []byte(pw)}
+			for b.Loop() {
+				if _, err := spec.New(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -106,12 +112,36 @@ func (s *Signer) valid() error {
 // key encrypted with password (scrypt + secretbox, "ENCRYPTED SIGSTORE
 // PRIVATE KEY") and the public key in PEM. An empty password is allowed, as
 // with cosign, but leaves the key protected only by file permissions.
+//
+// Without a password the scrypt cost protects nothing (anyone can derive
+// the empty password's key), so such a key is written at the lowest cost
+// cosign reads (N=2^15, go-securesystemslib's "legacy" parameters) rather
+// than cosign's default 2^16: every release decrypts it, and that halves
+// what the decryption costs. cosign v2 and v3 sign and verify with it.
 func GenerateKeys(password []byte) (privPEM, pubPEM []byte, err error) {
-	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
+	if len(password) > 0 {
+		kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
+		if err != nil {
+			return nil, nil, fmt.Errorf("generating key pair: %w", err)
+		}
+		return kb.PrivateBytes, kb.PublicBytes, nil
+	}
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating key pair: %w", err)
 	}
-	return kb.PrivateBytes, kb.PublicBytes, nil
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encoding private key: %w", err)
+	}
+	enc, err := encrypted.EncryptWithCustomKDFParameters(der, nil, encrypted.Legacy)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encrypting private key: %w", err)
+	}
+	if pubPEM, err = cryptoutils.MarshalPublicKeyToPEM(&priv.PublicKey); err != nil {
+		return nil, nil, fmt.Errorf("encoding public key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: cosign.SigstorePrivateKeyPemType, Bytes: enc}), pubPEM, nil
 }
 
 // LoadSigner loads a cosign private key from PEM bytes (what cosign

@@ -92,27 +92,33 @@ func (e *SetupError) Unwrap() error { return e.Err }
 // Check finds what would keep New from working, without network: a key
 // file that is missing, unreadable or does not decrypt with Password, an
 // empty env://VAR, a keyless spec with no token source. KMS keys are
-// checked when used (that needs the provider's service).
+// checked when used (that needs the provider's service). A caller that
+// goes on to sign calls New instead: it checks the same and decrypts the
+// key once (scrypt at cosign's cost is tens of milliseconds of CPU).
 func (s SignerSpec) Check() error {
-	switch {
-	case s.Keyless && s.Key != "":
-		return &SetupError{What: "choosing a signer", Err: errors.New("a key and keyless signing exclude each other"), Fix: "choose one"}
-	case s.Keyless:
-		if !s.Token.Available() {
-			return &SetupError{What: "keyless signing", Err: errors.New("no OIDC identity token"), Fix: NoTokenFix}
-		}
-		return nil
-	case IsKMSURI(s.Key):
-		return nil
+	if err := s.checkKind(); err != nil || s.Keyless || IsKMSURI(s.Key) {
+		return err
 	}
 	_, err := s.loadKey()
 	return err
 }
 
-// New makes the signer. For keyless it gets the token and the Fulcio
-// certificate (valid for minutes: call it right before signing).
+// checkKind is what Check finds without reading a key.
+func (s SignerSpec) checkKind() error {
+	switch {
+	case s.Keyless && s.Key != "":
+		return &SetupError{What: "choosing a signer", Err: errors.New("a key and keyless signing exclude each other"), Fix: "choose one"}
+	case s.Keyless && !s.Token.Available():
+		return &SetupError{What: "keyless signing", Err: errors.New("no OIDC identity token"), Fix: NoTokenFix}
+	}
+	return nil
+}
+
+// New makes the signer, checking what Check does on the way. For keyless
+// it gets the token and the Fulcio certificate (valid for minutes: call it
+// right before signing).
 func (s SignerSpec) New(ctx context.Context) (*Signer, error) {
-	if err := s.Check(); err != nil {
+	if err := s.checkKind(); err != nil {
 		return nil, err
 	}
 	switch {
