@@ -48,7 +48,7 @@ type Finding struct {
 	File string `json:"file"`
 	// Line and EndLine are 1-based; 0 when the rule has no location.
 	Line    int `json:"line,omitempty"`
-	EndLine int `json:"endLine,omitempty"`
+	EndLine int `json:"end_line,omitempty"`
 }
 
 // String is the finding as stevedore prints it: FILE:LINE: RULE: MESSAGE.
@@ -155,8 +155,12 @@ func Build(ctx context.Context, dt []byte, o Options) (*Report, error) {
 	sortFindings(found)
 	rep := &Report{Findings: found, Strict: cfg.ReturnAsError}
 	if rep.Strict && len(found) > 0 {
-		rep.Error = &Error{File: file, Message: "the Dockerfile's checks failed (" + ruleList(found) +
-			"): fix them, or relax the `# check=` directive or the " + CheckArg + " build arg"}
+		var b strings.Builder
+		fmt.Fprintf(&b, "the build checks found %s and the check configuration says error=true: fix them, or skip the rules with `# check=skip=RULE` or --build-arg %s=skip=RULE", ruleList(found), CheckArg)
+		for _, f := range found {
+			b.WriteString("\n  " + f.String())
+		}
+		rep.Error = &Error{File: file, Message: b.String()}
 	}
 	return rep, nil
 }

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/sreevishnu07/stevedore/builder/lint"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"

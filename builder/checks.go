@@ -1,0 +1,107 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/builder/lint"
+	"github.com/sreevishnu07/stevedore/builder/store"
+)
+
+// Checker is a Driver that runs the build checks where it builds: a
+// BuildKit daemon's own lint.
+type Checker interface {
+	Check(ctx context.Context, req Request) (*lint.Report, error)
+}
+
+// Check runs BuildKit's build checks on the Dockerfile without building, as
+// `docker buildx build --check` does: on the driver when it is a Checker,
+// else here, reading base images' configs (not their layers) through the
+// store in the cache directory.
+func Check(ctx context.Context, opts ...Option) (*lint.Report, error) {
+	o := newOptions(opts)
+	if c, ok := o.driver.(Checker); ok {
+		return c.Check(ctx, o.request(nil))
+	}
+	dt, err := os.ReadFile(o.dockerfile)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w: %w", o.dockerfile, ErrNoDockerfile, err)
+	}
+	st, cleanup, err := o.openStore()
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	return lint.Check(ctx, dt, o.lintOptions(st))
+}
+
+// lintOptions are the build's inputs as the checks see them.
+func (o *options) lintOptions(st *store.Store) lint.Options {
+	return lint.Options{
+		Filename: o.dockerfile, Target: o.target, BuildArgs: o.buildArgs,
+		Platform: o.platforms[0], Resolver: &baseResolver{o: o, st: st},
+	}
+}
+
+// baseResolver reads base images for the checks as the build reads them:
+// named contexts first, then the registry through the store.
+type baseResolver struct {
+	o  *options
+	st *store.Store
+}
+
+func (r *baseResolver) ImageConfig(ctx context.Context, ref string, p v1.Platform) (string, []byte, error) {
+	want, err := name.ParseReference(ref)
+	if err != nil {
+		return "", nil, fmt.Errorf("parsing image reference %q: %w", ref, err)
+	}
+	for k, nc := range r.o.named {
+		if kr, err := name.ParseReference(k); err != nil || kr.Name() != want.Name() {
+			continue
+		}
+		var img v1.Image
+		switch {
+		case nc.Image != nil:
+			img = nc.Image
+		case nc.Index != nil:
+			if img, err = imageForPlatform(nc.Index, p); err != nil {
+				return "", nil, err
+			}
+		case nc.Ref != nil:
+			want = nc.Ref
+		default:
+			// A directory: BuildKit gives the stage an empty image.
+			cfg, err := json.Marshal(v1.ConfigFile{OS: p.OS, Architecture: p.Architecture, RootFS: v1.RootFS{Type: "layers"}})
+			return "", cfg, err
+		}
+		if img != nil {
+			cfg, err := img.RawConfigFile()
+			return "", cfg, err
+		}
+		break
+	}
+	h, cfg, err := r.st.Config(ctx, want, p, r.o.remote...)
+	if err != nil {
+		return "", nil, err
+	}
+	return h.String(), cfg, nil
+}
+
+// runChecks adds the build checks' findings for the build's target to res,
+// and fails the build when the check configuration says error=true.
+func runChecks(ctx context.Context, dt []byte, o *options, st *store.Store, res *Result) error {
+	rep, err := lint.Build(ctx, dt, o.lintOptions(st))
+	if err != nil {
+		return err
+	}
+	res.Checks = rep.Findings
+	if rep.Error != nil {
+		return rep.Error
+	}
+	return nil
+}
