@@ -3,12 +3,14 @@ package builder
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/lint"
 	"github.com/sreevishnu07/stevedore/builder/store"
 )
@@ -37,15 +39,23 @@ func Check(ctx context.Context, opts ...Option) (*lint.Report, error) {
 		return nil, err
 	}
 	defer cleanup()
-	return lint.Check(ctx, dt, o.lintOptions(st))
+	lo, err := o.lintOptions(st)
+	if err != nil {
+		return nil, err
+	}
+	return lint.Check(ctx, dt, lo)
 }
 
 // lintOptions are the build's inputs as the checks see them.
-func (o *options) lintOptions(st *store.Store) lint.Options {
+func (o *options) lintOptions(st *store.Store) (lint.Options, error) {
+	_, ignore, err := buildcontext.IgnoreFile(o.contextDir, o.dockerfile+".dockerignore")
+	if err != nil {
+		return lint.Options{}, err
+	}
 	return lint.Options{
 		Filename: o.dockerfile, Target: o.target, BuildArgs: o.buildArgs,
-		Platform: o.platforms[0], Resolver: &baseResolver{o: o, st: st},
-	}
+		Platform: o.platforms[0], Resolver: &baseResolver{o: o, st: st}, DockerIgnore: ignore,
+	}, nil
 }
 
 // baseResolver reads base images for the checks as the build reads them:
@@ -95,7 +105,15 @@ func (r *baseResolver) ImageConfig(ctx context.Context, ref string, p v1.Platfor
 // runChecks adds the build checks' findings for the build's target to res,
 // and fails the build when the check configuration says error=true.
 func runChecks(ctx context.Context, dt []byte, o *options, st *store.Store, res *Result) error {
-	rep, err := lint.Build(ctx, dt, o.lintOptions(st))
+	lo, err := o.lintOptions(st)
+	if err != nil {
+		return err
+	}
+	rep, err := lint.Build(ctx, dt, lo)
+	if errors.Is(err, lint.ErrInternal) {
+		res.Warnings = append(res.Warnings, err.Error())
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func (d *Driver) Check(ctx context.Context, req builder.Request) (*stlint.Report
 	if err := json.Unmarshal(results, &lr); err != nil {
 		return nil, fmt.Errorf("reading the lint result of %s: %w", where, err)
 	}
-	rep := stlint.FromResults(&lr, nil)
+	rep := stlint.FromResults(&lr)
 	// The daemon knows the Dockerfile by its base name; findings name it
 	// as the user did.
 	for i := range rep.Findings {

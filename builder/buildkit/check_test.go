@@ -70,4 +70,11 @@ func TestChecksOnDaemon(t *testing.T) {
 	if !slices.ContainsFunc(ignored.Findings, func(f lint.Finding) bool { return f.Rule == "CopyIgnoredFile" && f.Line == 3 }) {
 		t.Errorf("no CopyIgnoredFile on line 3: %q", findingLines(ignored.Findings))
 	}
+	embedded, err := builder.Check(ctx, opts[:len(opts)-1]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := findingLines(embedded.Findings), findingLines(ignored.Findings); !slices.Equal(got, want) {
+		t.Errorf("embedded checks found\n  %q\nthe daemon's\n  %q", got, want)
+	}
 }

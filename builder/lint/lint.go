@@ -15,6 +15,7 @@ package lint
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,6 +28,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -114,21 +116,27 @@ type Options struct {
 	// Resolver reads base images; nil means none can be read (rules that
 	// need a base image's config then see an error).
 	Resolver Resolver
+	// DockerIgnore is the build context's ignore file, for CopyIgnoredFile.
+	DockerIgnore []byte
 }
 
 // Check is `docker buildx build --check`: every stage (or those Target
 // needs), no build. A Dockerfile BuildKit cannot convert is reported in
 // Report.Error, not as err: err is only for input Check cannot start with.
 func Check(ctx context.Context, dt []byte, o Options) (*Report, error) {
-	opt, cfg, fix, err := convertOpt(dt, o)
+	opt, cfg, err := convertOpt(dt, o)
 	if err != nil {
 		return nil, err
 	}
-	res, err := dockerfile2llb.DockerfileLint(ctx, fix.dt, opt)
+	var res *lint.LintResults
+	err = guard(func() (err error) {
+		res, err = dockerfile2llb.DockerfileLint(ctx, dt, opt)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("checking %s: %w", opt.SourceMap.Filename, err)
 	}
-	rep := FromResults(res, fix.line)
+	rep := FromResults(res)
 	rep.Strict = cfg.ReturnAsError
 	return rep, nil
 }
@@ -139,7 +147,7 @@ func Check(ctx context.Context, dt []byte, o Options) (*Report, error) {
 // itself reports what is wrong with the Dockerfile, in its own words.
 func Build(ctx context.Context, dt []byte, o Options) (*Report, error) {
 	var found []Finding
-	opt, cfg, fix, err := convertOpt(dt, o)
+	opt, cfg, err := convertOpt(dt, o)
 	if err != nil {
 		return nil, err
 	}
@@ -147,11 +155,16 @@ func Build(ctx context.Context, dt []byte, o Options) (*Report, error) {
 	opt.Warn = func(rule, description, url, msg string, loc []parser.Range) {
 		f := Finding{Rule: rule, Message: msg, Description: description, URL: url, File: file}
 		if len(loc) > 0 {
-			f.Line, f.EndLine = fix.line(loc[0].Start.Line), fix.line(loc[len(loc)-1].End.Line)
+			f.Line, f.EndLine = loc[0].Start.Line, loc[len(loc)-1].End.Line
 		}
 		found = append(found, f)
 	}
-	_, _ = dockerfile2llb.Dockerfile2LLB(ctx, fix.dt, opt)
+	if err := guard(func() error {
+		_, _ = dockerfile2llb.Dockerfile2LLB(ctx, dt, opt)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	sortFindings(found)
 	rep := &Report{Findings: found, Strict: cfg.ReturnAsError}
 	if rep.Strict && len(found) > 0 {
@@ -175,24 +188,44 @@ func ruleList(fs []Finding) string {
 	return strings.Join(names, ", ")
 }
 
-func convertOpt(dt []byte, o Options) (dockerfile2llb.ConvertOpt, *linter.Config, rewrite, error) {
+// convertOpt sets the front end up as BuildKit's dockerfile frontend does
+// for a build: its options come through a gateway client, which also parses
+// BUILDKIT_DOCKERFILE_CHECK. It returns the check configuration in force.
+func convertOpt(dt []byte, o Options) (dockerfile2llb.ConvertOpt, *linter.Config, error) {
 	file := cmp.Or(o.Filename, "Dockerfile")
-	fix, cfg, err := applyCheckArg(dt, o.BuildArgs)
+	images := metaResolver{r: o.Resolver}
+	opts := map[string]string{}
+	if o.Target != "" {
+		opts["target"] = o.Target
+	}
+	for k, v := range o.BuildArgs {
+		opts["build-arg:"+k] = v
+	}
+	caps := pb.Caps.CapSet(pb.Caps.All())
+	bc, err := dockerui.NewClient(&frontend{opts: opts, dockerignore: o.DockerIgnore, images: images})
 	if err != nil {
-		return dockerfile2llb.ConvertOpt{}, nil, rewrite{}, fmt.Errorf("%s: %w", file, err)
+		return dockerfile2llb.ConvertOpt{}, nil, fmt.Errorf("--build-arg %s: %w (for example skip=JSONArgsRecommended;error=true)", CheckArg, err)
+	}
+	cfg := bc.LinterConfig
+	if cfg == nil {
+		s, _, _, _ := parser.ParseDirective("check", dt)
+		if cfg, err = linter.ParseLintOptions(s); err != nil {
+			return dockerfile2llb.ConvertOpt{}, nil, fmt.Errorf("%s: the `# check=` directive: %w (see https://docs.docker.com/go/build-checks/)", file, err)
+		}
 	}
 	p := o.Platform
 	if p.OS == "" {
 		p = v1.Platform{OS: "linux", Architecture: "amd64"}
 	}
-	target := &ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}
 	opt := dockerfile2llb.ConvertOpt{
-		Config:         dockerui.Config{Target: o.Target, BuildArgs: o.BuildArgs},
+		Config:         bc.Config,
+		Client:         bc,
+		LLBCaps:        &caps,
 		SourceMap:      sourceMap(file, dt),
-		TargetPlatform: target,
-		MetaResolver:   metaResolver{r: o.Resolver},
+		TargetPlatform: &ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion},
+		MetaResolver:   images,
 	}
-	return opt, cfg, fix, nil
+	return opt, cfg, nil
 }
 
 // sourceMap names the Dockerfile for the front end. The lint result copies
@@ -203,67 +236,24 @@ func sourceMap(file string, dt []byte) *llb.SourceMap {
 	return sm
 }
 
-// rewrite is the Dockerfile as handed to BuildKit and how its line numbers
-// map back to the file the user wrote.
-type rewrite struct {
-	dt       []byte
-	inserted int // line that was inserted, 0 for none
-}
+// ErrInternal means BuildKit's front end failed in a way it should not
+// (a panic): the checks could not run, which says nothing about the
+// Dockerfile.
+var ErrInternal = errors.New("internal error in the build checks")
 
-func (r rewrite) line(n int) int {
-	if r.inserted > 0 && n > r.inserted {
-		return n - 1
-	}
-	return n
-}
-
-// applyCheckArg makes the BUILDKIT_DOCKERFILE_CHECK build arg win over the
-// `# check=` directive, as BuildKit's front end does when it gets the arg:
-// the directive's line is given the arg's value, or a directive is put
-// first (findings' lines are mapped back). It also parses the configuration
-// that applies, for error=true.
-func applyCheckArg(dt []byte, args map[string]string) (rewrite, *linter.Config, error) {
-	v, ok := args[CheckArg]
-	if !ok {
-		s, _, _, _ := parser.ParseDirective("check", dt)
-		cfg, err := linter.ParseLintOptions(s)
-		if err != nil {
-			return rewrite{}, nil, fmt.Errorf("the `# check=` directive: %w (see https://docs.docker.com/go/build-checks/)", err)
+// guard runs BuildKit's front end, turning a panic into ErrInternal: the
+// checks are advice and must never take the build down with them.
+func guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrInternal, r)
 		}
-		return rewrite{dt: dt}, cfg, nil
-	}
-	cfg, err := linter.ParseLintOptions(v)
-	if err != nil {
-		return rewrite{}, nil, fmt.Errorf("--build-arg %s: %w (for example skip=JSONArgsRecommended;error=true)", CheckArg, err)
-	}
-	directive := "# check=" + strings.TrimSpace(v)
-	if _, _, loc, ok := parser.ParseDirective("check", dt); ok && len(loc) > 0 {
-		lines := strings.SplitAfter(string(dt), "\n")
-		i := loc[0].Start.Line - 1
-		nl := ""
-		if strings.HasSuffix(lines[i], "\n") {
-			nl = "\n"
-		}
-		lines[i] = directive + nl
-		return rewrite{dt: []byte(strings.Join(lines, ""))}, cfg, nil
-	}
-	if strings.TrimSpace(v) == "" {
-		return rewrite{dt: dt}, cfg, nil
-	}
-	// After a shebang line, which must stay first.
-	if rest, ok := strings.CutPrefix(string(dt), "#!"); ok {
-		first, tail, _ := strings.Cut(rest, "\n")
-		return rewrite{dt: []byte("#!" + first + "\n" + directive + "\n" + tail), inserted: 2}, cfg, nil
-	}
-	return rewrite{dt: append([]byte(directive+"\n"), dt...), inserted: 1}, cfg, nil
+	}()
+	return f()
 }
 
-// FromResults converts BuildKit's lint subrequest result. line maps the
-// lines of the Dockerfile BuildKit saw to the user's (nil: unchanged).
-func FromResults(res *lint.LintResults, line func(int) int) *Report {
-	if line == nil {
-		line = func(n int) int { return n }
-	}
+// FromResults converts BuildKit's lint subrequest result.
+func FromResults(res *lint.LintResults) *Report {
 	file := func(i int32) string {
 		if i >= 0 && int(i) < len(res.Sources) && res.Sources[i] != nil {
 			return res.Sources[i].Filename
@@ -276,7 +266,7 @@ func FromResults(res *lint.LintResults, line func(int) int) *Report {
 		if w.Location != nil {
 			f.File = file(w.Location.SourceIndex)
 			if r := w.Location.Ranges; len(r) > 0 {
-				f.Line, f.EndLine = line(int(r[0].GetStart().GetLine())), line(int(r[len(r)-1].GetEnd().GetLine()))
+				f.Line, f.EndLine = int(r[0].GetStart().GetLine()), int(r[len(r)-1].GetEnd().GetLine())
 			}
 		}
 		rep.Findings = append(rep.Findings, f)
@@ -285,7 +275,7 @@ func FromResults(res *lint.LintResults, line func(int) int) *Report {
 	if e := res.Error; e != nil {
 		rep.Error = &Error{Message: e.Message, File: file(e.Location.SourceIndex)}
 		if r := e.Location.Ranges; len(r) > 0 {
-			rep.Error.Line = line(int(r[0].GetStart().GetLine()))
+			rep.Error.Line = int(r[0].GetStart().GetLine())
 		}
 	}
 	return rep

@@ -27,6 +27,8 @@ type oracleCase struct {
 	dockerfile string
 	buildArgs  map[string]string
 	target     string
+	// dockerignore is the context's .dockerignore, "" for none.
+	dockerignore string
 	// want is a rule that must be among the findings: the case can only
 	// pass by finding something.
 	want string
@@ -241,6 +243,23 @@ CMD one
 FROM scratch AS second
 ENTRYPOINT two
 `},
+	{name: "copy of an ignored file", want: "CopyIgnoredFile", dockerignore: "Dockerfile\n", dockerfile: `
+FROM scratch
+COPY Dockerfile .
+ADD Dockerfile /windy
+`},
+	{name: "copy of an ignored file, rule skipped", dockerignore: "Dockerfile\n", dockerfile: `# check=skip=CopyIgnoredFile
+
+FROM scratch
+COPY Dockerfile .
+`},
+	{name: "copy from a stage is not from the context", want: "CopyIgnoredFile", dockerignore: "Dockerfile\n", dockerfile: `
+FROM scratch AS base
+COPY Dockerfile /foobar
+
+FROM base
+COPY --from=base /foobar /Dockerfile
+`},
 	{name: "heredoc and escape directive", want: "JSONArgsRecommended", dockerfile: "# escape=`\nFROM busybox\nRUN <<EOF\necho hi `\n  there\nEOF\nCMD echo `\n  done\n"},
 }
 
@@ -334,9 +353,15 @@ func TestChecksMatchBuildKit(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(c.dockerfile), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			if c.dockerignore != "" {
+				if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte(c.dockerignore), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			want := parseBuildkit(buildkitLint(t, buildctl, addr, dir, layoutDir, d.String(), c))
 			rep, err := lint.Check(context.Background(), []byte(c.dockerfile), lint.Options{
 				Target: c.target, BuildArgs: c.buildArgs, Platform: platform, Resolver: busyboxResolver{base},
+				DockerIgnore: []byte(c.dockerignore),
 			})
 			if err != nil {
 				t.Fatal(err)
