@@ -236,7 +236,7 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	}
 	defer cleanup()
 	res := &Result{}
-	if err := runChecks(ctx, dt, o, st, res); err != nil {
+	if err := runChecks(ctx, dt, df, o, st, res); err != nil {
 		return nil, err
 	}
 	ctxTree, err := openContext(o)

@@ -106,7 +106,16 @@ func TestBuildPrintsChecks(t *testing.T) {
 	if _, err := os.Stat(dest); !os.IsNotExist(err) {
 		t.Errorf("a failed build wrote %s (%v)", dest, err)
 	}
-	// ... unless the build arg says otherwise.
+	// A long Dockerfile is not checked by the build (the checks' time grows
+	// with its square), and the build says so.
+	long := "FROM scratch\nCMD run\n" + strings.Repeat("LABEL a=b\n", 1000)
+	longDir := writeContext(t, map[string]string{"Dockerfile": long})
+	r = stevedore(t, env, "", "build", "--progress", "quiet", "-t", "oci:"+filepath.Join(t.TempDir(), "long"), longDir)
+	if r.code != 0 || !strings.Contains(r.stderr, "the build checks were skipped: 1002 instructions") || strings.Contains(r.stderr, "JSONArgsRecommended") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+
+	// The build arg relaxes error=true as well.
 	r = stevedore(t, env, "", "build", "--progress", "quiet", "--build-arg", "BUILDKIT_DOCKERFILE_CHECK=skip=JSONArgsRecommended;error=true", "-t", "oci:"+dest, strict)
 	if r.code != 0 || strings.Contains(r.stderr, "JSONArgsRecommended") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
