@@ -62,6 +62,13 @@ func TestBuildCheck(t *testing.T) {
 		t.Errorf("exit %d, findings %+v", r.code, out.Findings)
 	}
 
+	// A named context stands for the image it names, as in BuildKit.
+	named := writeContext(t, map[string]string{"Dockerfile": "FROM base\nENV P=$PAHT\n"})
+	r = stevedore(t, env, "", "build", "--check", "--build-context", "base=docker-image://"+base, named)
+	if r.code != exitFailed || !strings.Contains(r.stdout, ":2: UndefinedVar: Usage of undefined variable '$PAHT' (did you mean $PATH?)") {
+		t.Errorf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+
 	clean := writeContext(t, map[string]string{"Dockerfile": "FROM " + base + "\nCMD [\"sh\"]\n"})
 	r = stevedore(t, env, "", "build", "--check", clean)
 	if r.code != 0 || !strings.Contains(r.stdout, "Check complete, no warnings found.") {
