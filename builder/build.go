@@ -12,6 +12,7 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/builder/layer"
+	"github.com/sreevishnu07/stevedore/builder/lint"
 	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
@@ -182,6 +184,9 @@ type Result struct {
 	Bases []Base
 	// Warnings are docker's non-fatal complaints (unused build args, ...).
 	Warnings []string
+	// Checks are what BuildKit's build checks found (JSONArgsRecommended,
+	// SecretsUsedInArgOrEnv, ...), as docker build prints them as warnings.
+	Checks []lint.Finding
 }
 
 // Artifact is the built image or index.
@@ -210,22 +215,7 @@ var ErrNoDockerfile = errors.New("no Dockerfile")
 
 // Build builds the Dockerfile in the context for every platform.
 func Build(ctx context.Context, opts ...Option) (*Result, error) {
-	o := &options{contextDir: "."}
-	for _, opt := range opts {
-		opt(o)
-	}
-	if o.dockerfile == "" {
-		o.dockerfile = filepath.Join(o.contextDir, "Dockerfile")
-	}
-	if len(o.platforms) == 0 {
-		o.platforms = []v1.Platform{HostPlatform()}
-	}
-	if o.progress == nil {
-		o.progress = discardProgress{}
-	}
-	if o.output == nil {
-		o.output = io.Discard
-	}
+	o := newOptions(opts)
 	stopAgents, err := o.serveSSHKeys()
 	if err != nil {
 		return nil, err
@@ -238,25 +228,21 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 		}
 		return o.driver.Build(ctx, o.request(contextRelative(o.contextDir, exclude)))
 	}
-	f, err := os.Open(o.dockerfile)
+	dt, err := os.ReadFile(o.dockerfile)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w: %w", o.dockerfile, ErrNoDockerfile, err)
 	}
-	df, err := dockerfile.ParseContext(ctx, f, o.dockerfile)
-	f.Close()
+	df, err := dockerfile.ParseContext(ctx, bytes.NewReader(dt), o.dockerfile)
 	if err != nil {
 		return nil, err
 	}
-	if o.cacheDir == "" {
-		tmp, err := os.MkdirTemp("", "stevedore-build-")
-		if err != nil {
-			return nil, fmt.Errorf("creating build directory: %w", err)
-		}
-		defer os.RemoveAll(tmp)
-		o.cacheDir = tmp
-	}
-	st, err := store.Open(o.cacheDir)
+	st, cleanup, err := o.openStore()
 	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	res := &Result{}
+	if err := runChecks(ctx, dt, df, o, st, res); err != nil {
 		return nil, err
 	}
 	ctxTree, err := openContext(o)
@@ -266,7 +252,6 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	hasher := buildcontext.LoadHasher(filepath.Join(o.cacheDir, "sums", keyOf(absPath(o.contextDir))))
 	defer hasher.Save()
 
-	res := &Result{}
 	used := map[string]v1.Layer{}
 	var shared map[string]remoteEntry
 	for _, p := range o.platforms {
@@ -298,6 +283,46 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	}
 	res.Index = IndexOf(res.Platforms)
 	return res, nil
+}
+
+func newOptions(opts []Option) *options {
+	o := &options{contextDir: "."}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if o.dockerfile == "" {
+		o.dockerfile = filepath.Join(o.contextDir, "Dockerfile")
+	}
+	if len(o.platforms) == 0 {
+		o.platforms = []v1.Platform{HostPlatform()}
+	}
+	if o.progress == nil {
+		o.progress = discardProgress{}
+	}
+	if o.output == nil {
+		o.output = io.Discard
+	}
+	return o
+}
+
+// openStore opens the image store in the cache directory, or in a
+// temporary one (removed by cleanup) when there is none.
+func (o *options) openStore() (st *store.Store, cleanup func(), err error) {
+	cleanup = func() {}
+	if o.cacheDir == "" {
+		tmp, err := os.MkdirTemp("", "stevedore-build-")
+		if err != nil {
+			return nil, nil, fmt.Errorf("creating build directory: %w", err)
+		}
+		cleanup = func() { os.RemoveAll(tmp) }
+		o.cacheDir = tmp
+	}
+	st, err = store.Open(o.cacheDir)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return st, cleanup, nil
 }
 
 // IndexOf is the OCI index over platform images, in their order: what a

@@ -183,6 +183,12 @@ func (r *releaser) buildPlatforms(ctx context.Context, pi *PlannedImage, opts []
 		out.Steps = append(out.Steps, res.Steps...)
 		out.Bases = append(out.Bases, res.Bases...)
 		out.Warnings = append(out.Warnings, res.Warnings...)
+		// Each builder checks the same Dockerfile: its findings once.
+		for _, f := range res.Checks {
+			if !slices.Contains(out.Checks, f) {
+				out.Checks = append(out.Checks, f)
+			}
+		}
 	}
 	for _, p := range platforms {
 		pimg, ok := byPlatform[p.String()]

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/builder/lint"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -135,6 +136,12 @@ func WithCIRun(c CIRun) Option { return func(o *options) { o.ciRun = c } }
 // Progress receives release events; the CLI renders them.
 type Progress interface {
 	Event(Event)
+}
+
+// CheckReporter is implemented by a Progress that shows the build checks'
+// findings of an image's build (docker build's warnings) as they come.
+type CheckReporter interface {
+	Checks(image string, findings []lint.Finding)
 }
 
 // Event is one step of one image starting or ending.

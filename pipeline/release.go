@@ -277,6 +277,9 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 		}
 		res, err = builder.Build(ctx, append(opts, r.driverOption(ir.p.Builder)...)...)
 	}
+	if cr, ok := r.o.progress.(CheckReporter); ok && res != nil && len(res.Checks) > 0 {
+		cr.Checks(ir.p.Name, res.Checks)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@
 package buildcontext
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -101,24 +102,14 @@ func OpenContext(dir, ignoreFile string, always ...string) (*Tree, error) {
 	}
 	t := &Tree{dir: dir}
 	var patterns []string
-	candidates := []string{filepath.Join(dir, ".dockerignore")}
-	if ignoreFile != "" {
-		candidates = append([]string{ignoreFile}, candidates...)
+	f, data, err := IgnoreFile(dir, ignoreFile)
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range candidates {
-		r, err := os.Open(f)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
+	if f != "" {
+		if patterns, err = ignorefile.ReadAll(bytes.NewReader(data)); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", f, err)
 		}
-		patterns, err = ignorefile.ReadAll(r)
-		r.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", f, err)
-		}
-		break
 	}
 	// Last, so that no "!pattern" in .dockerignore can bring them back.
 	for _, a := range always {
@@ -132,6 +123,28 @@ func OpenContext(dir, ignoreFile string, always ...string) (*Tree, error) {
 		}
 	}
 	return t, nil
+}
+
+// IgnoreFile reads the ignore file that applies to the context in dir:
+// ignoreFile (the Dockerfile's NAME.dockerignore) when it exists, else
+// dir/.dockerignore. It returns the file's path and content, "" when there
+// is none.
+func IgnoreFile(dir, ignoreFile string) (string, []byte, error) {
+	candidates := []string{filepath.Join(dir, ".dockerignore")}
+	if ignoreFile != "" {
+		candidates = append([]string{ignoreFile}, candidates...)
+	}
+	for _, f := range candidates {
+		data, err := os.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		return f, data, nil
+	}
+	return "", nil, nil
 }
 
 // OpenDir opens a directory with nothing ignored: a finished stage's root

@@ -55,27 +55,11 @@ const dockerfileFrontend = "dockerfile.v0"
 // Build implements builder.Driver.
 func (d *Driver) Build(ctx context.Context, req builder.Request) (*builder.Result, error) {
 	where := "builder " + d.addr.Raw
-	dir := req.CacheDir
-	if dir == "" {
-		// Blobs must outlive the build (push, SBOM and signing read them);
-		// a shared, content-addressed store costs nothing to keep.
-		dir = filepath.Join(os.TempDir(), "stevedore-buildkit-store")
-	}
-	st, err := store.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	opt, err := solveOpt(req, st)
+	st, opt, c, closeClient, err := d.prepare(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("building on %s: %w", where, err)
 	}
-	c := d.c
-	if c == nil {
-		if c, err = client.New(ctx, d.addr.Raw, clientOptions(d.tls)...); err != nil {
-			return nil, fmt.Errorf("connecting to %s: %w: %w (check --builder)", where, ErrUnreachable, err)
-		}
-		defer c.Close()
-	}
+	defer closeClient()
 	opt.Exports = []client.ExportEntry{{
 		Type: client.ExporterOCI,
 		Attrs: map[string]string{
@@ -102,10 +86,44 @@ func (d *Driver) Build(ctx context.Context, req builder.Request) (*builder.Resul
 		return nil, fmt.Errorf("building %s on %s: %w", req.Dockerfile, where, err)
 	}
 	res.Warnings = prog.warnings
+	res.Checks = findings(prog.checks, req.Dockerfile)
 	if err := exportResult(st, resp.ExporterResponse, res, req.Platforms); err != nil {
 		return nil, fmt.Errorf("reading the image %s exported: %w", where, err)
 	}
 	return res, nil
+}
+
+// prepare opens the image store, maps req onto the frontend's options and
+// connects to the daemon (or reuses the client from Check); done closes
+// what it opened.
+func (d *Driver) prepare(ctx context.Context, req builder.Request) (*store.Store, client.SolveOpt, *client.Client, func(), error) {
+	done := func() {}
+	st, err := store.Open(storeDir(req))
+	if err != nil {
+		return nil, client.SolveOpt{}, nil, done, err
+	}
+	opt, err := solveOpt(req, st)
+	if err != nil {
+		return nil, client.SolveOpt{}, nil, done, err
+	}
+	c := d.c
+	if c == nil {
+		if c, err = client.New(ctx, d.addr.Raw, clientOptions(d.tls)...); err != nil {
+			return nil, client.SolveOpt{}, nil, done, fmt.Errorf("connecting: %w: %w (check --builder)", ErrUnreachable, err)
+		}
+		done = func() { c.Close() }
+	}
+	return st, opt, c, done, nil
+}
+
+// storeDir is the image store the result's blobs go to.
+func storeDir(req builder.Request) string {
+	if req.CacheDir != "" {
+		return req.CacheDir
+	}
+	// Blobs must outlive the build (push, SBOM and signing read them);
+	// a shared, content-addressed store costs nothing to keep.
+	return filepath.Join(os.TempDir(), "stevedore-buildkit-store")
 }
 
 // solveOpt maps a request onto the dockerfile frontend's attributes, as

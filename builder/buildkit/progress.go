@@ -24,6 +24,7 @@ type progress struct {
 	started  map[digest.Digest]bool
 	finished map[digest.Digest]bool
 	warnings []string
+	checks   []*client.VertexWarning // the build checks' warnings
 }
 
 func newProgress(req builder.Request, res *builder.Result) *progress {
@@ -83,6 +84,10 @@ func (p *progress) consume(ch <-chan *client.SolveStatus) {
 			}
 		}
 		for _, w := range s.Warnings {
+			if isCheck(w) {
+				p.checks = append(p.checks, w)
+				continue
+			}
 			p.warnings = append(p.warnings, strings.TrimSpace(string(w.Short)))
 		}
 	}

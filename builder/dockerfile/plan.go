@@ -508,7 +508,8 @@ func (df *Dockerfile) unusedBuildArgs(g *Graph, buildArgs map[string]string) []W
 	}
 	var unused []string
 	for k := range buildArgs {
-		if !declared[k] && !isPredefinedArg(k) {
+		// BUILDKIT_DOCKERFILE_CHECK is read by the build checks, not by ARG.
+		if !declared[k] && !isPredefinedArg(k) && k != "BUILDKIT_DOCKERFILE_CHECK" {
 			unused = append(unused, k)
 		}
 	}

@@ -31,10 +31,22 @@ const pullJobs = 4
 // go-containerregistry remote call.
 func (s *Store) Pull(ctx context.Context, ref name.Reference, platform v1.Platform, opts ...remote.Option) (v1.Image, error) {
 	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
-	repo := ref.Context()
-	h, mt, err := s.resolve(ref, opts)
+	img, err := s.manifest(ref, platform, opts)
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	if err := s.fetchBlobs(ctx, ref.Context(), img, opts); err != nil {
+		return nil, fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	return img, nil
+}
+
+// manifest stores the manifest ref names (the one for platform if it names
+// an index) and returns the image it describes, its blobs not checked.
+func (s *Store) manifest(ref name.Reference, platform v1.Platform, opts []remote.Option) (v1.Image, error) {
+	h, mt, err := s.resolve(ref, opts)
+	if err != nil {
+		return nil, err
 	}
 	if mt.IsIndex() {
 		raw, err := s.ReadBlob(h)
@@ -43,24 +55,17 @@ func (s *Store) Pull(ctx context.Context, ref name.Reference, platform v1.Platfo
 		}
 		child, err := pickPlatform(raw, platform)
 		if err != nil {
-			return nil, fmt.Errorf("pulling %s: %w", ref, err)
+			return nil, err
 		}
-		if err := s.fetchManifest(repo.Digest(child.Digest.String()), child.Digest, opts); err != nil {
-			return nil, fmt.Errorf("pulling %s for %s: %w", ref, platformString(platform), err)
+		if err := s.fetchManifest(ref.Context().Digest(child.Digest.String()), child.Digest, opts); err != nil {
+			return nil, fmt.Errorf("for %s: %w", platformString(platform), err)
 		}
 		h, mt = child.Digest, child.MediaType
 	}
 	if !mt.IsImage() {
-		return nil, fmt.Errorf("pulling %s: unsupported manifest media type %s", ref, mt)
+		return nil, fmt.Errorf("unsupported manifest media type %s", mt)
 	}
-	img, err := s.Image(h)
-	if err != nil {
-		return nil, fmt.Errorf("pulling %s: %w", ref, err)
-	}
-	if err := s.fetchBlobs(ctx, repo, img, opts); err != nil {
-		return nil, fmt.Errorf("pulling %s: %w", ref, err)
-	}
-	return img, nil
+	return s.Image(h)
 }
 
 // resolve finds the manifest digest and media type ref names, storing the
@@ -112,20 +117,22 @@ func (s *Store) fetchBlobs(ctx context.Context, repo name.Repository, img v1.Ima
 		if s.HasBlob(d.Digest, d.Size) {
 			continue
 		}
-		g.Go(func() error {
-			l, err := remote.Layer(repo.Digest(d.Digest.String()), opts...)
-			if err != nil {
-				return err
-			}
-			rc, err := l.Compressed()
-			if err != nil {
-				return fmt.Errorf("downloading blob %s: %w", d.Digest, err)
-			}
-			defer rc.Close()
-			return s.WriteBlob(d.Digest, rc)
-		})
+		g.Go(func() error { return s.fetchBlob(repo, d, opts) })
 	}
 	return g.Wait()
+}
+
+func (s *Store) fetchBlob(repo name.Repository, d v1.Descriptor, opts []remote.Option) error {
+	l, err := remote.Layer(repo.Digest(d.Digest.String()), opts...)
+	if err != nil {
+		return err
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return fmt.Errorf("downloading blob %s: %w", d.Digest, err)
+	}
+	defer rc.Close()
+	return s.WriteBlob(d.Digest, rc)
 }
 
 // Image returns the stored image whose manifest digest is h. Its blobs are
@@ -237,3 +244,29 @@ func (b *storedBlob) Digest() (v1.Hash, error)            { return b.desc.Digest
 func (b *storedBlob) Size() (int64, error)                { return b.desc.Size, nil }
 func (b *storedBlob) MediaType() (types.MediaType, error) { return b.desc.MediaType, nil }
 func (b *storedBlob) Compressed() (io.ReadCloser, error)  { return b.s.Open(b.desc.Digest) }
+
+// Config returns the manifest digest and raw config of ref's image for
+// platform, fetching only the manifests and the config blob the store lacks:
+// what the build checks need to know about a base image, without its layers.
+func (s *Store) Config(ctx context.Context, ref name.Reference, platform v1.Platform, opts ...remote.Option) (v1.Hash, []byte, error) {
+	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
+	img, err := s.manifest(ref, platform, opts)
+	if err != nil {
+		return v1.Hash{}, nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return v1.Hash{}, nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	if !s.HasBlob(m.Config.Digest, m.Config.Size) {
+		if err := s.fetchBlob(ref.Context(), m.Config, opts); err != nil {
+			return v1.Hash{}, nil, fmt.Errorf("reading %s's config: %w", ref, err)
+		}
+	}
+	cfg, err := img.RawConfigFile()
+	if err != nil {
+		return v1.Hash{}, nil, fmt.Errorf("reading %s's config: %w", ref, err)
+	}
+	h, err := img.Digest()
+	return h, cfg, err
+}

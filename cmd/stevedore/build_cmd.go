@@ -52,6 +52,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			&cli.StringFlag{Name: "iidfile", Usage: "write the image (or index) digest to this file"},
 			&cli.StringFlag{Name: "metadata-file", Usage: "write buildx-style build metadata (digest, descriptor, names) as JSON to this file"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+			&cli.BoolFlag{Name: "check", Usage: "only run the build checks (as docker buildx build --check); exit status 1 when they find anything"},
 		}, builderFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
@@ -185,10 +186,20 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		defer closer.Close()
 		opts = append(opts, drv)
 	}
+	if c.Bool("check") {
+		rep, err := builder.Check(ctx, opts...)
+		if err != nil {
+			return fmt.Errorf("checking %s: %w", contextDir, err)
+		}
+		return reportCheck(c, getenv, rep)
+	}
 	res, err := builder.Build(ctx, opts...)
 	if err != nil {
 		return fmt.Errorf("building %s: %w", contextDir, err)
 	}
+	// Annotations go to stderr too: the Actions runner reads workflow
+	// commands from both, and stdout is the result (--json).
+	printChecks(c.App.ErrWriter, githubRunner(getenv, c.App.ErrWriter), getenv, res.Checks)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
 	}

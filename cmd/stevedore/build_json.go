@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/builder/lint"
 	"github.com/sreevishnu07/stevedore/publish"
 )
 
@@ -15,6 +16,7 @@ type buildOutput struct {
 	Steps        []stepOutput        `json:"steps"`
 	Bases        []baseOutput        `json:"bases"`
 	Warnings     []string            `json:"warnings"`
+	Checks       []lint.Finding      `json:"checks"`
 }
 
 type destinationOutput struct {
@@ -43,7 +45,7 @@ type baseOutput struct {
 }
 
 func newBuildOutput(digest string, pub *publish.Result, res *builder.Result) buildOutput {
-	out := buildOutput{Digest: digest, Destinations: []destinationOutput{}, Steps: []stepOutput{}, Bases: bases(res.Bases), Warnings: append([]string{}, res.Warnings...)}
+	out := buildOutput{Digest: digest, Destinations: []destinationOutput{}, Steps: []stepOutput{}, Bases: bases(res.Bases), Warnings: append([]string{}, res.Warnings...), Checks: append([]lint.Finding{}, res.Checks...)}
 	for _, d := range pub.Destinations {
 		out.Destinations = append(out.Destinations, destinationOutput{Ref: d.Ref, Digest: d.Digest, Tags: append([]string{}, d.Tags...)})
 	}

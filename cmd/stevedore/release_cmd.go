@@ -14,6 +14,7 @@ import (
 	"github.com/sreevishnu07/stevedore/actions"
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
+	"github.com/sreevishnu07/stevedore/builder/lint"
 	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -123,7 +124,7 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
-	progress := &releaseProgress{w: progressWriter(c, gh), errW: c.App.ErrWriter, gh: gh}
+	progress := &releaseProgress{w: progressWriter(c, gh), errW: c.App.ErrWriter, gh: gh, getenv: getenv}
 	if c.Bool("json") {
 		progress.jsonOut = c.App.ErrWriter
 	}
@@ -245,7 +246,9 @@ type releaseProgress struct {
 	w    io.Writer
 	errW io.Writer // notices
 	gh   *actions.Runner
-	live *liveLine // on a terminal: a status line with the running step's time
+	// getenv reads GITHUB_WORKSPACE, for annotations' paths.
+	getenv env
+	live   *liveLine // on a terminal: a status line with the running step's time
 	// jsonOut receives registry retries as JSON lines (--json).
 	jsonOut io.Writer
 }
@@ -260,6 +263,26 @@ func (p *releaseProgress) Notice(msg string) {
 		return
 	}
 	fmt.Fprintf(p.errW, "stevedore: %s\n", msg)
+}
+
+// Checks shows the build checks' findings of an image's build, as build
+// does: warning lines on stderr, or annotations in GitHub Actions.
+func (p *releaseProgress) Checks(image string, fs []lint.Finding) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live != nil {
+		for _, f := range fs {
+			p.live.Done(fmt.Sprintf("warning: %s: %s", image, f))
+		}
+		return
+	}
+	if p.gh == nil {
+		for _, f := range fs {
+			fmt.Fprintf(p.errW, "warning: %s: %s\n", image, f)
+		}
+		return
+	}
+	printChecks(p.errW, p.gh, p.getenv, fs)
 }
 
 func (p *releaseProgress) Event(e pipeline.Event) {

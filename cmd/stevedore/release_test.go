@@ -70,7 +70,8 @@ func TestReleaseEmbeddedDefault(t *testing.T) {
 
 func TestReleaseInActionsWritesOutputs(t *testing.T) {
 	dir := t.TempDir()
-	for n, c := range map[string]string{"Dockerfile": "FROM scratch\nCOPY hello.txt /\n", "hello.txt": "hi\n",
+	// CMD's shell form: a JSONArgsRecommended warning for the annotations.
+	for n, c := range map[string]string{"Dockerfile": "FROM scratch\nCOPY hello.txt /\nCMD run\n", "hello.txt": "hi\n",
 		"stevedore.yaml": "images:\n  - name: app\n    destinations: [oci:dist/app]\n    platfroms: [linux/amd64]\n"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
 			t.Fatal(err)
@@ -106,6 +107,9 @@ func TestReleaseInActionsWritesOutputs(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "::group::build app") {
 		t.Errorf("log is not grouped:\n%s", r.stdout)
+	}
+	if want := "::warning file=" + filepath.Join(dir, "Dockerfile") + ",line=3,title=JSONArgsRecommended::JSON arguments recommended for CMD"; !strings.Contains(r.stdout, want) {
+		t.Errorf("the build checks are not annotated (%s):\n%s", want, r.stdout)
 	}
 }
 
