@@ -11,6 +11,9 @@
 #   fulcio                github.com/sigstore/fulcio v1.8.8          (local Sigstore CA)
 #   rekor-server          github.com/sigstore/rekor-tiles/v2 v2.3.0  (local Rekor v2, POSIX tiles)
 #   timestamp-server      github.com/sigstore/timestamp-authority v1.2.9 (local RFC 3161 TSA)
+#   policy-tester         github.com/sigstore/policy-controller v0.13.1 (cmd/tester: the
+#                         admission controller's image verification without a cluster)
+#   kyverno               github.com/kyverno/kyverno v1.19.1 (its CLI: verifyImages rules)
 # The cosign v2.6.5 CLI is a go.mod tool and builds with `go build tool`.
 set -euo pipefail
 
@@ -20,6 +23,8 @@ COSIGN3_VERSION=v3.1.3
 FULCIO_VERSION=v1.8.8
 REKOR_TILES_VERSION=v2.3.0
 TSA_VERSION=v1.2.9
+POLICY_CONTROLLER_VERSION=v0.13.1
+KYVERNO_VERSION=v1.19.1
 mkdir -p "$ORACLES"
 log() { printf 'oracles: %s\n' "$*" >&2; }
 
@@ -64,6 +69,34 @@ goinstall() {
 	rm -rf "$tmp"
 }
 
+# modbuild NAME VERSION MODULE PACKAGE BINARY: build MODULE@VERSION's PACKAGE
+# inside a writable copy of the module, into $ORACLES/NAME-VERSION/BINARY
+# unless it is already there. For modules whose go.mod has replace
+# directives, which `go install MODULE@VERSION` refuses.
+modbuild() {
+	local out=$ORACLES/$1-$2
+	[ -x "$out/$5" ] && return 0
+	log "building $5 $2"
+	local dir tmp
+	dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$3@$2" | jq -r .Dir)
+	tmp=$(mktemp -d)
+	cp -r "$dir" "$tmp/src"
+	chmod -R u+w "$tmp/src"
+	(cd "$tmp/src" && GOFLAGS=-mod=mod CGO_ENABLED=0 nice go build -trimpath -o "$tmp/$5" "$4")
+	mkdir -p "$out"
+	mv "$tmp/$5" "$out/$5"
+	rm -rf "$tmp"
+}
+
+# Admission-time verifiers that users run in their clusters, run offline:
+# sigstore policy-controller's tester and the Kyverno CLI.
+policytester() {
+	modbuild policy-controller "$POLICY_CONTROLLER_VERSION" github.com/sigstore/policy-controller ./cmd/tester policy-tester
+}
+kyverno() {
+	modbuild kyverno "$KYVERNO_VERSION" github.com/kyverno/kyverno ./cmd/cli/kubectl-kyverno kyverno
+}
+
 # The local Sigstore for keyless tests: Fulcio, Rekor v2 and a TSA.
 sigstore() {
 	goinstall fulcio "$FULCIO_VERSION" github.com/sigstore/fulcio fulcio
@@ -72,6 +105,6 @@ sigstore() {
 }
 
 command -v jq >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends jq >/dev/null; }
-want=${*:-buildkit cosign3 sigstore}
+want=${*:-buildkit cosign3 sigstore policytester kyverno}
 for t in $want; do "$t"; done
 echo "$ORACLES"
