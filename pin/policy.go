@@ -13,7 +13,8 @@ import (
 type PolicyOptions struct {
 	// Name of the policy object. Default "stevedore-signed-images".
 	Name string
-	// Images are repository globs ("ghcr.io/acme/*"). Default: every image.
+	// Images are repository globs ("ghcr.io/acme/*"). Default: every image
+	// ("*" for Kyverno, "**" for policy-controller).
 	Images []string
 	// PublicKey (PEM) for key-based signatures, or the keyless identity.
 	PublicKey      []byte
@@ -48,7 +49,12 @@ func Policy(kind string, o PolicyOptions) ([]byte, error) {
 		o.Name = "stevedore-signed-images"
 	}
 	if len(o.Images) == 0 {
+		// Every image: Kyverno's "*" crosses "/", policy-controller's
+		// needs "**" (its "*" leaves images with a path uncovered).
 		o.Images = []string{"*"}
+		if kind == PolicySigstore {
+			o.Images = []string{"**"}
+		}
 	}
 	keyless := o.Identity != "" || o.IdentityRegexp != ""
 	switch {
@@ -211,12 +217,11 @@ spec:
         hashAlgorithm: sha256
         data: |
 {{indent 10 .Key}}
+{{- /* No ctlog: policy-controller then checks no transparency log, as the
+     key signature was made without one; its schema has no "enabled". */}}
 {{- if .RekorURL}}
       ctlog:
         url: {{q .RekorURL}}
-{{- else}}
-      ctlog:
-        enabled: false
 {{- end}}
 {{- end}}
 {{- if .Attestations}}

@@ -45,6 +45,9 @@ func signedInEachFormat(t *testing.T) map[string]string {
 type admissionCase struct {
 	name    string
 	accepts map[string]bool
+	// refusal is in the verifier's output when it refuses an image for
+	// its signatures (and not, say, for a registry it cannot reach).
+	refusal string
 	// verify writes the policy for pub (PEM) and ref and runs the
 	// verifier; ok is whether it admitted ref.
 	verify func(t *testing.T, ref, pub string) (out string, ok bool)
@@ -68,8 +71,11 @@ func checkAdmission(t *testing.T, cases []admissionCase) {
 				if want := c.accepts[f]; ok != want {
 					t.Errorf("%s, signed with --format %s: admitted %v, want %v\n%s", c.name, name, ok, want, out)
 				}
-				if out, ok := c.verify(t, ref, other); ok {
-					t.Errorf("%s admitted %s with another key's policy\n%s", c.name, ref, out)
+				if !ok && !strings.Contains(out, c.refusal) {
+					t.Errorf("%s refused %s for another reason than its signatures (want %q)\n%s", c.name, ref, c.refusal, out)
+				}
+				if out, ok := c.verify(t, ref, other); ok || !strings.Contains(out, c.refusal) {
+					t.Errorf("%s with another key's policy: admitted %v, want a refusal saying %q\n%s", c.name, ok, c.refusal, out)
 				}
 			})
 		}
@@ -107,8 +113,17 @@ spec:
 	checkAdmission(t, []admissionCase{{
 		name:    "policy-controller",
 		accepts: legacy,
+		refusal: "signature key validation failed for authority release-key",
 		verify: func(t *testing.T, ref, pub string) (string, bool) {
 			return admissiontest.Run(t, bin, "--policy", cip(t, pub, ""), "--image", ref)
+		},
+	}, {
+		// The policy `stevedore pin --policy sigstore` prints.
+		name:    "policy-controller-pin-policy",
+		accepts: legacy,
+		refusal: "signature key validation failed for authority release-signer",
+		verify: func(t *testing.T, ref, pub string) (string, bool) {
+			return admissiontest.Run(t, bin, "--policy", pinPolicy(t, "sigstore", pub), "--image", ref)
 		},
 	}})
 
@@ -207,6 +222,21 @@ spec:
 		{name: "kyverno-clusterpolicy-sigstorebundle", accepts: map[string]bool{"bundle": true, "both": true}, verify: clusterPolicy("SigstoreBundle")},
 		{name: "kyverno-imagevalidatingpolicy", accepts: map[string]bool{"": true, "legacy": true, "bundle": true, "both": true}, verify: imageValidatingPolicy},
 	})
+}
+
+// pinPolicy writes the admission policy `stevedore pin --policy kind` prints
+// for the key pub (PEM) and returns its path.
+func pinPolicy(t *testing.T, kind, pub string) string {
+	t.Helper()
+	dir := t.TempDir()
+	key, policy := filepath.Join(dir, "cosign.pub"), filepath.Join(dir, "policy.yaml")
+	testutil.WriteFile(t, key, pub)
+	r := stevedore(t, nil, "", "pin", "--policy", kind, "--key", key)
+	if r.code != 0 {
+		t.Fatalf("pin --policy %s: exit %d\n%s", kind, r.code, r.stderr)
+	}
+	testutil.WriteFile(t, policy, r.stdout)
+	return policy
 }
 
 // policy-controller's keyless bundle path against a private Sigstore: a
