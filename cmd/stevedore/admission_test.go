@@ -239,10 +239,15 @@ func pinPolicy(t *testing.T, kind, pub string) string {
 	return policy
 }
 
-// policy-controller's keyless bundle path against a private Sigstore: a
-// TrustRoot made from its trusted root, the TSA's timestamp in place of the
-// transparency log (policy-controller v0.13.1's sigstore-go reads Rekor v1
-// entries only; a private Sigstore here runs Rekor v2).
+// policy-controller's keyless bundle path against a private Sigstore (a
+// TrustRoot made from its trusted root; the TSA's timestamp in place of the
+// log, as policy-controller allows) refuses what stevedore signs keyless:
+// a Rekor v2 entry. policy-controller v0.13.1 is built on sigstore-go
+// v0.7.2, which refuses such a bundle when reading it ("nil value in
+// transaction log entry": a Rekor v2 entry has no log index or integrated
+// time) and so reports none found; and it has no bundle path for image
+// signatures at all, only for attestations. When a release of it reads
+// these, this test fails: then say so in the README.
 func TestPolicyControllerKeylessBundle(t *testing.T) {
 	bin := admissiontest.PolicyTester(t)
 	s := sigstoretest.Start(t)
@@ -252,10 +257,9 @@ func TestPolicyControllerKeylessBundle(t *testing.T) {
 	if r := stevedore(t, nil, "", "sign", ref, "--keyless", "--signing-config", s.SigningConfig, "--identity-token", s.EmailToken(t, email)); r.code != 0 {
 		t.Fatalf("sign: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	dir := t.TempDir()
-	trustRoot := filepath.Join(dir, "trustroot.yaml")
+	trustRoot := filepath.Join(t.TempDir(), "trustroot.yaml")
 	testutil.WriteFile(t, trustRoot, policyControllerTrustRoot(t, s.TrustedRoot))
-	cip := func(subject, attestations string) string {
+	run := func(attestations string) (string, bool) {
 		p := filepath.Join(t.TempDir(), "cip.yaml")
 		testutil.WriteFile(t, p, fmt.Sprintf(`apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
@@ -275,22 +279,16 @@ spec:
             subject: %s
       rfc3161timestamp:
         trustRootRef: local-sigstore
-%s`, s.EmailIssuer, subject, attestations))
-		return p
+%s`, s.EmailIssuer, email, attestations))
+		return admissiontest.Run(t, bin, "--policy", p, "--trustroot", trustRoot, "--image", ref)
 	}
-	// cosign v3 writes a signature as an in-toto statement of this
-	// predicate type: policy-controller reads it as an attestation.
-	const asAttestation = "      attestations:\n        - name: signature\n          predicateType: https://sigstore.dev/cosign/sign/v1\n"
-	run := func(policy string) (string, bool) {
-		return admissiontest.Run(t, bin, "--policy", policy, "--trustroot", trustRoot, "--image", ref)
+	// A bundle signature is an in-toto statement of cosign's signature
+	// predicate type: policy-controller can only read it as an attestation.
+	out, ok := run("      attestations:\n        - name: signature\n          predicateType: https://sigstore.dev/cosign/sign/v1\n")
+	if ok || !strings.Contains(out, "no valid bundles exist in registry") {
+		t.Errorf("keyless bundle read as an attestation: admitted %v, want policy-controller v0.13.1's refusal of a Rekor v2 bundle\n%s", ok, out)
 	}
-	if out, ok := run(cip(email, asAttestation)); !ok {
-		t.Errorf("keyless bundle read as an attestation: refused\n%s", out)
-	}
-	if out, ok := run(cip("other@example.com", asAttestation)); ok {
-		t.Errorf("keyless bundle, another identity: admitted\n%s", out)
-	}
-	if out, ok := run(cip(email, "")); ok || !strings.Contains(out, "not yet implemented") {
+	if out, ok := run(""); ok || !strings.Contains(out, "bundle support for image signatures is not yet implemented") {
 		t.Errorf("keyless bundle as a signature: admitted %v, want policy-controller's refusal (bundle signatures not implemented)\n%s", ok, out)
 	}
 }
