@@ -29,18 +29,7 @@ mkdir -p "$ORACLES"
 log() { printf 'oracles: %s\n' "$*" >&2; }
 
 buildkit() {
-	local out=$ORACLES/buildkit-$BUILDKIT_VERSION
-	[ -x "$out/buildkitd" ] && [ -x "$out/buildctl" ] && return 0
-	log "building buildkitd and buildctl $BUILDKIT_VERSION"
-	local dir tmp
-	dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" | jq -r .Dir)
-	tmp=$(mktemp -d)
-	cp -r "$dir" "$tmp/src"
-	chmod -R u+w "$tmp/src"
-	(cd "$tmp/src" && CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./cmd/buildkitd ./cmd/buildctl)
-	mkdir -p "$out"
-	mv "$tmp/bin/buildkitd" "$tmp/bin/buildctl" "$out/"
-	rm -rf "$tmp"
+	modbuild buildkit "$BUILDKIT_VERSION" github.com/moby/buildkit buildkitd=./cmd/buildkitd buildctl=./cmd/buildctl
 }
 
 cosign3() {
@@ -69,32 +58,36 @@ goinstall() {
 	rm -rf "$tmp"
 }
 
-# modbuild NAME VERSION MODULE PACKAGE BINARY: build MODULE@VERSION's PACKAGE
-# inside a writable copy of the module, into $ORACLES/NAME-VERSION/BINARY
-# unless it is already there. For modules whose go.mod has replace
-# directives, which `go install MODULE@VERSION` refuses.
+# modbuild NAME VERSION MODULE BINARY=PACKAGE...: build each PACKAGE of
+# MODULE@VERSION inside a writable copy of the module, into
+# $ORACLES/NAME-VERSION/BINARY, unless they are all there. For modules whose
+# go.mod has replace directives, which `go install MODULE@VERSION` refuses.
 modbuild() {
-	local out=$ORACLES/$1-$2
-	[ -x "$out/$5" ] && return 0
-	log "building $5 $2"
+	local out=$ORACLES/$1-$2 module=$3 version=$2 pair missing=
+	shift 3
+	for pair in "$@"; do [ -x "$out/${pair%%=*}" ] || missing=1; done
+	[ -n "$missing" ] || return 0
+	log "building ${*%%=*} $version"
 	local dir tmp
-	dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$3@$2" | jq -r .Dir)
+	dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$module@$version" | jq -r .Dir)
 	tmp=$(mktemp -d)
 	cp -r "$dir" "$tmp/src"
 	chmod -R u+w "$tmp/src"
-	(cd "$tmp/src" && GOFLAGS=-mod=mod CGO_ENABLED=0 nice go build -trimpath -o "$tmp/$5" "$4")
+	for pair in "$@"; do
+		(cd "$tmp/src" && CGO_ENABLED=0 nice go build -trimpath -o "$tmp/bin/${pair%%=*}" "${pair#*=}")
+	done
 	mkdir -p "$out"
-	mv "$tmp/$5" "$out/$5"
+	for pair in "$@"; do mv "$tmp/bin/${pair%%=*}" "$out/"; done
 	rm -rf "$tmp"
 }
 
 # Admission-time verifiers that users run in their clusters, run offline:
 # sigstore policy-controller's tester and the Kyverno CLI.
 policytester() {
-	modbuild policy-controller "$POLICY_CONTROLLER_VERSION" github.com/sigstore/policy-controller ./cmd/tester policy-tester
+	modbuild policy-controller "$POLICY_CONTROLLER_VERSION" github.com/sigstore/policy-controller policy-tester=./cmd/tester
 }
 kyverno() {
-	modbuild kyverno "$KYVERNO_VERSION" github.com/kyverno/kyverno ./cmd/cli/kubectl-kyverno kyverno
+	modbuild kyverno "$KYVERNO_VERSION" github.com/kyverno/kyverno kyverno=./cmd/cli/kubectl-kyverno
 }
 
 # The local Sigstore for keyless tests: Fulcio, Rekor v2 and a TSA.
