@@ -19,6 +19,10 @@ import (
 // --format), which must be one every verifier below accepts.
 var everyFormat = []string{"", "legacy", "bundle", "both"}
 
+// readsLegacy are the formats a verifier reading only the legacy tags
+// accepts: the default, legacy, and both.
+var readsLegacy = map[string]bool{"": true, "legacy": true, "both": true}
+
 // signedInEachFormat signs one image per format with testKeys' key, each in
 // a registry of its own, and returns format → REF@DIGEST.
 func signedInEachFormat(t *testing.T) map[string]string {
@@ -109,10 +113,9 @@ spec:
 `, sf, admissiontest.Indent(pub, 10)))
 		return p
 	}
-	legacy := map[string]bool{"": true, "legacy": true, "both": true}
 	checkAdmission(t, []admissionCase{{
 		name:    "policy-controller",
-		accepts: legacy,
+		accepts: readsLegacy,
 		refusal: "signature key validation failed for authority release-key",
 		verify: func(t *testing.T, ref, pub string) (string, bool) {
 			return admissiontest.Run(t, bin, "--policy", cip(t, pub, ""), "--image", ref)
@@ -120,7 +123,7 @@ spec:
 	}, {
 		// The policy `stevedore pin --policy sigstore` prints.
 		name:    "policy-controller-pin-policy",
-		accepts: legacy,
+		accepts: readsLegacy,
 		refusal: "signature key validation failed for authority release-signer",
 		verify: func(t *testing.T, ref, pub string) (string, bool) {
 			return admissiontest.Run(t, bin, "--policy", pinPolicy(t, "sigstore", pub), "--image", ref)
@@ -144,7 +147,6 @@ spec:
 // the image has any, else the legacy tags.
 func TestKyvernoAdmitsKeySignatures(t *testing.T) {
 	bin := admissiontest.Kyverno(t)
-	legacy := map[string]bool{"": true, "legacy": true, "both": true}
 	apply := func(t *testing.T, policy, ref string) (string, bool) {
 		dir := t.TempDir()
 		pol, pod := filepath.Join(dir, "policy.yaml"), filepath.Join(dir, "pod.yaml")
@@ -219,11 +221,11 @@ spec:
 `, admissiontest.Indent(pub, 12)), ref)
 	}
 	checkAdmission(t, []admissionCase{
-		{name: "kyverno-clusterpolicy-cosign", accepts: legacy, refusal: "release-key failed to verify image", verify: clusterPolicy("Cosign")},
+		{name: "kyverno-clusterpolicy-cosign", accepts: readsLegacy, refusal: "release-key failed to verify image", verify: clusterPolicy("Cosign")},
 		{name: "kyverno-clusterpolicy-sigstorebundle", accepts: map[string]bool{"bundle": true, "both": true}, refusal: "release-key failed to verify image", verify: clusterPolicy("SigstoreBundle")},
 		{name: "kyverno-imagevalidatingpolicy", accepts: map[string]bool{"": true, "legacy": true, "bundle": true, "both": true}, refusal: "not signed by the release key", verify: imageValidatingPolicy},
 		// The policy `stevedore pin --policy kyverno` prints.
-		{name: "kyverno-pin-policy", accepts: legacy, refusal: "verify-signature failed to verify image", verify: func(t *testing.T, ref, pub string) (string, bool) {
+		{name: "kyverno-pin-policy", accepts: readsLegacy, refusal: "verify-signature failed to verify image", verify: func(t *testing.T, ref, pub string) (string, bool) {
 			return apply(t, readFile(t, pinPolicy(t, "kyverno", pub)), ref)
 		}},
 	})
