@@ -13,6 +13,9 @@
 #   timestamp-server      github.com/sigstore/timestamp-authority v1.2.9 (local RFC 3161 TSA)
 #   sshd                  Debian's openssh-server, unpacked (never installed: no
 #                         service, no host keys, no user); for the ssh:// git tests
+#   policy-tester         github.com/sigstore/policy-controller v0.13.1 (cmd/tester: the
+#                         admission controller's image verification without a cluster)
+#   kyverno               github.com/kyverno/kyverno v1.19.1 (its CLI: verifyImages rules)
 # The cosign v2.6.5 CLI is a go.mod tool and builds with `go build tool`.
 set -euo pipefail
 
@@ -22,22 +25,13 @@ COSIGN3_VERSION=v3.1.3
 FULCIO_VERSION=v1.8.8
 REKOR_TILES_VERSION=v2.3.0
 TSA_VERSION=v1.2.9
+POLICY_CONTROLLER_VERSION=v0.13.1
+KYVERNO_VERSION=v1.19.1
 mkdir -p "$ORACLES"
 log() { printf 'oracles: %s\n' "$*" >&2; }
 
 buildkit() {
-	local out=$ORACLES/buildkit-$BUILDKIT_VERSION
-	[ -x "$out/buildkitd" ] && [ -x "$out/buildctl" ] && return 0
-	log "building buildkitd and buildctl $BUILDKIT_VERSION"
-	local dir tmp
-	dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" | jq -r .Dir)
-	tmp=$(mktemp -d)
-	cp -r "$dir" "$tmp/src"
-	chmod -R u+w "$tmp/src"
-	(cd "$tmp/src" && CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./cmd/buildkitd ./cmd/buildctl)
-	mkdir -p "$out"
-	mv "$tmp/bin/buildkitd" "$tmp/bin/buildctl" "$out/"
-	rm -rf "$tmp"
+	modbuild buildkit "$BUILDKIT_VERSION" github.com/moby/buildkit buildkitd=./cmd/buildkitd buildctl=./cmd/buildctl
 }
 
 cosign3() {
@@ -64,6 +58,38 @@ goinstall() {
 	mkdir -p "$out"
 	mv "$tmp/$(basename "$3")" "$out/$4"
 	rm -rf "$tmp"
+}
+
+# modbuild NAME VERSION MODULE BINARY=PACKAGE...: build each PACKAGE of
+# MODULE@VERSION inside a writable copy of the module, into
+# $ORACLES/NAME-VERSION/BINARY, unless they are all there. For modules whose
+# go.mod has replace directives, which `go install MODULE@VERSION` refuses.
+modbuild() {
+	local out=$ORACLES/$1-$2 module=$3 version=$2 pair missing=
+	shift 3
+	for pair in "$@"; do [ -x "$out/${pair%%=*}" ] || missing=1; done
+	[ -n "$missing" ] || return 0
+	log "building ${*%%=*} $version"
+	local dir tmp
+	dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$module@$version" | jq -r .Dir)
+	tmp=$(mktemp -d)
+	cp -r "$dir" "$tmp/src"
+	chmod -R u+w "$tmp/src"
+	for pair in "$@"; do
+		(cd "$tmp/src" && CGO_ENABLED=0 nice go build -trimpath -o "$tmp/bin/${pair%%=*}" "${pair#*=}")
+	done
+	mkdir -p "$out"
+	for pair in "$@"; do mv "$tmp/bin/${pair%%=*}" "$out/"; done
+	rm -rf "$tmp"
+}
+
+# Admission-time verifiers that users run in their clusters, run offline:
+# sigstore policy-controller's tester and the Kyverno CLI.
+policytester() {
+	modbuild policy-controller "$POLICY_CONTROLLER_VERSION" github.com/sigstore/policy-controller policy-tester=./cmd/tester
+}
+kyverno() {
+	modbuild kyverno "$KYVERNO_VERSION" github.com/kyverno/kyverno kyverno=./cmd/cli/kubectl-kyverno
 }
 
 # The local Sigstore for keyless tests: Fulcio, Rekor v2 and a TSA.
@@ -105,6 +131,6 @@ sshd() {
 }
 
 command -v jq >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends jq >/dev/null; }
-want=${*:-buildkit cosign3 sigstore sshd}
+want=${*:-buildkit cosign3 sigstore sshd policytester kyverno}
 for t in $want; do "$t"; done
 echo "$ORACLES"
