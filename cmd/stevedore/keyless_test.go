@@ -277,3 +277,33 @@ func TestKeylessReleaseInGitHubActions(t *testing.T) {
 		cosigntest.Run(t, bin, t.TempDir(), append([]string{f[1], "--allow-insecure-registry", "--certificate-github-workflow-repository", "acme/app"}, f[2:]...)...)
 	}
 }
+
+// --keyless with --fulcio-url or --rekor-url (the legacy format only) prints
+// a deprecation notice whose cosign command, run with the cosign v3 CLI,
+// writes a signing config stevedore accepts; with --signing-config they are
+// refused.
+func TestKeylessSigstoreURLsDeprecated(t *testing.T) {
+	bin := cosigntest.V3(t)
+	repo, h := pushed(t, registrytest.Image(t, 1, 128))
+	ref := repo + "@" + h.String()
+	dead := "http://127.0.0.1:1"
+	r := stevedore(t, nil, "", "sign", ref, "--keyless", "--fulcio-url", dead, "--identity-token", "tok")
+	if r.code == 0 || !strings.Contains(r.stderr, "--fulcio-url and --rekor-url are deprecated") || !strings.Contains(r.stderr, "--signing-config FILE") {
+		t.Fatalf("--keyless --fulcio-url: exit %d\n%s", r.code, r.stderr)
+	}
+	_, cmd, _ := strings.Cut(r.stderr, "\n  cosign ")
+	cmd, _, _ = strings.Cut(cmd, "\n")
+	dir := t.TempDir()
+	args := strings.Fields(strings.NewReplacer("FULCIO", dead, "REKOR", dead, "TSA", dead).Replace(cmd))
+	cosigntest.Run(t, bin, dir, args...)
+	sc := filepath.Join(dir, "signing_config.json")
+
+	if r := stevedore(t, nil, "", "sign", ref, "--signing-config", sc, "--rekor-url", dead, "--identity-token", "tok"); r.code != exitUsage || !strings.Contains(r.stderr, "drop --fulcio-url and --rekor-url") {
+		t.Errorf("--signing-config --rekor-url: exit %d\n%s", r.code, r.stderr)
+	}
+	// Without the URLs the config is read and used: signing fails reaching
+	// its (dead) Fulcio, not reading the file.
+	if r := stevedore(t, nil, "", "sign", ref, "--signing-config", sc, "--identity-token", "tok"); r.code == 0 || !strings.Contains(r.stderr, "getting a certificate from "+dead) || strings.Contains(r.stderr, "deprecated") {
+		t.Errorf("--signing-config from the notice: exit %d\n%s", r.code, r.stderr)
+	}
+}
