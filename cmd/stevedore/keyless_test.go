@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/sigstoretest"
@@ -305,5 +309,57 @@ func TestKeylessSigstoreURLsDeprecated(t *testing.T) {
 	// its (dead) Fulcio, not reading the file.
 	if r := stevedore(t, nil, "", "sign", ref, "--signing-config", sc, "--identity-token", "tok"); r.code == 0 || !strings.Contains(r.stderr, "getting a certificate from "+dead) || strings.Contains(r.stderr, "deprecated") {
 		t.Errorf("--signing-config from the notice: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// A keyless multi-platform release through the local Sigstore signs the
+// index and each platform manifest: the cosign v3 CLI verifies each with
+// the certificate identity and issuer, and pin --check --verify of the
+// index checks every platform keyless.
+func TestKeylessReleaseIndex(t *testing.T) {
+	bin := cosigntest.V3(t)
+	s := sigstoretest.Start(t)
+	dir, reg := flagProject(t), registrytest.InProcess(t)
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "SIGSTORE_ID_TOKEN": s.EmailToken(t, "ci@example.com")}
+	r := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
+		"--destination", reg+"/acme/app", "--platform", "linux/amd64,linux/arm64",
+		"--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot, "--ledger", "")
+	if r.code != 0 {
+		t.Fatalf("release: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	repo, err := name.NewRepository(reg + "/acme/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(repo.Tag("latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := idx.Digest()
+	im, err := idx.IndexManifest()
+	if err != nil || len(im.Manifests) != 2 {
+		t.Fatalf("index: %v, %v", im, err)
+	}
+	verify := []string{"verify", "--allow-insecure-registry", "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct",
+		"--certificate-identity", "ci@example.com", "--certificate-oidc-issuer", s.EmailIssuer}
+	for _, d := range append([]v1.Hash{h}, im.Manifests[0].Digest, im.Manifests[1].Digest) {
+		cosigntest.Run(t, bin, t.TempDir(), append(verify, repo.Digest(d.String()).String())...)
+	}
+	other := append(append([]string{}, verify[:len(verify)-3]...), "eve@example.com", "--certificate-oidc-issuer", s.EmailIssuer, repo.Digest(im.Manifests[1].Digest.String()).String())
+	if out, err := cosigntest.Try(bin, t.TempDir(), other...); err == nil {
+		t.Errorf("cosign verify of a platform with another identity passed:\n%s", out)
+	}
+
+	deploy := t.TempDir()
+	writeDeploy(t, deploy, repo.Name()+":latest@"+h.String())
+	pin := []string{"pin", "--check", "--verify", "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct",
+		"--certificate-identity", "ci@example.com", "--certificate-oidc-issuer", s.EmailIssuer, deploy}
+	if r := stevedore(t, nil, "", pin...); r.code != 0 {
+		t.Errorf("pin --check --verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	p1 := im.Manifests[1].Digest
+	deleteTags(t, repo.Name(), p1, "")
+	if r := stevedore(t, nil, "", pin...); r.code != exitVerify || !strings.Contains(r.stderr, "platform manifest "+p1.String()) {
+		t.Errorf("pin --check --verify, a platform's bundle removed: exit %d\n%s", r.code, r.stderr)
 	}
 }
