@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
@@ -327,38 +326,26 @@ func TestKeylessReleaseIndex(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("release: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	repo, err := name.NewRepository(reg + "/acme/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := remote.Index(repo.Tag("latest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _ := idx.Digest()
-	im, err := idx.IndexManifest()
-	if err != nil || len(im.Manifests) != 2 {
-		t.Fatalf("index: %v, %v", im, err)
-	}
+	index, platforms := releasedIndex(t, reg+"/acme/app")
 	verify := []string{"verify", "--allow-insecure-registry", "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct",
 		"--certificate-identity", "ci@example.com", "--certificate-oidc-issuer", s.EmailIssuer}
-	for _, d := range append([]v1.Hash{h}, im.Manifests[0].Digest, im.Manifests[1].Digest) {
-		cosigntest.Run(t, bin, t.TempDir(), append(verify, repo.Digest(d.String()).String())...)
+	for _, d := range append([]name.Digest{index}, platforms...) {
+		cosigntest.Run(t, bin, t.TempDir(), append(verify, d.String())...)
 	}
-	other := append(append([]string{}, verify[:len(verify)-3]...), "eve@example.com", "--certificate-oidc-issuer", s.EmailIssuer, repo.Digest(im.Manifests[1].Digest.String()).String())
+	other := append(append([]string{}, verify[:len(verify)-3]...), "eve@example.com", "--certificate-oidc-issuer", s.EmailIssuer, platforms[1].String())
 	if out, err := cosigntest.Try(bin, t.TempDir(), other...); err == nil {
 		t.Errorf("cosign verify of a platform with another identity passed:\n%s", out)
 	}
 
 	deploy := t.TempDir()
-	writeDeploy(t, deploy, repo.Name()+":latest@"+h.String())
+	writeDeploy(t, deploy, index.Context().Name()+":latest@"+index.DigestStr())
 	pin := []string{"pin", "--check", "--verify", "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct",
 		"--certificate-identity", "ci@example.com", "--certificate-oidc-issuer", s.EmailIssuer, deploy}
 	if r := stevedore(t, nil, "", pin...); r.code != 0 {
 		t.Errorf("pin --check --verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	p1 := im.Manifests[1].Digest
-	deleteTags(t, repo.Name(), p1, "")
+	p1, _ := v1.NewHash(platforms[1].DigestStr())
+	deleteTags(t, index.Context().Name(), p1, "")
 	if r := stevedore(t, nil, "", pin...); r.code != exitVerify || !strings.Contains(r.stderr, "platform manifest "+p1.String()) {
 		t.Errorf("pin --check --verify, a platform's bundle removed: exit %d\n%s", r.code, r.stderr)
 	}
