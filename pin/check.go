@@ -81,7 +81,7 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 			if err != nil {
 				out = append(out, finding(r, RuleUnsigned,
 					fmt.Sprintf("image %s is not signed by the expected signer: %v", r.Text, err),
-					"sign "+d.String()+" (stevedore sign --key cosign.key "+d.String()+"), or add its repository to --allow if it is a third-party image"))
+					"sign "+d.String()+" (stevedore sign --recursive --key cosign.key "+d.String()+": an index's platform manifests too), or add its repository to --allow if it is a third-party image"))
 			}
 		}
 		if !r.Pinned() {

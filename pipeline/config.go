@@ -125,8 +125,10 @@ type Signing struct {
 	IdentityRegexp string `yaml:"identity-regexp" json:"identity-regexp"`
 	Issuer         string `yaml:"issuer" json:"issuer"`
 	IssuerRegexp   string `yaml:"issuer-regexp" json:"issuer-regexp"`
-	FulcioURL      string `yaml:"fulcio-url" json:"fulcio-url"`
-	RekorURL       string `yaml:"rekor-url" json:"rekor-url"`
+	// FulcioURL and RekorURL are deprecated (legacy format only): a
+	// signing config names a private Sigstore.
+	FulcioURL string `yaml:"fulcio-url" json:"fulcio-url"`
+	RekorURL  string `yaml:"rekor-url" json:"rekor-url"`
 	// SigningConfig is a Sigstore signing_config.json naming the Fulcio,
 	// Rekor and timestamp authority keyless signing uses (a private
 	// Sigstore); it implies keyless and the bundle format.

@@ -203,13 +203,7 @@ func TestConcurrentBundleAttach(t *testing.T) {
 		host string
 		ro   []remote.Option
 	}{{registrytest.InProcess(t), nil}, {reg.Host, dist}} {
-		repo, _ := name.NewRepository(r.host + "/team/app")
-		img := registrytest.Image(t, 1, 256)
-		h, _ := img.Digest()
-		d := repo.Digest(h.String())
-		if err := remote.Write(d, img, r.ro...); err != nil {
-			t.Fatal(err)
-		}
+		d := pushImage(t, r.host, "team/app", registrytest.Image(t, 1, 256), r.ro...)
 		const n = 6
 		errs := make(chan error, n)
 		for i := range n {

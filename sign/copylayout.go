@@ -68,7 +68,7 @@ func CopyLayoutSignatures(ctx context.Context, from string, digest v1.Hash, to s
 
 // appendMissing adds src's signatures missing from have. With nothing in
 // have, src itself is returned so the image keeps its digest.
-func appendMissing(have oci.Signatures, src *layoutSigs) (oci.Signatures, bool, error) {
+func appendMissing(have oci.Signatures, src oci.Signatures) (oci.Signatures, bool, error) {
 	haveList, err := have.Get()
 	if err != nil {
 		return nil, false, err
@@ -76,6 +76,9 @@ func appendMissing(have oci.Signatures, src *layoutSigs) (oci.Signatures, bool, 
 	if len(haveList) == 0 {
 		return src, true, nil
 	}
+	// A layer is identified by payload digest and signature: the same
+	// payload signed by two keys is two signatures. (Attestations carry the
+	// signature inside the payload, so their digest alone is unique.)
 	present := map[string]bool{}
 	for _, s := range haveList {
 		k, err := sigKey(s)

@@ -58,7 +58,7 @@ func (k testKey) verifier(t testing.TB) *Verifier {
 }
 
 // pushImage writes x (v1.Image or v1.ImageIndex) to host/repo by digest.
-func pushImage(t testing.TB, host, repo string, x any) name.Digest {
+func pushImage(t testing.TB, host, repo string, x any, ro ...remote.Option) name.Digest {
 	t.Helper()
 	r, err := name.NewRepository(host + "/" + repo)
 	if err != nil {
@@ -68,11 +68,11 @@ func pushImage(t testing.TB, host, repo string, x any) name.Digest {
 	switch v := x.(type) {
 	case v1.Image:
 		if h, err = v.Digest(); err == nil {
-			err = remote.Write(r.Digest(h.String()), v)
+			err = remote.Write(r.Digest(h.String()), v, ro...)
 		}
 	case v1.ImageIndex:
 		if h, err = v.Digest(); err == nil {
-			err = remote.WriteIndex(r.Digest(h.String()), v)
+			err = remote.WriteIndex(r.Digest(h.String()), v, ro...)
 		}
 	}
 	if err != nil {
@@ -82,10 +82,10 @@ func pushImage(t testing.TB, host, repo string, x any) name.Digest {
 }
 
 // sigLayers counts the layers of d's .sig or .att image (0 when absent).
-func sigLayers(t testing.TB, d name.Digest, suffix string) int {
+func sigLayers(t testing.TB, d name.Digest, suffix string, ro ...remote.Option) int {
 	t.Helper()
 	h, _ := v1.NewHash(d.DigestStr())
-	img, err := remote.Image(d.Context().Tag(AttachedTag(h, suffix)))
+	img, err := remote.Image(d.Context().Tag(AttachedTag(h, suffix)), ro...)
 	if err != nil {
 		return 0
 	}

@@ -10,11 +10,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/match"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/empty"
-	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
-	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 )
 
@@ -245,6 +242,7 @@ func CopySignatures(ctx context.Context, layoutPath string, digest v1.Hash, to n
 		return fail(err)
 	}
 	var written []name.Tag
+	dst := &registryTarget{repo: to, ro: o.remote}
 	for _, h := range append(kids, digest) {
 		for _, suffix := range []string{SignatureSuffix, AttestationSuffix} {
 			tag := AttachedTag(h, suffix)
@@ -255,72 +253,29 @@ func CopySignatures(ctx context.Context, layoutPath string, digest v1.Hash, to n
 			if img == nil {
 				continue
 			}
-			dst := to.Tag(tag)
-			wrote, err := mergeInto(dst, &layoutSigs{Image: img}, o.remote)
+			have, err := dst.read(ctx, tag)
 			if err != nil {
 				return fail(err)
 			}
-			if wrote {
-				written = append(written, dst)
+			// With nothing there, the layout's image is pushed as is (same
+			// digest).
+			merged, changed, err := appendMissing(have, &layoutSigs{Image: img})
+			if err != nil {
+				return fail(fmt.Errorf("reading %s:%s: %w", to, tag, err))
 			}
+			if !changed {
+				continue
+			}
+			if err := dst.write(ctx, tag, merged); err != nil {
+				return fail(err)
+			}
+			written = append(written, to.Tag(tag))
 		}
+	}
+	if err := dst.settle(ctx); err != nil {
+		return fail(err)
 	}
 	return written, nil
-}
-
-// mergeInto writes src's signatures missing from the image at dst.
-func mergeInto(dst name.Tag, src *layoutSigs, ro []remote.Option) (bool, error) {
-	have, err := ociremote.Signatures(dst, ociremote.WithRemoteOptions(ro...), ociremote.WithTargetRepository(dst.Context()))
-	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", dst, err)
-	}
-	haveList, err := have.Get()
-	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", dst, err)
-	}
-	if len(haveList) == 0 {
-		// Nothing there: push the layout's image as is (same digest).
-		if err := remote.Write(dst, src.Image, ro...); err != nil {
-			return false, fmt.Errorf("writing %s: %w", dst, err)
-		}
-		return true, nil
-	}
-	// A layer is identified by payload digest and signature: the same
-	// payload signed by two keys is two signatures. (Attestations carry the
-	// signature inside the payload, so their digest alone is unique.)
-	present := map[string]bool{}
-	for _, s := range haveList {
-		k, err := sigKey(s)
-		if err != nil {
-			return false, err
-		}
-		present[k] = true
-	}
-	srcList, err := src.Get()
-	if err != nil {
-		return false, err
-	}
-	var missing []oci.Signature
-	for _, s := range srcList {
-		k, err := sigKey(s)
-		if err != nil {
-			return false, err
-		}
-		if !present[k] {
-			missing = append(missing, s)
-		}
-	}
-	if len(missing) == 0 {
-		return false, nil
-	}
-	merged, err := mutate.AppendSignatures(have, false, missing...)
-	if err != nil {
-		return false, err
-	}
-	if err := remote.Write(dst, merged, ro...); err != nil {
-		return false, fmt.Errorf("writing %s: %w", dst, err)
-	}
-	return true, nil
 }
 
 func sigKey(s oci.Signature) (string, error) {

@@ -93,6 +93,11 @@ func each(ctx context.Context, t target, h v1.Hash, s *Signer, o *options, fn st
 			res.Signed = append(res.Signed, d)
 		}
 	}
+	if rt, ok := t.(*registryTarget); ok {
+		if err := rt.settle(ctx); err != nil {
+			return res, fmt.Errorf("signing %s@%s: %w", t, h, err)
+		}
+	}
 	return res, nil
 }
 

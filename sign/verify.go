@@ -182,6 +182,12 @@ func signatureInfo(s oci.Signature, tlog bool) Signature {
 // URI, as for Attest) of subject, like Verify. The returned signatures hold
 // each verified statement's predicate.
 func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType string, opts ...Option) (*Verified, error) {
+	return VerifyAttestationFormat(ctx, subject, predicateType, AnyFormat, opts...)
+}
+
+// VerifyAttestationFormat is VerifyAttestation reading only the store f
+// names.
+func VerifyAttestationFormat(ctx context.Context, subject name.Digest, predicateType string, f Format, opts ...Option) (*Verified, error) {
 	h, err := checkDigest(subject)
 	if err != nil {
 		return nil, fmt.Errorf("verifying attestation: %w", err)
@@ -194,12 +200,20 @@ func VerifyAttestation(ctx context.Context, subject name.Digest, predicateType s
 	if err != nil {
 		return fail(err)
 	}
-	batts, bundleErr := o.verifyBundles(ctx, subject, uri)
-	if len(batts) > 0 {
-		return &Verified{Subject: subject, Signatures: batts, Bundle: true, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
-	}
-	if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
-		return fail(bundleErr)
+	if f != LegacyFormat {
+		batts, bundleErr := o.verifyBundles(ctx, subject, uri)
+		if len(batts) > 0 {
+			return &Verified{Subject: subject, Signatures: batts, Bundle: true, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
+		}
+		if f == BundleFormat {
+			if bundleErr == nil {
+				bundleErr = fmt.Errorf("%w: no Sigstore bundle referrer of type %s (attest it with --format bundle)", ErrNoSignature, uri)
+			}
+			return fail(bundleErr)
+		}
+		if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
+			return fail(bundleErr)
+		}
 	}
 	if err := o.requireSigner(); err != nil {
 		return fail(err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
+
+	"github.com/sreevishnu07/stevedore/sign"
 )
 
 // formatFlag selects where sign and attest write: the legacy
@@ -27,5 +29,24 @@ func signFormats(c *cli.Context, layout bool) (legacy, bundle bool, err error) {
 		return f == "both", true, nil
 	default:
 		return false, false, usageErrorf("--format %q: legacy, bundle or both", f)
+	}
+}
+
+// verifyFormatFlag selects which store verify and pin --verify read.
+func verifyFormatFlag() cli.Flag {
+	return &cli.StringFlag{Name: "format", Value: "auto", Usage: "signature `FORMAT` to accept: auto (a Sigstore bundle referrer, else the legacy .sig/.att tag), bundle or legacy"}
+}
+
+// verifyFormat reads --format of verify and pin --verify.
+func verifyFormat(c *cli.Context) (sign.Format, error) {
+	switch f := c.String("format"); f {
+	case "auto":
+		return sign.AnyFormat, nil
+	case "bundle":
+		return sign.BundleFormat, nil
+	case "legacy":
+		return sign.LegacyFormat, nil
+	default:
+		return 0, usageErrorf("--format %q: auto, bundle or legacy", f)
 	}
 }

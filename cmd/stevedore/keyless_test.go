@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/sigstoretest"
@@ -275,5 +278,75 @@ func TestKeylessReleaseInGitHubActions(t *testing.T) {
 		}
 		f := strings.Fields(c)
 		cosigntest.Run(t, bin, t.TempDir(), append([]string{f[1], "--allow-insecure-registry", "--certificate-github-workflow-repository", "acme/app"}, f[2:]...)...)
+	}
+}
+
+// --keyless with --fulcio-url or --rekor-url (the legacy format only) prints
+// a deprecation notice whose cosign command, run with the cosign v3 CLI,
+// writes a signing config stevedore accepts; with --signing-config they are
+// refused.
+func TestKeylessSigstoreURLsDeprecated(t *testing.T) {
+	bin := cosigntest.V3(t)
+	repo, h := pushed(t, registrytest.Image(t, 1, 128))
+	ref := repo + "@" + h.String()
+	dead := "http://127.0.0.1:1"
+	r := stevedore(t, nil, "", "sign", ref, "--keyless", "--fulcio-url", dead, "--identity-token", "tok")
+	if r.code == 0 || !strings.Contains(r.stderr, "--fulcio-url and --rekor-url are deprecated") || !strings.Contains(r.stderr, "--signing-config FILE") {
+		t.Fatalf("--keyless --fulcio-url: exit %d\n%s", r.code, r.stderr)
+	}
+	_, cmd, _ := strings.Cut(r.stderr, "\n  cosign ")
+	cmd, _, _ = strings.Cut(cmd, "\n")
+	dir := t.TempDir()
+	args := strings.Fields(strings.NewReplacer("FULCIO", dead, "REKOR", dead, "TSA", dead).Replace(cmd))
+	cosigntest.Run(t, bin, dir, args...)
+	sc := filepath.Join(dir, "signing_config.json")
+
+	if r := stevedore(t, nil, "", "sign", ref, "--signing-config", sc, "--rekor-url", dead, "--identity-token", "tok"); r.code != exitUsage || !strings.Contains(r.stderr, "drop --fulcio-url and --rekor-url") {
+		t.Errorf("--signing-config --rekor-url: exit %d\n%s", r.code, r.stderr)
+	}
+	// Without the URLs the config is read and used: signing fails reaching
+	// its (dead) Fulcio, not reading the file.
+	if r := stevedore(t, nil, "", "sign", ref, "--signing-config", sc, "--identity-token", "tok"); r.code == 0 || !strings.Contains(r.stderr, "getting a certificate from "+dead) || strings.Contains(r.stderr, "deprecated") {
+		t.Errorf("--signing-config from the notice: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// A keyless multi-platform release through the local Sigstore signs the
+// index and each platform manifest: the cosign v3 CLI verifies each with
+// the certificate identity and issuer, and pin --check --verify of the
+// index checks every platform keyless.
+func TestKeylessReleaseIndex(t *testing.T) {
+	bin := cosigntest.V3(t)
+	s := sigstoretest.Start(t)
+	dir, reg := flagProject(t), registrytest.InProcess(t)
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "SIGSTORE_ID_TOKEN": s.EmailToken(t, "ci@example.com")}
+	r := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
+		"--destination", reg+"/acme/app", "--platform", "linux/amd64,linux/arm64",
+		"--signing-config", s.SigningConfig, "--trusted-root", s.TrustedRoot, "--ledger", "")
+	if r.code != 0 {
+		t.Fatalf("release: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	index, platforms := releasedIndex(t, reg+"/acme/app")
+	verify := []string{"verify", "--allow-insecure-registry", "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct",
+		"--certificate-identity", "ci@example.com", "--certificate-oidc-issuer", s.EmailIssuer}
+	for _, d := range append([]name.Digest{index}, platforms...) {
+		cosigntest.Run(t, bin, t.TempDir(), append(verify, d.String())...)
+	}
+	other := append(append([]string{}, verify[:len(verify)-3]...), "eve@example.com", "--certificate-oidc-issuer", s.EmailIssuer, platforms[1].String())
+	if out, err := cosigntest.Try(bin, t.TempDir(), other...); err == nil {
+		t.Errorf("cosign verify of a platform with another identity passed:\n%s", out)
+	}
+
+	deploy := t.TempDir()
+	writeDeploy(t, deploy, index.Context().Name()+":latest@"+index.DigestStr())
+	pin := []string{"pin", "--check", "--verify", "--trusted-root", s.TrustedRoot, "--insecure-ignore-sct",
+		"--certificate-identity", "ci@example.com", "--certificate-oidc-issuer", s.EmailIssuer, deploy}
+	if r := stevedore(t, nil, "", pin...); r.code != 0 {
+		t.Errorf("pin --check --verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	p1, _ := v1.NewHash(platforms[1].DigestStr())
+	deleteTags(t, index.Context().Name(), p1, "")
+	if r := stevedore(t, nil, "", pin...); r.code != exitVerify || !strings.Contains(r.stderr, "platform manifest "+p1.String()) {
+		t.Errorf("pin --check --verify, a platform's bundle removed: exit %d\n%s", r.code, r.stderr)
 	}
 }

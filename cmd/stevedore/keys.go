@@ -31,8 +31,8 @@ func signerFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "keyless", Usage: "sign with a short-lived Fulcio certificate for the GitHub Actions OIDC identity (needs `permissions: id-token: write`)"},
 		&cli.StringFlag{Name: "identity-token", Usage: "OIDC `TOKEN` for --keyless outside GitHub Actions (default $SIGSTORE_ID_TOKEN)"},
 		signingConfigFlag(),
-		&cli.StringFlag{Name: "fulcio-url", Value: sign.DefaultFulcioURL, Usage: "Fulcio `URL` for --keyless"},
-		&cli.StringFlag{Name: "rekor-url", Value: sign.DefaultRekorURL, Usage: "Rekor transparency log `URL`"},
+		&cli.StringFlag{Name: "fulcio-url", Value: sign.DefaultFulcioURL, Usage: "deprecated for --keyless (legacy format only): Fulcio `URL`; name a private Sigstore with --signing-config"},
+		&cli.StringFlag{Name: "rekor-url", Value: sign.DefaultRekorURL, Usage: "Rekor transparency log `URL` (--key --tlog-upload; deprecated for --keyless, see --fulcio-url)"},
 		&cli.BoolFlag{Name: "tlog-upload", Usage: "record in the Rekor transparency log (default: off with --key, always on with --keyless)"},
 		&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
 	}
@@ -57,11 +57,16 @@ func loadSigner(c *cli.Context, getenv env) (*sign.Signer, error) {
 		}
 		keyless = true
 	}
+	urls := c.IsSet("fulcio-url") || c.IsSet("rekor-url")
 	switch {
 	case key != "" && keyless:
 		return nil, usageErrorf("--key and --keyless exclude each other")
 	case !keyless && key == "":
 		return nil, usageErrorf("no key: pass --key cosign.key (make one with stevedore keygen), --key env://VAR, a KMS URI, or --keyless")
+	case sc != nil && urls:
+		return nil, usageErrorf("--signing-config names the Fulcio and Rekor to use: drop --fulcio-url and --rekor-url")
+	case keyless && urls:
+		fmt.Fprintln(c.App.ErrWriter, deprecatedSigstoreURLs)
 	}
 	spec := sign.SignerSpec{
 		Key: key, Password: []byte(getenv(envCosignPassword)), Lookup: func(k string) string { return getenv(k) },
@@ -73,6 +78,15 @@ func loadSigner(c *cli.Context, getenv env) (*sign.Signer, error) {
 	s, err := spec.New(c.Context)
 	return s, kmsUsage(err)
 }
+
+// deprecatedSigstoreURLs is the notice for --keyless with --fulcio-url or
+// --rekor-url: that path signs in the legacy format only, through Rekor v1
+// without a timestamp authority. A signing config names the same servers
+// (plus the TSA a bundle proves its time with) and signs bundles, as
+// cosign v3 does; keeping one keyless path for private Sigstores keeps one
+// set of files (signing config, trusted root) to verify against.
+const deprecatedSigstoreURLs = `stevedore: --fulcio-url and --rekor-url are deprecated for --keyless and sign in the legacy format only (.sig/.att tags); name your Sigstore in a signing config and pass --signing-config FILE instead, which signs Sigstore bundles as cosign v3 does:
+  cosign signing-config create --fulcio=url=FULCIO,api-version=1,start-time=2024-01-01T00:00:00Z,operator=you --rekor=url=REKOR,api-version=1,start-time=2024-01-01T00:00:00Z,operator=you --rekor-config=ANY --tsa=url=TSA/api/v1/timestamp,api-version=1,start-time=2024-01-01T00:00:00Z,operator=you --tsa-config=EXACT:1 --out signing_config.json`
 
 // tokenSource is where keyless signing gets its OIDC token: flag (--identity-token), else
 // $SIGSTORE_ID_TOKEN (any CI: GitLab's id_tokens, Buildkite, …), else

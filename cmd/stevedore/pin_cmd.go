@@ -26,7 +26,9 @@ from a release ledger instead of the registry, and also moves references
 pinned to an earlier release (a tag the release moved, or an older version
 tag of a released repository) to the new one. --check (the default) changes
 nothing and fails on unpinned references; --strict also on tag@digest pairs
-whose tag moved; --verify also on digests not signed by the expected signer.
+whose tag moved; --verify also on digests not signed by the expected signer
+(for an index: the index and every platform manifest it references; a
+Sigstore bundle referrer or the legacy .sig tag, see --format).
 --update (alone or with --write) moves pinned references whose tag moved,
 only to digests that verify.`,
 		OnUsageError: commandUsage,
@@ -43,6 +45,7 @@ only to digests that verify.`,
 			&cli.StringSliceFlag{Name: "exclude", Usage: "skip files matching `GLOB` (repeatable)"},
 			&cli.StringFlag{Name: "platform", Usage: "pin one platform's manifest instead of the index, e.g. linux/amd64"},
 			&cli.BoolFlag{Name: "json", Usage: "print findings or changes as JSON"},
+			verifyFormatFlag(),
 		}, verifyFlags()...),
 		Action: func(c *cli.Context) error { return runPin(c, getenv) },
 	}
@@ -71,7 +74,11 @@ func runPin(c *cli.Context, getenv env) error {
 		if err != nil {
 			return err
 		}
-		verifier = signVerifier{opts: sopts, attestation: c.String("attestation")}
+		f, err := verifyFormat(c)
+		if err != nil {
+			return err
+		}
+		verifier = signVerifier{opts: sopts, format: f, attestation: c.String("attestation")}
 	}
 	ctx := c.Context
 	switch {
@@ -124,18 +131,21 @@ func pinResolver(c *cli.Context, getenv env) (pin.Resolver, error) {
 	return pin.NewRegistryResolver(ropts...), nil
 }
 
-// signVerifier checks a digest's signature and, when asked, an attestation.
+// signVerifier checks a digest's signature (an index's and each of its
+// platform manifests': a runtime pulls those) and, when asked, an
+// attestation of the digest.
 type signVerifier struct {
 	opts        []sign.Option
+	format      sign.Format
 	attestation string
 }
 
 func (v signVerifier) Verify(ctx context.Context, d name.Digest) error {
-	if _, err := sign.Verify(ctx, d, v.opts...); err != nil {
+	if _, err := sign.VerifyFormat(ctx, d, v.format, append(v.opts, sign.WithRecursive(true))...); err != nil {
 		return err
 	}
 	if v.attestation != "" {
-		if _, err := sign.VerifyAttestation(ctx, d, v.attestation, v.opts...); err != nil {
+		if _, err := sign.VerifyAttestationFormat(ctx, d, v.attestation, v.format, v.opts...); err != nil {
 			return err
 		}
 	}

@@ -36,24 +36,7 @@ func TestReleaseBundleIndex(t *testing.T) {
 				}
 			}
 			release()
-			repo, err := name.NewRepository(reg + "/acme/app")
-			if err != nil {
-				t.Fatal(err)
-			}
-			idx, err := remote.Index(repo.Tag("latest"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, _ := idx.Digest()
-			im, err := idx.IndexManifest()
-			if err != nil || len(im.Manifests) != 2 {
-				t.Fatalf("index: %d manifests, %v", len(im.Manifests), err)
-			}
-			index := repo.Digest(h.String())
-			var platforms []name.Digest
-			for _, m := range im.Manifests {
-				platforms = append(platforms, repo.Digest(m.Digest.String()))
-			}
+			index, platforms := releasedIndex(t, reg+"/acme/app")
 			count := func() map[string]map[string]int {
 				t.Helper()
 				out := map[string]map[string]int{}
@@ -125,4 +108,28 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// releasedIndex is the two-platform index a release tagged latest in repo,
+// and its platform manifests.
+func releasedIndex(t *testing.T, repo string) (name.Digest, []name.Digest) {
+	t.Helper()
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(r.Tag("latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := idx.Digest()
+	im, err := idx.IndexManifest()
+	if err != nil || len(im.Manifests) != 2 {
+		t.Fatalf("index: %v, %v", im, err)
+	}
+	var platforms []name.Digest
+	for _, m := range im.Manifests {
+		platforms = append(platforms, r.Digest(m.Digest.String()))
+	}
+	return r.Digest(h.String()), platforms
 }

@@ -259,6 +259,9 @@ func TestLayoutSignPublishVerify(t *testing.T) {
 	if v := stevedore(t, nil, "", "verify", lref, "--key", otherPub, "--insecure-ignore-tlog"); v.code != exitVerify {
 		t.Errorf("verify layout, other key: exit %d: %s", v.code, v.stderr)
 	}
+	if v := stevedore(t, nil, "", "verify", lref, "--key", pub, "--insecure-ignore-tlog", "--format", "bundle"); v.code != exitUsage || !strings.Contains(v.stderr, "legacy signatures only") {
+		t.Errorf("verify layout --format bundle: exit %d: %s", v.code, v.stderr)
+	}
 
 	// oci:DIR still names the image although index.json lists signatures.
 	host := registrytest.InProcess(t)

@@ -16,10 +16,11 @@ func verifyCommand(getenv env) *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "verify the signatures (or attestations) of a digest, as cosign verify does",
-		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE | --recursive] [--insecure-ignore-tlog] [--trusted-root FILE] [--json]",
-		Description: `Checks the signatures stored next to the digest (the sha256-<hex>.sig tag, or
-the layout's entries for oci:PATH@sha256:…), or with --attestation TYPE its
-attestations of that type, and prints what verified and the equivalent cosign
+		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE | --recursive] [--format auto|bundle|legacy] [--insecure-ignore-tlog] [--trusted-root FILE] [--json]",
+		Description: `Checks the signatures stored next to the digest (Sigstore bundle referrers, as
+cosign v3 writes them, else the sha256-<hex>.sig tag; --format bundle or
+legacy accepts only one; the layout's entries for oci:PATH@sha256:…), or
+with --attestation TYPE its attestations of that type, and prints what verified and the equivalent cosign
 command. Exits 4 when the digest is unsigned or no signature verifies.
 A tag is accepted and resolved: the digest it points at is what is verified
 and printed. Key signatures made without the transparency log (stevedore's
@@ -31,6 +32,7 @@ what a runtime pulls).`,
 		Flags: append(verifyFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print what verified as JSON"},
 			&cli.BoolFlag{Name: "recursive", Usage: "also require a signature on every manifest an index references"},
+			verifyFormatFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			opts, err := verifyOptions(c, getenv)
@@ -50,6 +52,13 @@ what a runtime pulls).`,
 			if typ != "" && c.Bool("recursive") {
 				return usageErrorf("--recursive checks signatures: drop --attestation, or verify each platform digest's attestations on its own")
 			}
+			f, err := verifyFormat(c)
+			if err != nil {
+				return err
+			}
+			if s.layout() && f == sign.BundleFormat {
+				return usageErrorf("--format bundle: an oci: layout holds legacy signatures only; use --format auto or legacy")
+			}
 			opts = append(opts, sign.WithRecursive(c.Bool("recursive")))
 			var got *sign.Verified
 			switch {
@@ -58,9 +67,9 @@ what a runtime pulls).`,
 			case s.layout():
 				got, err = sign.VerifyLayoutAttestation(c.Context, s.ref.Path(), s.digest, typ, opts...)
 			case typ == "":
-				got, err = sign.Verify(c.Context, s.registryDigest(), opts...)
+				got, err = sign.VerifyFormat(c.Context, s.registryDigest(), f, opts...)
 			default:
-				got, err = sign.VerifyAttestation(c.Context, s.registryDigest(), typ, opts...)
+				got, err = sign.VerifyAttestationFormat(c.Context, s.registryDigest(), typ, f, opts...)
 			}
 			if err != nil {
 				if c.String("key") != "" && !c.Bool("insecure-ignore-tlog") && errors.Is(err, sign.ErrInvalidSignature) {
