@@ -4,7 +4,8 @@
 # --version, and a daemonless build of a FROM scratch, COPY-only Dockerfile
 # (no RUN, so no namespaces needed under emulation). The emulated build must
 # give the same image digest as this machine's native build of the same
-# context for linux/arm64: both are reproducible from SOURCE_DATE_EPOCH.
+# context for linux/arm64/v8 (what stevedore names the platform on an arm64
+# machine): both are reproducible from SOURCE_DATE_EPOCH.
 #
 # Skips, saying so, without qemu-aarch64-static (Debian: qemu-user-static;
 # .ci/run installs it). QEMU_AARCH64 overrides the emulator.
@@ -43,7 +44,7 @@ export SOURCE_DATE_EPOCH=1700000000
 "$qemu" "$bin" build --progress plain --cache-dir "$tmp/cache-arm64" --iidfile "$tmp/arm64.iid" \
 	-t "oci:$tmp/arm64-layout" "$tmp/ctx" >&2
 go run ./cmd/stevedore build --progress quiet --cache-dir "$tmp/cache-native" --iidfile "$tmp/native.iid" \
-	--platform linux/arm64 -t "oci:$tmp/native-layout" "$tmp/ctx" >&2
+	--platform linux/arm64/v8 -t "oci:$tmp/native-layout" "$tmp/ctx" >&2
 emulated=$(cat "$tmp/arm64.iid") native=$(cat "$tmp/native.iid")
 if [ "$emulated" != "$native" ]; then
 	echo "arm64: the emulated arm64 build gave $emulated, the native build for linux/arm64 $native" >&2
