@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"io"
-	"io/fs"
 	"os"
-	"syscall"
 
 	"github.com/klauspost/compress/zstd"
 	gzip "github.com/klauspost/pgzip"
@@ -69,11 +67,4 @@ func openArchive(file string) (io.ReadCloser, bool, error) {
 
 func isTarHeader(b []byte) bool {
 	return len(b) >= 262 && (bytes.Equal(b[257:262], []byte("ustar")))
-}
-
-func ownerOf(fi fs.FileInfo) (int, int) {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return int(st.Uid), int(st.Gid)
-	}
-	return 0, 0
 }

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // copyTree copies src to dst with modes, owners, times and symlinks, for the
@@ -28,7 +27,7 @@ func copyTree(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		st, _ := fi.Sys().(*syscall.Stat_t)
+		ids, hasIDs := idsOf(fi)
 		switch {
 		case d.IsDir():
 			if err := os.Mkdir(target, fi.Mode().Perm()|0o700); err != nil && !os.IsExist(err) {
@@ -43,11 +42,11 @@ func copyTree(src, dst string) error {
 				return err
 			}
 		case fi.Mode().IsRegular():
-			if st != nil && st.Nlink > 1 {
-				if first, ok := links[st.Ino]; ok {
+			if hasIDs && ids.nlink > 1 {
+				if first, ok := links[ids.ino]; ok {
 					return os.Link(first, target)
 				}
-				links[st.Ino] = target
+				links[ids.ino] = target
 			}
 			if err := copyFile(p, target, fi.Mode()); err != nil {
 				return err
@@ -55,8 +54,8 @@ func copyTree(src, dst string) error {
 		default:
 			return nil // devices, fifos, sockets: not worth snapshotting
 		}
-		if st != nil {
-			_ = os.Lchown(target, int(st.Uid), int(st.Gid))
+		if hasIDs {
+			_ = os.Lchown(target, ids.uid, ids.gid)
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			_ = os.Chmod(target, fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
-	"golang.org/x/sys/unix"
 
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
 )
@@ -304,8 +303,7 @@ func commitTimes(dir string, t time.Time) error {
 			dirs = append(dirs, p)
 			return nil
 		}
-		ts := []unix.Timeval{unix.NsecToTimeval(t.UnixNano()), unix.NsecToTimeval(t.UnixNano())}
-		return unix.Lutimes(p, ts)
+		return setLinkTimes(p, t)
 	})
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sys/unix"
 
 	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
@@ -294,10 +293,10 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			if bd.tmpfsSize > 0 {
 				opts += fmt.Sprintf(",size=%d", bd.tmpfsSize)
 			}
-			if err := unix.Mount("tmpfs", bd.source, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+			if err := mountTmpfs(bd.source, opts); err != nil {
 				return nil, fmt.Errorf("mounting the tmpfs for %s: %w", bd.target, err)
 			}
-			defer unix.Unmount(bd.source, unix.MNT_DETACH)
+			defer unmount(bd.source)
 		case bd.secret:
 			// A copy with the mount's owner and mode, gone with the step's
 			// directory; the user's file is never chowned.
@@ -336,7 +335,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 	} else {
 		spec.Rootfs = merged
 		runErr := runStep(ctx, spec, b.o.isolation)
-		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil && runErr == nil {
+		if err := unmount(merged); err != nil && runErr == nil {
 			runErr = fmt.Errorf("unmounting the step's overlay: %w", err)
 		}
 		if runErr != nil {
@@ -440,20 +439,9 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
 }
 
-func mountOverlay(lower, upper, work, merged string) error {
-	for _, d := range []string{upper, work, merged} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
-	// redirect_dir and metacopy would make the upper directory meaningless
-	// without the lower one; index is not needed for a single mount.
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off,index=off", lower, upper, work)
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		return fmt.Errorf("mounting overlay: %w", err)
-	}
-	return nil
-}
+// errRunNeedsLinux: RUN isolates the command with Linux namespaces and
+// overlayfs. Elsewhere a BuildKit daemon (on a Linux machine or VM) runs it.
+var errRunNeedsLinux = errors.New("RUN needs Linux: build with a BuildKit daemon instead (--builder tcp://HOST:PORT or unix://PATH, or builder: in stevedore.yaml)")
 
 // qemuNames maps GOARCH to the binfmt_misc handler name QEMU registers.
 var qemuNames = map[string]string{
@@ -463,6 +451,9 @@ var qemuNames = map[string]string{
 
 // canRun checks that a RUN for platform can execute on this machine.
 func canRun(p v1.Platform) error {
+	if runtime.GOOS != "linux" {
+		return errRunNeedsLinux
+	}
 	if p.OS != "" && p.OS != "linux" {
 		return fmt.Errorf("RUN for %s cannot run on linux", platformString(p))
 	}

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/moby/patternmatcher"
@@ -178,9 +177,7 @@ func (t *Tree) stat(rel string) (Entry, error) {
 
 func (t *Tree) entry(rel string, fi fs.FileInfo) (Entry, error) {
 	e := Entry{Path: rel, Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		e.UID, e.GID, e.Ino, e.Dev = int(st.Uid), int(st.Gid), st.Ino, uint64(st.Dev)
-	}
+	e.UID, e.GID, e.Ino, e.Dev = fileIDs(fi)
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		l, err := os.Readlink(filepath.Join(t.dir, filepath.FromSlash(rel)))
 		if err != nil {

@@ -1,3 +1,5 @@
+//go:build unix
+
 package layer
 
 import (
@@ -174,35 +176,6 @@ func allChildrenGone(la, ua string) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// addTree adds abs and, for a directory, everything below it.
-func addTree(ctx context.Context, abs, rel string, opaque bool, out *[]Entry) error {
-	e, err := statEntry(abs, rel)
-	if errors.Is(err, errSkip) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	e.Opaque = opaque && e.Kind == KindDir
-	*out = append(*out, e)
-	if e.Kind != KindDir {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", abs, err)
-	}
-	names, err := readDirNames(abs)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if err := addTree(ctx, filepath.Join(abs, n), joinRel(rel, n), false, out); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func sameFile(la, ua string, ls, us *unix.Stat_t) (bool, error) {

@@ -1,3 +1,5 @@
+//go:build unix
+
 package layer
 
 import (
@@ -122,27 +124,4 @@ func overlayXattr(abs, attr string) ([]byte, bool, error) {
 		}
 	}
 	return nil, false, nil
-}
-
-// readDirNames lists a directory without stat-ing its children (the caller
-// lstat-s each once anyway); the order does not matter, entries are sorted
-// at the end.
-func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	return names, nil
-}
-
-func joinRel(rel, name string) string {
-	if rel == "" {
-		return name
-	}
-	return rel + "/" + name
 }

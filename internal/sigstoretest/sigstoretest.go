@@ -267,7 +267,7 @@ func lockTSA(t testing.TB) {
 		tsaMu.Unlock()
 		t.Fatal(err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
 		tsaMu.Unlock()
 		t.Fatal(err)
