@@ -8,7 +8,7 @@
 # machine): both are reproducible from SOURCE_DATE_EPOCH.
 #
 # Skips, saying so, without qemu-aarch64-static (Debian: qemu-user-static;
-# .ci/run installs it). QEMU_AARCH64 overrides the emulator.
+# .ci/oracles.sh qemu unpacks it and .ci/run sets QEMU_AARCH64 to it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

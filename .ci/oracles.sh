@@ -16,6 +16,8 @@
 #   policy-tester         github.com/sigstore/policy-controller v0.13.1 (cmd/tester: the
 #                         admission controller's image verification without a cluster)
 #   kyverno               github.com/kyverno/kyverno v1.19.1 (its CLI: verifyImages rules)
+#   qemu-aarch64-static   Debian's qemu-user-static, unpacked (no binfmt handlers
+#                         registered); runs the linux/arm64 release binary
 # The cosign v2.6.5 CLI is a go.mod tool and builds with `go build tool`.
 set -euo pipefail
 
@@ -130,7 +132,26 @@ sshd() {
 	rm -rf "$tmp"
 }
 
+# qemu runs the linux/arm64 release binary for .ci/arm64.sh. Unpacked, not
+# installed: installing qemu-user-static registers binfmt_misc handlers
+# where the kernel has them, after which every arm64 RUN step of every test
+# would run emulated instead of being refused.
+qemu() {
+	local out=$ORACLES/qemu-user-static
+	[ -x "$out/qemu-aarch64-static" ] && return 0
+	log "unpacking Debian's qemu-user-static"
+	local tmp
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq qemu-user-static 2>/dev/null ||
+		{ apt-get update -qq && apt-get download -qq qemu-user-static; })
+	dpkg -x "$tmp"/qemu-user-static_*.deb "$tmp/root"
+	mkdir -p "$out"
+	mv "$tmp/root/usr/bin/qemu-aarch64-static" "$out/qemu-aarch64-static.tmp"
+	mv "$out/qemu-aarch64-static.tmp" "$out/qemu-aarch64-static"
+	rm -rf "$tmp"
+}
+
 command -v jq >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends jq >/dev/null; }
-want=${*:-buildkit cosign3 sigstore sshd policytester kyverno}
+want=${*:-buildkit cosign3 sigstore sshd qemu policytester kyverno}
 for t in $want; do "$t"; done
 echo "$ORACLES"
