@@ -16,5 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cp go.mod go.release.mod
 cp go.sum go.release.sum
-go mod edit -modfile=go.release.mod -replace=github.com/hashicorp/go-getter=./sbom/nogetter
+go mod edit -modfile=go.release.mod \
+	-replace=github.com/hashicorp/go-getter=./sbom/nogetter \
+	-replace=github.com/hashicorp/hcl/v2=./sbom/nohcl \
+	-replace=golang.org/x/tools=./sbom/notools
 echo go.release.mod
