@@ -19,5 +19,6 @@ cp go.sum go.release.sum
 go mod edit -modfile=go.release.mod \
 	-replace=github.com/hashicorp/go-getter=./sbom/nogetter \
 	-replace=github.com/hashicorp/hcl/v2=./sbom/nohcl \
-	-replace=golang.org/x/tools=./sbom/notools
+	-replace=golang.org/x/tools=./sbom/notools \
+	-replace=github.com/go-git/go-git/v5=./sbom/nogit
 echo go.release.mod
