@@ -18,7 +18,9 @@
 # Both build with go.release.mod (.ci/releasemod.sh), which swaps four
 # modules only syft's downloaders and directory catalogers use for
 # stand-ins under sbom/; `go install …@VERSION` builds with go.mod and has
-# them all (README, Installation).
+# them all (README, Installation). The urfave_cli_no_docs tag leaves out
+# the CLI library's man-page and Markdown writers (and their Markdown
+# parser), which stevedore never calls: its `docs` command renders its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +47,7 @@ for p in $platforms; do
 	for v in "${variants[@]}"; do
 		out="$dist/stevedore_${v:+${v}_}${os}_${arch}${exe}"
 		echo "dist: $out" >&2
-		CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -modfile=go.release.mod -trimpath -buildvcs=false ${v:+-tags stevedore_kms} \
+		CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -modfile=go.release.mod -trimpath -buildvcs=false -tags "urfave_cli_no_docs${v:+,stevedore_kms}" \
 			-ldflags "$ldflags" -o "$out" ./cmd/stevedore
 	done
 done

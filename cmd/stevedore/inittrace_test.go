@@ -55,17 +55,37 @@ var kmsInitPrefixes = []string{
 	"github.com/hashicorp/vault/",
 }
 
+// standInInitPrefixes are packages that only the modules go.release.mod
+// replaces with stand-ins bring in (go-getter's S3 and Cloud Storage
+// clients and gRPC's xDS, HCL's go-cty, go-git, go/types). The release
+// binary must initialise none of them.
+var standInInitPrefixes = []string{
+	"github.com/aws/aws-sdk-go-v2/service/s3",
+	"cloud.google.com/go/storage",
+	"google.golang.org/grpc/xds",
+	"github.com/envoyproxy/",
+	"github.com/hashicorp/hcl/",
+	"github.com/zclconf/go-cty/",
+	"github.com/go-git/go-git/",
+	"go/types",
+}
+
 // TestInitTraceVersion reports where `stevedore --version` spends its
 // start-up: package initialisation per package, from the runtime's own
-// inittrace. It asserts no timing (timings depend on the machine); it fails
-// if the binary cannot run --version, the trace cannot be read, or a cloud
-// KMS provider or its SDK is initialised in a default build.
+// inittrace, for the binary a release ships (built with go.release.mod, as
+// .ci/dist.sh builds it). It asserts no timing (timings depend on the
+// machine); it fails if the binary cannot run --version, the trace cannot be
+// read, a cloud KMS provider or its SDK is initialised in a default build, or
+// a package only the release stand-ins' real modules bring in is.
 func TestInitTraceVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: builds the stevedore binary")
 	}
 	bin := filepath.Join(t.TempDir(), "stevedore")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := exec.Command("bash", "../../.ci/releasemod.sh").CombinedOutput(); err != nil {
+		t.Fatalf(".ci/releasemod.sh: %v\n%s", err, out)
+	}
+	build := exec.Command("go", "build", "-modfile=../../go.release.mod", "-tags", "urfave_cli_no_docs", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building stevedore: %v\n%s", err, out)
 	}
@@ -86,6 +106,11 @@ func TestInitTraceVersion(t *testing.T) {
 		for _, p := range kmsInitPrefixes {
 			if strings.HasPrefix(r.pkg, p) {
 				t.Errorf("default build initialises %s at start-up: cloud KMS providers belong behind the stevedore_kms build tags (sign/kms)", r.pkg)
+			}
+		}
+		for _, p := range standInInitPrefixes {
+			if strings.HasPrefix(r.pkg, p) {
+				t.Errorf("release build initialises %s at start-up: go.release.mod (.ci/releasemod.sh) should have replaced the module that brings it in", r.pkg)
 			}
 		}
 	}
