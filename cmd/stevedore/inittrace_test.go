@@ -114,6 +114,18 @@ func TestInitTraceVersion(t *testing.T) {
 			}
 		}
 	}
+	// internal/initgc turns collection off while packages initialise; it
+	// must come before the largest allocator, or it saves nothing.
+	order := map[string]int{}
+	for i, r := range recs {
+		order[r.pkg] = i
+	}
+	gc, ok := order["github.com/sreevishnu07/stevedore/internal/initgc"]
+	if !ok {
+		t.Error("internal/initgc is not initialised: collections run during package init")
+	} else if v, ok := order["github.com/asaskevich/govalidator"]; ok && v < gc {
+		t.Errorf("govalidator (init %d) is initialised before internal/initgc (init %d)", v, gc)
+	}
 	var totalMS float64
 	var totalBytes int64
 	for _, r := range recs {
