@@ -11,6 +11,11 @@
 #   golang.org/x/tools              => ./sbom/notools    the go.mod (`go list`) cataloger
 #   github.com/go-git/go-git/v5     => ./sbom/nogit      remote Go license search, vcpkg
 #
+# and of two whose package init every command paid for one small use:
+#
+#   github.com/pkg/profile          => ./sbom/noprofile  syft CLI's --profile (never run)
+#   github.com/go-chi/chi/v5        => ./sbom/nochi      rekor's logger: one context key
+#
 # stevedore catalogs images it already holds with syft's image cataloger set
 # and never turns on remote license search, so none of these is reached
 # (TestReleaseModfileSBOMs runs the SBOM tests against these files). They
@@ -30,7 +35,9 @@ go mod edit -modfile="$tmp.mod" \
 	-replace=github.com/hashicorp/go-getter=./sbom/nogetter \
 	-replace=github.com/hashicorp/hcl/v2=./sbom/nohcl \
 	-replace=golang.org/x/tools=./sbom/notools \
-	-replace=github.com/go-git/go-git/v5=./sbom/nogit
+	-replace=github.com/go-git/go-git/v5=./sbom/nogit \
+	-replace=github.com/pkg/profile=./sbom/noprofile \
+	-replace=github.com/go-chi/chi/v5=./sbom/nochi
 mv "$tmp.sum" go.release.sum
 mv "$tmp.mod" go.release.mod
 echo go.release.mod

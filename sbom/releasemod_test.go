@@ -11,12 +11,14 @@ import (
 )
 
 // releaseStandIns are the modules go.release.mod (.ci/releasemod.sh)
-// replaces with stand-ins that refuse every operation.
+// replaces with stand-ins.
 var releaseStandIns = map[string]string{
 	"github.com/hashicorp/go-getter": "./sbom/nogetter",
 	"github.com/hashicorp/hcl/v2":    "./sbom/nohcl",
 	"golang.org/x/tools":             "./sbom/notools",
 	"github.com/go-git/go-git/v5":    "./sbom/nogit",
+	"github.com/pkg/profile":         "./sbom/noprofile",
+	"github.com/go-chi/chi/v5":       "./sbom/nochi",
 }
 
 // replacedStandIns lists the stand-ins this test binary was linked with.
