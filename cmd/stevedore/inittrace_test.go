@@ -57,17 +57,22 @@ var kmsInitPrefixes = []string{
 
 // standInInitPrefixes are packages that only the modules go.release.mod
 // replaces with stand-ins bring in (go-getter's S3 and Cloud Storage
-// clients and gRPC's xDS, HCL's go-cty, go-git, go/types). The release
-// binary must initialise none of them.
+// clients and gRPC's xDS, HCL's syntax and go-cty, go-git's formats and
+// config parser, go/types, pkg/profile's fgprof and pprof parser). The
+// release binary must initialise none of them; the stand-ins' own packages,
+// under the same import paths as the real ones, may.
 var standInInitPrefixes = []string{
 	"github.com/aws/aws-sdk-go-v2/service/s3",
 	"cloud.google.com/go/storage",
 	"google.golang.org/grpc/xds",
 	"github.com/envoyproxy/",
-	"github.com/hashicorp/hcl/",
+	"github.com/hashicorp/hcl/v2/hclsyntax",
 	"github.com/zclconf/go-cty/",
-	"github.com/go-git/go-git/",
+	"github.com/go-git/go-git/v5/plumbing/format/",
+	"github.com/go-git/gcfg",
 	"go/types",
+	"github.com/felixge/fgprof",
+	"github.com/google/pprof/",
 }
 
 // TestInitTraceVersion reports where `stevedore --version` spends its
