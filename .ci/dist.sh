@@ -14,6 +14,13 @@
 # cloud KMS key providers (awskms://, gcpkms://, azurekms://, hashivault://)
 # and their SDKs: a larger binary that starts slower, for those who sign
 # with a cloud key. KMS=0 skips the KMS builds.
+#
+# Both build with go.release.mod (.ci/releasemod.sh), which swaps four
+# modules only syft's downloaders and directory catalogers use for
+# stand-ins under sbom/; `go install …@VERSION` builds with go.mod and has
+# them all (README, Installation). The urfave_cli_no_docs tag leaves out
+# the CLI library's man-page and Markdown writers (and their Markdown
+# parser), which stevedore never calls: its `docs` command renders its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +36,7 @@ version=${version#v}
 
 rm -rf "$dist"
 mkdir -p "$dist"
+bash .ci/releasemod.sh >/dev/null
 ldflags="-s -w -X main.buildVersion=$version -X main.buildCommit=$commit -X main.buildDate=$date"
 for p in $platforms; do
 	os=${p%/*} arch=${p#*/}
@@ -39,7 +47,7 @@ for p in $platforms; do
 	for v in "${variants[@]}"; do
 		out="$dist/stevedore_${v:+${v}_}${os}_${arch}${exe}"
 		echo "dist: $out" >&2
-		CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -buildvcs=false ${v:+-tags stevedore_kms} \
+		CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -modfile=go.release.mod -trimpath -buildvcs=false -tags "urfave_cli_no_docs${v:+,stevedore_kms}" \
 			-ldflags "$ldflags" -o "$out" ./cmd/stevedore
 	done
 done

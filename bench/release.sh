@@ -31,7 +31,9 @@ trap cleanup EXIT
 export PATH="$HOME/go/bin:$PATH"
 
 cd "$root"
-go build -o "$work/stevedore" ./cmd/stevedore
+# The binary a release ships: built with the release modfile (.ci/releasemod.sh).
+bash .ci/releasemod.sh >/dev/null
+go build -modfile=go.release.mod -tags urfave_cli_no_docs -o "$work/stevedore" ./cmd/stevedore
 have() { command -v "$1" >/dev/null 2>&1; }
 
 # The project: a base made from busybox, a build stage that runs commands,

@@ -4,8 +4,14 @@
 # KMS providers): the size, the median wall time of `stevedore --version`
 # over RUNS runs (default 20), and its package initialisation as the
 # runtime's GODEBUG=inittrace=1 counts it (packages, ms, bytes, allocations;
-# medians). Reported, never asserted. The two builds are timed alternately,
-# so a busy machine slows both alike and their ratio stays meaningful.
+# medians). Reported, never asserted. The builds are timed alternately, so a
+# busy machine slows them alike and their ratios stay meaningful.
+#
+# BASELINE=REV adds the default build of an earlier revision (its source
+# from `git archive`, built the way its own .ci/dist.sh did: with its
+# go.release.mod when it has .ci/releasemod.sh), to compare before and after:
+#
+#   BASELINE=839bd8a bench/size.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-20}
@@ -13,6 +19,19 @@ dist=$(mktemp -d)
 trap 'rm -rf "$dist"' EXIT
 PLATFORMS=linux/amd64 DIST=$dist bash .ci/dist.sh 0.0.0-bench >/dev/null 2>&1
 bins=("$dist/stevedore_linux_amd64" "$dist/stevedore_kms_linux_amd64")
+if [ -n "${BASELINE:-}" ]; then
+	src=$dist/baseline-src
+	mkdir -p "$src"
+	git archive "$BASELINE" | tar -x -C "$src"
+	modfile=()
+	if [ -f "$src/.ci/releasemod.sh" ]; then
+		bash "$src/.ci/releasemod.sh" >/dev/null
+		modfile=(-modfile=go.release.mod)
+	fi
+	(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build "${modfile[@]}" -trimpath -buildvcs=false \
+		-ldflags "-s -w -X main.buildVersion=0.0.0-baseline" -o "$dist/stevedore_baseline_linux_amd64" ./cmd/stevedore)
+	bins=("$dist/stevedore_baseline_linux_amd64" "${bins[@]}")
+fi
 median() { sort -n | sed -n "$(((runs + 1) / 2))p"; }
 declare -A wall init
 for _ in $(seq "$runs"); do

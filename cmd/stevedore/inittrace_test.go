@@ -55,17 +55,42 @@ var kmsInitPrefixes = []string{
 	"github.com/hashicorp/vault/",
 }
 
+// standInInitPrefixes are packages that only the modules go.release.mod
+// replaces with stand-ins bring in (go-getter's S3 and Cloud Storage
+// clients and gRPC's xDS, HCL's syntax and go-cty, go-git's formats and
+// config parser, go/types, pkg/profile's fgprof and pprof parser). The
+// release binary must initialise none of them; the stand-ins' own packages,
+// under the same import paths as the real ones, may.
+var standInInitPrefixes = []string{
+	"github.com/aws/aws-sdk-go-v2/service/s3",
+	"cloud.google.com/go/storage",
+	"google.golang.org/grpc/xds",
+	"github.com/envoyproxy/",
+	"github.com/hashicorp/hcl/v2/hclsyntax",
+	"github.com/zclconf/go-cty/",
+	"github.com/go-git/go-git/v5/plumbing/format/",
+	"github.com/go-git/gcfg",
+	"go/types",
+	"github.com/felixge/fgprof",
+	"github.com/google/pprof/",
+}
+
 // TestInitTraceVersion reports where `stevedore --version` spends its
 // start-up: package initialisation per package, from the runtime's own
-// inittrace. It asserts no timing (timings depend on the machine); it fails
-// if the binary cannot run --version, the trace cannot be read, or a cloud
-// KMS provider or its SDK is initialised in a default build.
+// inittrace, for the binary a release ships (built with go.release.mod, as
+// .ci/dist.sh builds it). It asserts no timing (timings depend on the
+// machine); it fails if the binary cannot run --version, the trace cannot be
+// read, a cloud KMS provider or its SDK is initialised in a default build, or
+// a package only the release stand-ins' real modules bring in is.
 func TestInitTraceVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: builds the stevedore binary")
 	}
 	bin := filepath.Join(t.TempDir(), "stevedore")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := exec.Command("bash", "../../.ci/releasemod.sh").CombinedOutput(); err != nil {
+		t.Fatalf(".ci/releasemod.sh: %v\n%s", err, out)
+	}
+	build := exec.Command("go", "build", "-modfile=../../go.release.mod", "-tags", "urfave_cli_no_docs", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building stevedore: %v\n%s", err, out)
 	}
@@ -88,6 +113,23 @@ func TestInitTraceVersion(t *testing.T) {
 				t.Errorf("default build initialises %s at start-up: cloud KMS providers belong behind the stevedore_kms build tags (sign/kms)", r.pkg)
 			}
 		}
+		for _, p := range standInInitPrefixes {
+			if strings.HasPrefix(r.pkg, p) {
+				t.Errorf("release build initialises %s at start-up: go.release.mod (.ci/releasemod.sh) should have replaced the module that brings it in", r.pkg)
+			}
+		}
+	}
+	// internal/initgc turns collection off while packages initialise; it
+	// must come before the largest allocator, or it saves nothing.
+	order := map[string]int{}
+	for i, r := range recs {
+		order[r.pkg] = i
+	}
+	gc, ok := order["github.com/sreevishnu07/stevedore/internal/initgc"]
+	if !ok {
+		t.Error("internal/initgc is not initialised: collections run during package init")
+	} else if v, ok := order["github.com/asaskevich/govalidator"]; ok && v < gc {
+		t.Errorf("govalidator (init %d) is initialised before internal/initgc (init %d)", v, gc)
 	}
 	var totalMS float64
 	var totalBytes int64

@@ -10,7 +10,12 @@ import (
 	"syscall"
 
 	"github.com/sreevishnu07/stevedore/builder/isolate"
+	"github.com/sreevishnu07/stevedore/internal/initgc"
 )
+
+// init runs after every package this one imports has initialised: the
+// end of start-up's package init, when collections may run again.
+func init() { initgc.Done() }
 
 func main() {
 	// RUN steps re-execute this binary as their container's init; in that

@@ -11,7 +11,7 @@ import (
 // BenchmarkReleaseBinaryVersion builds the stripped linux/amd64 release
 // binary with .ci/dist.sh (the default build, no KMS) and times
 // whole runs of `stevedore --version`, the start-up every command pays. It
-// reports the binary's size as MiB (the budget is 60 MiB, start-up 50 ms);
+// reports the binary's size as MiB (the budget is 60 MiB, start-up 20 ms);
 // bench/size.sh reports the same for both builds with package init counts.
 func BenchmarkReleaseBinaryVersion(b *testing.B) {
 	if testing.Short() {
