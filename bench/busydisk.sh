@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The COPY-heavy cold build (FROM scratch, COPY . /src; 10,000 files,
+# ~200 MB) on a quiet disk and on a disk another process keeps busy, next
+# to the floor: bench/floor, the same tar + parallel gzip-1 + sha256 written
+# to one file on the same disk and fsync'd once. Rounds alternate quiet and
+# busy runs of both, so drift hits them alike. Prints median wall times,
+# busy/quiet and stevedore/floor ratios; asserts nothing.
+#
+#   bash bench/busydisk.sh     # FILES=10000 MB=200 ROUNDS=3 HOGS="direct buffered"
+#
+# The competing writer, started before and stopped after each busy run:
+#   direct    dd of 1 GiB chunks with O_DIRECT in a loop: the device queue is
+#             full, but no dirty pages of its own;
+#   buffered  dd of 1 GiB chunks through the page cache, fsync'd after each
+#             (conv=fsync): dirty pages and a flush competing with the build's.
+# Everything goes under a temporary directory in /var/tmp (the disk the
+# cache would be on), removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FILES=${FILES:-10000}
+MB=${MB:-200}
+ROUNDS=${ROUNDS:-3}
+HOGS=${HOGS:-direct buffered}
+
+work=$(mktemp -d /var/tmp/stevedore-bench.XXXXXX)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+hog_pid=
+stop_hog() {
+	[ -n "$hog_pid" ] || return 0
+	kill -- "-$hog_pid" 2>/dev/null || kill "$hog_pid" 2>/dev/null || true
+	wait "$hog_pid" 2>/dev/null || true
+	hog_pid=
+	rm -f "$work/hog"
+}
+trap 'stop_hog; rm -rf "$work"' EXIT
+
+# start_hog KIND starts the competing writer in its own process group.
+start_hog() {
+	local flags
+	case $1 in
+	direct) flags=oflag=direct ;;
+	buffered) flags=conv=fsync ;;
+	*)
+		echo "bench/busydisk.sh: unknown HOGS entry $1 (direct or buffered)" >&2
+		exit 2
+		;;
+	esac
+	set -m
+	(while :; do dd if=/dev/zero of="$work/hog" bs=1M count=1024 $flags status=none; done) &
+	hog_pid=$!
+	set +m
+	sleep 1 # let it fill the queue
+}
+
+echo "== building stevedore and the floor"
+go build -o "$work/stevedore" ./cmd/stevedore
+go build -o "$work/floor" ./bench/floor
+
+echo "== generating a context of $FILES files, ~$MB MB"
+ctx=$work/context
+make_context "$ctx" "$FILES" "$MB"
+
+declare -A T
+# run LABEL CMD...: times CMD, appends its milliseconds to T[LABEL].
+run() {
+	local label=$1 t0 t1
+	shift
+	t0=$(now_ms)
+	if ! "$@" >>"$work/log" 2>&1; then
+		echo "$label failed; log tail:" >&2
+		tail -n 20 "$work/log" >&2
+		exit 1
+	fi
+	t1=$(now_ms)
+	T[$label]="${T[$label]:-} $((t1 - t0))"
+	printf '  %-26s %8.3f s\n' "$label" "$(echo "($t1 - $t0) / 1000" | bc -l)"
+}
+stevedore_cold() {
+	rm -rf "$work/cache" "$work/out"
+	"$work/stevedore" build --progress quiet --cache-dir "$work/cache" --destination "oci:$work/out" "$ctx"
+}
+floor() {
+	rm -f "$work/floor.tgz"
+	"$work/floor" -C "$ctx" -o "$work/floor.tgz"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+	echo "== round $round"
+	run "stevedore quiet" stevedore_cold
+	run "floor quiet" floor
+	for hog in $HOGS; do
+		start_hog "$hog"
+		run "stevedore $hog" stevedore_cold
+		run "floor $hog" floor
+		stop_hog
+		sync
+	done
+done
+
+ms() { median ${T[$1]}; }
+ratio() { echo "scale=2; $(ms "$1") / $(ms "$2")" | bc -l; }
+echo "== medians of $ROUNDS rounds"
+for cond in quiet $HOGS; do
+	printf '%-10s stevedore %6.2f s  floor %6.2f s  stevedore/floor %s\n' "$cond" \
+		"$(echo "$(ms "stevedore $cond") / 1000" | bc -l)" "$(echo "$(ms "floor $cond") / 1000" | bc -l)" \
+		"$(ratio "stevedore $cond" "floor $cond")"
+done
+for hog in $HOGS; do
+	printf '%-10s busy/quiet: stevedore %s, floor %s\n' "$hog" \
+		"$(ratio "stevedore $hog" "stevedore quiet")" "$(ratio "floor $hog" "floor quiet")"
+done
