@@ -7,6 +7,7 @@
 # busy/quiet and stevedore/floor ratios; asserts nothing.
 #
 #   bash bench/busydisk.sh     # FILES=10000 MB=200 ROUNDS=3 HOGS="direct buffered"
+#   BEFORE=/path/to/old/stevedore bash bench/busydisk.sh   # also times that binary
 #
 # The competing writer, started before and stopped after each busy run:
 #   direct    dd of 1 GiB chunks with O_DIRECT in a loop: the device queue is
@@ -22,6 +23,7 @@ FILES=${FILES:-10000}
 MB=${MB:-200}
 ROUNDS=${ROUNDS:-3}
 HOGS=${HOGS:-direct buffered}
+BEFORE=${BEFORE:-}
 
 work=$(mktemp -d /var/tmp/stevedore-bench.XXXXXX)
 # shellcheck source=bench/lib.sh
@@ -77,9 +79,10 @@ run() {
 	T[$label]="${T[$label]:-} $((t1 - t0))"
 	printf '  %-26s %8.3f s\n' "$label" "$(echo "($t1 - $t0) / 1000" | bc -l)"
 }
+# stevedore_cold [BINARY]: a cold build to an OCI layout.
 stevedore_cold() {
 	rm -rf "$work/cache" "$work/out"
-	"$work/stevedore" build --progress quiet --cache-dir "$work/cache" --destination "oci:$work/out" "$ctx"
+	"${1:-$work/stevedore}" build --progress quiet --cache-dir "$work/cache" --destination "oci:$work/out" "$ctx"
 }
 floor() {
 	rm -f "$work/floor.tgz"
@@ -89,10 +92,12 @@ floor() {
 for round in $(seq 1 "$ROUNDS"); do
 	echo "== round $round"
 	run "stevedore quiet" stevedore_cold
+	[ -z "$BEFORE" ] || run "before quiet" stevedore_cold "$BEFORE"
 	run "floor quiet" floor
 	for hog in $HOGS; do
 		start_hog "$hog"
 		run "stevedore $hog" stevedore_cold
+		[ -z "$BEFORE" ] || run "before $hog" stevedore_cold "$BEFORE"
 		run "floor $hog" floor
 		stop_hog
 		sync
@@ -107,6 +112,12 @@ for cond in quiet $HOGS; do
 		"$(echo "$(ms "stevedore $cond") / 1000" | bc -l)" "$(echo "$(ms "floor $cond") / 1000" | bc -l)" \
 		"$(ratio "stevedore $cond" "floor $cond")"
 done
+if [ -n "$BEFORE" ]; then
+	for cond in quiet $HOGS; do
+		printf '%-10s before %6.2f s  before/stevedore %s\n' "$cond" \
+			"$(echo "$(ms "before $cond") / 1000" | bc -l)" "$(ratio "before $cond" "stevedore $cond")"
+	done
+fi
 for hog in $HOGS; do
 	printf '%-10s busy/quiet: stevedore %s, floor %s\n' "$hog" \
 		"$(ratio "stevedore $hog" "stevedore quiet")" "$(ratio "floor $hog" "floor quiet")"
