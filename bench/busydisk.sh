@@ -89,16 +89,25 @@ floor() {
 	"$work/floor" -C "$ctx" -o "$work/floor.tgz"
 }
 
+# both COND: stevedore (and BEFORE) and the floor, the two binaries in
+# turns first, since the first run after a change of disk load pays more.
+both() {
+	if [ -n "$BEFORE" ] && [ $((round % 2)) = 0 ]; then
+		run "before $1" stevedore_cold "$BEFORE"
+		run "stevedore $1" stevedore_cold
+	else
+		run "stevedore $1" stevedore_cold
+		[ -z "$BEFORE" ] || run "before $1" stevedore_cold "$BEFORE"
+	fi
+	run "floor $1" floor
+}
+
 for round in $(seq 1 "$ROUNDS"); do
 	echo "== round $round"
-	run "stevedore quiet" stevedore_cold
-	[ -z "$BEFORE" ] || run "before quiet" stevedore_cold "$BEFORE"
-	run "floor quiet" floor
+	both quiet
 	for hog in $HOGS; do
 		start_hog "$hog"
-		run "stevedore $hog" stevedore_cold
-		[ -z "$BEFORE" ] || run "before $hog" stevedore_cold "$BEFORE"
-		run "floor $hog" floor
+		both "$hog"
 		stop_hog
 		sync
 	done
