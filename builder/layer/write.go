@@ -39,10 +39,7 @@ func Write(ctx context.Context, c *Changes, dir string, opts ...Option) (*Layer,
 	defer tmp.Abort() // no-op after CommitAs
 
 	digest, diffID := sha256.New(), sha256.New()
-	// 16 MiB may wait for the disk before compression waits for it.
-	q := newQueuedWriter(tmp, 1<<20, 16)
-	defer q.Close() // before the Abort: the queue stops writing first
-	out := &countingWriter{w: q}
+	out := &countingWriter{w: bufio.NewWriterSize(tmp, 1<<20)}
 	zw, err := newCompressor(io.MultiWriter(out, digest), o)
 	if err != nil {
 		return nil, fmt.Errorf("writing layer in %s: %w", dir, err)
@@ -61,7 +58,7 @@ func Write(ctx context.Context, c *Changes, dir string, opts ...Option) (*Layer,
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("compressing layer in %s: %w", dir, err)
 	}
-	if err := q.Close(); err != nil {
+	if err := out.w.(*bufio.Writer).Flush(); err != nil {
 		return nil, fmt.Errorf("writing layer in %s: %w", dir, err)
 	}
 	l := &Layer{
