@@ -31,6 +31,8 @@ if ! command -v buildah >/dev/null; then
 fi
 
 work=$(mktemp -d /var/tmp/stevedore-bench.XXXXXX)
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 have_docker=0
 if [ -x /usr/bin/docker ] && "${docker[@]}" version >/dev/null 2>&1; then
 	have_docker=1
@@ -56,33 +58,8 @@ go build -o "$work/stevedore" ./cmd/stevedore
 
 echo "== generating a context of $FILES files, ~$MB MB"
 ctx=$work/context
-mkdir -p "$ctx"
-python3 - "$ctx" "$FILES" "$MB" <<'PY'
-import os, random, sys
-ctx, n, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(42)
-words = b"lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()
-mean = mb * (1 << 20) // n
-text = b" ".join(rng.choice(words) for _ in range(4 * mean // 5 + 64))
-total = 0
-for i in range(n):
-    d = os.path.join(ctx, "d%02d" % (i % 100))
-    os.makedirs(d, exist_ok=True)
-    size = mean // 2 + rng.randrange(mean)
-    data = os.urandom(size) if i % 2 == 0 else (text * (size // len(text) + 1))[:size]
-    with open(os.path.join(d, "f%05d.dat" % i), "wb") as f:
-        f.write(data)
-    total += size
-print("context: %d files, %.1f MB" % (n, total / (1 << 20)))
-PY
-printf 'FROM scratch\nCOPY . /src\n' >"$ctx/Dockerfile"
-sync
-# A file written this very second may be re-hashed whatever its metadata
-# (its recorded sum could be racy); real contexts are older than that.
-sleep 2
+make_context "$ctx" "$FILES" "$MB"
 
-# now_ms prints a monotonic-ish wall clock in milliseconds.
-now_ms() { date +%s%3N; }
 # timed NAME CMD...: runs CMD (output to the log), prints and records the wall time.
 declare -A T
 timed() {
