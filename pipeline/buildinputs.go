@@ -155,6 +155,14 @@ func CacheOptions(from []string, to string, pub ...publish.Option) ([]builder.Op
 			return fmt.Errorf("cache %q: %w", spec, err)
 		}
 		c, _ := builder.ParseCache(spec, export)
+		if c.GHA != nil {
+			if export {
+				opts = append(opts, builder.WithGHACacheTo(*c.GHA))
+			} else {
+				opts = append(opts, builder.WithGHACacheFrom(*c.GHA))
+			}
+			return nil
+		}
 		if c.Dir != "" {
 			if export {
 				opts = append(opts, builder.WithLocalCacheTo(c.Dir))

@@ -672,7 +672,7 @@ func TestActionBuildInputErrors(t *testing.T) {
 		{"missing secret file", map[string]string{"INPUT_SECRET_FILES": "f=/nonexistent/secret"}, "input secret-files: secret f"},
 		{"unset secret env", map[string]string{"INPUT_SECRET_ENVS": "s=NOT_SET_ANYWHERE"}, "NOT_SET_ANYWHERE is not set"},
 		{"two cache-to", map[string]string{"INPUT_CACHE_TO": "r.example/a:c\nr.example/b:c"}, "input cache-to: 2 caches"},
-		{"gha cache", map[string]string{"INPUT_CACHE_FROM": "type=gha"}, "type=gha needs GitHub's cache service"},
+		{"gha cache timeout", map[string]string{"INPUT_CACHE_FROM": "type=gha,timeout=soon"}, "type=gha: timeout=soon: want a duration"},
 		{"local cache without dest", map[string]string{"INPUT_CACHE_TO": "type=local,src=/tmp/x"}, "type=local with src="},
 		{"bad images line", map[string]string{"INPUT_IMAGES": "ghcr.io/a/b\nname=ghcr.io/a/c,enable=maybe"}, "input images, line 2: "},
 		{"bad tag rule", map[string]string{}, "the action's tags input), line 2: invalid tag rule: unknown type \"semvr\""},
