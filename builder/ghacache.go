@@ -88,6 +88,18 @@ func parseGHA(attrs map[string]string, getenv func(string) string) (GHACache, er
 	return g, nil
 }
 
+// RedactCacheSpec is a cache-from or cache-to value fit for messages: a
+// type=gha token= attribute is replaced by ***.
+func RedactCacheSpec(spec string) string {
+	parts := strings.Split(spec, ",")
+	for i, kv := range parts {
+		if k, _, ok := strings.Cut(kv, "="); ok && strings.EqualFold(strings.TrimSpace(k), "token") {
+			parts[i] = k + "=***"
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
 // ghaStore reads and writes a GHACache through go-actions-cache.
 type ghaStore struct {
 	g GHACache

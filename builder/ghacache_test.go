@@ -121,4 +121,7 @@ func TestParseGHACache(t *testing.T) {
 	if s := (GHACache{Scope: "a", Token: "secret"}).String(); strings.Contains(s, "secret") {
 		t.Errorf("String() = %q holds the token", s)
 	}
+	if s := RedactCacheSpec("type=gha,Token=secret,scope=web"); s != "type=gha,Token=***,scope=web" {
+		t.Errorf("RedactCacheSpec = %q", s)
+	}
 }

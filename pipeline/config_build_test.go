@@ -118,3 +118,11 @@ func TestReadmeExampleParses(t *testing.T) {
 		t.Errorf("destinations = %q", got)
 	}
 }
+
+// A type=gha token given as an attribute is in no error.
+func TestCacheOptionsErrorHidesToken(t *testing.T) {
+	_, err := CacheOptions([]string{"type=gha,token=s3cret-jwt,timeout=soon"}, "")
+	if err == nil || !strings.Contains(err.Error(), "timeout=soon") || strings.Contains(err.Error(), "s3cret-jwt") {
+		t.Errorf("CacheOptions: %v; want the timeout error without the token", err)
+	}
+}
