@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sreevishnu07/stevedore/actions"
+	"github.com/sreevishnu07/stevedore/internal/ghacachetest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/testutil"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -732,6 +733,8 @@ jobs:
             "tok=${{ secrets.TOKEN }}"
           tags: ${{ steps.meta.outputs.tags }}
           labels: ${{ steps.meta.outputs.labels }}
+          cache-from: type=gha
+          cache-to: type=gha,mode=max
       - name: Save the outputs
         env:
           TAGS: ${{ steps.meta.outputs.tags }}
@@ -800,9 +803,30 @@ func TestActionConvertedWorkflow(t *testing.T) {
 	}
 	results := t.TempDir()
 	const token = "tok-v4lue-from-secrets-3e8a"
-	log := runAct(t, project, results, reg, "-W", ".github/workflows/ci.yml", "-e", event, "-s", "TOKEN="+token)
-	if strings.Contains(log, token) {
-		t.Errorf("the secret appears in the log")
+	// act serves the cache service (its own, as for actions/cache) and
+	// hands actions this runtime token; both runs share the service, and
+	// each has a fresh stevedore cache directory (runAct's XDG_CACHE_HOME),
+	// so the second run's steps can come only from type=gha.
+	runtimeToken := ghacachetest.NewToken(t)
+	t.Setenv("ACTIONS_RUNTIME_TOKEN", runtimeToken)
+	actArgs := []string{"-W", ".github/workflows/ci.yml", "-e", event, "-s", "TOKEN=" + token,
+		"--cache-server-addr", "127.0.0.1", "--cache-server-path", t.TempDir()}
+	log := runAct(t, project, results, reg, actArgs...)
+	const runStep = "RUN --mount=type=secret,id=tok"
+	if !strings.Contains(log, "Read the cache service's variables") || !strings.Contains(log, "no entries yet") {
+		t.Errorf("the first run did not read the cache service's variables, or found entries in a new cache:\n%s", log)
+	}
+	second := runAct(t, project, results, reg, actArgs...)
+	if cached := regexp.MustCompile(`(?m)` + regexp.QuoteMeta(runStep) + `.*\(cached\)`); cached.MatchString(log) || !cached.MatchString(second) {
+		t.Errorf("the second run's RUN step did not come from the type=gha cache (first run cached: %v):\n%s", cached.MatchString(log), second)
+	}
+	for _, l := range []string{log, second} {
+		if strings.Contains(l, token) {
+			t.Errorf("the secret appears in the log")
+		}
+		if strings.Contains(l, runtimeToken) {
+			t.Errorf("the runtime token appears in the log")
+		}
 	}
 	read := func(n string) string {
 		b, err := os.ReadFile(filepath.Join(results, n))
