@@ -74,3 +74,33 @@ func TestGHACacheStepCopiesOnlyWhenWanted(t *testing.T) {
 		})
 	}
 }
+
+// The release step exports the variables of actions/runtime's file to
+// stevedore, only those, and removes the file and the workspace copy.
+func TestReleaseStepReadsRuntimeFile(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	tmp, ws := t.TempDir(), t.TempDir()
+	stub := filepath.Join(tmp, "stevedore")
+	writeFiles(t, tmp, map[string]string{"stevedore": "#!/bin/bash\necho \"token=$ACTIONS_RUNTIME_TOKEN url=$ACTIONS_CACHE_URL other=${OTHER-unset}\"\n"})
+	if err := os.Chmod(stub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := filepath.Join(tmp, "runtime.env")
+	writeFiles(t, tmp, map[string]string{"runtime.env": "ACTIONS_RUNTIME_TOKEN=a.b=c\nACTIONS_CACHE_URL=http://127.0.0.1:1/x/\nOTHER=$(touch pwned)\n"})
+	writeFiles(t, ws, map[string]string{".stevedore-runtime/index.js": "x"})
+	cmd := exec.Command("bash", filepath.Join(root, ".github/action/release.sh"))
+	cmd.Dir = tmp
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "STEVEDORE=" + stub, "STEVEDORE_RUNTIME_ENV=" + env, "GITHUB_WORKSPACE=" + ws, "INPUT_WORKING_DIRECTORY=" + tmp}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("release.sh: %v\n%s", err, out)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(string(out)), "\ntoken=a.b=c url=http://127.0.0.1:1/x/ other=unset") {
+		t.Errorf("stevedore saw %q", out)
+	}
+	for _, p := range []string{env, filepath.Join(ws, ".stevedore-runtime"), filepath.Join(tmp, "pwned")} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is there: %v", p, err)
+		}
+	}
+}
