@@ -231,7 +231,7 @@ type fileBlob struct {
 
 func (b fileBlob) Size() int64 { return b.size }
 
-// Close leaves closing to saveLayer: Save closes nothing, but be safe.
+// Close does nothing: saveLayer closes and removes the file itself.
 func (b fileBlob) Close() error { return nil }
 
 // exportGHACache writes the build's cache entries; with ignore-error a
