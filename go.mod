@@ -40,7 +40,18 @@ require (
 	modernc.org/sqlite v1.61.0
 )
 
-require github.com/tonistiigi/dchapes-mode v0.0.0-20250318174251-73d941a28323
+require (
+	github.com/nektos/act v0.2.89
+	github.com/tonistiigi/dchapes-mode v0.0.0-20250318174251-73d941a28323
+	github.com/tonistiigi/go-actions-cache v0.0.0-20260930145529-afe8013b5ac4
+)
+
+require (
+	github.com/Azure/azure-sdk-for-go/sdk/storage/azblob v1.6.2 // indirect
+	github.com/julienschmidt/httprouter v1.3.0 // indirect
+	github.com/timshannon/bolthold v0.0.0-20240314194003-30aac6950928 // indirect
+	go.etcd.io/bbolt v1.5.0 // indirect
+)
 
 require (
 	cel.dev/expr v0.25.2 // indirect
@@ -261,7 +272,7 @@ require (
 	github.com/gofrs/flock v0.13.0 // indirect
 	github.com/gohugoio/hashstructure v0.6.0 // indirect
 	github.com/golang-jwt/jwt/v4 v4.5.2 // indirect
-	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/golang/groupcache v0.0.0-20241129210726-2c02b8208cf8 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
 	github.com/golang/snappy v1.0.0 // indirect

@@ -75,8 +75,11 @@ type options struct {
 	// type=local caches (OCI layout directories), remotecache.go.
 	localCacheFrom []string
 	localCacheTo   string
-	forceCopy      bool // tests: capture RUN changes by copying and scanning instead of overlayfs
-	driver         Driver
+	// type=gha caches, ghacache.go.
+	ghaCacheFrom []GHACache
+	ghaCacheTo   *GHACache
+	forceCopy    bool // tests: capture RUN changes by copying and scanning instead of overlayfs
+	driver       Driver
 }
 
 // WithContextDir sets the build context directory. Default ".".
@@ -129,7 +132,7 @@ func WithCacheFrom(refs ...name.Reference) Option {
 // after a successful build, for WithCacheFrom in later builds. A build has
 // one cache-to: this replaces an earlier WithLocalCacheTo.
 func WithCacheTo(ref name.Reference) Option {
-	return func(o *options) { o.cacheTo, o.localCacheTo = ref, "" }
+	return func(o *options) { o.cacheTo, o.localCacheTo, o.ghaCacheTo = ref, "", nil }
 }
 
 // WithRemoteOptions sets how base images are pulled (credentials, transport).
@@ -274,6 +277,11 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	}
 	if o.localCacheTo != "" {
 		if err := exportLocalCache(o.localCacheTo, used); err != nil {
+			return nil, err
+		}
+	}
+	if o.ghaCacheTo != nil {
+		if err := exportGHACache(ctx, *o.ghaCacheTo, used, res); err != nil {
 			return nil, err
 		}
 	}

@@ -39,6 +39,9 @@ type Request struct {
 	// LocalCacheFrom and LocalCacheTo are type=local caches: directories.
 	LocalCacheFrom []string
 	LocalCacheTo   string
+	// GHACacheFrom and GHACacheTo are type=gha caches (GitHub Actions' cache service).
+	GHACacheFrom []GHACache
+	GHACacheTo   *GHACache
 	// CacheDir holds the image store the result's blobs are read from.
 	CacheDir string
 	Progress Progress
@@ -54,6 +57,7 @@ func (o *options) request(exclude []string) Request {
 		Platforms: o.platforms, Named: o.named, Epoch: o.epoch, Secrets: o.secrets, SSH: o.sshAgents, NoCache: o.noCache,
 		Exclude: exclude, CacheFrom: o.cacheFrom, CacheTo: o.cacheTo, CacheDir: o.cacheDir,
 		LocalCacheFrom: o.localCacheFrom, LocalCacheTo: o.localCacheTo,
+		GHACacheFrom: o.ghaCacheFrom, GHACacheTo: o.ghaCacheTo,
 		Progress: o.progress, Output: o.output,
 	}
 }

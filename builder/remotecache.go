@@ -32,6 +32,8 @@ const cacheAnnotation = "dev.stevedore.cache.v1"
 type Cache struct {
 	Ref string
 	Dir string
+	// GHA is set for type=gha (ghacache.go).
+	GHA *GHACache
 }
 
 // ParseCache reads a --cache-from (export false) or --cache-to (export
@@ -78,9 +80,16 @@ func ParseCache(spec string, export bool) (Cache, error) {
 			return Cache{}, fmt.Errorf("type=local needs %s=DIR", want)
 		}
 	case "gha":
-		return Cache{}, errors.New("type=gha needs GitHub's cache service, which stevedore does not use: keep a type=local cache directory with actions/cache (see the README) or use type=registry")
+		for _, k := range ghaAttrs {
+			allowed[k] = true
+		}
+		g, err := parseGHA(attrs, os.Getenv)
+		if err != nil {
+			return Cache{}, fmt.Errorf("type=gha: %w", err)
+		}
+		c.GHA = &g
 	default:
-		return Cache{}, fmt.Errorf("type=%s is not supported: want type=registry,ref=REF or type=local,%s=DIR", typ, localAttr(export))
+		return Cache{}, fmt.Errorf("type=%s is not supported: want type=registry,ref=REF, type=local,%s=DIR or type=gha", typ, localAttr(export))
 	}
 	for k := range attrs {
 		if !allowed[k] {
@@ -112,14 +121,30 @@ func WithLocalCacheFrom(dirs ...string) Option {
 // kept with actions/cache does not grow run after run. It replaces an
 // earlier WithCacheTo: a build has one cache-to.
 func WithLocalCacheTo(dir string) Option {
-	return func(o *options) { o.localCacheTo, o.cacheTo = dir, nil }
+	return func(o *options) { o.localCacheTo, o.cacheTo, o.ghaCacheTo = dir, nil, nil }
+}
+
+// WithGHACacheFrom reads step results shared by earlier builds from
+// GitHub Actions' cache service (type=gha). An unreachable cache or a
+// scope with no entries yet is a warning, not an error.
+func WithGHACacheFrom(caches ...GHACache) Option {
+	return func(o *options) { o.ghaCacheFrom = append(o.ghaCacheFrom, caches...) }
+}
+
+// WithGHACacheTo writes this build's step results to GitHub Actions'
+// cache service after a successful build. It replaces an earlier
+// WithCacheTo or WithLocalCacheTo: a build has one cache-to.
+func WithGHACacheTo(g GHACache) Option {
+	return func(o *options) { o.ghaCacheTo, o.cacheTo, o.localCacheTo = &g, nil, "" }
 }
 
 // remoteEntry is a step result found in a shared cache: in a registry
-// repository, or in a local layout when dir is set.
+// repository, in a local layout when dir is set, or in GitHub Actions'
+// cache when gha is set.
 type remoteEntry struct {
 	repo name.Repository
 	dir  layout.Path
+	gha  *ghaStore
 	cachedLayer
 }
 
@@ -161,6 +186,23 @@ func (b *builder) loadRemoteCaches(ctx context.Context) map[string]remoteEntry {
 			continue
 		}
 		add(dir, manifest, remoteEntry{dir: layout.Path(dir)})
+	}
+	for _, g := range b.o.ghaCacheFrom {
+		s, err := openGHA(g)
+		if err != nil {
+			b.addWarning(fmt.Sprintf("reading build cache: %v (building without it)", err))
+			continue
+		}
+		manifest, err := s.manifest(ctx)
+		if err != nil {
+			b.addWarning(fmt.Sprintf("%v (building without it)", g.wrap("reading build cache", err)))
+			continue
+		}
+		if manifest == nil {
+			b.addWarning(fmt.Sprintf("reading build cache %s: no entries yet (building without it)", g))
+			continue
+		}
+		add(g.String(), manifest, remoteEntry{gha: s})
 	}
 	return out
 }
@@ -206,9 +248,12 @@ func (b *builder) fetchRemote(ctx context.Context, key string, e remoteEntry) (v
 	}
 	if !b.st.HasBlob(d, e.Size) {
 		var rc io.ReadCloser
-		if e.dir != "" {
+		switch {
+		case e.gha != nil:
+			rc, err = e.gha.blob(ctx, e.Digest)
+		case e.dir != "":
 			rc, err = e.dir.Blob(d)
-		} else {
+		default:
 			var l v1.Layer
 			if l, err = remote.Layer(e.repo.Digest(e.Digest), append([]remote.Option{remote.WithContext(ctx)}, b.o.remote...)...); err == nil {
 				rc, err = l.Compressed()

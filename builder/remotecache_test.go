@@ -24,17 +24,7 @@ func TestSharedCacheInALocalDirectory(t *testing.T) {
 
 	f.cache = t.TempDir() // a fresh machine: only the cache directory is kept
 	second := f.build(t, WithLocalCacheFrom(dir), WithLocalCacheTo(dir))
-	if digestOf(t, first.Image) != digestOf(t, second.Image) {
-		t.Fatal("building from the local cache gave another image")
-	}
-	for _, s := range second.Steps {
-		if s.Status != StatusCached {
-			t.Errorf("%s ran although the local cache has it (%s)", s.Instruction, s.Reason)
-		}
-	}
-	if len(second.Warnings) != 0 {
-		t.Errorf("warnings = %q", second.Warnings)
-	}
+	checkAllCached(t, first, second, "local")
 	// Re-exporting replaces the cache: one image, no leftover directories.
 	entries, _ := os.ReadDir(filepath.Dir(dir))
 	if len(entries) != 1 {
@@ -74,8 +64,8 @@ func TestParseCache(t *testing.T) {
 		{"type=local,dest=/tmp/c", false, Cache{}, "read from src=DIR"},
 		{"type=local,src=/tmp/c", true, Cache{}, "type=local with src="},
 		{"type=local", false, Cache{}, "type=local needs src=DIR"},
-		{"type=gha", false, Cache{}, "type=gha needs GitHub's cache service"},
-		{"type=gha,mode=max", true, Cache{}, "actions/cache"},
+		{"type=gha,scope=web,refx=1", false, Cache{}, `unknown attribute "refx" for type=gha`},
+		{"type=gha,timeout=x", true, Cache{}, "type=gha: timeout=x"},
 		{"type=s3,region=eu", false, Cache{}, "type=s3 is not supported"},
 		{"type=registry", false, Cache{}, "needs ref=REF"},
 		{"type=registry,ref=r/a:c,mode=all", true, Cache{}, "mode=all"},
@@ -94,6 +84,10 @@ func TestParseCache(t *testing.T) {
 			t.Errorf("ParseCache(%q, %v) = %+v, %v; want %+v", tt.spec, tt.export, got, err, tt.want)
 		}
 	}
+	got, err := ParseCache("type=gha,mode=max,scope=web,ignore-error=true", true)
+	if err != nil || got.GHA == nil || got.GHA.Scope != "web" || !got.GHA.IgnoreError || got.Ref != "" || got.Dir != "" {
+		t.Errorf("ParseCache(type=gha,…) = %+v, %v", got, err)
+	}
 }
 
 // A build has one cache-to: the command line's (given last) replaces
@@ -110,5 +104,30 @@ func TestOneCacheTo(t *testing.T) {
 	WithLocalCacheTo("dir")(o)
 	if o.localCacheTo != "dir" || o.cacheTo != nil {
 		t.Errorf("registry then local: %q %v", o.localCacheTo, o.cacheTo)
+	}
+	WithGHACacheTo(GHACache{Scope: "s"})(o)
+	if o.localCacheTo != "" || o.cacheTo != nil || o.ghaCacheTo == nil {
+		t.Errorf("local then gha: %q %v %v", o.localCacheTo, o.cacheTo, o.ghaCacheTo)
+	}
+	WithCacheTo(ref)(o)
+	if o.ghaCacheTo != nil || o.cacheTo == nil {
+		t.Errorf("gha then registry: %v %v", o.ghaCacheTo, o.cacheTo)
+	}
+}
+
+// checkAllCached checks that second, built from first's shared cache on a
+// fresh machine, ran no step and gave the same image.
+func checkAllCached(t *testing.T, first, second *Result, kind string) {
+	t.Helper()
+	if digestOf(t, first.Image) != digestOf(t, second.Image) {
+		t.Fatalf("building from the %s cache gave another image", kind)
+	}
+	for _, s := range second.Steps {
+		if s.Status != StatusCached {
+			t.Errorf("%s ran although the %s cache has it (%s)", s.Instruction, kind, s.Reason)
+		}
+	}
+	if len(second.Warnings) != 0 {
+		t.Errorf("warnings = %q", second.Warnings)
 	}
 }

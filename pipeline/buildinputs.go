@@ -152,9 +152,17 @@ func CacheOptions(from []string, to string, pub ...publish.Option) ([]builder.Op
 	var opts []builder.Option
 	add := func(spec string, export bool) error {
 		if err := checkCache(spec, export); err != nil {
-			return fmt.Errorf("cache %q: %w", spec, err)
+			return fmt.Errorf("cache %q: %w", builder.RedactCacheSpec(spec), err)
 		}
 		c, _ := builder.ParseCache(spec, export)
+		if c.GHA != nil {
+			if export {
+				opts = append(opts, builder.WithGHACacheTo(*c.GHA))
+			} else {
+				opts = append(opts, builder.WithGHACacheFrom(*c.GHA))
+			}
+			return nil
+		}
 		if c.Dir != "" {
 			if export {
 				opts = append(opts, builder.WithLocalCacheTo(c.Dir))
@@ -165,7 +173,7 @@ func CacheOptions(from []string, to string, pub ...publish.Option) ([]builder.Op
 		}
 		ref, err := publish.ParseReference(c.Ref, pub...)
 		if err != nil {
-			return fmt.Errorf("cache %q: %w", spec, err)
+			return fmt.Errorf("cache %q: %w", builder.RedactCacheSpec(spec), err)
 		}
 		if export {
 			opts = append(opts, builder.WithCacheTo(ref.Registry()))

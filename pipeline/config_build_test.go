@@ -80,7 +80,7 @@ images:
 			"stevedore.yaml:2:3: secrets must be a list"},
 		{"no id", "secrets: [env=NPM]\nimages: [{name: a}]\n", "secrets[0]: a secret needs id=ID"},
 		{"env and src", "secrets: [\"id=a,env=A,src=f\"]\nimages: [{name: a}]\n", "secret a: give exactly one of env=VAR or src=FILE"},
-		{"gha cache", "cache-from: [type=gha]\nimages: [{name: a}]\n", "stevedore.yaml:1: cache-from[0]: type=gha needs GitHub's cache service, which stevedore does not use: keep a type=local cache directory with actions/cache"},
+		{"gha cache attribute", "cache-from: [\"type=gha,scop=web\"]\nimages: [{name: a}]\n", `stevedore.yaml:1: cache-from[0]: unknown attribute "scop" for type=gha`},
 		{"image cache-to with src", "images:\n  - name: a\n    cache-to: type=local,src=d\n", "stevedore.yaml:3: images[0].cache-to: type=local with src="},
 		{"image cache-from layout", "images:\n  - name: a\n    cache-from:\n      - oci:dist/a\n", "stevedore.yaml:4: images[0].cache-from[0]: oci:dist/a is an image layout, not a cache: write type=local,src=DIR"},
 		{"top-level cache-to with two images", "cache-to: r.example/c:1\nimages: [{name: a}, {name: b}]\n", "stevedore.yaml:1: cache-to at the top level: each of the 2 images would overwrite the one cache"},
@@ -116,5 +116,13 @@ func TestReadmeExampleParses(t *testing.T) {
 	}
 	if got := c.Images[0].Destinations; !slices.Equal(got, []string{"ghcr.io/acme/app", "oci:dist/app"}) {
 		t.Errorf("destinations = %q", got)
+	}
+}
+
+// A type=gha token given as an attribute is in no error.
+func TestCacheOptionsErrorHidesToken(t *testing.T) {
+	_, err := CacheOptions([]string{"type=gha,token=s3cret-jwt,timeout=soon"}, "")
+	if err == nil || !strings.Contains(err.Error(), "timeout=soon") || strings.Contains(err.Error(), "s3cret-jwt") {
+		t.Errorf("CacheOptions: %v; want the timeout error without the token", err)
 	}
 }

@@ -9,6 +9,20 @@
 # the step outputs and the step summary itself.
 set -euo pipefail
 
+# The cache service's variables for type=gha caches, from the file the
+# actions/runtime step wrote (they are not in a run: step's environment):
+# read as data, never run, and removed at once.
+if [ -n "${STEVEDORE_RUNTIME_ENV:-}" ]; then
+	while IFS= read -r line; do
+		k="${line%%=*}"
+		case "$k" in
+		ACTIONS_RUNTIME_TOKEN | ACTIONS_CACHE_URL | ACTIONS_RESULTS_URL | ACTIONS_CACHE_SERVICE_V2) export "$k=${line#*=}" ;;
+		esac
+	done <"$STEVEDORE_RUNTIME_ENV"
+	rm -f "$STEVEDORE_RUNTIME_ENV"
+fi
+rm -rf "${GITHUB_WORKSPACE:-/nonexistent}/.stevedore-runtime"
+
 cd "${INPUT_WORKING_DIRECTORY:-.}"
 
 # --action-inputs: stevedore reads images, build-args, target, secrets,

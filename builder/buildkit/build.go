@@ -220,7 +220,31 @@ func solveOpt(req builder.Request, st *store.Store) (client.SolveOpt, error) {
 	if req.LocalCacheTo != "" {
 		opt.CacheExports = append(opt.CacheExports, client.CacheOptionsEntry{Type: "local", Attrs: map[string]string{"dest": req.LocalCacheTo, "mode": "max"}})
 	}
+	// The daemon implements type=gha itself: it gets the service's URL and
+	// token as buildx passes them, and stores BuildKit's own entries.
+	for _, g := range req.GHACacheFrom {
+		opt.CacheImports = append(opt.CacheImports, client.CacheOptionsEntry{Type: "gha", Attrs: ghaAttrs(g)})
+	}
+	if g := req.GHACacheTo; g != nil {
+		attrs := ghaAttrs(*g)
+		attrs["mode"] = "max"
+		if g.IgnoreError {
+			attrs["ignore-error"] = "true"
+		}
+		opt.CacheExports = append(opt.CacheExports, client.CacheOptionsEntry{Type: "gha", Attrs: attrs})
+	}
 	return opt, nil
+}
+
+// ghaAttrs are BuildKit's attributes for a type=gha cache.
+func ghaAttrs(g builder.GHACache) map[string]string {
+	attrs := map[string]string{"scope": g.Scope, "token": g.Token, "timeout": g.Timeout.String(), "version": "1"}
+	if g.V2 {
+		attrs["url_v2"], attrs["version"] = g.URL, "2"
+	} else {
+		attrs["url"] = g.URL
+	}
+	return attrs
 }
 
 // sharedKey names this machine's copy of the context for the daemon, which

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/sreevishnu07/stevedore/builder"
@@ -97,15 +96,7 @@ func checkBuildMatchesBuildctl(t *testing.T, addr string) {
 	greeting := fmt.Sprintf("hello-%d", time.Now().UnixNano()) // a fresh build, not the daemon's cache
 	// buildctl's own build first; the driver's build then runs every step
 	// again (no cache), so both are built, not one read from the other's cache.
-	baseDir := t.TempDir()
-	lp, err := layout.Write(baseDir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lp.AppendImage(base); err != nil {
-		t.Fatal(err)
-	}
-	bd, _ := base.Digest()
+	baseDir, bd := baseLayout(t, base)
 	oci := filepath.Join(t.TempDir(), "oci")
 	cmd := exec.Command(buildctl, "--addr", addr, "build", "--progress=plain",
 		"--frontend", "dockerfile.v0", "--local", "context="+dir, "--local", "dockerfile="+dir,

@@ -255,30 +255,14 @@ func TestRegistryCache(t *testing.T) {
 	ctxDir := t.TempDir()
 	writeFiles(t, ctxDir, map[string]string{"Dockerfile": "FROM base AS build\nRUN echo built > /built.txt\nFROM base\nCOPY --from=build /built.txt /\n"})
 	base := registrytest.BusyboxImage(t)
-	build := func(addr string, opt builder.Option) *recorder {
-		t.Helper()
-		a, _ := ParseAddress(addr)
-		rec := &recorder{}
-		_, err := Build(context.Background(), a, nil, builder.WithContextDir(ctxDir), builder.WithCacheDir(t.TempDir()),
-			builder.WithNamedContext("base", builder.NamedContext{Image: base}), builder.WithProgress(rec), opt)
-		if err != nil {
-			t.Fatalf("build on %s: %v", addr, err)
-		}
-		return rec
-	}
+	build := cacheTestBuilder(t, ctxDir, base)
 	first := "unix://" + filepath.Join(t.TempDir(), "a.sock")
 	kill := startDaemon(t, first, nil)
 	build(first, builder.WithCacheTo(cacheRef))
 	kill()
 	fresh := "unix://" + filepath.Join(t.TempDir(), "b.sock")
 	startDaemon(t, fresh, nil)
-	rec := build(fresh, builder.WithCacheFrom(cacheRef))
-	var run *builder.StepReport
-	for i, s := range rec.steps {
-		if strings.HasPrefix(s.Instruction, "RUN ") && s.Status != builder.StatusStarted {
-			run = &rec.steps[i]
-		}
-	}
+	run := runStep(build(fresh, builder.WithCacheFrom(cacheRef)))
 	if run == nil || run.Status != builder.StatusCached {
 		t.Errorf("RUN on a fresh daemon with --cache-from = %+v; want it served from the registry cache", run)
 	}

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
@@ -19,7 +23,26 @@ func TestLocalCache(t *testing.T) {
 	ctxDir := t.TempDir()
 	writeFiles(t, ctxDir, map[string]string{"Dockerfile": "FROM base AS build\nRUN echo built > /built.txt\nFROM base\nCOPY --from=build /built.txt /\n"})
 	base := registrytest.BusyboxImage(t)
-	build := func(addr string, opts ...builder.Option) *recorder {
+	build := cacheTestBuilder(t, ctxDir, base)
+	first := "unix://" + filepath.Join(t.TempDir(), "a.sock")
+	kill := startDaemon(t, first, nil)
+	build(first, builder.WithLocalCacheTo(cacheDir))
+	kill()
+	if _, err := os.Stat(filepath.Join(cacheDir, "index.json")); err != nil {
+		t.Fatalf("no cache in %s: %v", cacheDir, err)
+	}
+	fresh := "unix://" + filepath.Join(t.TempDir(), "b.sock")
+	startDaemon(t, fresh, nil)
+	run := runStep(build(fresh, builder.WithLocalCacheFrom(cacheDir)))
+	if run == nil || run.Status != builder.StatusCached {
+		t.Errorf("RUN on a fresh daemon with type=local,src= = %+v; want it served from the local cache", run)
+	}
+}
+
+// cacheTestBuilder builds ctxDir with base as its "base" stage, through the
+// daemon at an address, with a fresh cache directory each time.
+func cacheTestBuilder(t *testing.T, ctxDir string, base v1.Image) func(addr string, opts ...builder.Option) *recorder {
+	return func(addr string, opts ...builder.Option) *recorder {
 		t.Helper()
 		a, _ := ParseAddress(addr)
 		rec := &recorder{}
@@ -30,23 +53,29 @@ func TestLocalCache(t *testing.T) {
 		}
 		return rec
 	}
-	first := "unix://" + filepath.Join(t.TempDir(), "a.sock")
-	kill := startDaemon(t, first, nil)
-	build(first, builder.WithLocalCacheTo(cacheDir))
-	kill()
-	if _, err := os.Stat(filepath.Join(cacheDir, "index.json")); err != nil {
-		t.Fatalf("no cache in %s: %v", cacheDir, err)
-	}
-	fresh := "unix://" + filepath.Join(t.TempDir(), "b.sock")
-	startDaemon(t, fresh, nil)
-	rec := build(fresh, builder.WithLocalCacheFrom(cacheDir))
+}
+
+// runStep is the report that ended the build's RUN step, nil without one.
+func runStep(rec *recorder) *builder.StepReport {
 	var run *builder.StepReport
 	for i, s := range rec.steps {
 		if strings.HasPrefix(s.Instruction, "RUN ") && s.Status != builder.StatusStarted {
 			run = &rec.steps[i]
 		}
 	}
-	if run == nil || run.Status != builder.StatusCached {
-		t.Errorf("RUN on a fresh daemon with type=local,src= = %+v; want it served from the local cache", run)
+	return run
+}
+
+// baseLayout writes base to an OCI layout for buildctl --oci-layout.
+func baseLayout(t *testing.T, base v1.Image) (dir string, digest v1.Hash) {
+	dir = t.TempDir()
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if err := lp.AppendImage(base); err != nil {
+		t.Fatal(err)
+	}
+	digest, _ = base.Digest()
+	return dir, digest
 }

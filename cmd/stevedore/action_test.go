@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sreevishnu07/stevedore/actions"
+	"github.com/sreevishnu07/stevedore/internal/ghacachetest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/testutil"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -672,7 +673,7 @@ func TestActionBuildInputErrors(t *testing.T) {
 		{"missing secret file", map[string]string{"INPUT_SECRET_FILES": "f=/nonexistent/secret"}, "input secret-files: secret f"},
 		{"unset secret env", map[string]string{"INPUT_SECRET_ENVS": "s=NOT_SET_ANYWHERE"}, "NOT_SET_ANYWHERE is not set"},
 		{"two cache-to", map[string]string{"INPUT_CACHE_TO": "r.example/a:c\nr.example/b:c"}, "input cache-to: 2 caches"},
-		{"gha cache", map[string]string{"INPUT_CACHE_FROM": "type=gha"}, "type=gha needs GitHub's cache service"},
+		{"gha cache timeout", map[string]string{"INPUT_CACHE_FROM": "type=gha,timeout=soon"}, "type=gha: timeout=soon: want a duration"},
 		{"local cache without dest", map[string]string{"INPUT_CACHE_TO": "type=local,src=/tmp/x"}, "type=local with src="},
 		{"bad images line", map[string]string{"INPUT_IMAGES": "ghcr.io/a/b\nname=ghcr.io/a/c,enable=maybe"}, "input images, line 2: "},
 		{"bad tag rule", map[string]string{}, "the action's tags input), line 2: invalid tag rule: unknown type \"semvr\""},
@@ -732,6 +733,8 @@ jobs:
             "tok=${{ secrets.TOKEN }}"
           tags: ${{ steps.meta.outputs.tags }}
           labels: ${{ steps.meta.outputs.labels }}
+          cache-from: type=gha
+          cache-to: type=gha,mode=max
       - name: Save the outputs
         env:
           TAGS: ${{ steps.meta.outputs.tags }}
@@ -785,7 +788,7 @@ func TestActionConvertedWorkflow(t *testing.T) {
 	git(t, project, "checkout", "-q", "-b", "dev")
 	git(t, project, "remote", "add", "origin", "https://github.com/octocat/Hello-World.git")
 	writeFiles(t, project, map[string]string{
-		"Dockerfile":               "FROM " + base + "\nARG GREETING\nRUN --mount=type=secret,id=tok sh -c 'sha256sum /run/secrets/tok | cut -c1-64 > /tok.sum; echo \"$GREETING\" > /greeting'\n",
+		"Dockerfile":               "FROM " + base + "\nARG GREETING\nRUN --mount=type=secret,id=tok sh -c 'sha256sum /run/secrets/tok | cut -c1-64 > /tok.sum; echo \"$GREETING\" > /greeting; echo $RANDOM$RANDOM > /nonce'\n",
 		".github/workflows/ci.yml": convertWorkflow(t),
 	})
 	git(t, project, "add", ".")
@@ -800,16 +803,39 @@ func TestActionConvertedWorkflow(t *testing.T) {
 	}
 	results := t.TempDir()
 	const token = "tok-v4lue-from-secrets-3e8a"
-	log := runAct(t, project, results, reg, "-W", ".github/workflows/ci.yml", "-e", event, "-s", "TOKEN="+token)
-	if strings.Contains(log, token) {
-		t.Errorf("the secret appears in the log")
-	}
+	// act serves the cache service (its own, as for actions/cache) and
+	// hands actions this runtime token; both runs share the service, and
+	// each has a fresh stevedore cache directory (runAct's XDG_CACHE_HOME),
+	// so the second run's steps can come only from type=gha.
 	read := func(n string) string {
 		b, err := os.ReadFile(filepath.Join(results, n))
 		if err != nil {
-			t.Fatalf("%s: %v\n%s", n, err, log)
+			t.Fatalf("%s: %v", n, err)
 		}
 		return string(b)
+	}
+	runtimeToken := ghacachetest.NewToken(t)
+	t.Setenv("ACTIONS_RUNTIME_TOKEN", runtimeToken)
+	actArgs := []string{"-W", ".github/workflows/ci.yml", "-e", event, "-s", "TOKEN=" + token,
+		"--cache-server-addr", "127.0.0.1", "--cache-server-path", t.TempDir()}
+	log := runAct(t, project, results, reg, actArgs...)
+	if !strings.Contains(log, "Success - Main Read the cache service's variables") {
+		t.Errorf("the action did not run its step that reads the cache service's variables:\n%s", log)
+	}
+	// The RUN step writes a random /nonce: the second run's image is the
+	// first's only if that step came from the cache.
+	firstDigest := read("digest")
+	second := runAct(t, project, results, reg, actArgs...)
+	if d := read("digest"); d != firstDigest {
+		t.Errorf("the second run built %s, the first %s: its RUN step did not come from the type=gha cache:\n%s", d, firstDigest, second)
+	}
+	for _, l := range []string{log, second} {
+		if strings.Contains(l, token) {
+			t.Errorf("the secret appears in the log")
+		}
+		if strings.Contains(l, runtimeToken) {
+			t.Errorf("the runtime token appears in the log")
+		}
 	}
 	wantTags := reg + "/acme/app:dev\n" + reg + "/acme/app:sha-" + head[:7]
 	if got := read("tags"); got != wantTags {

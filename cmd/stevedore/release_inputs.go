@@ -29,8 +29,8 @@ func buildInputFlags() []cli.Flag {
 		&cli.StringFlag{Name: "target", Usage: "stage to build (default: the last; with a stevedore.yaml of several images set target: per image)"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret (repeatable); never written to images, logs or provenance"},
 		sshFlag(),
-		&cli.StringSliceFlag{Name: "cache-from", Usage: "shared build cache to reuse for every image: registry `REF`, type=registry,ref=REF or type=local,src=DIR (repeatable; adds to stevedore.yaml's cache-from:)"},
-		&cli.StringFlag{Name: "cache-to", Usage: "shared build cache to write: registry `REF`, type=registry,ref=REF or type=local,dest=DIR (one image only; over stevedore.yaml's cache-to:)"},
+		&cli.StringSliceFlag{Name: "cache-from", Usage: "shared build cache to reuse for every image: registry `REF`, type=registry,ref=REF, type=local,src=DIR or type=gha[,scope=NAME] (repeatable; adds to stevedore.yaml's cache-from:)"},
+		&cli.StringFlag{Name: "cache-to", Usage: "shared build cache to write: registry `REF`, type=registry,ref=REF, type=local,dest=DIR or type=gha[,scope=NAME] (one image only; over stevedore.yaml's cache-to:)"},
 		// The GitHub Action's second step sets this: the list inputs are
 		// read from INPUT_* here, with build-push-action's list rules, so a
 		// secret value never passes through a command line.
@@ -70,7 +70,7 @@ func readBuildInputs(c *cli.Context, getenv env, gh *actions.Runner) (*buildInpu
 		case 1:
 			in.cacheTo = to[0]
 		default:
-			return nil, usageErrorf("input cache-to: %d caches given; stevedore exports one (type=registry,ref=REF or type=local,dest=DIR)", len(to))
+			return nil, usageErrorf("input cache-to: %d caches given; stevedore exports one (type=registry,ref=REF, type=local,dest=DIR or type=gha)", len(to))
 		}
 		values = map[string]string{}
 		for _, item := range list("secrets", actions.ListOptions{IgnoreComma: true, KeepWhitespace: true}) {
@@ -157,7 +157,7 @@ func (in *buildInputs) apply(cfg *pipeline.Config, insecure []string) ([]builder
 		return nil, usageErrorf("--target %s: the configuration has %d images; set target: under each image in stevedore.yaml", in.target, len(cfg.Images))
 	}
 	if in.cacheTo != "" && len(cfg.Images) > 1 {
-		return nil, usageErrorf("--cache-to %s: the configuration has %d images, which would overwrite one cache; release them with one cache-to each, or use --cache-from only", in.cacheTo, len(cfg.Images))
+		return nil, usageErrorf("--cache-to %s: the configuration has %d images, which would overwrite one cache; release them with one cache-to each, or use --cache-from only", builder.RedactCacheSpec(in.cacheTo), len(cfg.Images))
 	}
 	for i := range cfg.Images {
 		img := &cfg.Images[i]
