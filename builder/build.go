@@ -26,6 +26,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/builder/layer"
 	"github.com/sreevishnu07/stevedore/builder/store"
+	"github.com/sreevishnu07/stevedore/event"
 )
 
 // NamedContext is what a --build-context NAME=VALUE stands for: a directory
@@ -64,7 +66,7 @@ type options struct {
 	sshAgents   map[string]string // RUN --mount=type=ssh id → agent socket
 	noCache     bool
 	compression layer.Compression
-	progress    Progress
+	progress    event.Sink
 	output      io.Writer
 	exclude     []string
 	cacheFrom   []name.Reference
@@ -161,8 +163,8 @@ func WithNoCache(b bool) Option { return func(o *options) { o.noCache = b } }
 // WithCompression sets the layer compression. Default gzip.
 func WithCompression(c layer.Compression) Option { return func(o *options) { o.compression = c } }
 
-// WithProgress receives an event per step.
-func WithProgress(p Progress) Option { return func(o *options) { o.progress = p } }
+// WithProgress receives an event.Step per step.
+func WithProgress(p event.Sink) Option { return func(o *options) { o.progress = p } }
 
 // WithOutput receives what RUN commands print. Default: discarded (the
 // tail of a failing command's output is in its error either way).
@@ -183,8 +185,17 @@ type Result struct {
 	Warnings []string
 }
 
-// Artifact is the built image or index.
-func (r *Result) Artifact() any {
+// Manifest is a built image or index as publishing sees it: a manifest
+// with its digest, media type and size (both v1.Image and v1.ImageIndex
+// are one), as ko's build.Result.
+type Manifest interface {
+	partial.Describable
+	partial.WithRawManifest
+}
+
+// Artifact is the built index when several platforms were built, else the
+// image.
+func (r *Result) Artifact() Manifest {
 	if r.Index != nil {
 		return r.Index
 	}
@@ -220,7 +231,7 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 		o.platforms = []v1.Platform{HostPlatform()}
 	}
 	if o.progress == nil {
-		o.progress = discardProgress{}
+		o.progress = event.Discard
 	}
 	if o.output == nil {
 		o.output = io.Discard

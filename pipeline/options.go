@@ -6,6 +6,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -36,7 +37,7 @@ type options struct {
 	sbom        []sbom.Option
 	signer      SignerFunc
 	signingEnv  *SigningEnv
-	progress    Progress
+	progress    event.Sink
 	ledgerPath  string
 	builderID   string
 	builderVer  string
@@ -112,8 +113,9 @@ func WithSigner(f SignerFunc) Option { return func(o *options) { o.signer = f } 
 // Signing material is checked in the plan step, before anything is built.
 func WithSigningEnv(e SigningEnv) Option { return func(o *options) { o.signingEnv = &e } }
 
-// WithProgress receives an event at the start and end of each step.
-func WithProgress(p Progress) Option { return func(o *options) { o.progress = p } }
+// WithProgress receives the release's events: an event.Phase at the start
+// and end of each step, the build's event.Step, notices.
+func WithProgress(p event.Sink) Option { return func(o *options) { o.progress = p } }
 
 // WithLedger overrides the ledger path of the configuration.
 func WithLedger(path string) Option { return func(o *options) { o.ledgerPath = path } }
@@ -131,22 +133,3 @@ func WithProvenance(builderID, builderVersion, sourceRepo string) Option {
 // GitLab, the source repository. Default: none, a local build has no run
 // to name.
 func WithCIRun(c CIRun) Option { return func(o *options) { o.ciRun = c } }
-
-// Progress receives release events; the CLI renders them.
-type Progress interface {
-	Event(Event)
-}
-
-// Event is one step of one image starting or ending.
-type Event struct {
-	Image    string
-	Step     string
-	Done     bool
-	Err      error
-	Duration time.Duration
-	Detail   string
-}
-
-type noProgress struct{}
-
-func (noProgress) Event(Event) {}

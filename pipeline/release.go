@@ -19,6 +19,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -79,7 +80,7 @@ type Report struct {
 // digest, SBOM, sign and attest, verify, move tags, write the ledger, and
 // optionally create the git tag.
 func Release(ctx context.Context, cfg *Config, opts ...Option) (*Report, error) {
-	o := &options{dir: ".", progress: noProgress{}, now: time.Now}
+	o := &options{dir: ".", progress: event.Discard, now: time.Now}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -150,7 +151,7 @@ func (r *releaser) path(p string) string {
 // step runs one step for one image, timing and reporting it, and wraps its
 // error with the step's name.
 func (r *releaser) step(ctx context.Context, step, image string, f func(context.Context) (string, error)) error {
-	r.o.progress.Event(Event{Image: image, Step: step})
+	r.o.progress.Emit(event.Phase{Image: image, Step: step})
 	start := time.Now()
 	detail, err := f(ctx)
 	d := time.Since(start)
@@ -160,7 +161,7 @@ func (r *releaser) step(ctx context.Context, step, image string, f func(context.
 	}
 	r.report.Durations[image][step] += d
 	r.mu.Unlock()
-	r.o.progress.Event(Event{Image: image, Step: step, Done: true, Err: err, Duration: d, Detail: detail})
+	r.o.progress.Emit(event.Phase{Image: image, Step: step, Done: true, Err: err, Duration: d, Detail: detail})
 	if err != nil {
 		return &StepError{Step: step, Image: image, Err: err}
 	}
@@ -256,6 +257,8 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 			opts = append(opts, inputs...)
 		}
 	}
+	// Build steps are events of the release, as of a build.
+	opts = append(opts, builder.WithProgress(r.o.progress))
 	opts = append(opts, r.o.build...)
 	var ps []v1.Platform
 	for _, s := range img.Platforms {

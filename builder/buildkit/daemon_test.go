@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -206,8 +207,8 @@ func TestMutualTLS(t *testing.T) {
 // stepWatcher reports when a RUN step has started.
 type stepWatcher struct{ run chan struct{} }
 
-func (w *stepWatcher) Step(s builder.StepReport) {
-	if s.Status == builder.StatusStarted && strings.HasPrefix(s.Instruction, "RUN ") {
+func (w *stepWatcher) Emit(e event.Event) {
+	if s, ok := e.(event.Step); ok && s.Status == builder.StatusStarted && strings.HasPrefix(s.Instruction, "RUN ") {
 		select {
 		case <-w.run:
 		default:
@@ -255,10 +256,10 @@ func TestRegistryCache(t *testing.T) {
 	ctxDir := t.TempDir()
 	writeFiles(t, ctxDir, map[string]string{"Dockerfile": "FROM base AS build\nRUN echo built > /built.txt\nFROM base\nCOPY --from=build /built.txt /\n"})
 	base := registrytest.BusyboxImage(t)
-	build := func(addr string, opt builder.Option) *recorder {
+	build := func(addr string, opt builder.Option) *event.Recorder {
 		t.Helper()
 		a, _ := ParseAddress(addr)
-		rec := &recorder{}
+		rec := &event.Recorder{}
 		_, err := Build(context.Background(), a, nil, builder.WithContextDir(ctxDir), builder.WithCacheDir(t.TempDir()),
 			builder.WithNamedContext("base", builder.NamedContext{Image: base}), builder.WithProgress(rec), opt)
 		if err != nil {
@@ -274,9 +275,10 @@ func TestRegistryCache(t *testing.T) {
 	startDaemon(t, fresh, nil)
 	rec := build(fresh, builder.WithCacheFrom(cacheRef))
 	var run *builder.StepReport
-	for i, s := range rec.steps {
+	steps := rec.Steps()
+	for i, s := range steps {
 		if strings.HasPrefix(s.Instruction, "RUN ") && s.Status != builder.StatusStarted {
-			run = &rec.steps[i]
+			run = &steps[i]
 		}
 	}
 	if run == nil || run.Status != builder.StatusCached {

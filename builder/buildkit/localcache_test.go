@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -19,10 +20,10 @@ func TestLocalCache(t *testing.T) {
 	ctxDir := t.TempDir()
 	writeFiles(t, ctxDir, map[string]string{"Dockerfile": "FROM base AS build\nRUN echo built > /built.txt\nFROM base\nCOPY --from=build /built.txt /\n"})
 	base := registrytest.BusyboxImage(t)
-	build := func(addr string, opts ...builder.Option) *recorder {
+	build := func(addr string, opts ...builder.Option) *event.Recorder {
 		t.Helper()
 		a, _ := ParseAddress(addr)
-		rec := &recorder{}
+		rec := &event.Recorder{}
 		_, err := Build(context.Background(), a, nil, append([]builder.Option{builder.WithContextDir(ctxDir), builder.WithCacheDir(t.TempDir()),
 			builder.WithNamedContext("base", builder.NamedContext{Image: base}), builder.WithProgress(rec)}, opts...)...)
 		if err != nil {
@@ -41,9 +42,10 @@ func TestLocalCache(t *testing.T) {
 	startDaemon(t, fresh, nil)
 	rec := build(fresh, builder.WithLocalCacheFrom(cacheDir))
 	var run *builder.StepReport
-	for i, s := range rec.steps {
+	steps := rec.Steps()
+	for i, s := range steps {
 		if strings.HasPrefix(s.Instruction, "RUN ") && s.Status != builder.StatusStarted {
-			run = &rec.steps[i]
+			run = &steps[i]
 		}
 	}
 	if run == nil || run.Status != builder.StatusCached {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -44,7 +43,8 @@ running again resumes without sending anything twice.`,
 			&cli.StringFlag{Name: "cache-dir", Usage: "build and SBOM cache (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
-			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON (registry retries as JSON lines on stderr)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON (progress as JSON lines on stderr, unless --progress says otherwise)"},
+			progressFlag(),
 			jobsFlag(),
 			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keyless needs --signing-config) or both; oci: layouts get legacy"},
 			signingConfigFlag(),
@@ -123,18 +123,13 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
-	progress := &releaseProgress{w: progressWriter(c, gh), errW: c.App.ErrWriter, gh: gh}
-	if c.Bool("json") {
-		progress.jsonOut = c.App.ErrWriter
+	progress, err := newProgress(c, getenv, gh)
+	if err != nil {
+		return err
 	}
-	if gh == nil && isTerminal(c.App.ErrWriter) {
-		progress.live = newLiveLine(c.App.ErrWriter)
-		progress.w = progress.live
-		defer progress.live.Close()
-	}
+	defer progress.close()
 	pubOpts := []publish.Option{publish.WithKeychain(keychain(getenv)), publish.WithInsecureRegistries(insecure...),
-		publish.WithJobs(c.Int("jobs")), publish.WithRetryEvents(progress.Retry)}
-	buildOut := prefixWriter(progress.w)
+		publish.WithJobs(c.Int("jobs")), publish.WithRetryEvents(func(e publish.RetryEvent) { progress.Emit(e) })}
 	opts := []pipeline.Option{
 		pipeline.WithDir(dir),
 		pipeline.WithDryRun(c.Bool("dry-run")),
@@ -154,7 +149,7 @@ func runRelease(c *cli.Context, getenv env) error {
 			builder.WithIsolation(iso),
 			builder.WithEpoch(epoch),
 			builder.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
-			builder.WithOutput(buildOut),
+			builder.WithOutput(progress.output),
 		),
 		pipeline.WithSBOMOptions(sbom.WithCacheDir(cacheDir(c.String("cache-dir"), getenv))),
 		pipeline.WithSigningEnv(signingEnv(getenv)),
@@ -227,76 +222,6 @@ func signingEnv(getenv env) pipeline.SigningEnv {
 		Token:            tokenSource(getenv, ""),
 		Password:         []byte(getenv(envCosignPassword)),
 		Lookup:           func(k string) string { return getenv(k) },
-	}
-}
-
-// progressWriter is stderr, except in Actions, where step lines go to
-// stdout with the group markers so they stay inside their groups.
-func progressWriter(c *cli.Context, gh *actions.Runner) io.Writer {
-	if gh != nil {
-		return c.App.Writer
-	}
-	return c.App.ErrWriter
-}
-
-// releaseProgress prints one line per step, grouped in GitHub Actions.
-type releaseProgress struct {
-	mu   sync.Mutex
-	w    io.Writer
-	errW io.Writer // notices
-	gh   *actions.Runner
-	live *liveLine // on a terminal: a status line with the running step's time
-	// jsonOut receives registry retries as JSON lines (--json).
-	jsonOut io.Writer
-}
-
-// Notice shows a notice of the release (a key was created, …) at once, on
-// stderr: it is about this machine, not the release's log.
-func (p *releaseProgress) Notice(msg string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live != nil {
-		p.live.Done("stevedore: " + msg)
-		return
-	}
-	fmt.Fprintf(p.errW, "stevedore: %s\n", msg)
-}
-
-func (p *releaseProgress) Event(e pipeline.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	label := e.Step
-	if e.Image != "" {
-		label += " " + e.Image
-	}
-	if !e.Done {
-		switch {
-		case p.live != nil:
-			p.live.Start(label)
-		case p.gh != nil:
-			p.gh.Group(label)
-			fallthrough
-		default:
-			fmt.Fprintf(p.w, "=> %s\n", label)
-		}
-		return
-	}
-	status := "done"
-	if e.Err != nil {
-		status = "FAILED"
-	}
-	detail := ""
-	if e.Detail != "" {
-		detail = ": " + e.Detail
-	}
-	line := fmt.Sprintf("   %s %s in %.1fs%s", label, status, e.Duration.Seconds(), detail)
-	if p.live != nil {
-		p.live.Done(line)
-		return
-	}
-	fmt.Fprintln(p.w, line)
-	if p.gh != nil {
-		p.gh.EndGroup()
 	}
 }
 
