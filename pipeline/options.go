@@ -39,6 +39,7 @@ type options struct {
 	signingEnv  *SigningEnv
 	progress    event.Sink
 	ledgerPath  string
+	ledgerSet   bool
 	builderID   string
 	builderVer  string
 	sourceRepo  string
@@ -117,8 +118,11 @@ func WithSigningEnv(e SigningEnv) Option { return func(o *options) { o.signingEn
 // and end of each step, the build's event.Step, notices.
 func WithProgress(p event.Sink) Option { return func(o *options) { o.progress = p } }
 
-// WithLedger overrides the ledger path of the configuration.
-func WithLedger(path string) Option { return func(o *options) { o.ledgerPath = path } }
+// WithLedger overrides the ledger path of the configuration; "" writes no
+// ledger (the release is still recorded in the Report, and pins from it).
+func WithLedger(path string) Option {
+	return func(o *options) { o.ledgerPath, o.ledgerSet = path, true }
+}
 
 // WithProvenance names the builder (e.g. the GitHub workflow), stevedore's
 // version and the source repository URL for the SLSA provenance. An empty

@@ -200,11 +200,13 @@ func (r *releaser) run(ctx context.Context) error {
 		l.Images = append(l.Images, ir.ledger)
 	}
 	r.report.Ledger = l
-	if err := r.step(ctx, StepLedger, "", func(context.Context) (string, error) {
-		p := r.path(r.plan_.LedgerPath)
-		return p, ledger.Write(p, l)
-	}); err != nil {
-		return err
+	if r.plan_.LedgerPath != "" {
+		if err := r.step(ctx, StepLedger, "", func(context.Context) (string, error) {
+			p := r.path(r.plan_.LedgerPath)
+			return p, ledger.Write(p, l)
+		}); err != nil {
+			return err
+		}
 	}
 	if len(r.cfg.Pin) > 0 {
 		if err := r.step(ctx, StepPin, "", func(ctx context.Context) (string, error) { return r.pin(ctx, l) }); err != nil {
@@ -222,7 +224,7 @@ func (r *releaser) run(ctx context.Context) error {
 // pin rewrites the configured deploy files to the digests just released,
 // straight from the ledger: no registry lookup.
 func (r *releaser) pin(ctx context.Context, l *ledger.Ledger) (string, error) {
-	released, err := pin.NewLedger(r.plan_.LedgerPath, l)
+	released, err := pin.NewLedger(firstNonEmpty(r.plan_.LedgerPath, "the release"), l)
 	if err != nil {
 		return "", err
 	}
@@ -340,7 +342,7 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 		}
 		formats = append(formats, f)
 	}
-	dir := r.path(filepath.Join(filepath.Dir(r.plan_.LedgerPath), "sbom"))
+	dir := r.path(filepath.Join(r.plan_.outputDir(), "sbom"))
 	docs, err := r.catalogPlatforms(ctx, ir)
 	if err != nil {
 		return "", err

@@ -274,7 +274,7 @@ func (r *releaser) verifyOpts(ir *imageRun, s Signing) (opts []sign.Option, keyR
 			if err != nil {
 				return nil, "", err
 			}
-			path := filepath.Join(filepath.Dir(r.path(r.plan_.LedgerPath)), ir.p.Name+".pub")
+			path := filepath.Join(r.path(r.plan_.outputDir()), ir.p.Name+".pub")
 			if err := atomicfile.WriteFile(path, pem, 0o644); err != nil {
 				return nil, "", fmt.Errorf("writing the public key for the verify commands: %w", err)
 			}
@@ -311,7 +311,7 @@ const keyTrustedRootFile = "cosign-key-trusted-root.json"
 // contents, so the ledger's commands pass this file and run offline, with
 // cosign v2 and v3 alike.
 func (r *releaser) keyTrustedRoot() (string, error) {
-	path := filepath.Join(filepath.Dir(r.path(r.plan_.LedgerPath)), keyTrustedRootFile)
+	path := filepath.Join(r.path(r.plan_.outputDir()), keyTrustedRootFile)
 	const empty = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}` + "\n"
 	if err := atomicfile.WriteFile(path, []byte(empty), 0o644); err != nil {
 		return "", fmt.Errorf("writing the trusted root for the verify commands: %w", err)

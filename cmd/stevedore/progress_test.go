@@ -49,7 +49,7 @@ func TestBuildProgressJSON(t *testing.T) {
 		}
 	}
 	env := map[string]string{"SOURCE_DATE_EPOCH": "1700000000", "XDG_CACHE_HOME": t.TempDir()}
-	r := stevedore(t, env, "", "build", ctxDir, "--output", "oci:"+filepath.Join(t.TempDir(), "image"), "--progress", "json")
+	r := stevedore(t, env, "", "build", ctxDir, "--destination", "oci:"+filepath.Join(t.TempDir(), "image"), "--progress", "json")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}

@@ -39,7 +39,7 @@ running again resumes without sending anything twice.`,
 			&cli.BoolFlag{Name: "allow-dirty", Usage: "release uncommitted or untracked files of a build context, marked dirty in the ledger, instead of refusing"},
 			&cli.BoolFlag{Name: "git-tag", Usage: "create the version's git tag after everything else worked"},
 			&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
-			&cli.StringFlag{Name: "ledger", Usage: "where to write the release record (default from the configuration, else dist/release.json)"},
+			&cli.StringFlag{Name: "ledger", Usage: "where to write the release record `PATH` (default from the configuration, else dist/release.json); \"\" writes none"},
 			&cli.StringFlag{Name: "cache-dir", Usage: "build and SBOM cache (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
@@ -142,7 +142,6 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithRepository(ghEnv.RepoInfo()),
 		pipeline.WithLabels(labels),
 		pipeline.WithAnnotations(annotations),
-		pipeline.WithLedger(c.String("ledger")),
 		pipeline.WithPublishOptions(pubOpts...),
 		pipeline.WithBuildOptions(
 			builder.WithCacheDir(cacheDir(c.String("cache-dir"), getenv)),
@@ -159,6 +158,9 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithProgress(progress),
 		pipeline.WithProvenance(ghEnv.WorkflowIdentity(), buildVersion, ghEnv.RepoURL()),
 		pipeline.WithCIRun(ciRun(getenv)),
+	}
+	if c.IsSet("ledger") {
+		opts = append(opts, pipeline.WithLedger(c.String("ledger"))) // "": none
 	}
 	rep, err := pipeline.Release(ctx, cfg, opts...)
 	if errors.Is(err, pipeline.ErrNothingToRelease) {
