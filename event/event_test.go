@@ -83,3 +83,23 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("recorded %v", r.Events())
 	}
 }
+
+// The events of a release's last steps render as lines and JSON alike.
+func TestReleaseEventsRender(t *testing.T) {
+	var plain, js bytes.Buffer
+	for _, s := range []Sink{NewPlain(&plain), NewJSON(&js)} {
+		s.Emit(Signed{Image: "app", Ref: "r.example/app@sha256:ab", Format: "legacy"})
+		s.Emit(Attested{Image: "app", Ref: "r.example/app@sha256:ab", PredicateType: "https://slsa.dev/provenance/v1"})
+		s.Emit(TagMoved{Image: "app", Ref: "r.example/app:1.0.0", Digest: "sha256:ab"})
+	}
+	for _, want := range []string{"signed r.example/app@sha256:ab (legacy)", "attested r.example/app@sha256:ab (https://slsa.dev/provenance/v1)", "tag r.example/app:1.0.0 → sha256:ab"} {
+		if !strings.Contains(plain.String(), want) {
+			t.Errorf("plain output lacks %q:\n%s", want, plain.String())
+		}
+	}
+	for _, want := range []string{`"event":"signed"`, `"event":"attested"`, `"predicate_type":"https://slsa.dev/provenance/v1"`, `"event":"tag_moved"`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, js.String())
+		}
+	}
+}

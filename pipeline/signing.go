@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 	"github.com/sreevishnu07/stevedore/internal/shell"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -94,6 +95,9 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 			if err == nil && bundle {
 				err = sign.AttestBundle(ctx, d.Repository().Digest(h.String()), signer, predType, pred, opts...)
 			}
+			if err == nil {
+				r.o.progress.Emit(event.Attested{Image: ir.p.Name, Ref: digestRef(d, h), PredicateType: predType})
+			}
 			return err
 		}
 		for digest, docs := range ir.sbomData {
@@ -118,6 +122,7 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 				ld.Format = FormatBoth
 			}
 		}
+		r.o.progress.Emit(event.Signed{Image: ir.p.Name, Ref: digestRef(d, ir.art.Digest()), Format: ld.Format})
 		if legacy {
 			ld.Signature = sigTag(d, ir.art.Digest(), ".sig")
 			ld.Attestations = []string{sigTag(d, ir.art.Digest(), ".att")}
@@ -331,8 +336,20 @@ func (r *releaser) tag(ctx context.Context, ir *imageRun) (string, error) {
 	}
 	for i, d := range res.Destinations {
 		ir.ledger.Destinations[i].Tags = d.Tags
+		repo, _, _ := strings.Cut(d.Ref, "@")
+		for _, t := range d.Tags {
+			r.o.progress.Emit(event.TagMoved{Image: ir.p.Name, Ref: repo + ":" + t, Digest: d.Digest})
+		}
 	}
 	return strings.Join(ir.p.Tags, " "), nil
+}
+
+// digestRef names what a destination holds by digest, for events.
+func digestRef(d publish.Reference, h v1.Hash) string {
+	if d.IsLayout() {
+		return publish.LayoutPrefix + d.Path() + "@" + h.String()
+	}
+	return d.Repository().Digest(h.String()).String()
 }
 
 // baseDigest names a base image by digest in its own repository.

@@ -26,6 +26,10 @@ func TestEmptyLedgerFlagWritesNone(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	// The release's progress shows what was signed and attested.
+	if !strings.Contains(r.stderr, "   signed oci:") || !strings.Contains(r.stderr, "   attested oci:") {
+		t.Errorf("no signed and attested events in the progress:\n%s", r.stderr)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "dist/release.json")); !os.IsNotExist(err) {
 		t.Errorf("release --ledger \"\" wrote dist/release.json (%v)", err)
 	}
