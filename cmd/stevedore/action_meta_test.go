@@ -113,7 +113,7 @@ func TestActionImagesSeparatorsSecretFilesLocalCache(t *testing.T) {
 	}
 	first, outs := run()
 	masksFirst(t, first.stdout, secret)
-	if !strings.Contains(first.stdout, "step-ran-now") {
+	if !strings.Contains(first.stdout, "| step-ran-now") {
 		t.Fatalf("the first run did not run the RUN step:\n%s", first.stdout)
 	}
 	if want := reg + "/acme/app:edge," + reg + "/acme/app:stable"; outs["tags"] != want {
