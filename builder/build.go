@@ -27,6 +27,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -36,6 +37,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder/layer"
 	"github.com/sreevishnu07/stevedore/builder/lint"
 	"github.com/sreevishnu07/stevedore/builder/store"
+	"github.com/sreevishnu07/stevedore/event"
 )
 
 // NamedContext is what a --build-context NAME=VALUE stands for: a directory
@@ -67,7 +69,7 @@ type options struct {
 	sshKeys     map[string][]string // id → key files, served by agents of this process
 	noCache     bool
 	compression layer.Compression
-	progress    Progress
+	progress    event.Sink
 	output      io.Writer
 	exclude     []string
 	cacheFrom   []name.Reference
@@ -167,8 +169,8 @@ func WithNoCache(b bool) Option { return func(o *options) { o.noCache = b } }
 // WithCompression sets the layer compression. Default gzip.
 func WithCompression(c layer.Compression) Option { return func(o *options) { o.compression = c } }
 
-// WithProgress receives an event per step.
-func WithProgress(p Progress) Option { return func(o *options) { o.progress = p } }
+// WithProgress receives an event.Step per step.
+func WithProgress(p event.Sink) Option { return func(o *options) { o.progress = p } }
 
 // WithOutput receives what RUN commands print. Default: discarded (the
 // tail of a failing command's output is in its error either way).
@@ -192,8 +194,17 @@ type Result struct {
 	Checks []lint.Finding
 }
 
-// Artifact is the built image or index.
-func (r *Result) Artifact() any {
+// Manifest is a built image or index as publishing sees it: a manifest
+// with its digest, media type and size (both v1.Image and v1.ImageIndex
+// are one), as ko's build.Result.
+type Manifest interface {
+	partial.Describable
+	partial.WithRawManifest
+}
+
+// Artifact is the built index when several platforms were built, else the
+// image.
+func (r *Result) Artifact() Manifest {
 	if r.Index != nil {
 		return r.Index
 	}
@@ -305,7 +316,7 @@ func newOptions(opts []Option) *options {
 		o.platforms = []v1.Platform{HostPlatform()}
 	}
 	if o.progress == nil {
-		o.progress = discardProgress{}
+		o.progress = event.Discard
 	}
 	if o.output == nil {
 		o.output = io.Discard

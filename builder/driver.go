@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/event"
 )
 
 // Driver builds a Dockerfile somewhere other than in this process: a BuildKit
@@ -44,7 +46,7 @@ type Request struct {
 	GHACacheTo   *GHACache
 	// CacheDir holds the image store the result's blobs are read from.
 	CacheDir string
-	Progress Progress
+	Progress event.Sink
 	Output   io.Writer
 }
 

@@ -1,53 +1,27 @@
 package builder
 
 import (
-	"fmt"
 	"strings"
-	"time"
+
+	"github.com/sreevishnu07/stevedore/event"
 )
 
-// Progress receives build events; the CLI renders them. Calls may come from
-// several goroutines (stages build in parallel).
-type Progress interface {
-	Step(StepReport)
-}
+// StepReport is a build step's event. It is event.Step: the embedded
+// builder and BuildKit daemons report the same events.
+type StepReport = event.Step
 
-// Status is where a step is.
-type Status string
+// Status is where a step is (event.Status).
+type Status = event.Status
 
 const (
-	StatusStarted Status = "started" // a step that needs work has begun
-	StatusCached  Status = "cached"  // reused from the cache
-	StatusDone    Status = "done"    // built
+	StatusStarted = event.StatusStarted
+	StatusCached  = event.StatusCached
+	StatusDone    = event.StatusDone
 )
 
-// StepReport describes one step of one stage.
-type StepReport struct {
-	Platform    string
-	Stage       string
-	File        string
-	Line        int
-	Instruction string // as written, continuations joined
-	Status      Status
-	// Reason says why the cache missed, for built steps that make a layer.
-	Reason   string
-	Duration time.Duration
-	// Layer is the step's layer digest, when it makes one.
-	Layer string
-}
-
-func (r StepReport) String() string {
-	s := fmt.Sprintf("[%s %s] %s:%d %s", r.Platform, r.Stage, r.File, r.Line, oneLine(r.Instruction))
-	switch r.Status {
-	case StatusCached:
-		s += " (cached)"
-	case StatusDone:
-		if r.Reason != "" {
-			s += " (" + r.Reason + ")"
-		}
-	}
-	return s
-}
+// RedactURL masks any password in a URL of an instruction: step events
+// reach CI logs, which are often public.
+func RedactURL(s string) string { return redactURL(s) }
 
 // oneLine shortens an instruction for logs and errors, with any password
 // in a URL masked: CI logs are often public.
@@ -58,7 +32,3 @@ func oneLine(s string) string {
 	}
 	return s
 }
-
-type discardProgress struct{}
-
-func (discardProgress) Step(StepReport) {}

@@ -114,7 +114,8 @@ func (b *builder) addWarning(w string) {
 func (b *builder) report(r StepReport) {
 	r.Platform = platformString(b.platform)
 	r.File = b.g.File
-	b.o.progress.Step(r)
+	r.Instruction = redactURL(r.Instruction)
+	b.o.progress.Emit(r)
 	if r.Status == StatusStarted {
 		return
 	}

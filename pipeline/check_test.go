@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/faultproxy"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -19,7 +20,11 @@ import (
 
 type stepsRun []string
 
-func (s *stepsRun) Event(e Event) {
+func (s *stepsRun) Emit(ev event.Event) {
+	e, ok := ev.(event.Phase)
+	if !ok {
+		return
+	}
 	if !e.Done {
 		*s = append(*s, e.Step)
 	}

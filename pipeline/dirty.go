@@ -60,7 +60,7 @@ func (r *releaser) dirtyFiles(ctx context.Context, p *Plan) ([]string, error) {
 // directory with SBOMs and public keys, the image's layout destinations),
 // which never enters an image and never makes a tree dirty.
 func (r *releaser) contextOptions(p *Plan, pi *PlannedImage) []builder.Option {
-	out := filepath.Dir(p.LedgerPath) // dist/: the ledger and SBOMs
+	out := p.outputDir() // dist/: the ledger and SBOMs
 	if out == "." {
 		out = p.LedgerPath
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
 	"github.com/sreevishnu07/stevedore/builder/lint"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sbom"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -37,8 +38,10 @@ type options struct {
 	sbom        []sbom.Option
 	signer      SignerFunc
 	signingEnv  *SigningEnv
-	progress    Progress
+	progress    event.Sink
+	checks      func(image string, findings []lint.Finding)
 	ledgerPath  string
+	ledgerSet   bool
 	builderID   string
 	builderVer  string
 	sourceRepo  string
@@ -113,11 +116,15 @@ func WithSigner(f SignerFunc) Option { return func(o *options) { o.signer = f } 
 // Signing material is checked in the plan step, before anything is built.
 func WithSigningEnv(e SigningEnv) Option { return func(o *options) { o.signingEnv = &e } }
 
-// WithProgress receives an event at the start and end of each step.
-func WithProgress(p Progress) Option { return func(o *options) { o.progress = p } }
+// WithProgress receives the release's events: an event.Phase at the start
+// and end of each step, the build's event.Step, notices.
+func WithProgress(p event.Sink) Option { return func(o *options) { o.progress = p } }
 
-// WithLedger overrides the ledger path of the configuration.
-func WithLedger(path string) Option { return func(o *options) { o.ledgerPath = path } }
+// WithLedger overrides the ledger path of the configuration; "" writes no
+// ledger (the release is still recorded in the Report, and pins from it).
+func WithLedger(path string) Option {
+	return func(o *options) { o.ledgerPath, o.ledgerSet = path, true }
+}
 
 // WithProvenance names the builder (e.g. the GitHub workflow), stevedore's
 // version and the source repository URL for the SLSA provenance. An empty
@@ -133,27 +140,9 @@ func WithProvenance(builderID, builderVersion, sourceRepo string) Option {
 // to name.
 func WithCIRun(c CIRun) Option { return func(o *options) { o.ciRun = c } }
 
-// Progress receives release events; the CLI renders them.
-type Progress interface {
-	Event(Event)
+// WithChecks receives each image's build check findings (docker build's
+// warnings) as its build ends; the CLI prints them as warnings, or as
+// annotations in GitHub Actions.
+func WithChecks(f func(image string, findings []lint.Finding)) Option {
+	return func(o *options) { o.checks = f }
 }
-
-// CheckReporter is implemented by a Progress that shows the build checks'
-// findings of an image's build (docker build's warnings) as they come.
-type CheckReporter interface {
-	Checks(image string, findings []lint.Finding)
-}
-
-// Event is one step of one image starting or ending.
-type Event struct {
-	Image    string
-	Step     string
-	Done     bool
-	Err      error
-	Duration time.Duration
-	Detail   string
-}
-
-type noProgress struct{}
-
-func (noProgress) Event(Event) {}

@@ -25,6 +25,19 @@ type Plan struct {
 	LedgerPath string         `json:"ledger"`
 }
 
+// DefaultLedger is where a release is recorded unless stevedore.yaml's
+// ledger or --ledger says otherwise.
+const DefaultLedger = "dist/release.json"
+
+// outputDir is where the release writes SBOMs and public keys: next to the
+// ledger, or dist/ when it writes none.
+func (p *Plan) outputDir() string {
+	if p.LedgerPath == "" {
+		return filepath.Dir(DefaultLedger)
+	}
+	return filepath.Dir(p.LedgerPath)
+}
+
 // PlannedImage is one image of the plan.
 type PlannedImage struct {
 	Name         string   `json:"name"`
@@ -49,15 +62,16 @@ type PlannedImage struct {
 // checks every reference before anything is built.
 func (r *releaser) plan(ctx context.Context) (*Plan, error) {
 	p := &Plan{Steps: Steps, Snapshot: r.o.snapshot}
-	p.LedgerPath = r.o.ledgerPath
-	if p.LedgerPath == "" {
+	switch {
+	case r.o.ledgerSet:
+		p.LedgerPath = r.o.ledgerPath // "": no ledger
+	case r.cfg.Ledger != "":
 		p.LedgerPath = r.cfg.Ledger
-	}
-	if p.LedgerPath == "" {
-		p.LedgerPath = "dist/release.json"
+	default:
+		p.LedgerPath = DefaultLedger
 	}
 	p.Steps = slices.DeleteFunc(slices.Clone(Steps), func(s string) bool {
-		return (s == StepGitTag && !r.o.gitTag) || (s == StepPin && len(r.cfg.Pin) == 0)
+		return (s == StepGitTag && !r.o.gitTag) || (s == StepPin && len(r.cfg.Pin) == 0) || (s == StepLedger && p.LedgerPath == "")
 	})
 	var (
 		rel     *version.Release

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -79,7 +80,7 @@ type Report struct {
 // digest, SBOM, sign and attest, verify, move tags, write the ledger, and
 // optionally create the git tag.
 func Release(ctx context.Context, cfg *Config, opts ...Option) (*Report, error) {
-	o := &options{dir: ".", progress: noProgress{}, now: time.Now}
+	o := &options{dir: ".", progress: event.Discard, now: time.Now}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -152,7 +153,7 @@ func (r *releaser) path(p string) string {
 // step runs one step for one image, timing and reporting it, and wraps its
 // error with the step's name.
 func (r *releaser) step(ctx context.Context, step, image string, f func(context.Context) (string, error)) error {
-	r.o.progress.Event(Event{Image: image, Step: step})
+	r.o.progress.Emit(event.Phase{Image: image, Step: step})
 	start := time.Now()
 	detail, err := f(ctx)
 	d := time.Since(start)
@@ -162,7 +163,7 @@ func (r *releaser) step(ctx context.Context, step, image string, f func(context.
 	}
 	r.report.Durations[image][step] += d
 	r.mu.Unlock()
-	r.o.progress.Event(Event{Image: image, Step: step, Done: true, Err: err, Duration: d, Detail: detail})
+	r.o.progress.Emit(event.Phase{Image: image, Step: step, Done: true, Err: err, Duration: d, Detail: detail})
 	if err != nil {
 		return &StepError{Step: step, Image: image, Err: err}
 	}
@@ -201,11 +202,13 @@ func (r *releaser) run(ctx context.Context) error {
 		l.Images = append(l.Images, ir.ledger)
 	}
 	r.report.Ledger = l
-	if err := r.step(ctx, StepLedger, "", func(context.Context) (string, error) {
-		p := r.path(r.plan_.LedgerPath)
-		return p, ledger.Write(p, l)
-	}); err != nil {
-		return err
+	if r.plan_.LedgerPath != "" {
+		if err := r.step(ctx, StepLedger, "", func(context.Context) (string, error) {
+			p := r.path(r.plan_.LedgerPath)
+			return p, ledger.Write(p, l)
+		}); err != nil {
+			return err
+		}
 	}
 	if len(r.cfg.Pin) > 0 {
 		if err := r.step(ctx, StepPin, "", func(ctx context.Context) (string, error) { return r.pin(ctx, l) }); err != nil {
@@ -223,7 +226,7 @@ func (r *releaser) run(ctx context.Context) error {
 // pin rewrites the configured deploy files to the digests just released,
 // straight from the ledger: no registry lookup.
 func (r *releaser) pin(ctx context.Context, l *ledger.Ledger) (string, error) {
-	released, err := pin.NewLedger(r.plan_.LedgerPath, l)
+	released, err := pin.NewLedger(firstNonEmpty(r.plan_.LedgerPath, "the release"), l)
 	if err != nil {
 		return "", err
 	}
@@ -258,6 +261,8 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 			opts = append(opts, inputs...)
 		}
 	}
+	// Build steps are events of the release, as of a build.
+	opts = append(opts, builder.WithProgress(r.o.progress))
 	opts = append(opts, r.o.build...)
 	var ps []v1.Platform
 	for _, s := range img.Platforms {
@@ -277,8 +282,15 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 		}
 		res, err = builder.Build(ctx, append(opts, r.driverOption(ir.p.Builder)...)...)
 	}
-	if cr, ok := r.o.progress.(CheckReporter); ok && res != nil && len(res.Checks) > 0 {
-		cr.Checks(ir.p.Name, res.Checks)
+	if r.o.checks != nil && res != nil && len(res.Checks) > 0 {
+		r.o.checks(ir.p.Name, res.Checks)
+	}
+	if res != nil {
+		// What build prints as warnings (an unused build arg, a cache
+		// that could not be read): a release must not hide them.
+		for _, w := range res.Warnings {
+			r.o.progress.Emit(event.Warning{Message: ir.p.Name + ": " + w})
+		}
 	}
 	if err != nil {
 		return "", err
@@ -342,7 +354,7 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 		}
 		formats = append(formats, f)
 	}
-	dir := r.path(filepath.Join(filepath.Dir(r.plan_.LedgerPath), "sbom"))
+	dir := r.path(filepath.Join(r.plan_.outputDir(), "sbom"))
 	docs, err := r.catalogPlatforms(ctx, ir)
 	if err != nil {
 		return "", err

@@ -6,12 +6,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/sbom"
 )
 
 type sbomDetails []string
 
-func (d *sbomDetails) Event(e Event) {
+func (d *sbomDetails) Emit(ev event.Event) {
+	e, ok := ev.(event.Phase)
+	if !ok {
+		return
+	}
 	if e.Step == StepSBOM && e.Done {
 		*d = append(*d, e.Detail)
 	}

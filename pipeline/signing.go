@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 	"github.com/sreevishnu07/stevedore/internal/shell"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -113,6 +114,9 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 			if err == nil && bundle {
 				err = sign.AttestBundle(ctx, d.Repository().Digest(h.String()), signer, predType, pred, opts...)
 			}
+			if err == nil {
+				r.o.progress.Emit(event.Attested{Image: ir.p.Name, Ref: digestRef(d, h), PredicateType: predType})
+			}
 			return err
 		}
 		for digest, docs := range ir.sbomData {
@@ -137,6 +141,7 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 				ld.Format = FormatBoth
 			}
 		}
+		r.o.progress.Emit(event.Signed{Image: ir.p.Name, Ref: digestRef(d, ir.art.Digest()), Format: ld.Format})
 		if legacy {
 			ld.Signature = sigTag(d, ir.art.Digest(), ".sig")
 			ld.Attestations = []string{sigTag(d, ir.art.Digest(), ".att")}
@@ -298,7 +303,7 @@ func (r *releaser) verifyOpts(ir *imageRun, s Signing) (opts []sign.Option, keyR
 			if err != nil {
 				return nil, "", err
 			}
-			path := filepath.Join(filepath.Dir(r.path(r.plan_.LedgerPath)), ir.p.Name+".pub")
+			path := filepath.Join(r.path(r.plan_.outputDir()), ir.p.Name+".pub")
 			if err := atomicfile.WriteFile(path, pem, 0o644); err != nil {
 				return nil, "", fmt.Errorf("writing the public key for the verify commands: %w", err)
 			}
@@ -335,7 +340,7 @@ const keyTrustedRootFile = "cosign-key-trusted-root.json"
 // contents, so the ledger's commands pass this file and run offline, with
 // cosign v2 and v3 alike.
 func (r *releaser) keyTrustedRoot() (string, error) {
-	path := filepath.Join(filepath.Dir(r.path(r.plan_.LedgerPath)), keyTrustedRootFile)
+	path := filepath.Join(r.path(r.plan_.outputDir()), keyTrustedRootFile)
 	const empty = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}` + "\n"
 	if err := atomicfile.WriteFile(path, []byte(empty), 0o644); err != nil {
 		return "", fmt.Errorf("writing the trusted root for the verify commands: %w", err)
@@ -357,8 +362,20 @@ func (r *releaser) tag(ctx context.Context, ir *imageRun) (string, error) {
 	}
 	for i, d := range res.Destinations {
 		ir.ledger.Destinations[i].Tags = d.Tags
+		repo, _, _ := strings.Cut(d.Ref, "@")
+		for _, t := range d.Tags {
+			r.o.progress.Emit(event.TagMoved{Image: ir.p.Name, Ref: repo + ":" + t, Digest: d.Digest})
+		}
 	}
 	return strings.Join(ir.p.Tags, " "), nil
+}
+
+// digestRef names what a destination holds by digest, for events.
+func digestRef(d publish.Reference, h v1.Hash) string {
+	if d.IsLayout() {
+		return publish.LayoutPrefix + d.Path() + "@" + h.String()
+	}
+	return d.Repository().Digest(h.String()).String()
 }
 
 // baseDigest names a base image by digest in its own repository.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/atomicfile"
 	"github.com/sreevishnu07/stevedore/sign"
 )
@@ -206,17 +207,9 @@ func (r *releaser) createDefaultKey(key string) error {
 	return nil
 }
 
-// Notifier is implemented by a Progress that shows notices (a key was
-// created, …) as they happen; they are in the plan's notes as well.
-type Notifier interface {
-	Notice(msg string)
-}
-
 func (r *releaser) notice(msg string) {
 	r.plan_.Notes = append(r.plan_.Notes, msg)
-	if n, ok := r.o.progress.(Notifier); ok {
-		n.Notice(msg)
-	}
+	r.o.progress.Emit(event.Notice{Message: msg})
 }
 
 // Signature formats (sign.format, --format).

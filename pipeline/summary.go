@@ -124,7 +124,7 @@ func (p *Plan) Write(w io.Writer) error {
 		fmt.Fprintf(w, "  sbom          %s\n", strings.Join(pi.SBOM, " "))
 		fmt.Fprintf(w, "  signing       %s\n", pi.Signing)
 	}
-	fmt.Fprintf(w, "\nsteps: %s\nledger: %s\n", strings.Join(p.Steps, " → "), p.LedgerPath)
+	fmt.Fprintf(w, "\nsteps: %s\nledger: %s\n", strings.Join(p.Steps, " → "), firstNonEmpty(p.LedgerPath, "none (--ledger \"\")"))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -78,7 +79,11 @@ type removeOnVerify struct {
 	tags func() []string
 }
 
-func (p removeOnVerify) Event(e Event) {
+func (p removeOnVerify) Emit(ev event.Event) {
+	e, ok := ev.(event.Phase)
+	if !ok {
+		return
+	}
 	if e.Image != "app" || e.Step != StepVerify || e.Done {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -72,9 +73,16 @@ func descriptorOf(m interface {
 	return v1.Descriptor{MediaType: mt, Digest: h, Size: size}, nil
 }
 
+// Manifest is what can be published from memory: an image or an index,
+// seen through its manifest (a build's result, as ko's build.Result).
+type Manifest interface {
+	partial.Describable
+	partial.WithRawManifest
+}
+
 // NewArtifact wraps an in-memory image or index (for example a fresh build)
-// so it can be published. x must be a v1.Image or a v1.ImageIndex.
-func NewArtifact(x any) (Artifact, error) {
+// so it can be published.
+func NewArtifact(x Manifest) (Artifact, error) {
 	switch v := x.(type) {
 	case v1.ImageIndex:
 		return newIndexArtifact(v)

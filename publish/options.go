@@ -2,12 +2,13 @@ package publish
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/sreevishnu07/stevedore/event"
 )
 
 // Defaults for the options below.
@@ -119,25 +120,8 @@ func WithInsecureRegistries(hosts ...string) Option {
 }
 
 // RetryEvent is one retry, wait or give-up on a registry request, so a
-// publish that is waiting is never silent.
-type RetryEvent struct {
-	Registry string        `json:"registry"` // host[:port]
-	Request  string        `json:"request"`  // kind of request: "blob upload", "manifest upload", …
-	Attempt  int           `json:"attempt"`  // 1-based attempt that failed
-	Wait     time.Duration `json:"wait_ns"`  // how long stevedore waits before the next attempt (or was asked to, on a give-up)
-	Reason   string        `json:"reason"`   // status or error that caused it
-	GaveUp   bool          `json:"gave_up"`  // no further attempt follows
-}
-
-func (e RetryEvent) String() string {
-	if e.GaveUp {
-		if e.Wait > 0 {
-			return fmt.Sprintf("%s: %s: giving up after attempt %d (%s; asked to wait %s)", e.Registry, e.Request, e.Attempt, e.Reason, e.Wait.Round(time.Second))
-		}
-		return fmt.Sprintf("%s: %s: giving up after attempt %d (%s)", e.Registry, e.Request, e.Attempt, e.Reason)
-	}
-	return fmt.Sprintf("%s: %s: attempt %d failed (%s); retrying in %s", e.Registry, e.Request, e.Attempt, e.Reason, e.Wait.Round(time.Millisecond))
-}
+// waiting publish is never silent: the event model's event.Retry.
+type RetryEvent = event.Retry
 
 // WithResponseTimeout bounds how long a small request (ping, token, HEAD,
 // manifest, upload commit) waits for its answer to begin; blob bodies are

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/testutil"
 )
@@ -62,17 +62,6 @@ CMD ["cat", "/opt/app/out.txt"]
 }
 
 var writeFiles = testutil.WriteFiles
-
-type recorder struct {
-	mu    sync.Mutex
-	steps []builder.StepReport
-}
-
-func (r *recorder) Step(s builder.StepReport) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.steps = append(r.steps, s)
-}
 
 // TestBuildMatchesBuildctl builds the same multi-stage project through the
 // driver and through buildctl --output type=oci against the same daemon:
@@ -124,7 +113,7 @@ func checkBuildMatchesBuildctl(t *testing.T, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
+	rec := &event.Recorder{}
 	var out bytes.Buffer
 	res, err := Build(context.Background(), a, nil,
 		builder.WithContextDir(dir),
@@ -147,14 +136,14 @@ func checkBuildMatchesBuildctl(t *testing.T, addr string) {
 		t.Errorf("RUN output did not reach the output writer: %q", out.String())
 	}
 	var sawRun, sawDone bool
-	for _, s := range rec.steps {
+	for _, s := range rec.Steps() {
 		if strings.HasPrefix(s.Instruction, "RUN ") && s.Stage == "build" && s.Line == 5 {
 			sawRun = true
 		}
 		sawDone = sawDone || s.Status == builder.StatusDone
 	}
 	if !sawRun || !sawDone {
-		t.Errorf("progress saw no RUN step of stage build at Dockerfile:5, or nothing done: %+v", rec.steps)
+		t.Errorf("progress saw no RUN step of stage build at Dockerfile:5, or nothing done: %+v", rec.Steps())
 	}
 
 	gcf, err := res.Image.ConfigFile()

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -206,8 +207,8 @@ func TestMutualTLS(t *testing.T) {
 // stepWatcher reports when a RUN step has started.
 type stepWatcher struct{ run chan struct{} }
 
-func (w *stepWatcher) Step(s builder.StepReport) {
-	if s.Status == builder.StatusStarted && strings.HasPrefix(s.Instruction, "RUN ") {
+func (w *stepWatcher) Emit(e event.Event) {
+	if s, ok := e.(event.Step); ok && s.Status == builder.StatusStarted && strings.HasPrefix(s.Instruction, "RUN ") {
 		select {
 		case <-w.run:
 		default:

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/sreevishnu07/stevedore/builder"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
@@ -41,11 +42,11 @@ func TestLocalCache(t *testing.T) {
 
 // cacheTestBuilder builds ctxDir with base as its "base" stage, through the
 // daemon at an address, with a fresh cache directory each time.
-func cacheTestBuilder(t *testing.T, ctxDir string, base v1.Image) func(addr string, opts ...builder.Option) *recorder {
-	return func(addr string, opts ...builder.Option) *recorder {
+func cacheTestBuilder(t *testing.T, ctxDir string, base v1.Image) func(addr string, opts ...builder.Option) *event.Recorder {
+	return func(addr string, opts ...builder.Option) *event.Recorder {
 		t.Helper()
 		a, _ := ParseAddress(addr)
-		rec := &recorder{}
+		rec := &event.Recorder{}
 		_, err := Build(context.Background(), a, nil, append([]builder.Option{builder.WithContextDir(ctxDir), builder.WithCacheDir(t.TempDir()),
 			builder.WithNamedContext("base", builder.NamedContext{Image: base}), builder.WithProgress(rec)}, opts...)...)
 		if err != nil {
@@ -56,11 +57,12 @@ func cacheTestBuilder(t *testing.T, ctxDir string, base v1.Image) func(addr stri
 }
 
 // runStep is the report that ended the build's RUN step, nil without one.
-func runStep(rec *recorder) *builder.StepReport {
+func runStep(rec *event.Recorder) *builder.StepReport {
 	var run *builder.StepReport
-	for i, s := range rec.steps {
+	steps := rec.Steps()
+	for i, s := range steps {
 		if strings.HasPrefix(s.Instruction, "RUN ") && s.Status != builder.StatusStarted {
-			run = &rec.steps[i]
+			run = &steps[i]
 		}
 	}
 	return run

@@ -11,14 +11,19 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
+	"github.com/sreevishnu07/stevedore/event"
 )
 
-// progress turns BuildKit's solve status into stevedore's step reports:
-// a vertex starting is a started step, a vertex completing is a done (or
-// cached) one; RUN output goes to the build's output writer.
+// progress turns BuildKit's solve status into the step events the
+// embedded builder emits: a vertex of a Dockerfile instruction starting is
+// a started step, completing a done (or cached) one, named by the
+// instruction as written. BuildKit's own vertices (loading the definition
+// and context, FROM's metadata, the export) are not steps of the
+// Dockerfile and emit none, as the embedded builder emits none for them.
+// RUN output goes to the build's output writer.
 type progress struct {
 	req      builder.Request
-	lines    map[string]int // "stage\x00instruction" → Dockerfile line
+	lines    map[string]instruction // "stage\x00instruction" → where it is written
 	patterns map[string][]linePattern
 	res      *builder.Result
 	started  map[digest.Digest]bool
@@ -36,8 +41,14 @@ func newProgress(req builder.Request, res *builder.Result) *progress {
 // linePattern matches an instruction as BuildKit names it, with its
 // variables expanded: each $VAR or ${VAR} stands for any text.
 type linePattern struct {
-	re   *regexp.Regexp
-	line int
+	re *regexp.Regexp
+	instruction
+}
+
+// instruction is a Dockerfile instruction's line and text as written.
+type instruction struct {
+	line   int
+	source string
 }
 
 var variable = regexp.MustCompile(`\\\$\\\{[^}]*\\\}|\\\$[A-Za-z_][A-Za-z0-9_]*`)
@@ -46,8 +57,8 @@ var variable = regexp.MustCompile(`\\\$\\\{[^}]*\\\}|\\\$[A-Za-z_][A-Za-z0-9_]*`
 // so BuildKit's vertex names ("[build 2/3] RUN make") get their line back.
 // A Dockerfile stevedore cannot parse only loses the lines: the daemon
 // reports its own errors.
-func instructionLines(file string) (map[string]int, map[string][]linePattern) {
-	out, pats := map[string]int{}, map[string][]linePattern{}
+func instructionLines(file string) (map[string]instruction, map[string][]linePattern) {
+	out, pats := map[string]instruction{}, map[string][]linePattern{}
 	f, err := os.Open(file)
 	if err != nil {
 		return out, pats
@@ -58,12 +69,12 @@ func instructionLines(file string) (map[string]int, map[string][]linePattern) {
 		return out, pats
 	}
 	for _, st := range df.Stages {
-		out[st.DisplayName()+"\x00FROM"] = st.Line
 		for _, in := range st.Instructions {
 			src := oneLine(in.Source)
-			out[st.DisplayName()+"\x00"+src] = in.Line
+			ins := instruction{line: in.Line, source: in.Source}
+			out[st.DisplayName()+"\x00"+src] = ins
 			if re, err := regexp.Compile("^" + variable.ReplaceAllString(regexp.QuoteMeta(src), ".*") + "$"); err == nil {
-				pats[st.DisplayName()] = append(pats[st.DisplayName()], linePattern{re: re, line: in.Line})
+				pats[st.DisplayName()] = append(pats[st.DisplayName()], linePattern{re: re, instruction: ins})
 			}
 		}
 	}
@@ -97,20 +108,23 @@ func (p *progress) vertex(v *client.Vertex) {
 	if p.finished[v.Digest] || v.Started == nil && !v.Cached {
 		return
 	}
-	r := p.report(v.Name)
+	r, ok := p.report(v.Name)
+	if !ok {
+		return
+	}
 	if v.Completed == nil {
 		if !p.started[v.Digest] && !v.Cached {
 			p.started[v.Digest] = true
-			r.Status = builder.StatusStarted
+			r.Status = event.StatusStarted
 			p.send(r, false)
 		}
 		return
 	}
 	p.finished[v.Digest] = true
-	r.Status = builder.StatusDone
+	r.Status = event.StatusDone
 	switch {
 	case v.Cached:
-		r.Status = builder.StatusCached
+		r.Status = event.StatusCached
 	case v.Error != "":
 		r.Reason = "failed: " + v.Error
 	}
@@ -120,12 +134,12 @@ func (p *progress) vertex(v *client.Vertex) {
 	p.send(r, true)
 }
 
-func (p *progress) send(r builder.StepReport, done bool) {
+func (p *progress) send(r event.Step, done bool) {
 	if done {
 		p.res.Steps = append(p.res.Steps, r)
 	}
 	if p.req.Progress != nil {
-		p.req.Progress.Step(r)
+		p.req.Progress.Emit(r)
 	}
 }
 
@@ -136,14 +150,14 @@ var (
 	stepCounter = regexp.MustCompile(`^\d+/\d+$`)
 )
 
-func (p *progress) report(name string) builder.StepReport {
-	r := builder.StepReport{Platform: platformOf(p.req.Platforms), File: filepath.Base(p.req.Dockerfile), Instruction: name}
+// report is the step a vertex is, when it is one of the Dockerfile's
+// instructions.
+func (p *progress) report(name string) (event.Step, bool) {
+	r := event.Step{Platform: platformOf(p.req.Platforms), File: p.req.Dockerfile}
 	m := vertexName.FindStringSubmatch(name)
 	if m == nil {
-		r.Stage = "buildkit"
-		return r
+		return r, false
 	}
-	r.Instruction = m[2]
 	f := strings.Fields(m[1])
 	if len(f) >= 3 && strings.Contains(f[0], "/") {
 		r.Platform, f = f[0], f[1:]
@@ -155,18 +169,19 @@ func (p *progress) report(name string) builder.StepReport {
 		}
 	}
 	r.Stage = strings.Join(f, " ")
-	key := r.Stage + "\x00" + oneLine(r.Instruction)
-	if strings.HasPrefix(r.Instruction, "FROM ") {
-		key = r.Stage + "\x00FROM"
-	}
-	r.Line = p.lines[key]
-	if r.Line == 0 {
+	ran := oneLine(m[2])
+	in, ok := p.lines[r.Stage+"\x00"+ran]
+	if !ok {
 		for _, lp := range p.patterns[r.Stage] {
-			if lp.re.MatchString(oneLine(r.Instruction)) {
-				r.Line = lp.line
+			if lp.re.MatchString(ran) {
+				in, ok = lp.instruction, true
 				break
 			}
 		}
 	}
-	return r
+	if !ok {
+		return r, false
+	}
+	r.Line, r.Instruction = in.line, builder.RedactURL(in.source)
+	return r, true
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/builder/layer"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 )
@@ -48,7 +49,7 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			&cli.StringFlag{Name: "cache-dir", Usage: "build cache and image store (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "compression", Value: "gzip", Usage: "layer compression: gzip or zstd"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
-			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "step output on stderr: auto (tty on a terminal, else plain), tty (live status line), plain, json (one object per line) or quiet"},
+			progressFlag(),
 			&cli.StringFlag{Name: "iidfile", Usage: "write the image (or index) digest to this file"},
 			&cli.StringFlag{Name: "metadata-file", Usage: "write buildx-style build metadata (digest, descriptor, names) as JSON to this file"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
@@ -156,27 +157,12 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 		return err
 	}
 	opts = append(opts, builder.WithEpoch(epoch))
-	mode := c.String("progress")
-	if mode == "auto" {
-		mode = "plain"
-		if isTerminal(c.App.ErrWriter) {
-			mode = "tty"
-		}
+	prog, err := newProgress(c, getenv, nil)
+	if err != nil {
+		return err
 	}
-	switch mode {
-	case "tty":
-		live := newLiveLine(c.App.ErrWriter)
-		defer live.Close()
-		opts = append(opts, builder.WithProgress(&stepPrinter{w: live, live: live}), builder.WithOutput(prefixWriter(live)))
-	case "plain":
-		p := &stepPrinter{w: c.App.ErrWriter}
-		opts = append(opts, builder.WithProgress(p), builder.WithOutput(prefixWriter(c.App.ErrWriter)))
-	case "json":
-		opts = append(opts, builder.WithProgress(&jsonProgress{enc: json.NewEncoder(c.App.ErrWriter)}))
-	case "quiet":
-	default:
-		return usageErrorf("--progress must be auto, tty, plain, json or quiet (got %q)", c.String("progress"))
-	}
+	defer prog.close()
+	opts = append(opts, builder.WithProgress(prog), builder.WithOutput(prog.output))
 
 	drv, closer, err := buildDriver(c)
 	if err != nil {
@@ -201,7 +187,7 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	// commands from both, and stdout is the result (--json).
 	printChecks(c.App.ErrWriter, githubRunner(getenv, c.App.ErrWriter), getenv, res.Checks)
 	for _, w := range res.Warnings {
-		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+		prog.Emit(event.Warning{Message: w})
 	}
 	art, err := publish.NewArtifact(res.Artifact())
 	if err != nil {

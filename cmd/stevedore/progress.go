@@ -1,139 +1,80 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
-	"strings"
-	"sync"
 
-	"github.com/sreevishnu07/stevedore/builder"
-	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sreevishnu07/stevedore/actions"
+	"github.com/sreevishnu07/stevedore/event"
 )
 
-// Rendering of build progress: plain lines, a live terminal status line, or
-// JSON events.
+// The --progress flag of every long command (build, release, publish):
+// which event renderer shows what the command is doing.
 
-// jsonProgress prints each step event as one JSON object per line.
-type jsonProgress struct {
-	mu  sync.Mutex
-	enc *json.Encoder
+func progressFlag() cli.Flag {
+	return &cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto (tty on a terminal, else plain; json with --json), tty (live status line), plain, json (one object per line) or quiet"}
 }
 
-// stepPrinter prints one line per finished or started step; on a terminal
-// (live set) the running step is a status line with its elapsed time.
-type stepPrinter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	live *liveLine
+// progress is a command's event sink, with where its steps' own output
+// (RUN's) goes and what to stop when the command ends.
+type progress struct {
+	event.Sink
+	output io.Writer // nil: discarded
+	close  func()
 }
 
-// prefixWriter indents RUN output under its step.
-func prefixWriter(w io.Writer) io.Writer { return &linePrefixer{w: w, prefix: "   | "} }
-
-type linePrefixer struct {
-	mu      sync.Mutex
-	w       io.Writer
-	prefix  string
-	midLine bool
-}
-
-func (p *jsonProgress) Step(r builder.StepReport) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_ = p.enc.Encode(r)
-}
-
-func (p *stepPrinter) Step(r builder.StepReport) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live != nil {
-		switch r.Status {
-		case builder.StatusStarted:
-			p.live.Start(r.String())
-		case builder.StatusCached:
-			p.live.Done("   " + r.String())
-		default:
-			p.live.Done(fmt.Sprintf("   %s %.1fs", r, r.Duration.Seconds()))
+// newProgress makes the renderer --progress asks for. Plain lines go to
+// stderr, except in GitHub Actions, where they go to stdout inside their
+// groups. TERM=dumb means the terminal cannot redraw a line: plain lines
+// instead; NO_COLOR turns colors off (https://no-color.org).
+func newProgress(c *cli.Context, getenv env, gh *actions.Runner) (*progress, error) {
+	errW := c.App.ErrWriter
+	mode, err := progressMode(c.String("progress"), c.Bool("json"), gh != nil, isTerminal(errW), getenv)
+	if err != nil {
+		return nil, err
+	}
+	p := &progress{close: func() {}}
+	switch mode {
+	case "tty":
+		t := event.NewTTY(errW, getenv("NO_COLOR") == "")
+		p.Sink, p.output, p.close = t, t.Output(), t.Close
+	case "plain":
+		var t *event.Text
+		if gh != nil {
+			t = event.NewPlain(c.App.Writer, event.WithGroups(gh), event.WithNotices(errW))
+		} else {
+			t = event.NewPlain(errW)
 		}
-		return
+		p.Sink, p.output = t, t.Output()
+	case "json":
+		p.Sink = event.NewJSON(errW)
+	case "quiet":
+		p.Sink = event.Discard
 	}
-	switch r.Status {
-	case builder.StatusStarted:
-		// Only RUN prints output worth a heading; the rest are quick.
-		if strings.HasPrefix(strings.ToUpper(r.Instruction), "RUN") {
-			fmt.Fprintf(p.w, "=> %s\n", r)
-		}
-	case builder.StatusCached:
-		fmt.Fprintf(p.w, "   %s\n", r)
-	default:
-		fmt.Fprintf(p.w, "   %s %.1fs\n", r, r.Duration.Seconds())
-	}
+	return p, nil
 }
 
-func (l *linePrefixer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var b strings.Builder
-	for _, c := range string(p) {
-		if !l.midLine {
-			b.WriteString(l.prefix)
-			l.midLine = true
+// progressMode resolves --progress: auto becomes json with --json, plain
+// in GitHub Actions or when stderr is no terminal (or TERM=dumb), else tty.
+func progressMode(flag string, asJSON, actions, terminal bool, getenv env) (string, error) {
+	dumb := getenv("TERM") == "dumb"
+	switch flag {
+	case "auto":
+		switch {
+		case asJSON:
+			return "json", nil
+		case actions || !terminal || dumb:
+			return "plain", nil
 		}
-		b.WriteRune(c)
-		if c == '\n' {
-			l.midLine = false
+		return "tty", nil
+	case "tty":
+		if dumb {
+			return "plain", nil
 		}
+		return flag, nil
+	case "plain", "json", "quiet":
+		return flag, nil
 	}
-	if _, err := io.WriteString(l.w, b.String()); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// retryPrinter shows every registry retry, wait and give-up on stderr (a
-// JSON line each with --json), so a waiting publish is never silent and
-// stdout keeps only the result.
-func retryPrinter(w io.Writer, asJSON bool) func(publish.RetryEvent) {
-	var mu sync.Mutex
-	return func(e publish.RetryEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		writeRetry(w, e, asJSON)
-	}
-}
-
-func writeRetry(w io.Writer, e publish.RetryEvent, asJSON bool) {
-	if asJSON {
-		// The CLI's JSON convention: durations in seconds.
-		b, err := json.Marshal(struct {
-			Event       string  `json:"event"`
-			Registry    string  `json:"registry"`
-			Request     string  `json:"request"`
-			Attempt     int     `json:"attempt"`
-			WaitSeconds float64 `json:"wait_seconds"`
-			Reason      string  `json:"reason"`
-			GaveUp      bool    `json:"gave_up"`
-		}{"retry", e.Registry, e.Request, e.Attempt, e.Wait.Seconds(), e.Reason, e.GaveUp})
-		if err == nil {
-			fmt.Fprintln(w, string(b))
-		}
-		return
-	}
-	fmt.Fprintln(w, "stevedore: "+e.String())
-}
-
-// Retry shows a registry retry, wait or give-up of a release (a push, a
-// base image pull, a signature upload) among its step lines, above the
-// live status line on a terminal. With --json it is a JSON line on stderr,
-// as publish prints it: stdout keeps only the plan and ledger, even in
-// GitHub Actions where step lines go to stdout.
-func (p *releaseProgress) Retry(e publish.RetryEvent) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.jsonOut != nil {
-		writeRetry(p.jsonOut, e, true)
-		return
-	}
-	fmt.Fprintf(p.w, "   %s\n", e)
+	return "", usageErrorf("--progress must be auto, tty, plain, json or quiet (got %q)", flag)
 }

@@ -30,6 +30,7 @@ registry and mounted or found in place for the other repositories. Several
 			&cli.StringSliceFlag{Name: "destination", Usage: "where to copy it: a registry `REF` or oci:PATH (repeatable)"},
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply at every destination after the push (repeatable)"},
 			jobsFlag(),
+			progressFlag(),
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
 			&cli.BoolFlag{Name: "json", Usage: `print {"destinations":[{"ref","digest","tags"}]}`},
 			&cli.StringFlag{Name: "ledger", Value: "dist/release.json", Usage: "record what was published in this release ledger `PATH`, for pin --from (\"\" records nothing)"},
@@ -71,11 +72,16 @@ registry and mounted or found in place for the other repositories. Several
 			if len(srcs) > 1 && len(c.StringSlice("tag")) > 0 {
 				return usageErrorf("--tag with several --from would point one tag at several images; drop --tag (each image is published by digest) or publish the images one at a time")
 			}
+			prog, err := newProgress(c, getenv, nil)
+			if err != nil {
+				return err
+			}
+			defer prog.close()
 			opts := []publish.Option{
 				publish.WithKeychain(keychain(getenv)),
 				publish.WithJobs(c.Int("jobs")),
 				publish.WithInsecureRegistries(insecure...),
-				publish.WithRetryEvents(retryPrinter(c.App.ErrWriter, c.Bool("json"))),
+				publish.WithRetryEvents(func(e publish.RetryEvent) { prog.Emit(e) }),
 			}
 			var jobs []publish.Job
 			for _, src := range srcs {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/isolate"
 	"github.com/sreevishnu07/stevedore/builder/lint"
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
@@ -41,11 +41,12 @@ running again resumes without sending anything twice.`,
 			&cli.BoolFlag{Name: "allow-dirty", Usage: "release uncommitted or untracked files of a build context, marked dirty in the ledger, instead of refusing"},
 			&cli.BoolFlag{Name: "git-tag", Usage: "create the version's git tag after everything else worked"},
 			&cli.StringFlag{Name: "bump", Usage: "force the bump: major, minor or patch"},
-			&cli.StringFlag{Name: "ledger", Usage: "where to write the release record (default from the configuration, else dist/release.json)"},
+			&cli.StringFlag{Name: "ledger", Usage: "where to write the release record `PATH` (default from the configuration, else dist/release.json); \"\" writes none"},
 			&cli.StringFlag{Name: "cache-dir", Usage: "build and SBOM cache (default $XDG_CACHE_HOME/stevedore or ~/.cache/stevedore)"},
 			&cli.StringFlag{Name: "isolation", Value: "auto", Usage: "how RUN steps run: auto, namespaces, rootless or oci"},
 			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]`"},
-			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON (registry retries as JSON lines on stderr)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan and ledger as JSON (progress as JSON lines on stderr, unless --progress says otherwise)"},
+			progressFlag(),
 			jobsFlag(),
 			&cli.StringFlag{Name: "format", Usage: "signature `FORMAT` in registries, over sign.format: legacy (.sig/.att tags, the default), bundle (Sigstore bundles as OCI referrers, as cosign v3; keyless needs --signing-config) or both; oci: layouts get legacy"},
 			signingConfigFlag(),
@@ -124,18 +125,13 @@ func runRelease(c *cli.Context, getenv env) error {
 	if err != nil {
 		return err
 	}
-	progress := &releaseProgress{w: progressWriter(c, gh), errW: c.App.ErrWriter, gh: gh, getenv: getenv}
-	if c.Bool("json") {
-		progress.jsonOut = c.App.ErrWriter
+	progress, err := newProgress(c, getenv, gh)
+	if err != nil {
+		return err
 	}
-	if gh == nil && isTerminal(c.App.ErrWriter) {
-		progress.live = newLiveLine(c.App.ErrWriter)
-		progress.w = progress.live
-		defer progress.live.Close()
-	}
+	defer progress.close()
 	pubOpts := []publish.Option{publish.WithKeychain(keychain(getenv)), publish.WithInsecureRegistries(insecure...),
-		publish.WithJobs(c.Int("jobs")), publish.WithRetryEvents(progress.Retry)}
-	buildOut := prefixWriter(progress.w)
+		publish.WithJobs(c.Int("jobs")), publish.WithRetryEvents(func(e publish.RetryEvent) { progress.Emit(e) })}
 	opts := []pipeline.Option{
 		pipeline.WithDir(dir),
 		pipeline.WithDryRun(c.Bool("dry-run")),
@@ -148,14 +144,13 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithRepository(ghEnv.RepoInfo()),
 		pipeline.WithLabels(labels),
 		pipeline.WithAnnotations(annotations),
-		pipeline.WithLedger(c.String("ledger")),
 		pipeline.WithPublishOptions(pubOpts...),
 		pipeline.WithBuildOptions(
 			builder.WithCacheDir(cacheDir(c.String("cache-dir"), getenv)),
 			builder.WithIsolation(iso),
 			builder.WithEpoch(epoch),
 			builder.WithRemoteOptions(publish.RemoteOptions(ctx, pubOpts...)...),
-			builder.WithOutput(buildOut),
+			builder.WithOutput(progress.output),
 		),
 		pipeline.WithSBOMOptions(sbom.WithCacheDir(cacheDir(c.String("cache-dir"), getenv))),
 		pipeline.WithSigningEnv(signingEnv(getenv)),
@@ -163,8 +158,20 @@ func runRelease(c *cli.Context, getenv env) error {
 		pipeline.WithSecretEnv(func(k string) (string, bool) { v := getenv(k); return v, v != "" }),
 		pipeline.WithBuilder(c.String("builder"), builderTLS(c)),
 		pipeline.WithProgress(progress),
+		pipeline.WithChecks(func(image string, fs []lint.Finding) {
+			if gh != nil {
+				printChecks(c.App.ErrWriter, gh, getenv, fs)
+				return
+			}
+			for _, f := range fs {
+				progress.Emit(event.Warning{Message: image + ": " + f.String()})
+			}
+		}),
 		pipeline.WithProvenance(ghEnv.WorkflowIdentity(), buildVersion, ghEnv.RepoURL()),
 		pipeline.WithCIRun(ciRun(getenv)),
+	}
+	if c.IsSet("ledger") {
+		opts = append(opts, pipeline.WithLedger(c.String("ledger"))) // "": none
 	}
 	rep, err := pipeline.Release(ctx, cfg, opts...)
 	if errors.Is(err, pipeline.ErrNothingToRelease) {
@@ -228,98 +235,6 @@ func signingEnv(getenv env) pipeline.SigningEnv {
 		Token:            tokenSource(getenv, ""),
 		Password:         []byte(getenv(envCosignPassword)),
 		Lookup:           func(k string) string { return getenv(k) },
-	}
-}
-
-// progressWriter is stderr, except in Actions, where step lines go to
-// stdout with the group markers so they stay inside their groups.
-func progressWriter(c *cli.Context, gh *actions.Runner) io.Writer {
-	if gh != nil {
-		return c.App.Writer
-	}
-	return c.App.ErrWriter
-}
-
-// releaseProgress prints one line per step, grouped in GitHub Actions.
-type releaseProgress struct {
-	mu   sync.Mutex
-	w    io.Writer
-	errW io.Writer // notices
-	gh   *actions.Runner
-	// getenv reads GITHUB_WORKSPACE, for annotations' paths.
-	getenv env
-	live   *liveLine // on a terminal: a status line with the running step's time
-	// jsonOut receives registry retries as JSON lines (--json).
-	jsonOut io.Writer
-}
-
-// Notice shows a notice of the release (a key was created, …) at once, on
-// stderr: it is about this machine, not the release's log.
-func (p *releaseProgress) Notice(msg string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live != nil {
-		p.live.Done("stevedore: " + msg)
-		return
-	}
-	fmt.Fprintf(p.errW, "stevedore: %s\n", msg)
-}
-
-// Checks shows the build checks' findings of an image's build, as build
-// does: warning lines on stderr, or annotations in GitHub Actions.
-func (p *releaseProgress) Checks(image string, fs []lint.Finding) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live != nil {
-		for _, f := range fs {
-			p.live.Done(fmt.Sprintf("warning: %s: %s", image, f))
-		}
-		return
-	}
-	if p.gh == nil {
-		for _, f := range fs {
-			fmt.Fprintf(p.errW, "warning: %s: %s\n", image, f)
-		}
-		return
-	}
-	printChecks(p.errW, p.gh, p.getenv, fs)
-}
-
-func (p *releaseProgress) Event(e pipeline.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	label := e.Step
-	if e.Image != "" {
-		label += " " + e.Image
-	}
-	if !e.Done {
-		switch {
-		case p.live != nil:
-			p.live.Start(label)
-		case p.gh != nil:
-			p.gh.Group(label)
-			fallthrough
-		default:
-			fmt.Fprintf(p.w, "=> %s\n", label)
-		}
-		return
-	}
-	status := "done"
-	if e.Err != nil {
-		status = "FAILED"
-	}
-	detail := ""
-	if e.Detail != "" {
-		detail = ": " + e.Detail
-	}
-	line := fmt.Sprintf("   %s %s in %.1fs%s", label, status, e.Duration.Seconds(), detail)
-	if p.live != nil {
-		p.live.Done(line)
-		return
-	}
-	fmt.Fprintln(p.w, line)
-	if p.gh != nil {
-		p.gh.EndGroup()
 	}
 }
 
