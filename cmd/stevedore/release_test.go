@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // The README's quickstart: a directory with a Dockerfile, no configuration,
@@ -101,6 +103,7 @@ func TestReleaseInActionsWritesOutputs(t *testing.T) {
 			t.Errorf("GITHUB_OUTPUT lacks %s:\n%s", k, outputs)
 		}
 	}
+	checkOutputsDeclared(t, readOutputs(t, out))
 	summary, _ := os.ReadFile(sum)
 	if !strings.Contains(string(summary), "| app |") {
 		t.Errorf("step summary:\n%s", summary)
@@ -124,5 +127,31 @@ func TestReleaseWarnsAboutAnUnencryptedDefaultKey(t *testing.T) {
 	r := stevedore(t, map[string]string{"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": ""}, "", "release", "--dir", dir)
 	if r.code != 0 || !strings.Contains(r.stderr, "COSIGN_PASSWORD is empty") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// checkOutputsDeclared: a composite action's step outputs reach the
+// workflow only through the outputs action.yml declares, so an output the
+// release sets but action.yml lacks is silently empty for users (act shows
+// it anyway, so the act tests cannot catch this).
+func checkOutputsDeclared(t *testing.T, set map[string]string) {
+	t.Helper()
+	var action struct {
+		Outputs map[string]struct {
+			Value string `yaml:"value"`
+		} `yaml:"outputs"`
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	for name := range set {
+		want := "${{ steps.release.outputs." + name + " }}"
+		if got := action.Outputs[name].Value; got != want {
+			t.Errorf("the release sets output %s, but action.yml declares it as %q; want value: %s", name, got, want)
+		}
 	}
 }
