@@ -13,7 +13,7 @@ import (
 // which event renderer shows what the command is doing.
 
 func progressFlag() cli.Flag {
-	return &cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto (tty on a terminal, else plain; json with --json), tty (live status line), plain, json (one object per line) or quiet"}
+	return &cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto (tty on a terminal, else plain; json with --json), tty (live status line), plain, json (one object per line) or quiet (warnings only)"}
 }
 
 // progress is a command's event sink, with where its steps' own output
@@ -50,7 +50,14 @@ func newProgress(c *cli.Context, getenv env, gh *actions.Runner) (*progress, err
 	case "json":
 		p.Sink = event.NewJSON(errW)
 	case "quiet":
-		p.Sink = event.Discard
+		// Quiet hides progress, never warnings (docker build --quiet still
+		// prints its warnings).
+		t := event.NewPlain(errW)
+		p.Sink = event.SinkFunc(func(e event.Event) {
+			if _, ok := e.(event.Warning); ok {
+				t.Emit(e)
+			}
+		})
 	}
 	return p, nil
 }
