@@ -56,16 +56,13 @@ what a runtime pulls).`,
 			if err != nil {
 				return err
 			}
-			if s.layout() && f == sign.BundleFormat {
-				return usageErrorf("--format bundle: an oci: layout holds legacy signatures only; use --format auto or legacy")
-			}
 			opts = append(opts, sign.WithRecursive(c.Bool("recursive")))
 			var got *sign.Verified
 			switch {
 			case s.layout() && typ == "":
-				got, err = sign.VerifyLayout(c.Context, s.ref.Path(), s.digest, opts...)
+				got, err = sign.VerifyLayoutFormat(c.Context, s.ref.Path(), s.digest, f, opts...)
 			case s.layout():
-				got, err = sign.VerifyLayoutAttestation(c.Context, s.ref.Path(), s.digest, typ, opts...)
+				got, err = sign.VerifyLayoutAttestationFormat(c.Context, s.ref.Path(), s.digest, typ, f, opts...)
 			case typ == "":
 				got, err = sign.VerifyFormat(c.Context, s.registryDigest(), f, opts...)
 			default:
