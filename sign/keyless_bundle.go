@@ -82,7 +82,7 @@ func (k *keylessBundle) legacyTlog() error {
 	return &SetupError{
 		What: "keyless signing in the legacy format",
 		Err:  fmt.Errorf("signing config %s names a Rekor v%d log, which a legacy signature cannot record", k.config.Path(), k.config.RekorVersion()),
-		Fix:  "sign in the bundle format (--format bundle; sign.format: bundle), to a registry (oci: layouts hold legacy signatures only), or use a signing config with a Rekor v1 log",
+		Fix:  "sign in the bundle format (--format bundle; sign.format: bundle), or use a signing config with a Rekor v1 log",
 	}
 }
 

@@ -95,9 +95,10 @@ func signCommand(getenv env) *cli.Command {
 		Name:      "sign",
 		Usage:     "sign an image or index by digest, in a registry or an OCI layout (cosign-compatible)",
 		UsageText: "stevedore sign REF@sha256:… [--key FILE|env://VAR|KMS-URI | --keyless [--signing-config FILE]] [-a key=value]… [--recursive] [--resolve]",
-		Description: `Stores the signature where cosign v2 looks for it (the sha256-<hex>.sig tag);
-for oci:PATH@sha256:… it is listed in the layout and stevedore publish carries
-it to registries. A tag is refused unless --resolve: a signature binds to the
+		Description: `Stores the signature where cosign v2 looks for it (the sha256-<hex>.sig tag),
+or with --format bundle|both as a Sigstore bundle referrer, as cosign v3 does;
+for oci:PATH@sha256:… either is listed in the layout and stevedore publish
+carries it to registries. A tag is refused unless --resolve: a signature binds to the
 digest. Signing again with the same key adds nothing.`,
 		OnUsageError: commandUsage,
 		Flags: append(signerFlags(),
