@@ -183,11 +183,7 @@ func testLayoutBundles(t *testing.T, host string) {
 func TestLayoutBundleTampered(t *testing.T) {
 	a, _ := keys(t)
 	ctx := t.Context()
-	dir := t.TempDir()
-	h := registrytest.WriteLayout(t, dir, "v1", registrytest.Image(t, 1, 128))
-	if _, err := SignLayoutBundles(ctx, dir, h, a.signer(t)); err != nil {
-		t.Fatal(err)
-	}
+	dir, h := bundleSignedLayout(t, a)
 	if _, err := VerifyLayoutFormat(ctx, dir, h, BundleFormat, WithKey(a.verifier(t))); err != nil {
 		t.Fatalf("before tampering: %v", err)
 	}
@@ -228,4 +224,16 @@ func tamperLayoutBundle(t *testing.T, dir string) {
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// bundleSignedLayout is a layout holding one image, signed by k in the
+// bundle format.
+func bundleSignedLayout(t *testing.T, k testKey) (string, v1.Hash) {
+	t.Helper()
+	dir := t.TempDir()
+	h := registrytest.WriteLayout(t, dir, "v1", registrytest.Image(t, 1, 128))
+	if _, err := SignLayoutBundles(t.Context(), dir, h, k.signer(t)); err != nil {
+		t.Fatal(err)
+	}
+	return dir, h
 }

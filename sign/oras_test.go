@@ -40,11 +40,7 @@ func TestORASReadsLayoutBundles(t *testing.T) {
 	bin := oras(t)
 	a, _ := keys(t)
 	ctx := t.Context()
-	dir := t.TempDir()
-	h := registrytest.WriteLayout(t, dir, "v1", registrytest.Image(t, 1, 128))
-	if _, err := SignLayoutBundles(ctx, dir, h, a.signer(t)); err != nil {
-		t.Fatal(err)
-	}
+	dir, h := bundleSignedLayout(t, a)
 	if _, err := AttestLayoutBundle(ctx, dir, h, a.signer(t), PredicateSPDXJSON, []byte(spdx)); err != nil {
 		t.Fatal(err)
 	}
