@@ -19,7 +19,8 @@ func verifyCommand(getenv env) *cli.Command {
 		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE | --recursive] [--format auto|bundle|legacy] [--insecure-ignore-tlog] [--trusted-root FILE] [--json]",
 		Description: `Checks the signatures stored next to the digest (Sigstore bundle referrers, as
 cosign v3 writes them, else the sha256-<hex>.sig tag; --format bundle or
-legacy accepts only one; the layout's entries for oci:PATH@sha256:…), or
+legacy accepts only one; for oci:PATH@sha256:… the same two, as the layout's
+index.json lists them), or
 with --attestation TYPE its attestations of that type, and prints what verified and the equivalent cosign
 command. Exits 4 when the digest is unsigned or no signature verifies.
 A tag is accepted and resolved: the digest it points at is what is verified
