@@ -102,12 +102,17 @@ var attachedTag = regexp.MustCompile(`^sha256-[0-9a-f]{64}\.(sig|att|sbom)$`)
 func IsAttachedTag(tag string) bool { return attachedTag.MatchString(tag) }
 
 // isAttached reports whether a layout's index.json entry is attached to
-// another manifest: tagged as cosign tags signatures, or an untagged
-// artifact, as ORAS and regclient list referrers in a layout.
+// another manifest: tagged as cosign tags signatures, or a Sigstore bundle
+// referrer, listed untagged with its artifactType as ORAS and regclient
+// list referrers in a layout. (Any artifactType would not do: ggcr lists
+// images with their config media type as the artifactType.)
 func isAttached(d v1.Descriptor) bool {
 	t := d.Annotations[RefNameAnnotation]
-	return IsAttachedTag(t) || (t == "" && d.ArtifactType != "")
+	return IsAttachedTag(t) || (t == "" && d.ArtifactType == bundleArtifactType)
 }
+
+// bundleArtifactType is sign.BundleArtifactType.
+const bundleArtifactType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 func sameDigest(ds []v1.Descriptor) bool {
 	for _, d := range ds[1:] {
