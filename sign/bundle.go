@@ -40,6 +40,7 @@ const (
 // bundleStatement is the in-toto statement inside a bundle's DSSE envelope.
 type bundleStatement struct {
 	Subject []struct {
+		Name        string            `json:"name"`
 		Digest      map[string]string `json:"digest"`
 		Annotations map[string]any    `json:"annotations"`
 	} `json:"subject"`
@@ -198,8 +199,13 @@ func (o *options) checkEntity(v *verify.Verifier, policy verify.PolicyBuilder, e
 		info.Issuer = res.Signature.Certificate.Issuer
 	}
 	if uri == CosignSignPredicate {
+		// What the statement names (a layout's placeholder, carried by
+		// publish), else where it was found.
 		info.ClaimedIdentity = subject.Context().String()
 		for _, s := range st.Subject {
+			if s.Name != "" {
+				info.ClaimedIdentity = s.Name
+			}
 			for k, val := range s.Annotations {
 				if info.Annotations == nil {
 					info.Annotations = map[string]string{}

@@ -135,8 +135,13 @@ func testLayoutBundles(t *testing.T, host string) {
 		t.Fatalf("carried %v, want 4 bundles and the .sig tag", written)
 	}
 	d := repo.Digest(h.String())
-	if got, err := VerifyFormat(ctx, d, BundleFormat, WithKey(a.verifier(t)), WithRecursive(true), ann); err != nil || len(got.Platforms) != 2 {
+	got, err = VerifyFormat(ctx, d, BundleFormat, WithKey(a.verifier(t)), WithRecursive(true), ann)
+	if err != nil || len(got.Platforms) != 2 {
 		t.Fatalf("registry bundles: %+v, %v", got, err)
+	}
+	// The statement names the claimed identity, wherever it is carried.
+	if c := got.Signatures[0].ClaimedIdentity; c != "ghcr.io/o/app" {
+		t.Errorf("carried bundle claims %q, want ghcr.io/o/app", c)
 	}
 	if _, err := VerifyAttestationFormat(ctx, d, PredicateSPDXJSON, BundleFormat, WithKey(a.verifier(t))); err != nil {
 		t.Fatalf("registry bundle attestation: %v", err)
