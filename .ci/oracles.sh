@@ -18,6 +18,7 @@
 #   kyverno               github.com/kyverno/kyverno v1.19.1 (its CLI: verifyImages rules)
 #   qemu-aarch64-static   Debian's qemu-user-static, unpacked (no binfmt handlers
 #                         registered); runs the linux/arm64 release binary
+#   oras                  oras.land/oras v1.3.6 (reads referrers in OCI layouts: oras discover --oci-layout)
 # The cosign v2.6.5 CLI is a go.mod tool and builds with `go build tool`.
 set -euo pipefail
 
@@ -29,6 +30,7 @@ REKOR_TILES_VERSION=v2.3.0
 TSA_VERSION=v1.2.9
 POLICY_CONTROLLER_VERSION=v0.13.1
 KYVERNO_VERSION=v1.19.1
+ORAS_VERSION=v1.3.6
 mkdir -p "$ORACLES"
 log() { printf 'oracles: %s\n' "$*" >&2; }
 
@@ -94,6 +96,12 @@ kyverno() {
 	modbuild kyverno "$KYVERNO_VERSION" github.com/kyverno/kyverno kyverno=./cmd/cli/kubectl-kyverno
 }
 
+# ORAS, the reference for how an OCI layout keeps referrers (the
+# Sigstore bundles sign writes into layouts).
+oras() {
+	goinstall oras "$ORAS_VERSION" oras.land/oras/cmd/oras oras
+}
+
 # The local Sigstore for keyless tests: Fulcio, Rekor v2 and a TSA.
 sigstore() {
 	goinstall fulcio "$FULCIO_VERSION" github.com/sigstore/fulcio fulcio
@@ -152,6 +160,6 @@ qemu() {
 }
 
 command -v jq >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends jq >/dev/null; }
-want=${*:-buildkit cosign3 sigstore sshd qemu policytester kyverno}
+want=${*:-buildkit cosign3 sigstore sshd qemu policytester kyverno oras}
 for t in $want; do "$t"; done
 echo "$ORACLES"

@@ -29,8 +29,7 @@ type MergeResult struct {
 // destination (children first), signs it and its children when signer is
 // not nil, and only then applies tags. Each source must be a
 // single-platform image whose config names its platform. format is where
-// registry signatures go, as sign.format: legacy (""), bundle or both;
-// layouts hold the legacy format only.
+// signatures go, as sign.format: legacy (""), bundle or both.
 func Merge(ctx context.Context, sources []name.Digest, dsts []publish.Reference, tags []string, signer *sign.Signer, format string, pubOpts []publish.Option, signOpts []sign.Option) (*MergeResult, error) {
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("merging: no images given")
@@ -84,12 +83,16 @@ func Merge(ctx context.Context, sources []name.Digest, dsts []publish.Reference,
 		for _, d := range dsts {
 			var err error
 			switch {
-			case d.IsLayout():
+			case legacy && d.IsLayout():
 				_, err = sign.SignLayout(ctx, d.Path(), art.Digest(), signer, opts...)
 			case legacy:
 				_, err = sign.Sign(ctx, d.Repository().Digest(art.Digest().String()), signer, opts...)
 			}
-			if err == nil && bundle && !d.IsLayout() {
+			switch {
+			case err != nil || !bundle:
+			case d.IsLayout():
+				_, err = sign.SignLayoutBundles(ctx, d.Path(), art.Digest(), signer, opts...)
+			default:
 				_, err = sign.SignBundles(ctx, d.Repository().Digest(art.Digest().String()), signer, opts...)
 			}
 			if err != nil {

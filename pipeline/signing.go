@@ -79,11 +79,11 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		// Layouts hold the legacy format only; publish carries it along.
-		legacy, bundle := legacy || d.IsLayout(), bundle && !d.IsLayout()
+		// Layouts take both formats as registries do; publish carries them
+		// along.
 		var res *sign.Result
 		switch {
-		case d.IsLayout():
+		case legacy && d.IsLayout():
 			res, err = sign.SignLayout(ctx, d.Path(), ir.art.Digest(), signer, opts...)
 		case legacy:
 			res, err = sign.Sign(ctx, d.Repository().Digest(ir.art.Digest().String()), signer, opts...)
@@ -97,7 +97,12 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 		if bundle {
 			// Recursive for an index, like the legacy signature: each
 			// platform manifest gets its own bundle.
-			res, err := sign.SignBundles(ctx, d.Repository().Digest(ir.art.Digest().String()), signer, opts...)
+			var res *sign.Result
+			if d.IsLayout() {
+				res, err = sign.SignLayoutBundles(ctx, d.Path(), ir.art.Digest(), signer, opts...)
+			} else {
+				res, err = sign.SignBundles(ctx, d.Repository().Digest(ir.art.Digest().String()), signer, opts...)
+			}
 			if err != nil {
 				return "", err
 			}
@@ -106,12 +111,16 @@ func (r *releaser) sign(ctx context.Context, ir *imageRun) (string, error) {
 		attest := func(h v1.Hash, predType string, pred []byte) error {
 			var err error
 			switch {
-			case d.IsLayout():
+			case legacy && d.IsLayout():
 				_, err = sign.AttestLayout(ctx, d.Path(), h, signer, predType, pred, opts...)
 			case legacy:
 				_, err = sign.Attest(ctx, d.Repository().Digest(h.String()), signer, predType, pred, opts...)
 			}
-			if err == nil && bundle {
+			switch {
+			case err != nil || !bundle:
+			case d.IsLayout():
+				_, err = sign.AttestLayoutBundle(ctx, d.Path(), h, signer, predType, pred, opts...)
+			default:
 				err = sign.AttestBundle(ctx, d.Repository().Digest(h.String()), signer, predType, pred, opts...)
 			}
 			if err == nil {
@@ -231,8 +240,11 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 		}
 		sigOpts := append(slices.Clip(opts), sign.WithRecursive(ir.art.IsIndex()))
 		if d.IsLayout() {
-			if _, err := sign.VerifyLayout(ctx, d.Path(), ir.art.Digest(), sigOpts...); err != nil {
-				return "", err
+			// Each format written is checked on its own, as for registries.
+			for _, f := range writtenFormats(legacy, bundle) {
+				if _, err := sign.VerifyLayoutFormat(ctx, d.Path(), ir.art.Digest(), f, sigOpts...); err != nil {
+					return "", err
+				}
 			}
 			for digest, docs := range ir.sbomData {
 				h, err := v1.NewHash(digest)
@@ -253,14 +265,8 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 		// Each format written is checked on its own: verifying "any" would
 		// pass on the bundles alone with the legacy tags gone.
 		var sigCmd string
-		for _, f := range []struct {
-			on bool
-			f  sign.Format
-		}{{bundle, sign.BundleFormat}, {legacy, sign.LegacyFormat}} {
-			if !f.on {
-				continue
-			}
-			v, err := sign.VerifyFormat(ctx, subject, f.f, sigOpts...)
+		for _, f := range writtenFormats(legacy, bundle) {
+			v, err := sign.VerifyFormat(ctx, subject, f, sigOpts...)
 			if err != nil {
 				return "", err
 			}
@@ -288,6 +294,18 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 	}
 	ir.ledger.Verify = cmds
 	return fmt.Sprintf("%d destinations", len(ir.dsts)), nil
+}
+
+// writtenFormats lists the formats signing wrote, bundles first.
+func writtenFormats(legacy, bundle bool) []sign.Format {
+	var out []sign.Format
+	if bundle {
+		out = append(out, sign.BundleFormat)
+	}
+	if legacy {
+		out = append(out, sign.LegacyFormat)
+	}
+	return out
 }
 
 // verifyOpts checks against the signer's public key (or the keyless

@@ -2,11 +2,9 @@ package pipeline
 
 import (
 	"fmt"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 )
 
@@ -43,8 +41,8 @@ func (r *releaser) loadSigningConfig(s Signing) error {
 }
 
 // checkRekorV2 refuses, in the plan step, a keyless image whose signing
-// config's Rekor v2 log would have to record a legacy signature: the legacy
-// format, or an oci: layout destination (layouts hold legacy only).
+// config's Rekor v2 log would have to record a legacy signature (the
+// legacy format), in a registry or a layout alike.
 func (r *releaser) checkRekorV2(pi PlannedImage) error {
 	sc := r.signingConfigs[pi.sign.SigningConfig]
 	if sc == nil || sc.RekorVersion() == 1 || !pi.sign.Keyless || pi.sign.Disabled {
@@ -55,11 +53,11 @@ func (r *releaser) checkRekorV2(pi PlannedImage) error {
 		return err
 	}
 	for _, d := range pi.Destinations {
-		if legacy || strings.HasPrefix(r.destination(d), publish.LayoutPrefix) {
+		if legacy {
 			return &sign.SetupError{
 				What: "keyless signing of " + d,
 				Err:  fmt.Errorf("signing config %s names a Rekor v%d log, which records Sigstore bundles only, and %s would get a legacy signature", sc.Path(), sc.RekorVersion(), d),
-				Fix:  "sign in the bundle format (sign.format: bundle, --format bundle) and release to registries (oci: layouts hold legacy signatures only), or use a signing config with a Rekor v1 log",
+				Fix:  "sign in the bundle format (sign.format: bundle, --format bundle) and or use a signing config with a Rekor v1 log",
 			}
 		}
 	}

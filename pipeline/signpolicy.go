@@ -219,7 +219,7 @@ const (
 	FormatBoth   = "both"
 )
 
-// formats says which formats s writes to registries. Legacy is the
+// formats says which formats s writes, to registries and layouts. Legacy is the
 // default: every verifier in use reads it (cosign v2 reads nothing else;
 // cosign v3, Kyverno and policy-controller read it too).
 func (s Signing) formats() (legacy, bundle bool, err error) {

@@ -72,15 +72,14 @@ func resolveLayout(r Reference, im *v1.IndexManifest) (v1.Descriptor, error) {
 		return found[0], nil
 	}
 	// Signature, attestation and SBOM images cosign-style tools attach
-	// (sign.SignLayout lists them in index.json) are never the default: a
-	// signed layout still means its one image.
-	candidates := slices.DeleteFunc(slices.Clone(im.Manifests), func(d v1.Descriptor) bool {
-		return IsAttachedTag(d.Annotations[RefNameAnnotation])
-	})
+	// (sign.SignLayout lists them in index.json) and referrers (Sigstore
+	// bundles sign.SignLayoutBundles lists) are never the default: a signed
+	// layout still means its one image.
+	candidates := slices.DeleteFunc(slices.Clone(im.Manifests), isAttached)
 	switch len(candidates) {
 	case 0:
 		if len(im.Manifests) > 0 {
-			return v1.Descriptor{}, newKindError(ErrNotFound, nil, "reading %s: the layout holds only signatures or attestations (%d entries named sha256-….sig/.att/.sbom)", r, len(im.Manifests))
+			return v1.Descriptor{}, newKindError(ErrNotFound, nil, "reading %s: the layout holds only signatures or attestations (%d entries named sha256-….sig/.att/.sbom or bundle referrers)", r, len(im.Manifests))
 		}
 		return v1.Descriptor{}, newKindError(ErrNotFound, nil, "reading %s: the layout is empty", r)
 	case 1:
@@ -102,6 +101,19 @@ var attachedTag = regexp.MustCompile(`^sha256-[0-9a-f]{64}\.(sig|att|sbom)$`)
 // tag or digest but are never picked as a layout's default image.
 func IsAttachedTag(tag string) bool { return attachedTag.MatchString(tag) }
 
+// isAttached reports whether a layout's index.json entry is attached to
+// another manifest: tagged as cosign tags signatures, or a Sigstore bundle
+// referrer, listed untagged with its artifactType as ORAS and regclient
+// list referrers in a layout. (Any artifactType would not do: ggcr lists
+// images with their config media type as the artifactType.)
+func isAttached(d v1.Descriptor) bool {
+	t := d.Annotations[RefNameAnnotation]
+	return IsAttachedTag(t) || (t == "" && d.ArtifactType == bundleArtifactType)
+}
+
+// bundleArtifactType is sign.BundleArtifactType.
+const bundleArtifactType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
 func sameDigest(ds []v1.Descriptor) bool {
 	for _, d := range ds[1:] {
 		if d.Digest != ds[0].Digest {
@@ -114,7 +126,7 @@ func sameDigest(ds []v1.Descriptor) bool {
 func choices(im *v1.IndexManifest) string {
 	var out []string
 	for _, d := range im.Manifests {
-		if t := d.Annotations[RefNameAnnotation]; IsAttachedTag(t) {
+		if t := d.Annotations[RefNameAnnotation]; isAttached(d) {
 			continue // signatures: noise in a list of images to choose from
 		} else if t != "" {
 			out = append(out, ":"+t)

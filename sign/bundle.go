@@ -40,6 +40,7 @@ const (
 // bundleStatement is the in-toto statement inside a bundle's DSSE envelope.
 type bundleStatement struct {
 	Subject []struct {
+		Name        string            `json:"name"`
 		Digest      map[string]string `json:"digest"`
 		Annotations map[string]any    `json:"annotations"`
 	} `json:"subject"`
@@ -52,59 +53,69 @@ type foundBundle struct {
 	desc   v1.Descriptor
 	bundle *bundle.Bundle
 	raw    []byte
+	// img is the referrer manifest, to copy it whole.
+	img v1.Image
 }
 
-// listBundles returns the bundles attached to subject whose referrer
-// manifest announces predicate type uri. ggcr's remote.Referrers reads the
-// referrers API and falls back to the tag schema when the registry has none.
+// listBundles returns the bundles attached to subject in its registry whose
+// referrer manifest announces predicate type uri.
 func listBundles(subject name.Digest, uri string, ropts []remote.Option) ([]foundBundle, error) {
-	// No artifactType filter: some registries (ggcr's own) report the
-	// config media type as the artifactType, and the client-side filter
-	// would drop the bundles; the manifest's own artifactType decides.
-	idx, err := remote.Referrers(subject, ropts...)
+	h, err := checkDigest(subject)
 	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
+		return nil, err
 	}
-	im, err := idx.IndexManifest()
+	return findBundles(context.Background(), &registryTarget{repo: subject.Context(), ro: ropts}, h, uri)
+}
+
+// findBundles returns the bundles attached to h in t whose referrer
+// manifest announces predicate type uri ("" for every type).
+func findBundles(ctx context.Context, t target, h v1.Hash, uri string) ([]foundBundle, error) {
+	descs, err := t.referrers(ctx, h)
 	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
+		return nil, fmt.Errorf("listing referrers of %s@%s: %w", t, h, err)
+	}
+	other := func(ann map[string]string) bool {
+		pt, ok := ann[bundlePredicateAnnotation]
+		return uri != "" && ok && pt != uri
 	}
 	var out []foundBundle
-	for _, d := range im.Manifests {
+	for _, d := range descs {
 		if d.ArtifactType != BundleArtifactType && d.ArtifactType != "" && d.ArtifactType != emptyConfigType {
 			continue
 		}
-		if pt, ok := d.Annotations[bundlePredicateAnnotation]; ok && pt != uri {
+		if other(d.Annotations) {
 			continue
 		}
-		ref := subject.Context().Digest(d.Digest.String())
-		img, err := remote.Image(ref, ropts...)
+		fail := func(err error) ([]foundBundle, error) {
+			return nil, fmt.Errorf("reading bundle %s@%s: %w", t, d.Digest, err)
+		}
+		img, err := t.manifest(ctx, d.Digest)
 		if err != nil {
-			return nil, fmt.Errorf("reading bundle %s: %w", ref, err)
+			return fail(err)
 		}
 		m, err := img.Manifest()
 		if err != nil {
-			return nil, fmt.Errorf("reading bundle %s: %w", ref, err)
+			return fail(err)
 		}
 		// The index entry may omit annotations; the manifest has them.
-		if pt, ok := m.Annotations[bundlePredicateAnnotation]; ok && pt != uri {
+		if other(m.Annotations) {
 			continue
 		}
-		if m.ArtifactType != BundleArtifactType || m.Subject == nil || m.Subject.Digest.String() != subject.DigestStr() || len(m.Layers) != 1 || string(m.Layers[0].MediaType) != BundleArtifactType {
+		if m.ArtifactType != BundleArtifactType || m.Subject == nil || m.Subject.Digest != h || len(m.Layers) != 1 || string(m.Layers[0].MediaType) != BundleArtifactType {
 			continue
 		}
 		layers, err := img.Layers()
 		if err != nil {
-			return nil, fmt.Errorf("reading bundle %s: %w", ref, err)
+			return fail(err)
 		}
 		rc, err := layers[0].Compressed()
 		if err != nil {
-			return nil, fmt.Errorf("reading bundle %s: %w", ref, err)
+			return fail(err)
 		}
 		raw, err := io.ReadAll(io.LimitReader(rc, maxBundleSize))
 		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("reading bundle %s: %w", ref, err)
+			return fail(err)
 		}
 		b := &bundle.Bundle{}
 		if err := b.UnmarshalJSON(raw); err != nil {
@@ -112,17 +123,18 @@ func listBundles(subject name.Digest, uri string, ropts []remote.Option) ([]foun
 			// verify, reported as such below.
 			b = nil
 		}
-		out = append(out, foundBundle{desc: d, bundle: b, raw: raw})
+		out = append(out, foundBundle{desc: d, bundle: b, raw: raw, img: img})
 	}
 	return out, nil
 }
 
-// verifyBundles verifies subject's bundles of predicate type uri with
+// verifyBundles verifies h's bundles in t of predicate type uri with
 // sigstore-go. It returns the verified ones, and an ErrInvalidSignature
 // error naming why the last one failed when bundles exist and none
 // verifies; (nil, nil) when there are none.
-func (o *options) verifyBundles(ctx context.Context, subject name.Digest, uri string) ([]Signature, error) {
-	found, err := listBundles(subject, uri, o.remote)
+func (o *options) verifyBundles(ctx context.Context, t target, h v1.Hash, uri string) ([]Signature, error) {
+	subject := t.subject(h)
+	found, err := findBundles(ctx, t, h, uri)
 	if err != nil || len(found) == 0 {
 		return nil, err
 	}
@@ -187,8 +199,13 @@ func (o *options) checkEntity(v *verify.Verifier, policy verify.PolicyBuilder, e
 		info.Issuer = res.Signature.Certificate.Issuer
 	}
 	if uri == CosignSignPredicate {
+		// What the statement names (a layout's placeholder, carried by
+		// publish), else where it was found.
 		info.ClaimedIdentity = subject.Context().String()
 		for _, s := range st.Subject {
+			if s.Name != "" {
+				info.ClaimedIdentity = s.Name
+			}
 			for k, val := range s.Annotations {
 				if info.Annotations == nil {
 					info.Annotations = map[string]string{}
@@ -301,6 +318,27 @@ func bundlePayload(e verify.SignedEntity) ([]byte, error) {
 		return nil, fmt.Errorf("decoding bundle payload: %w", err)
 	}
 	return p, nil
+}
+
+// bundlesFirst is the bundle half of verifying h in t in format f: the
+// verified bundles when some verify; the verdict as an error when f is
+// BundleFormat (none says what is missing) or when the bundles failed and
+// legacy reports no legacy entries to fall back on; (nil, nil) to go on
+// with the legacy store.
+func (o *options) bundlesFirst(ctx context.Context, t target, h v1.Hash, uri string, f Format, none string, legacy func() bool) ([]Signature, error) {
+	if f == LegacyFormat {
+		return nil, nil
+	}
+	sigs, err := o.verifyBundles(ctx, t, h, uri)
+	switch {
+	case len(sigs) > 0:
+		return sigs, nil
+	case f == BundleFormat && err == nil:
+		return nil, fmt.Errorf("%w: %s", ErrNoSignature, none)
+	case f == BundleFormat, err != nil && !legacy():
+		return nil, err
+	}
+	return nil, nil
 }
 
 // hasLegacy reports whether subject has legacy .sig/.att entries (of

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,24 +31,64 @@ type rawManifest struct {
 func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
 func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
-// attachBundle attaches a Sigstore bundle to subject as cosign v3 does: an
-// OCI manifest with artifactType and one layer of the bundle media type, an
-// empty config, subject set to the signed manifest, and the predicate type
-// annotated. ggcr's writer records it in the referrers tag schema index
-// when the registry has no referrers API.
+// attachBundle attaches a Sigstore bundle to subject in its registry (see
+// newBundleReferrer). ggcr's writer records it in the referrers tag schema
+// index when the registry has no referrers API.
 func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, ropts ...remote.Option) error {
-	fail := func(err error) error { return fmt.Errorf("attaching bundle to %s: %w", subject, err) }
-	desc, err := remote.Head(subject, ropts...)
+	h, err := checkDigest(subject)
+	if err != nil {
+		return err
+	}
+	return attach(context.Background(), &registryTarget{repo: subject.Context(), ro: ropts}, h, bundleJSON, predicateType)
+}
+
+// attach stores bundleJSON as a referrer of h in t.
+func attach(ctx context.Context, t target, h v1.Hash, bundleJSON []byte, predicateType string) error {
+	fail := func(err error) error { return fmt.Errorf("attaching bundle to %s@%s: %w", t, h, err) }
+	desc, err := t.describe(ctx, h)
 	if err != nil {
 		return fail(err)
 	}
+	r, err := newBundleReferrer(desc, bundleJSON, predicateType)
+	if err != nil {
+		return fail(err)
+	}
+	if err := t.putReferrer(ctx, h, r); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// referrer is a referrer manifest and the blobs it references, as stored
+// in a registry or a layout.
+type referrer struct {
+	raw   []byte
+	blobs []v1.Layer
+}
+
+func (r referrer) digest() v1.Hash {
+	h, _, _ := v1.SHA256(bytesReader(r.raw))
+	return h
+}
+
+// descriptor is how a referrers list names r: media type, digest and size,
+// with the manifest's artifactType and annotations, as the referrers API
+// answers (and as ORAS lists referrers in a layout's index.json).
+func (r referrer) descriptor() (v1.Descriptor, error) {
+	var m v1.Manifest
+	if err := json.Unmarshal(r.raw, &m); err != nil {
+		return v1.Descriptor{}, fmt.Errorf("reading referrer manifest: %w", err)
+	}
+	return v1.Descriptor{MediaType: types.OCIManifestSchema1, Size: int64(len(r.raw)), Digest: r.digest(), ArtifactType: m.ArtifactType, Annotations: m.Annotations}, nil
+}
+
+// newBundleReferrer is the referrer cosign v3 attaches for a Sigstore
+// bundle: an OCI manifest with artifactType and one layer of the bundle
+// media type, an empty config, subject set to the signed manifest, and the
+// predicate type annotated.
+func newBundleReferrer(subject v1.Descriptor, bundleJSON []byte, predicateType string) (referrer, error) {
 	layer := static.NewLayer(bundleJSON, BundleArtifactType)
 	config := static.NewLayer([]byte("{}"), emptyConfigType)
-	for _, l := range []v1.Layer{config, layer} {
-		if err := remote.WriteLayer(subject.Context(), l, ropts...); err != nil {
-			return fail(err)
-		}
-	}
 	ld, _ := layer.Digest()
 	cd, _ := config.Digest()
 	m := v1.Manifest{
@@ -61,17 +102,34 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 			bundlePredicateAnnotation:          predicateType,
 			"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339),
 		},
-		Subject: &v1.Descriptor{MediaType: desc.MediaType, Size: desc.Size, Digest: desc.Digest},
+		Subject: &v1.Descriptor{MediaType: subject.MediaType, Size: subject.Size, Digest: subject.Digest},
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
-		return fail(err)
+		return referrer{}, err
 	}
-	h, _, err := v1.SHA256(bytesReader(raw))
+	return referrer{raw: raw, blobs: []v1.Layer{config, layer}}, nil
+}
+
+func (r *registryTarget) describe(_ context.Context, h v1.Hash) (v1.Descriptor, error) {
+	desc, err := remote.Head(r.subject(h), r.ro...)
 	if err != nil {
-		return fail(err)
+		return v1.Descriptor{}, err
 	}
-	ref := subject.Context().Digest(h.String())
+	return *desc, nil
+}
+
+// putReferrer uploads ref's blobs and manifest and checks the referrers of
+// h list it.
+func (r *registryTarget) putReferrer(_ context.Context, h v1.Hash, ref referrer) error {
+	subject := r.subject(h)
+	for _, l := range ref.blobs {
+		if err := remote.WriteLayer(r.repo, l, r.ro...); err != nil {
+			return err
+		}
+	}
+	mh := ref.digest()
+	at := r.repo.Digest(mh.String())
 	// Without the referrers API, ggcr's writer updates the sha256-<hex>
 	// index by read-modify-write, unconditionally (the distribution spec
 	// defines no conditional write for manifests to retry on). A writer
@@ -87,24 +145,45 @@ func attachBundle(subject name.Digest, bundleJSON []byte, predicateType string, 
 	defer unlock()
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
-		if err := remote.Put(ref, rawManifest{raw: raw, mt: types.OCIManifestSchema1}, ropts...); err != nil {
-			return fail(err)
+		if err := remote.Put(at, rawManifest{raw: ref.raw, mt: types.OCIManifestSchema1}, r.ro...); err != nil {
+			return err
 		}
-		if usesTagSchema(subject, ropts) {
+		if usesTagSchema(subject, r.ro) {
 			time.Sleep(settleTime(time.Since(start)))
 		}
-		listed, err := referrerListed(subject, h, ropts)
+		listed, err := referrerListed(subject, mh, r.ro)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		if listed {
 			return nil
 		}
 		if attempt == maxAttachAttempts-1 {
-			return fail(fmt.Errorf("bundle %s written but missing from the referrers of %s after %d attempts (another writer keeps replacing the %s index)", h, subject, maxAttachAttempts, fallbackTag(subject)))
+			return fmt.Errorf("bundle %s written but missing from the referrers of %s after %d attempts (another writer keeps replacing the %s index)", mh, subject, maxAttachAttempts, fallbackTag(subject))
 		}
 		time.Sleep(time.Duration(rand.IntN(100)) * time.Millisecond)
 	}
+}
+
+// referrers lists the referrers of h: the referrers API, or the tag
+// schema on registries without it (ggcr falls back).
+func (r *registryTarget) referrers(_ context.Context, h v1.Hash) ([]v1.Descriptor, error) {
+	// No artifactType filter: some registries (ggcr's own) report the
+	// config media type as the artifactType, and the client-side filter
+	// would drop the bundles; the manifest's own artifactType decides.
+	idx, err := remote.Referrers(r.subject(h), r.ro...)
+	if err != nil {
+		return nil, err
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	return im.Manifests, nil
+}
+
+func (r *registryTarget) manifest(_ context.Context, h v1.Hash) (v1.Image, error) {
+	return remote.Image(r.repo.Digest(h.String()), r.ro...)
 }
 
 // settleTime is how long a tag-schema write waits before checking that its

@@ -36,11 +36,11 @@ func SignBundle(ctx context.Context, subject name.Digest, s *Signer, opts ...Opt
 // SignBundles is SignBundle reporting per digest, as Sign does.
 func SignBundles(ctx context.Context, subject name.Digest, s *Signer, opts ...Option) (*Result, error) {
 	o := makeOptions(ctx, opts)
-	ann := map[string]any{}
-	for k, v := range o.annotations {
-		ann[k] = v
+	h, err := checkDigest(subject)
+	if err != nil {
+		return nil, fmt.Errorf("signing %s as a bundle: %w", subject, err)
 	}
-	res, err := runBundle(ctx, subject, s, o, CosignSignPredicate, json.RawMessage(`{}`), ann)
+	res, err := runBundle(ctx, &registryTarget{repo: subject.Context(), ro: o.remote}, h, s, o, CosignSignPredicate, json.RawMessage(`{}`), signedAnnotations(o))
 	if err != nil {
 		return res, fmt.Errorf("signing %s as a bundle: %w", subject, err)
 	}
@@ -59,31 +59,45 @@ func SignBundles(ctx context.Context, subject name.Digest, s *Signer, opts ...Op
 func AttestBundle(ctx context.Context, subject name.Digest, s *Signer, predicateType string, predicate []byte, opts ...Option) error {
 	o := makeOptions(ctx, opts)
 	fail := func(err error) error { return fmt.Errorf("attesting %s as a bundle: %w", subject, err) }
-	uri, err := PredicateTypeURI(predicateType)
+	h, err := checkDigest(subject)
 	if err != nil {
 		return fail(err)
 	}
-	if !json.Valid(predicate) {
-		return fail(fmt.Errorf("predicate of type %s is not JSON", uri))
-	}
-	if err := checkPredicate(uri, predicate); err != nil {
-		return fail(err)
-	}
-	if _, err := runBundle(ctx, subject, s, o, uri, json.RawMessage(predicate), nil); err != nil {
+	if _, err := attestBundle(ctx, &registryTarget{repo: subject.Context(), ro: o.remote}, h, s, o, predicateType, predicate); err != nil {
 		return fail(err)
 	}
 	return nil
 }
 
-// runBundle attaches a bundle of the statement (uri, predicate, ann) about
-// subject and, with WithRecursive, about each manifest it references,
-// skipping the digests that already carry it signed by this key.
-func runBundle(ctx context.Context, subject name.Digest, s *Signer, o *options, uri string, predicate json.RawMessage, ann map[string]any) (*Result, error) {
-	h, err := checkDigest(subject)
+// attestBundle checks the predicate and attests it about h in t.
+func attestBundle(ctx context.Context, t target, h v1.Hash, s *Signer, o *options, predicateType string, predicate []byte) (*Result, error) {
+	uri, err := PredicateTypeURI(predicateType)
 	if err != nil {
 		return nil, err
 	}
-	t := &registryTarget{repo: subject.Context(), ro: o.remote}
+	if !json.Valid(predicate) {
+		return nil, fmt.Errorf("predicate of type %s is not JSON", uri)
+	}
+	if err := checkPredicate(uri, predicate); err != nil {
+		return nil, err
+	}
+	return runBundle(ctx, t, h, s, o, uri, json.RawMessage(predicate), nil)
+}
+
+// signedAnnotations are the WithAnnotations annotations, as the statement
+// of a bundle signature carries them.
+func signedAnnotations(o *options) map[string]any {
+	ann := map[string]any{}
+	for k, v := range o.annotations {
+		ann[k] = v
+	}
+	return ann
+}
+
+// runBundle attaches a bundle of the statement (uri, predicate, ann) about
+// h in t and, with WithRecursive, about each manifest it references,
+// skipping the digests that already carry it signed by this key.
+func runBundle(ctx context.Context, t target, h v1.Hash, s *Signer, o *options, uri string, predicate json.RawMessage, ann map[string]any) (*Result, error) {
 	if err := s.valid(); err != nil {
 		return nil, err
 	}
@@ -94,21 +108,22 @@ func runBundle(ctx context.Context, subject name.Digest, s *Signer, o *options, 
 			if err != nil {
 				return false, err
 			}
-			if dup, err := o.hasBundle(ctx, subj, s, uri, st); err != nil || dup {
+			if dup, err := o.hasBundle(ctx, t, h, s, uri, st); err != nil || dup {
 				return dup, err
 			}
 		}
-		return false, o.attachSignedBundle(ctx, subj, s, uri, predicate, ann)
+		return false, o.attachSignedBundle(ctx, t, h, s, uri, predicate, ann)
 	})
 }
 
-// hasBundle reports whether subject already has a bundle of predicate type
+// hasBundle reports whether h in t already has a bundle of predicate type
 // uri around exactly statement st, signed by s's key: compared by payload
 // digest, since each envelope carries its own (randomised) signature. A
 // bundle that does not verify with the key (another key, tampered) does
 // not count.
-func (o *options) hasBundle(ctx context.Context, subject name.Digest, s *Signer, uri string, st []byte) (bool, error) {
-	found, err := listBundles(subject, uri, o.remote)
+func (o *options) hasBundle(ctx context.Context, t target, h v1.Hash, s *Signer, uri string, st []byte) (bool, error) {
+	subject := t.subject(h)
+	found, err := findBundles(ctx, t, h, uri)
 	if err != nil || len(found) == 0 {
 		return false, err
 	}
@@ -160,16 +175,20 @@ func bundleStatementJSON(subject name.Digest, uri string, predicate json.RawMess
 	}{"https://in-toto.io/Statement/v1", []subj{{Name: subject.Context().String(), Digest: map[string]string{h.Algorithm: h.Hex}, Annotations: ann}}, uri, predicate})
 }
 
-func (o *options) attachSignedBundle(ctx context.Context, subject name.Digest, s *Signer, uri string, predicate json.RawMessage, ann map[string]any) error {
+func (o *options) attachSignedBundle(ctx context.Context, t target, h v1.Hash, s *Signer, uri string, predicate json.RawMessage, ann map[string]any) error {
 	if err := s.valid(); err != nil {
 		return err
 	}
-	st, err := bundleStatementJSON(subject, uri, predicate, ann)
+	st, err := bundleStatementJSON(t.subject(h), uri, predicate, ann)
 	if err != nil {
 		return err
 	}
 	if s.Keyless() {
-		return o.attachKeylessBundle(ctx, subject, s, uri, st)
+		b, err := s.keylessBundle(ctx, st)
+		if err != nil {
+			return err
+		}
+		return attach(ctx, t, h, b, uri)
 	}
 	sig, err := s.sv.SignMessage(bytes.NewReader(pae(inTotoPayloadType, st)))
 	if err != nil {
@@ -191,7 +210,7 @@ func (o *options) attachSignedBundle(ctx context.Context, subject name.Digest, s
 	if err != nil {
 		return err
 	}
-	return attachBundle(subject, b, uri, o.remote...)
+	return attach(ctx, t, h, b, uri)
 }
 
 // pae is DSSE's pre-authentication encoding, what the signature covers.

@@ -12,10 +12,15 @@
 //   - attestations: a DSSE envelope around an in-toto statement, in an image
 //     tagged sha256-<hex>.att.
 //
+// Sigstore bundles (cosign v3's format: SignBundle, AttestBundle) are OCI
+// 1.1 referrers of the subject, through the referrers API or the referrers
+// tag schema.
+//
 // In an OCI layout the same images are listed in index.json with those tags
-// as their org.opencontainers.image.ref.name, so a release prepared offline
-// can be signed before it is pushed and CopySignatures carries the
-// signatures along when it is.
+// as their org.opencontainers.image.ref.name, and bundle referrers
+// (SignLayoutBundles, AttestLayoutBundle) untagged, as ORAS lists referrers
+// in a layout, so a release prepared offline can be signed before it is
+// pushed and CopySignatures carries both kinds along when it is.
 //
 // The API only takes digests (name.Digest, or a layout path and a v1.Hash):
 // a signature binds to the digest computed locally, never to a tag looked up

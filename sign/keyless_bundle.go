@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/rekor-tiles/v2/pkg/client/write"
@@ -83,7 +82,7 @@ func (k *keylessBundle) legacyTlog() error {
 	return &SetupError{
 		What: "keyless signing in the legacy format",
 		Err:  fmt.Errorf("signing config %s names a Rekor v%d log, which a legacy signature cannot record", k.config.Path(), k.config.RekorVersion()),
-		Fix:  "sign in the bundle format (--format bundle; sign.format: bundle), to a registry (oci: layouts hold legacy signatures only), or use a signing config with a Rekor v1 log",
+		Fix:  "sign in the bundle format (--format bundle; sign.format: bundle), or use a signing config with a Rekor v1 log",
 	}
 }
 
@@ -112,17 +111,12 @@ func (k *keylessBundle) sign(ctx context.Context, statement []byte) ([]byte, err
 	return protojson.Marshal(b)
 }
 
-// attachKeylessBundle signs statement keyless and attaches the bundle to
-// subject as a referrer of predicate type uri.
-func (o *options) attachKeylessBundle(ctx context.Context, subject name.Digest, s *Signer, uri string, statement []byte) error {
+// keylessBundle signs statement keyless into a bundle.
+func (s *Signer) keylessBundle(ctx context.Context, statement []byte) ([]byte, error) {
 	if s.kb == nil {
-		return fmt.Errorf("keyless bundles need a signing config (--signing-config FILE; sign.signing-config in stevedore.yaml)")
+		return nil, fmt.Errorf("keyless bundles need a signing config (--signing-config FILE; sign.signing-config in stevedore.yaml)")
 	}
-	b, err := s.kb.sign(ctx, statement)
-	if err != nil {
-		return err
-	}
-	return attachBundle(subject, b, uri, o.remote...)
+	return s.kb.sign(ctx, statement)
 }
 
 // hashedDSSE records DSSE envelopes in Rekor v2 as hashedrekord entries

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -50,6 +51,38 @@ func AttestLayout(ctx context.Context, layoutPath string, digest v1.Hash, s *Sig
 		return nil, fmt.Errorf("attesting oci:%s@%s: %w", layoutPath, digest, err)
 	}
 	return run(ctx, t, digest, s, o, attestStep(predicateType, predicate))
+}
+
+// SignLayoutBundles is SignBundles for a digest in an OCI layout: the
+// bundle referrer is written into the layout as ORAS and regclient store
+// referrers (see layoutTarget.putReferrer), where VerifyLayoutFormat and
+// CopySignatures find it. The statement names the digest in the claimed
+// identity's repository, as SignLayout's payload does. Options read: as
+// SignBundles, plus WithClaimedIdentity; a re-run adds nothing.
+func SignLayoutBundles(ctx context.Context, layoutPath string, digest v1.Hash, s *Signer, opts ...Option) (*Result, error) {
+	o := makeOptions(ctx, opts)
+	t, err := openLayout(layoutPath, digest, o)
+	if err == nil {
+		var res *Result
+		if res, err = runBundle(ctx, t, digest, s, o, CosignSignPredicate, json.RawMessage(`{}`), signedAnnotations(o)); err == nil {
+			return res, nil
+		}
+	}
+	return nil, fmt.Errorf("signing oci:%s@%s as a bundle: %w", layoutPath, digest, err)
+}
+
+// AttestLayoutBundle is AttestBundle for a digest in an OCI layout, the
+// referrer written as SignLayoutBundles writes it.
+func AttestLayoutBundle(ctx context.Context, layoutPath string, digest v1.Hash, s *Signer, predicateType string, predicate []byte, opts ...Option) (*Result, error) {
+	o := makeOptions(ctx, opts)
+	t, err := openLayout(layoutPath, digest, o)
+	if err == nil {
+		var res *Result
+		if res, err = attestBundle(ctx, t, digest, s, o, predicateType, predicate); err == nil {
+			return res, nil
+		}
+	}
+	return nil, fmt.Errorf("attesting oci:%s@%s as a bundle: %w", layoutPath, digest, err)
 }
 
 type layoutTarget struct {
@@ -226,11 +259,15 @@ func (s *layoutSigs) Get() ([]oci.Signature, error) {
 //
 // Signatures already in the registry are kept: layout signatures missing
 // there are appended, and a tag whose registry image already holds them all
-// is not written again (a re-run writes nothing). Returns the tags written.
+// is not written again (a re-run writes nothing). The layout's Sigstore
+// bundle referrers are pushed unchanged as referrers of the same digest
+// (the referrers API, or the referrers tag schema on registries without
+// it), those the registry already lists skipped. Returns what was written:
+// the tags (sha256-<hex>.sig) and "bundle <referrer digest> of <digest>".
 // Options read: WithRemoteOptions.
-func CopySignatures(ctx context.Context, layoutPath string, digest v1.Hash, to name.Repository, opts ...Option) ([]name.Tag, error) {
+func CopySignatures(ctx context.Context, layoutPath string, digest v1.Hash, to name.Repository, opts ...Option) ([]string, error) {
 	o := makeOptions(ctx, opts)
-	fail := func(err error) ([]name.Tag, error) {
+	fail := func(err error) ([]string, error) {
 		return nil, fmt.Errorf("copying signatures of oci:%s@%s to %s: %w", layoutPath, digest, to, err)
 	}
 	t, err := openLayout(layoutPath, digest, o)
@@ -241,7 +278,7 @@ func CopySignatures(ctx context.Context, layoutPath string, digest v1.Hash, to n
 	if err != nil {
 		return fail(err)
 	}
-	var written []name.Tag
+	var written []string
 	dst := &registryTarget{repo: to, ro: o.remote}
 	for _, h := range append(kids, digest) {
 		for _, suffix := range []string{SignatureSuffix, AttestationSuffix} {
@@ -269,7 +306,12 @@ func CopySignatures(ctx context.Context, layoutPath string, digest v1.Hash, to n
 			if err := dst.write(ctx, tag, merged); err != nil {
 				return fail(err)
 			}
-			written = append(written, to.Tag(tag))
+			written = append(written, tag)
+		}
+		carried, err := copyBundles(ctx, t, dst, h)
+		written = append(written, carried...)
+		if err != nil {
+			return fail(err)
 		}
 	}
 	if err := dst.settle(ctx); err != nil {

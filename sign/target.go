@@ -30,8 +30,10 @@ func AttachedTag(h v1.Hash, suffix string) string {
 	return h.Algorithm + "-" + h.Hex + "." + suffix
 }
 
-// target is where a subject and its signature images live: a registry
-// repository or an OCI layout.
+// target is where a subject and its signatures live: a registry repository
+// or an OCI layout. Each keeps two stores, the legacy signature images
+// under sha256-<hex>.sig/.att tags (read, write) and Sigstore bundle
+// referrers (referrers, putReferrer).
 type target interface {
 	// subject names h in payloads and statements.
 	subject(h v1.Hash) name.Digest
@@ -41,6 +43,15 @@ type target interface {
 	// read returns the signature image tagged tag, empty if there is none.
 	read(ctx context.Context, tag string) (oci.Signatures, error)
 	write(ctx context.Context, tag string, sigs oci.Signatures) error
+	// describe returns the descriptor of manifest h, a referrer's subject.
+	describe(ctx context.Context, h v1.Hash) (v1.Descriptor, error)
+	// referrers lists the referrers of h: Sigstore bundles (cosign v3's
+	// format) are OCI 1.1 referrers, in a registry as in a layout.
+	referrers(ctx context.Context, h v1.Hash) ([]v1.Descriptor, error)
+	// manifest opens manifest h (a referrer) as an image.
+	manifest(ctx context.Context, h v1.Hash) (v1.Image, error)
+	// putReferrer stores ref, a referrer of h, where referrers lists it.
+	putReferrer(ctx context.Context, h v1.Hash, ref referrer) error
 	String() string
 }
 

@@ -117,20 +117,13 @@ func VerifyFormat(ctx context.Context, subject name.Digest, f Format, opts ...Op
 func (o *options) verifyOne(ctx context.Context, subject name.Digest, h v1.Hash, f Format) (*Verified, error) {
 	fail := func(err error) (*Verified, error) { return nil, fmt.Errorf("verifying %s: %w", subject, err) }
 	// Bundles (cosign v3's format) first, then the legacy .sig tag.
-	if f != LegacyFormat {
-		bsigs, bundleErr := o.verifyBundles(ctx, subject, CosignSignPredicate)
-		if len(bsigs) > 0 {
-			return &Verified{Subject: subject, Signatures: bsigs, Bundle: true, Command: o.bundleCommand("verify", "", subject)}, nil
-		}
-		if f == BundleFormat {
-			if bundleErr == nil {
-				bundleErr = fmt.Errorf("%w: no Sigstore bundle referrer (sign it with --format bundle)", ErrNoSignature)
-			}
-			return fail(bundleErr)
-		}
-		if bundleErr != nil && !o.hasLegacy(subject, h, SignatureSuffix, "") {
-			return fail(bundleErr)
-		}
+	t := &registryTarget{repo: subject.Context(), ro: o.remote}
+	bsigs, err := o.bundlesFirst(ctx, t, h, CosignSignPredicate, f, "no Sigstore bundle referrer (sign it with --format bundle)", func() bool { return o.hasLegacy(subject, h, SignatureSuffix, "") })
+	if err != nil {
+		return fail(err)
+	}
+	if len(bsigs) > 0 {
+		return &Verified{Subject: subject, Signatures: bsigs, Bundle: true, Command: o.bundleCommand("verify", "", subject)}, nil
 	}
 	if err := o.requireSigner(); err != nil {
 		return fail(err)
@@ -200,20 +193,13 @@ func VerifyAttestationFormat(ctx context.Context, subject name.Digest, predicate
 	if err != nil {
 		return fail(err)
 	}
-	if f != LegacyFormat {
-		batts, bundleErr := o.verifyBundles(ctx, subject, uri)
-		if len(batts) > 0 {
-			return &Verified{Subject: subject, Signatures: batts, Bundle: true, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
-		}
-		if f == BundleFormat {
-			if bundleErr == nil {
-				bundleErr = fmt.Errorf("%w: no Sigstore bundle referrer of type %s (attest it with --format bundle)", ErrNoSignature, uri)
-			}
-			return fail(bundleErr)
-		}
-		if bundleErr != nil && !o.hasLegacy(subject, h, AttestationSuffix, uri) {
-			return fail(bundleErr)
-		}
+	t := &registryTarget{repo: subject.Context(), ro: o.remote}
+	batts, err := o.bundlesFirst(ctx, t, h, uri, f, "no Sigstore bundle referrer of type "+uri+" (attest it with --format bundle)", func() bool { return o.hasLegacy(subject, h, AttestationSuffix, uri) })
+	if err != nil {
+		return fail(err)
+	}
+	if len(batts) > 0 {
+		return &Verified{Subject: subject, Signatures: batts, Bundle: true, Command: o.bundleCommand("verify-attestation", predicateType, subject)}, nil
 	}
 	if err := o.requireSigner(); err != nil {
 		return fail(err)

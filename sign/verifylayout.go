@@ -15,9 +15,17 @@ import (
 const layoutRepoPlaceholder = "REGISTRY/REPOSITORY"
 
 // VerifyLayout is Verify for a digest held in the OCI layout at layoutPath
-// (listed in index.json or a child of a listed index): it reads the
-// sha256-<hex>.sig image SignLayout listed there and checks each signature
-// with cosign's verifier, offline.
+// (listed in index.json or a child of a listed index): VerifyLayoutFormat
+// with AnyFormat.
+func VerifyLayout(ctx context.Context, layoutPath string, digest v1.Hash, opts ...Option) (*Verified, error) {
+	return VerifyLayoutFormat(ctx, layoutPath, digest, AnyFormat, opts...)
+}
+
+// VerifyLayoutFormat verifies a digest held in the OCI layout at
+// layoutPath, offline, reading the stores f names: the Sigstore bundle
+// referrers SignLayoutBundles listed in index.json first (sigstore-go),
+// then the sha256-<hex>.sig image SignLayout listed there (cosign's
+// verifier), as VerifyFormat does in a registry.
 //
 // Verified.Subject names the digest in the claimed identity's repository
 // (WithClaimedIdentity, else LayoutIdentity). cosign itself cannot read
@@ -28,13 +36,13 @@ const layoutRepoPlaceholder = "REGISTRY/REPOSITORY"
 //
 // Errors and options: as Verify (WithRemoteOptions is not used); with
 // WithRecursive every manifest of an index must verify too.
-func VerifyLayout(ctx context.Context, layoutPath string, digest v1.Hash, opts ...Option) (*Verified, error) {
+func VerifyLayoutFormat(ctx context.Context, layoutPath string, digest v1.Hash, f Format, opts ...Option) (*Verified, error) {
 	o := makeOptions(ctx, opts)
 	t, err := openLayout(layoutPath, digest, o)
 	if err != nil {
 		return nil, fmt.Errorf("verifying oci:%s@%s: %w", layoutPath, digest, err)
 	}
-	out, err := o.verifyLayoutOne(ctx, t, layoutPath, digest)
+	out, err := o.verifyLayoutOne(ctx, t, layoutPath, digest, f)
 	if err != nil || !o.recursive {
 		return out, err
 	}
@@ -43,7 +51,7 @@ func VerifyLayout(ctx context.Context, layoutPath string, digest v1.Hash, opts .
 		return nil, fmt.Errorf("verifying oci:%s@%s recursively: %w", layoutPath, digest, err)
 	}
 	for _, k := range kids {
-		v, err := o.verifyLayoutOne(ctx, t, layoutPath, k)
+		v, err := o.verifyLayoutOne(ctx, t, layoutPath, k, f)
 		if err != nil {
 			return nil, fmt.Errorf("verifying platform manifest %s of index %s: %w", k, digest, err)
 		}
@@ -52,7 +60,7 @@ func VerifyLayout(ctx context.Context, layoutPath string, digest v1.Hash, opts .
 	return out, nil
 }
 
-func (o *options) verifyLayoutOne(ctx context.Context, t *layoutTarget, layoutPath string, digest v1.Hash) (*Verified, error) {
+func (o *options) verifyLayoutOne(ctx context.Context, t *layoutTarget, layoutPath string, digest v1.Hash, f Format) (*Verified, error) {
 	fail := func(err error) (*Verified, error) {
 		return nil, fmt.Errorf("verifying oci:%s@%s: %w", layoutPath, digest, err)
 	}
@@ -61,6 +69,13 @@ func (o *options) verifyLayoutOne(ctx context.Context, t *layoutTarget, layoutPa
 	list, err := layoutList(ctx, t, tag)
 	if err != nil {
 		return fail(err)
+	}
+	bsigs, err := o.bundlesFirst(ctx, t, digest, CosignSignPredicate, f, "no Sigstore bundle referrer in the layout's index.json (sign it with --format bundle)", func() bool { return len(list.list) > 0 })
+	if err != nil {
+		return fail(err)
+	}
+	if len(bsigs) > 0 {
+		return &Verified{Subject: subject, Signatures: bsigs, Bundle: true, Command: o.layoutCommand("verify", "", t, digest, true)}, nil
 	}
 	if len(list.list) == 0 {
 		return fail(fmt.Errorf("%w: no %s entry in the layout's index.json (sign it first)", ErrNoSignature, tag))
@@ -72,7 +87,7 @@ func (o *options) verifyLayoutOne(ctx context.Context, t *layoutTarget, layoutPa
 	co.ClaimVerifier = cosign.SimpleClaimVerifier
 	var (
 		reasons []string
-		out     = &Verified{Subject: subject, Command: o.layoutCommand("verify", "", t, digest)}
+		out     = &Verified{Subject: subject, Command: o.layoutCommand("verify", "", t, digest, false)}
 	)
 	for _, s := range list.list {
 		tlog, err := cosign.VerifyImageSignature(ctx, s, digest, co)
@@ -89,9 +104,16 @@ func (o *options) verifyLayoutOne(ctx context.Context, t *layoutTarget, layoutPa
 }
 
 // VerifyLayoutAttestation is VerifyAttestation for a digest in an OCI
-// layout, reading the sha256-<hex>.att image AttestLayout listed there.
-// Subject and Command: as VerifyLayout.
+// layout: VerifyLayoutAttestationFormat with AnyFormat.
 func VerifyLayoutAttestation(ctx context.Context, layoutPath string, digest v1.Hash, predicateType string, opts ...Option) (*Verified, error) {
+	return VerifyLayoutAttestationFormat(ctx, layoutPath, digest, predicateType, AnyFormat, opts...)
+}
+
+// VerifyLayoutAttestationFormat verifies the attestations of predicateType
+// of a digest in an OCI layout, reading the stores f names: the bundle
+// referrers AttestLayoutBundle listed first, then the sha256-<hex>.att
+// image AttestLayout listed. Subject and Command: as VerifyLayout.
+func VerifyLayoutAttestationFormat(ctx context.Context, layoutPath string, digest v1.Hash, predicateType string, f Format, opts ...Option) (*Verified, error) {
 	o := makeOptions(ctx, opts)
 	fail := func(err error) (*Verified, error) {
 		return nil, fmt.Errorf("verifying %s attestation of oci:%s@%s: %w", predicateType, layoutPath, digest, err)
@@ -109,6 +131,13 @@ func VerifyLayoutAttestation(ctx context.Context, layoutPath string, digest v1.H
 	if err != nil {
 		return fail(err)
 	}
+	batts, err := o.bundlesFirst(ctx, t, digest, uri, f, "no Sigstore bundle referrer of type "+uri+" in the layout's index.json (attest it with --format bundle)", func() bool { n, _ := countTypes(list.list, uri); return n > 0 })
+	if err != nil {
+		return fail(err)
+	}
+	if len(batts) > 0 {
+		return &Verified{Subject: subject, Signatures: batts, Bundle: true, Command: o.layoutCommand("verify-attestation", predicateType, t, digest, true)}, nil
+	}
 	co, err := o.checkOpts(ctx, subject, anyTlogged(list.list))
 	if err != nil {
 		return fail(err)
@@ -125,7 +154,7 @@ func VerifyLayoutAttestation(ctx context.Context, layoutPath string, digest v1.H
 	if err != nil {
 		return fail(classify(err))
 	}
-	out := &Verified{Subject: subject, Command: o.layoutCommand("verify-attestation", predicateType, t, digest)}
+	out := &Verified{Subject: subject, Command: o.layoutCommand("verify-attestation", predicateType, t, digest, false)}
 	if out.Signatures = attestationsOf(atts, tlog, uri); len(out.Signatures) == 0 {
 		return fail(fmt.Errorf("%w: attestations of type %s exist but none verifies (other types do)", ErrInvalidSignature, uri))
 	}
@@ -153,9 +182,12 @@ type readSigs struct {
 func (s readSigs) Get() ([]oci.Signature, error) { return s.list, nil }
 
 // layoutCommand is the cosign command checking the same thing after
-// publishing (see VerifyLayout).
-func (o *options) layoutCommand(verb, predicateType string, t *layoutTarget, h v1.Hash) string {
+// publishing (see VerifyLayout), for bundles or legacy signatures.
+func (o *options) layoutCommand(verb, predicateType string, t *layoutTarget, h v1.Hash, bundle bool) string {
 	cmd := o.command(verb, predicateType, t.subject(h))
+	if bundle {
+		cmd = o.bundleCommand(verb, predicateType, t.subject(h))
+	}
 	if o.identity == "" {
 		cmd = strings.Replace(cmd, LayoutIdentity, layoutRepoPlaceholder, 1)
 	}

@@ -14,18 +14,15 @@ func formatFlag() cli.Flag {
 }
 
 // signFormats reads --format: which of the two formats to write.
-func signFormats(c *cli.Context, layout bool) (legacy, bundle bool, err error) {
+func signFormats(c *cli.Context) (legacy, bundle bool, err error) {
 	f := c.String("format")
-	if c.String("signing-config") != "" && !c.IsSet("format") && !layout {
+	if c.String("signing-config") != "" && !c.IsSet("format") {
 		f = "bundle" // as cosign v3 signs with a signing config
 	}
 	switch f {
 	case "legacy":
 		return true, false, nil
 	case "bundle", "both":
-		if layout {
-			return false, false, usageErrorf("--format %s: bundles are written to registries only; sign the layout with --format legacy and publish it", f)
-		}
 		return f == "both", true, nil
 	default:
 		return false, false, usageErrorf("--format %q: legacy, bundle or both", f)

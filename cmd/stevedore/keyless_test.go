@@ -113,12 +113,13 @@ func TestKeylessReleaseWithSigstoreIDToken(t *testing.T) {
 	ledgerPath := filepath.Join(t.TempDir(), "release.json")
 	cache := t.TempDir()
 	env := map[string]string{"XDG_CACHE_HOME": cache, "CI": "true", "GITLAB_CI": "true", "SIGSTORE_ID_TOKEN": s.EmailToken(t, "ci@example.com")}
-	// A Rekor v2 log records bundles only: an oci: layout (legacy signatures
-	// only) is refused in the plan step, before anything is built.
+	// A Rekor v2 log records bundles only: the legacy format is refused in
+	// the plan step, before anything is built, for a layout as for a
+	// registry.
 	r := stevedore(t, env, "", "release", "--dir", dir, "--context", "app", "--file", "app/Containerfile",
-		"--destination", reg+"/acme/app", "--destination", "oci:dist/app", "--signing-config", s.SigningConfig, "--ledger", "")
+		"--destination", "oci:dist/app", "--signing-config", s.SigningConfig, "--format", "legacy", "--ledger", "")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "oci:dist/app") || !strings.Contains(r.stderr, "Rekor v2") {
-		t.Errorf("keyless to a layout with Rekor v2: exit %d\n%s", r.code, r.stderr)
+		t.Errorf("keyless legacy to a layout with Rekor v2: exit %d\n%s", r.code, r.stderr)
 	}
 	nothingDone(t, dir, cache, reg)
 

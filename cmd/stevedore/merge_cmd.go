@@ -49,7 +49,7 @@ pushes it by digest to every --destination, signs it and its children (with --ke
 				}
 				dsts = append(dsts, d)
 			}
-			legacy, bundle, err := signFormats(c, false)
+			legacy, bundle, err := signFormats(c)
 			if err != nil {
 				return err
 			}

@@ -169,8 +169,8 @@ func TestReleaseChecksSigningMaterialInPlan(t *testing.T) {
 }
 
 // release --format bundle writes Sigstore bundles as referrers at registry
-// destinations (legacy in layouts), records the format per destination in
-// the ledger, and the cosign v3 CLI and stevedore verify the result.
+// and layout destinations, records the format per destination in the
+// ledger, and the cosign v3 CLI and stevedore verify the result.
 func TestReleaseBundleFormat(t *testing.T) {
 	bin := cosigntest.V3(t)
 	priv, pub, _ := testKeys(t)
@@ -197,12 +197,8 @@ func TestReleaseBundleFormat(t *testing.T) {
 	}
 	img := ledger.Images[0]
 	for _, d := range img.Destinations {
-		want, wantSig := "bundle", false
-		if strings.HasPrefix(d.Ref, "oci:") {
-			want, wantSig = "legacy", true
-		}
-		if d.Format != want || (d.Signature != "") != wantSig {
-			t.Errorf("destination %s: format %q signature %q, want format %s", d.Ref, d.Format, d.Signature, want)
+		if d.Format != "bundle" || d.Signature != "" {
+			t.Errorf("destination %s: format %q signature %q, want format bundle and no legacy tag", d.Ref, d.Format, d.Signature)
 		}
 	}
 	ref := reg + "/acme/app@" + img.Digest

@@ -95,9 +95,10 @@ func signCommand(getenv env) *cli.Command {
 		Name:      "sign",
 		Usage:     "sign an image or index by digest, in a registry or an OCI layout (cosign-compatible)",
 		UsageText: "stevedore sign REF@sha256:… [--key FILE|env://VAR|KMS-URI | --keyless [--signing-config FILE]] [-a key=value]… [--recursive] [--resolve]",
-		Description: `Stores the signature where cosign v2 looks for it (the sha256-<hex>.sig tag);
-for oci:PATH@sha256:… it is listed in the layout and stevedore publish carries
-it to registries. A tag is refused unless --resolve: a signature binds to the
+		Description: `Stores the signature where cosign v2 looks for it (the sha256-<hex>.sig tag),
+or with --format bundle|both as a Sigstore bundle referrer, as cosign v3 does;
+for oci:PATH@sha256:… either is listed in the layout and stevedore publish
+carries it to registries. A tag is refused unless --resolve: a signature binds to the
 digest. Signing again with the same key adds nothing.`,
 		OnUsageError: commandUsage,
 		Flags: append(signerFlags(),
@@ -124,13 +125,13 @@ digest. Signing again with the same key adds nothing.`,
 			if id := c.String("sign-container-identity"); id != "" {
 				opts = append(opts, sign.WithClaimedIdentity(id))
 			}
-			legacy, bundle, err := signFormats(c, s.layout())
+			legacy, bundle, err := signFormats(c)
 			if err != nil {
 				return err
 			}
 			var res *sign.Result
 			switch {
-			case s.layout():
+			case legacy && s.layout():
 				res, err = sign.SignLayout(c.Context, s.ref.Path(), s.digest, signer, opts...)
 			case legacy:
 				res, err = sign.Sign(c.Context, s.registryDigest(), signer, opts...)
@@ -139,7 +140,11 @@ digest. Signing again with the same key adds nothing.`,
 			if err == nil && bundle {
 				// One line per digest, as for the legacy format: with
 				// --recursive every platform manifest gets its bundle.
-				res, err = sign.SignBundles(c.Context, s.registryDigest(), signer, opts...)
+				if s.layout() {
+					res, err = sign.SignLayoutBundles(c.Context, s.ref.Path(), s.digest, signer, opts...)
+				} else {
+					res, err = sign.SignBundles(c.Context, s.registryDigest(), signer, opts...)
+				}
 				printResult(c, s, res, "signed", "already signed by this key", "bundle")
 			}
 			return err
@@ -201,7 +206,7 @@ describes one file system).`,
 			if id := c.String("sign-container-identity"); id != "" {
 				opts = append(opts, sign.WithClaimedIdentity(id))
 			}
-			legacy, bundle, err := signFormats(c, s.layout())
+			legacy, bundle, err := signFormats(c)
 			if err != nil {
 				return err
 			}
@@ -209,13 +214,18 @@ describes one file system).`,
 				var res *sign.Result
 				var err error
 				switch {
-				case s.layout():
+				case legacy && s.layout():
 					res, err = sign.AttestLayout(c.Context, s.ref.Path(), h, signer, typ, predicate, opts...)
 				case legacy:
 					res, err = sign.Attest(c.Context, s.ref.Repository().Digest(h.String()), signer, typ, predicate, opts...)
 				}
 				printResult(c, s, res, "attested ("+typ+")", "already attested by this key", "")
-				if err == nil && bundle {
+				switch {
+				case err != nil || !bundle:
+				case s.layout():
+					res, err = sign.AttestLayoutBundle(c.Context, s.ref.Path(), h, signer, typ, predicate, opts...)
+					printResult(c, s, res, "attested ("+typ+")", "already attested by this key", "bundle")
+				default:
 					if err = sign.AttestBundle(c.Context, s.ref.Repository().Digest(h.String()), signer, typ, predicate, opts...); err == nil {
 						fmt.Fprintf(c.App.Writer, "attested (%s) %s (bundle)\n", typ, s.at(h))
 					}
@@ -291,12 +301,8 @@ func carrySignatures(c *cli.Context, getenv env, src publish.Reference, dsts []p
 				return err
 			}
 		default:
-			written, err := sign.CopySignatures(c.Context, src.Path(), h, d.Repository(), sign.WithRemoteOptions(ro...))
-			if err != nil {
+			if tags, err = sign.CopySignatures(c.Context, src.Path(), h, d.Repository(), sign.WithRemoteOptions(ro...)); err != nil {
 				return err
-			}
-			for _, t := range written {
-				tags = append(tags, t.TagStr())
 			}
 		}
 		where := d.String()

@@ -259,7 +259,7 @@ func TestLayoutSignPublishVerify(t *testing.T) {
 	if v := stevedore(t, nil, "", "verify", lref, "--key", otherPub, "--insecure-ignore-tlog"); v.code != exitVerify {
 		t.Errorf("verify layout, other key: exit %d: %s", v.code, v.stderr)
 	}
-	if v := stevedore(t, nil, "", "verify", lref, "--key", pub, "--insecure-ignore-tlog", "--format", "bundle"); v.code != exitUsage || !strings.Contains(v.stderr, "legacy signatures only") {
+	if v := stevedore(t, nil, "", "verify", lref, "--key", pub, "--insecure-ignore-tlog", "--format", "bundle"); v.code != exitVerify || !strings.Contains(v.stderr, "no Sigstore bundle referrer") {
 		t.Errorf("verify layout --format bundle: exit %d: %s", v.code, v.stderr)
 	}
 

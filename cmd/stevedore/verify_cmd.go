@@ -19,7 +19,8 @@ func verifyCommand(getenv env) *cli.Command {
 		UsageText: "stevedore verify REF@sha256:… (--key PUB|env://VAR|KMS-URI | --certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] ISSUER) [--attestation TYPE | --recursive] [--format auto|bundle|legacy] [--insecure-ignore-tlog] [--trusted-root FILE] [--json]",
 		Description: `Checks the signatures stored next to the digest (Sigstore bundle referrers, as
 cosign v3 writes them, else the sha256-<hex>.sig tag; --format bundle or
-legacy accepts only one; the layout's entries for oci:PATH@sha256:…), or
+legacy accepts only one; for oci:PATH@sha256:… the same two, as the layout's
+index.json lists them), or
 with --attestation TYPE its attestations of that type, and prints what verified and the equivalent cosign
 command. Exits 4 when the digest is unsigned or no signature verifies.
 A tag is accepted and resolved: the digest it points at is what is verified
@@ -56,16 +57,13 @@ what a runtime pulls).`,
 			if err != nil {
 				return err
 			}
-			if s.layout() && f == sign.BundleFormat {
-				return usageErrorf("--format bundle: an oci: layout holds legacy signatures only; use --format auto or legacy")
-			}
 			opts = append(opts, sign.WithRecursive(c.Bool("recursive")))
 			var got *sign.Verified
 			switch {
 			case s.layout() && typ == "":
-				got, err = sign.VerifyLayout(c.Context, s.ref.Path(), s.digest, opts...)
+				got, err = sign.VerifyLayoutFormat(c.Context, s.ref.Path(), s.digest, f, opts...)
 			case s.layout():
-				got, err = sign.VerifyLayoutAttestation(c.Context, s.ref.Path(), s.digest, typ, opts...)
+				got, err = sign.VerifyLayoutAttestationFormat(c.Context, s.ref.Path(), s.digest, typ, f, opts...)
 			case typ == "":
 				got, err = sign.VerifyFormat(c.Context, s.registryDigest(), f, opts...)
 			default:
