@@ -1,3 +1,5 @@
+//go:build unix
+
 package builder
 
 // linkConformanceCases follow BuildKit's frontend/dockerfile/dockerfile_test.go
