@@ -54,6 +54,14 @@ func (r *releaser) dirtyFiles(ctx context.Context, p *Plan) ([]string, error) {
 	return out, nil
 }
 
+// OwnOutputs are the paths stevedore itself writes that may lie inside a
+// build context: the default key directory under dir and the oci: layout
+// destinations. They never enter an image, whichever command builds it
+// (build and release share this rule).
+func OwnOutputs(dir string, layouts ...string) []string {
+	return append([]string{filepath.Join(dir, DefaultKeyDir)}, layouts...)
+}
+
 // contextOptions are the build options that say what an image's build
 // context holds: its directory, its Dockerfile (and so its .dockerignore),
 // and what the release itself writes there (the key directory, the ledger's
@@ -64,12 +72,13 @@ func (r *releaser) contextOptions(p *Plan, pi *PlannedImage) []builder.Option {
 	if out == "." {
 		out = p.LedgerPath
 	}
-	paths := []string{r.path(".stevedore"), r.path(out)}
+	var layouts []string
 	for _, d := range pi.Destinations {
 		if l, ok := strings.CutPrefix(r.destination(d), publish.LayoutPrefix); ok {
-			paths = append(paths, l)
+			layouts = append(layouts, l)
 		}
 	}
+	paths := append(OwnOutputs(r.o.dir, layouts...), r.path(out))
 	return []builder.Option{
 		builder.WithContextDir(r.path(pi.Context)),
 		builder.WithContextExclude(paths...),

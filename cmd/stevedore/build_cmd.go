@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -85,13 +84,13 @@ func runBuild(c *cli.Context, getenv env, contextDir string) error {
 	}
 	pubOpts := []publish.Option{publish.WithKeychain(keychain(getenv)), publish.WithInsecureRegistries(insecure...)}
 
-	// What stevedore writes inside the context never goes into an image.
-	exclude := []string{filepath.Join(contextDir, defaultKeyDir)}
+	var layouts []string
 	for _, d := range dsts {
 		if d.IsLayout() {
-			exclude = append(exclude, d.Path())
+			layouts = append(layouts, d.Path())
 		}
 	}
+	exclude := pipeline.OwnOutputs(contextDir, layouts...)
 	opts := []builder.Option{
 		builder.WithContextDir(contextDir),
 		builder.WithContextExclude(exclude...),

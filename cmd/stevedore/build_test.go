@@ -1,11 +1,16 @@
 package main
 
 import (
+	"archive/tar"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
@@ -72,5 +77,56 @@ func TestBuildToLayoutThenCached(t *testing.T) {
 	failed := stevedore(t, env, "", append(args[:len(args)-1], "--progress", "quiet")...)
 	if failed.code != exitFailed || !strings.Contains(failed.stderr, "Dockerfile:5") || !strings.Contains(failed.stderr, "exited with code 3") || !strings.Contains(failed.stderr, "boom") {
 		t.Errorf("exit %d, stderr:\n%s", failed.code, failed.stderr)
+	}
+}
+
+// What stevedore writes inside a context (the default key directory, a
+// layout destination) never enters the image build makes of it, by the
+// same rule release follows (pipeline.OwnOutputs).
+func TestBuildKeepsOwnOutputsOutOfTheImage(t *testing.T) {
+	ctxDir := t.TempDir()
+	for n, c := range map[string]string{"Dockerfile": "FROM scratch\nCOPY . /ctx/\n", "hello.txt": "hi\n", ".stevedore/cosign.key": "not a key\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(ctxDir, n)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ctxDir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(ctxDir, "out")
+	for range 2 { // the second build finds the first one's layout in its context
+		if r := stevedore(t, map[string]string{"XDG_CACHE_HOME": t.TempDir()}, "", "build", ctxDir, "--progress", "quiet", "-t", "oci:"+out); r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	}
+	idx, err := layout.ImageIndexFromPath(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil || len(im.Manifests) == 0 {
+		t.Fatalf("layout %s: %v %v", out, im, err)
+	}
+	img, err := idx.Image(im.Manifests[len(im.Manifests)-1].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, h.Name)
+	}
+	joined := strings.Join(files, " ")
+	if !strings.Contains(joined, "ctx/hello.txt") || strings.Contains(joined, ".stevedore") || strings.Contains(joined, "ctx/out") {
+		t.Errorf("image files %v: want ctx/hello.txt without .stevedore/ or the layout out/", files)
 	}
 }

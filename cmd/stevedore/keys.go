@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/urfave/cli/v2"
 
-	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 	// KMS providers (awskms, gcpkms, azurekms, hashivault) with the
@@ -37,10 +36,6 @@ func signerFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to this `HOST[:PORT]` (localhost and 127.0.0.0/8 always are)"},
 	}
 }
-
-// defaultKeyDir holds the local default key of release (build keeps it out
-// of the context).
-const defaultKeyDir = pipeline.DefaultKeyDir
 
 // loadSigner turns the key flags of sign and attest into a signer, through
 // the same sign.SignerSpec the release uses.
