@@ -38,7 +38,11 @@ func (b *builder) cachedRepo(ctx context.Context, g *gitSource, fetch func(remot
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("creating the git cache: %w", err)
 	}
-	entry := filepath.Join(dir, keyOf("git", redactURL(g.remote), g.pullRef, g.commit))
+	kind := "git"
+	if g.submodule {
+		kind = "git-submodule" // shallow: not what a top-level ADD of the commit fetches
+	}
+	entry := filepath.Join(dir, keyOf(kind, redactURL(g.remote), g.pullRef, g.commit))
 	unlock, err := store.Lock(entry + ".lock")
 	if err != nil {
 		return "", err

@@ -38,6 +38,7 @@ type gitSource struct {
 	pullRef    string // the ref as fetched: refs/heads/x, refs/tags/x or a commit
 	keepGitDir bool
 	auth       []string // GIT_CONFIG_* entries carrying the auth header; never in a key
+	submodule  bool     // a submodule's commit, fetched shallow (gitsubmodule.go)
 }
 
 var (
@@ -266,7 +267,7 @@ func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 		}
 	}
 	if g.ref.Submodules == nil || *g.ref.Submodules {
-		if _, err := b.gitCLI(g.auth, gitDir).worktree(cd).run(ctx, "submodule", "update", "--init", "--recursive", "--depth=1"); err != nil {
+		if err := b.updateSubmodules(ctx, g, gitDir, cd); err != nil {
 			return "", fmt.Errorf("failed to update submodules for %s: %w", redactURL(g.remote), err)
 		}
 	}
