@@ -148,14 +148,7 @@ spec:
 func TestKyvernoAdmitsKeySignatures(t *testing.T) {
 	bin := admissiontest.Kyverno(t)
 	apply := func(t *testing.T, policy, ref string) (string, bool) {
-		dir := t.TempDir()
-		pol, pod := filepath.Join(dir, "policy.yaml"), filepath.Join(dir, "pod.yaml")
-		testutil.WriteFile(t, pol, policy)
-		testutil.WriteFile(t, pod, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  namespace: default\nspec:\n  containers:\n    - name: app\n      image: "+ref+"\n")
-		out, ok := admissiontest.Run(t, bin, "apply", pol, "--resource", pod, "--registry", "--remove-color")
-		// A policy that matched nothing passes nothing: admitted means
-		// its rules ran and none failed.
-		return out, ok && strings.Contains(out, "fail: 0, warn: 0, error: 0,") && !strings.Contains(out, "pass: 0,")
+		return kyvernoApply(t, bin, nil, policy, ref)
 	}
 	clusterPolicy := func(typ string) func(t *testing.T, ref, pub string) (string, bool) {
 		return func(t *testing.T, ref, pub string) (string, bool) {
@@ -229,6 +222,21 @@ spec:
 			return apply(t, readFile(t, pinPolicy(t, "kyverno", pub)), ref)
 		}},
 	})
+}
+
+// kyvernoApply runs `kyverno apply --registry` of policy to a Pod running
+// ref, with env added to the CLI's environment; ok is whether it admitted
+// the Pod.
+func kyvernoApply(t *testing.T, bin string, env []string, policy, ref string) (out string, ok bool) {
+	t.Helper()
+	dir := t.TempDir()
+	pol, pod := filepath.Join(dir, "policy.yaml"), filepath.Join(dir, "pod.yaml")
+	testutil.WriteFile(t, pol, policy)
+	testutil.WriteFile(t, pod, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  namespace: default\nspec:\n  containers:\n    - name: app\n      image: "+ref+"\n")
+	out, ok = admissiontest.RunEnv(t, env, bin, "apply", pol, "--resource", pod, "--registry", "--remove-color")
+	// A policy that matched nothing passes nothing: admitted means its
+	// rules ran and none failed.
+	return out, ok && strings.Contains(out, "fail: 0, warn: 0, error: 0,") && !strings.Contains(out, "pass: 0,")
 }
 
 // pinPolicy writes the admission policy `stevedore pin --policy kind` prints

@@ -49,10 +49,18 @@ func binary(t testing.TB, env, def, oracle string) string {
 // exited 0.
 func Run(t testing.TB, bin string, args ...string) (string, bool) {
 	t.Helper()
+	return RunEnv(t, nil, bin, args...)
+}
+
+// RunEnv is Run with env (KEY=VALUE) added last, so it overrides both the
+// machine's environment and Run's own HOME, DOCKER_CONFIG and TUF_ROOT.
+func RunEnv(t testing.TB, env []string, bin string, args ...string) (string, bool) {
+	t.Helper()
 	home := t.TempDir()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = home
 	cmd.Env = append(os.Environ(), "HOME="+home, "DOCKER_CONFIG="+filepath.Join(home, ".docker"), "TUF_ROOT="+filepath.Join(home, ".sigstore"))
+	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
