@@ -4,11 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-
-	"github.com/sreevishnu07/stevedore/internal/registrytest"
 )
 
 // TestConformanceGitSubmoduleCache: an ADD of a repository with a
@@ -17,19 +12,7 @@ import (
 // both times.
 func TestConformanceGitSubmoduleCache(t *testing.T) {
 	buildctl, addr := buildkitOracle(t)
-	base := registrytest.BusyboxImage(t)
-	baseDir := t.TempDir()
-	lp, err := layout.Write(baseDir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lp.AppendImage(base); err != nil {
-		t.Fatal(err)
-	}
-	baseDigest, err := base.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, baseDir, baseDigest := busyboxLayout(t)
 	gs := startGitServer(t)
 	c := conformanceCase{name: "git-submodule-cached", known: "a submodule's .git file points at the checkout's git directory, which is in BuildKit's state directory and outside the image in both", dockerfile: gs.expand("FROM stevedore-test/busybox:1\nADD {{GIT}}/repo.git#withsub /w\nRUN ls -a /w/mod > /ls && cat /w/mod/file > /out\n")}
 	dir := filepath.Join(t.TempDir(), "ctx")

@@ -107,21 +107,29 @@ type buildkitResult struct {
 	duration time.Duration
 }
 
-func TestConformance(t *testing.T) {
-	buildctl, addr := buildkitOracle(t)
+// busyboxLayout returns the test busybox image, and an OCI layout holding
+// it with its digest, from which BuildKit builds the same base.
+func busyboxLayout(t *testing.T) (v1.Image, string, v1.Hash) {
+	t.Helper()
 	base := registrytest.BusyboxImage(t)
-	baseDir := t.TempDir()
-	lp, err := layout.Write(baseDir, empty.Index)
+	dir := t.TempDir()
+	lp, err := layout.Write(dir, empty.Index)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := lp.AppendImage(base); err != nil {
 		t.Fatal(err)
 	}
-	baseDigest, err := base.Digest()
+	digest, err := base.Digest()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return base, dir, digest
+}
+
+func TestConformance(t *testing.T) {
+	buildctl, addr := buildkitOracle(t)
+	base, baseDir, baseDigest := busyboxLayout(t)
 
 	web := startConformanceWeb(t)
 	git := startGitServer(t)

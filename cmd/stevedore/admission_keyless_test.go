@@ -63,19 +63,7 @@ func TestKyvernoAdmitsKeylessBundles(t *testing.T) {
 kind: ImageValidatingPolicy
 metadata:
   name: stevedore-keyless
-spec:
-  validationActions: [Deny]
-  matchConstraints:
-    resourceRules:
-      - apiGroups: [""]
-        apiVersions: [v1]
-        operations: [CREATE]
-        resources: [pods]
-  matchImageReferences:
-    - glob: "*"
-  validationConfigurations:
-    mutateDigest: false
-  attestors:
+`+ivpolSpec+`  attestors:
     - name: release
       cosign:
         keyless:
@@ -156,7 +144,9 @@ spec:
 		{"clusterpolicy-sigstorebundle-signature", "release-identity failed to verify image", tufCache, false,
 			func(iss, sub string) string { return cpol(iss, sub, "") }},
 		{"clusterpolicy-sigstorebundle-attestation", "release-identity failed to verify image", tufCache, true,
-			func(iss, sub string) string { return cpol(iss, sub, fmt.Sprintf(cpolAttestation, iss, sub, s.RekorURL)) }},
+			func(iss, sub string) string {
+				return cpol(iss, sub, fmt.Sprintf(cpolAttestation, iss, sub, s.RekorURL))
+			}},
 	}
 
 	// Kyverno's TUF cache for the ClusterPolicies: an ImageValidatingPolicy

@@ -186,19 +186,7 @@ spec:
 kind: ImageValidatingPolicy
 metadata:
   name: stevedore-release-key
-spec:
-  validationActions: [Deny]
-  matchConstraints:
-    resourceRules:
-      - apiGroups: [""]
-        apiVersions: [v1]
-        operations: [CREATE]
-        resources: [pods]
-  matchImageReferences:
-    - glob: "*"
-  validationConfigurations:
-    mutateDigest: false
-  attestors:
+`+ivpolSpec+`  attestors:
     - name: release
       cosign:
         key:
@@ -223,6 +211,22 @@ spec:
 		}},
 	})
 }
+
+// ivpolSpec is the start of every ImageValidatingPolicy spec here: deny
+// any Pod whose images fail the attestors, digests left as written.
+const ivpolSpec = `spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [""]
+        apiVersions: [v1]
+        operations: [CREATE]
+        resources: [pods]
+  matchImageReferences:
+    - glob: "*"
+  validationConfigurations:
+    mutateDigest: false
+`
 
 // kyvernoApply runs `kyverno apply --registry` of policy to a Pod running
 // ref, with env added to the CLI's environment; ok is whether it admitted
