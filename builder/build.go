@@ -30,6 +30,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/sreevishnu07/stevedore/builder/platform"
 
 	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
@@ -59,6 +60,7 @@ type options struct {
 	target      string
 	buildArgs   map[string]string
 	platforms   []v1.Platform
+	platformSet bool // platforms were asked for, not this machine's default
 	named       map[string]NamedContext
 	cacheDir    string
 	remote      []remote.Option
@@ -98,7 +100,15 @@ func WithBuildArgs(args map[string]string) Option { return func(o *options) { o.
 
 // WithPlatforms builds an image per platform and an index over them.
 // Default: this machine's platform.
-func WithPlatforms(p ...v1.Platform) Option { return func(o *options) { o.platforms = p } }
+// Each is normalised as BuildKit does (linux/arm64/v8 builds linux/arm64).
+func WithPlatforms(p ...v1.Platform) Option {
+	return func(o *options) {
+		o.platforms = make([]v1.Platform, len(p))
+		for i := range p {
+			o.platforms[i] = platform.Normalize(p[i])
+		}
+	}
+}
 
 // WithNamedContext overrides a stage, FROM image or --from name, as
 // --build-context NAME=VALUE does.
@@ -312,7 +322,8 @@ func newOptions(opts []Option) *options {
 	if o.dockerfile == "" {
 		o.dockerfile = filepath.Join(o.contextDir, "Dockerfile")
 	}
-	if len(o.platforms) == 0 {
+	o.platformSet = len(o.platforms) > 0
+	if !o.platformSet {
 		o.platforms = []v1.Platform{HostPlatform()}
 	}
 	if o.progress == nil {
@@ -355,16 +366,10 @@ func IndexOf(platforms []PlatformImage) v1.ImageIndex {
 	return ii
 }
 
-// HostPlatform is the platform of this machine.
+// HostPlatform is the platform of this machine, normalised as BuildKit
+// names it (linux/arm64, with no v8 variant).
 func HostPlatform() v1.Platform {
-	p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	switch runtime.GOARCH {
-	case "arm64":
-		p.Variant = "v8"
-	case "arm":
-		p.Variant = "v7"
-	}
-	return p
+	return platform.Normalize(v1.Platform{OS: "linux", Architecture: runtime.GOARCH})
 }
 
 // openContext opens the build context as the build reads it.

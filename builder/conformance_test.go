@@ -39,6 +39,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
+	"github.com/sreevishnu07/stevedore/builder/platform"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/sshtest"
 )
@@ -68,6 +69,9 @@ type conformanceCase struct {
 	// sshKeys lists the ids the test's two key files are served under
 	// (--ssh ID=KEYFILE,KEYFILE to both).
 	sshKeys []string
+	// platform is the --platform both build for, as the user spells it
+	// ("" for the host's).
+	platform string
 	// fail: BuildKit must refuse the build, and so must stevedore.
 	fail bool
 	// known names a difference from BuildKit not fixed yet: the case then
@@ -265,6 +269,14 @@ func stevedoreOptions(t *testing.T, base v1.Image, dir string, c conformanceCase
 	if c.target != "" {
 		opts = append(opts, WithTarget(c.target))
 	}
+	if c.platform != "" {
+		// As the CLI reads --platform.
+		p, err := platform.Parse(c.platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, WithPlatforms(p))
+	}
 	if c.buildArgs != nil {
 		opts = append(opts, WithBuildArgs(c.buildArgs))
 	}
@@ -307,6 +319,9 @@ func buildkitBuild(buildctl, addr, baseDir string, baseDigest v1.Hash, dir, work
 		"--output", "type=oci,tar=false,dest=" + out}
 	if c.target != "" {
 		args = append(args, "--opt", "target="+c.target)
+	}
+	if c.platform != "" {
+		args = append(args, "--opt", "platform="+c.platform)
 	}
 	for _, k := range sortedKeys(c.buildArgs) {
 		args = append(args, "--opt", "build-arg:"+k+"="+c.buildArgs[k])
@@ -400,6 +415,9 @@ func compareWithBuildkit(t *testing.T, c conformanceCase, res *Result, serr erro
 	if err != nil {
 		t.Fatal(err)
 	}
+	if gp, wp := configPlatform(gcf), configPlatform(wcf); gp != wp {
+		diffs = append(diffs, fmt.Sprintf("config platform:\n  stevedore %s\n  buildkit  %s", gp, wp))
+	}
 	g, w := fieldsOf(gcf.Config), fieldsOf(wcf.Config)
 	gv, wv := reflect.ValueOf(g), reflect.ValueOf(w)
 	for i := 0; i < gv.NumField(); i++ {
@@ -430,6 +448,11 @@ func compareWithBuildkit(t *testing.T, c conformanceCase, res *Result, serr erro
 			t.Error(d)
 		}
 	}
+}
+
+// configPlatform is the platform an image config names, as OS/ARCH[/VARIANT].
+func configPlatform(cf *v1.ConfigFile) string {
+	return v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}.String()
 }
 
 func diffTrees(got, want map[string]entry) []string {

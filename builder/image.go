@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
+	"github.com/sreevishnu07/stevedore/builder/platform"
 	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
@@ -84,7 +86,29 @@ func ociLayerType(mt types.MediaType) types.MediaType {
 }
 
 // assemble writes the image for a stage's final state.
-func assemble(fs fsState, st *dockerfile.State, platform v1.Platform, epoch time.Time) (v1.Image, error) {
+// imagePlatform is the platform the final image's config names, by
+// dockerfile2llb's rule: the target stage's own platform, unless the user
+// asked for a platform, which then names the OS and architecture (and the
+// variant and OS version when it gives them or the architecture changed),
+// all normalised.
+func imagePlatform(stage, target v1.Platform, asked bool) v1.Platform {
+	if asked {
+		same := stage.OS == target.OS && stage.Architecture == target.Architecture
+		stage.OS, stage.Architecture = target.OS, target.Architecture
+		if target.Variant != "" || !same {
+			stage.Variant = target.Variant
+		}
+		if target.OSVersion != "" || !same {
+			stage.OSVersion = target.OSVersion
+		}
+		if target.OSFeatures != nil {
+			stage.OSFeatures = slices.Clone(target.OSFeatures)
+		}
+	}
+	return platform.Normalize(stage)
+}
+
+func assemble(fs fsState, st *dockerfile.State, plat v1.Platform, epoch time.Time) (v1.Image, error) {
 	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
 	adds := make([]mutate.Addendum, 0, len(fs.layers))
 	for _, l := range fs.layers {
@@ -106,7 +130,7 @@ func assemble(fs fsState, st *dockerfile.State, platform v1.Platform, epoch time
 	if fs.base != nil {
 		cf.OSVersion, cf.OSFeatures = fs.base.OSVersion, fs.base.OSFeatures
 	}
-	cf.Architecture, cf.OS, cf.Variant = platform.Architecture, platform.OS, platform.Variant
+	cf.Architecture, cf.OS, cf.Variant = plat.Architecture, plat.OS, plat.Variant
 	cf.Created = v1.Time{Time: epoch}
 	cf.Author = st.Author
 	cf.Config = st.Config

@@ -102,7 +102,7 @@ func (b *builder) build(ctx context.Context) (v1.Image, error) {
 		}
 	}
 	t := b.stages[g.Target]
-	return assemble(t.fs, t.state, t.state.Platform, b.o.epoch)
+	return assemble(t.fs, t.state, imagePlatform(t.state.Platform, b.platform, b.o.platformSet), b.o.epoch)
 }
 
 func (b *builder) addWarning(w string) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/builder/platform"
 	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/pin"
@@ -266,11 +267,11 @@ func (r *releaser) build(ctx context.Context, ir *imageRun) (string, error) {
 	opts = append(opts, r.o.build...)
 	var ps []v1.Platform
 	for _, s := range img.Platforms {
-		p, err := v1.ParsePlatform(s)
+		p, err := platform.Parse(s)
 		if err != nil {
-			return "", fmt.Errorf("platform %q: %w", s, err)
+			return "", err
 		}
-		ps = append(ps, *p)
+		ps = append(ps, p)
 	}
 	var res *builder.Result
 	var err error

@@ -10,6 +10,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/sreevishnu07/stevedore/builder/platform"
 )
 
 // PlanOptions say what to build from a Dockerfile.
@@ -235,11 +237,11 @@ func (df *Dockerfile) resolveStage(st *Stage, global envList, lex *shell.Lex, by
 		if err != nil || p == "" {
 			return nil, locErrf("planning", ErrInvalid, df.Filename, st.Line, "empty platform value from expression %s", st.Platform)
 		}
-		pp, err := v1.ParsePlatform(p)
+		pp, err := platform.Parse(p)
 		if err != nil {
-			return nil, locErr("planning", ErrInvalid, df.Filename, st.Line, fmt.Errorf("parsing platform %s: %w", p, err))
+			return nil, locErr("planning", ErrInvalid, df.Filename, st.Line, fmt.Errorf("parsing FROM --platform: %w", err))
 		}
-		ps.Platform, ps.PlatformSet = *pp, true
+		ps.Platform, ps.PlatformSet = pp, true
 	}
 	ps.Deps = []Dependency{{Line: st.Line, Via: "FROM"}}
 	switch {
@@ -248,6 +250,11 @@ func (df *Dockerfile) resolveStage(st *Stage, global envList, lex *shell.Lex, by
 		ps.Base = Source{Kind: FromContext, Name: st.Name, Ref: contextFor(contexts, st.Name)}
 	default:
 		ps.Base = resolveName(base, byName, contexts)
+	}
+	if ps.Base.Kind == FromScratch {
+		// BuildKit builds scratch for the target platform whatever FROM
+		// --platform says (dockerfile2llb's emptyImage(targetPlatform)).
+		ps.Platform = target
 	}
 	ps.Deps[0].Source = ps.Base
 	return ps, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/buildkit"
+	"github.com/sreevishnu07/stevedore/builder/platform"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/version"
@@ -84,11 +85,11 @@ func platforms(list []string) ([]v1.Platform, error) {
 			if s == "" {
 				continue
 			}
-			p, err := v1.ParsePlatform(s)
-			if err != nil || p.OS == "" || p.Architecture == "" {
+			p, err := platform.Parse(s)
+			if err != nil {
 				return nil, usageErrorf("--platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", s)
 			}
-			out = append(out, *p)
+			out = append(out, p)
 		}
 	}
 	return out, nil

@@ -5,10 +5,10 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sreevishnu07/stevedore/actions"
+	"github.com/sreevishnu07/stevedore/builder/platform"
 	"github.com/sreevishnu07/stevedore/pin"
 	"github.com/sreevishnu07/stevedore/sign"
 )
@@ -122,11 +122,11 @@ func pinResolver(c *cli.Context, getenv env) (pin.Resolver, error) {
 	}
 	ropts := []pin.RegistryOption{pin.WithPublishOptions(publishOptions(getenv, c.StringSlice("insecure-registry"))...)}
 	if p := c.String("platform"); p != "" {
-		plat, err := v1.ParsePlatform(p)
+		plat, err := platform.Parse(p)
 		if err != nil {
-			return nil, usageErrorf("--platform %q: %v", p, err)
+			return nil, usageErrorf("--platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", p)
 		}
-		ropts = append(ropts, pin.WithPlatform(*plat))
+		ropts = append(ropts, pin.WithPlatform(plat))
 	}
 	return pin.NewRegistryResolver(ropts...), nil
 }
