@@ -192,10 +192,8 @@ func (r *releaser) run(ctx context.Context) error {
 			}
 			continue
 		}
-		for _, ir := range r.images {
-			if err := r.step(ctx, phase.step, ir.p.Name, func(ctx context.Context) (string, error) { return phase.f(ctx, ir) }); err != nil {
-				return err
-			}
+		if err := r.eachImage(ctx, phase.step, phase.f); err != nil {
+			return err
 		}
 	}
 	l := newLedger(r.plan_)
@@ -222,6 +220,29 @@ func (r *releaser) run(ctx context.Context) error {
 		})
 	}
 	return nil
+}
+
+// eachImage runs one step for every image. The registry-bound steps
+// (sign, verify, tag) run for all images at once, so that a release of
+// several images waits for each round trip once rather than once per image;
+// the first failure cancels the others. Build and SBOM stay one image
+// at a time: they are CPU-bound and parallel inside.
+func (r *releaser) eachImage(ctx context.Context, step string, f func(context.Context, *imageRun) (string, error)) error {
+	if step == StepBuild || step == StepSBOM {
+		for _, ir := range r.images {
+			if err := r.step(ctx, step, ir.p.Name, func(ctx context.Context) (string, error) { return f(ctx, ir) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, ir := range r.images {
+		g.Go(func() error {
+			return r.step(gctx, step, ir.p.Name, func(ctx context.Context) (string, error) { return f(ctx, ir) })
+		})
+	}
+	return g.Wait()
 }
 
 // pin rewrites the configured deploy files to the digests just released,

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sreevishnu07/stevedore/internal/faultproxy"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
@@ -87,8 +88,25 @@ func TestUnchangedRerunWritesNothing(t *testing.T) {
 // released, built, pushed, cataloged, signed and tagged, and reports the
 // registry requests it makes.
 func BenchmarkUnchangedRerun(b *testing.B) {
+	benchmarkUnchangedRerun(b, nil)
+}
+
+// rtt is the latency BenchmarkUnchangedRerunSlowRegistry gives every
+// request: a registry across the internet rather than on loopback.
+const rtt = 20 * time.Millisecond
+
+// BenchmarkUnchangedRerunSlowRegistry is the same re-run against a registry
+// that answers each request after rtt, as one across the internet does
+// (a CI runner and GHCR or Docker Hub). round-trips/op counts the requests
+// that waited on one another (requests made at once count as one);
+// rtt-units/op is the wall time in units of rtt, the local work included.
+func BenchmarkUnchangedRerunSlowRegistry(b *testing.B) {
+	benchmarkUnchangedRerun(b, []faultproxy.Rule{{Delay: rtt}})
+}
+
+func benchmarkUnchangedRerun(b *testing.B, rules []faultproxy.Rule) {
 	dir := repo(b)
-	px := faultproxy.New(b, "http://"+registrytest.InProcess(b), nil)
+	px := faultproxy.New(b, "http://"+registrytest.InProcess(b), nil, rules...)
 	cfg := config(b, px.Host+"/acme/IMAGE")
 	signer, _ := testSigner(b)
 	opts := releaseOpts(b, dir, signer, WithSBOMOptions(sbom.WithCacheDir(filepath.Join(dir, ".cache"))))
@@ -97,12 +115,17 @@ func BenchmarkUnchangedRerun(b *testing.B) {
 	}
 	px.Reset()
 	b.ResetTimer()
+	start := time.Now()
 	for range b.N {
 		if _, err := Release(context.Background(), cfg, opts...); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(px.RoundTrips())/float64(b.N), "round-trips/op")
+	if len(rules) > 0 {
+		b.ReportMetric(float64(time.Since(start))/float64(b.N)/float64(rtt), "rtt-units/op")
+	}
 	b.ReportMetric(float64(len(px.Entries()))/float64(b.N), "requests/op")
 	b.ReportMetric(float64(px.Count(http.MethodGet, faultproxy.KindPing))/float64(b.N), "pings/op")
 	b.ReportMetric(float64(px.Count(http.MethodPut, faultproxy.KindManifest))/float64(b.N), "manifest-PUTs/op")

@@ -357,10 +357,18 @@ func (b *Batch) pushContent(ctx context.Context, art Artifact, d Reference) erro
 		}
 		return classify("pushing", displayName(ref.Name()), &repo, err)
 	}
-	p, err := b.pusher(ctx, d)
+	c, err := b.client(ctx, d)
 	if err != nil {
 		return fail(err)
 	}
+	// A registry accepts a manifest only once everything it references is
+	// there, so a manifest already present by digest means its blobs and
+	// child manifests are too: one request for an unchanged re-run instead
+	// of one per blob (go-containerregistry's WriteIndex reasons the same).
+	if desc, err := remote.Head(ref, append(slices.Clip(c.opts), remote.WithContext(ctx))...); err == nil && desc.Digest == art.Digest() {
+		return nil
+	}
+	p := c.pusher
 	blobs, err := blobsOf(art)
 	if err != nil {
 		return fail(err)
@@ -510,19 +518,39 @@ func (b *Batch) applyTags(ctx context.Context, art Artifact, d Reference, tags [
 		return tagLayout(d.path, art.Descriptor, tags)
 	}
 	repo := d.ref.Context()
-	p, err := b.pusher(ctx, d)
+	c, err := b.client(ctx, d)
 	if err != nil {
 		return classify("tagging", displayName(repo.Name()), &repo, err)
 	}
-	for _, t := range tags {
+	// Ask where every tag points first, all at once: an unchanged re-run
+	// then costs one round trip per destination, not one per tag. A tag
+	// that cannot be read is moved (the push below asks again and says why
+	// if it fails).
+	stale := make([]bool, len(tags))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(tagProbes)
+	for i, t := range tags {
+		g.Go(func() error {
+			desc, err := remote.Head(repo.Tag(t), append(slices.Clip(c.opts), remote.WithContext(gctx))...)
+			stale[i] = err != nil || desc.Digest != art.Digest()
+			return nil
+		})
+	}
+	_ = g.Wait() // the probes never fail: a failed one marks its tag stale
+	for i, t := range tags {
+		if !stale[i] {
+			continue
+		}
 		tag := repo.Tag(t)
-		// Push by tag asks the registry first (a HEAD of the tag) and
-		// leaves a tag already pointing at the digest alone, so a re-run
-		// writes no manifest; otherwise it sends only the manifest, as the
-		// pusher knows the content is there.
-		if err := p.Push(ctx, tag, art.taggable()); err != nil {
+		// Push by tag sends only the manifest, as the pusher knows the
+		// content is there; it too leaves a tag already pointing at the
+		// digest alone (a tag moved here meanwhile by another release).
+		if err := c.pusher.Push(ctx, tag, art.taggable()); err != nil {
 			return classify("tagging", displayName(tag.Name()), &repo, err)
 		}
 	}
 	return nil
 }
+
+// tagProbes bounds the tag lookups of one destination in flight at once.
+const tagProbes = 8

@@ -15,6 +15,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -373,4 +374,25 @@ func (p *Proxy) MaxInFlight(method, kind string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.maxInFlight[method+" "+kind]
+}
+
+// RoundTrips is the longest chain of logged requests each sent after the
+// previous one was answered: how many round trips the client waited for
+// one after the other, requests made at once counting as one. Against a
+// registry with latency (a Delay rule) it is what the latency multiplies.
+func (p *Proxy) RoundTrips() int {
+	es := p.Entries()
+	sort.Slice(es, func(i, j int) bool { return es[i].At.Before(es[j].At) })
+	chain := make([]int, len(es))
+	longest := 0
+	for i, e := range es {
+		chain[i] = 1
+		for j := range i {
+			if !es[j].Done.After(e.At) && chain[j]+1 > chain[i] {
+				chain[i] = chain[j] + 1
+			}
+		}
+		longest = max(longest, chain[i])
+	}
+	return longest
 }
