@@ -1,14 +1,3 @@
-// Package builder turns a Dockerfile and a build context into OCI images with
-// no daemon: stages run in dependency order (independent ones in parallel),
-// RUN steps run in Linux namespaces on an overlay of the stage's root
-// filesystem, and every step's layer is cached by what it depends on, with a
-// reason given whenever the cache misses. Images are reproducible: the same
-// inputs and build epoch give the same digest on any machine.
-//
-// Its sub-packages hold the parts: dockerfile (parsing, stage graph, config
-// and history), buildcontext (COPY sources), layer (deterministic layers),
-// rootfs (materializing layers), isolate (running commands) and store
-// (content-addressed blobs and base images).
 package builder
 
 import (
