@@ -255,15 +255,13 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	hasher := buildcontext.LoadHasher(filepath.Join(o.cacheDir, "sums", keyOf(absPath(o.contextDir))))
 	defer hasher.Save()
 
-	used := map[string]v1.Layer{}
-	var shared map[string]remoteEntry
+	// Read before any stage runs: nothing else reports yet.
+	shared := loadSharedCache(ctx, o, st, func(w string) { res.Warnings = append(res.Warnings, w) })
+	local := &stepCache{dir: o.cacheDir, noCache: o.noCache}
 	for _, p := range o.platforms {
-		b := &builder{o: o, st: st, df: df, platform: p, ctxTree: ctxTree, hasher: hasher, res: res,
-			cache: &stepCache{dir: o.cacheDir, noCache: o.noCache}, used: used}
-		if shared == nil {
-			shared = b.loadRemoteCaches(ctx)
-		}
-		b.shared = shared
+		b := &builder{o: o, st: st, df: df, platform: p, ctxTree: ctxTree, hasher: hasher, res: res}
+		b.exec = &cachingExecutor{next: b, local: local, shared: shared, st: st, file: df.Filename,
+			platform: p, epoch: o.epoch, compression: o.compression, warn: b.addWarning}
 		img, err := b.build(ctx)
 		if err != nil {
 			return nil, err
@@ -271,17 +269,17 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 		res.Platforms = append(res.Platforms, PlatformImage{Platform: p, Image: img})
 	}
 	if o.cacheTo != nil {
-		if err := exportCache(ctx, o.cacheTo, used, o.remote); err != nil {
+		if err := exportCache(ctx, o.cacheTo, shared.used, o.remote); err != nil {
 			return nil, err
 		}
 	}
 	if o.localCacheTo != "" {
-		if err := exportLocalCache(o.localCacheTo, used); err != nil {
+		if err := exportLocalCache(o.localCacheTo, shared.used); err != nil {
 			return nil, err
 		}
 	}
 	if o.ghaCacheTo != nil {
-		if err := exportGHACache(ctx, *o.ghaCacheTo, used, res); err != nil {
+		if err := exportGHACache(ctx, *o.ghaCacheTo, shared.used, res); err != nil {
 			return nil, err
 		}
 	}

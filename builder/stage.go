@@ -26,13 +26,11 @@ type builder struct {
 	platform v1.Platform
 	ctxTree  *buildcontext.Tree
 	hasher   *buildcontext.Hasher
-	cache    *stepCache
+	exec     *cachingExecutor
 	res      *Result
 	work     string
 
-	shared map[string]remoteEntry // --cache-from entries
 	mu     sync.Mutex
-	used   map[string]v1.Layer // step key → layer, for --cache-to
 	stages map[int]*stage
 	images map[string]*imageTree   // pulled images materialized for COPY --from and mounts
 	pulled map[string]*pulledImage // images resolved for COPY --from and mounts
@@ -249,65 +247,39 @@ func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instr
 		return nil
 	}
 
-	prep, err := b.prepare(ctx, s, st)
+	res, err := b.exec.step(ctx, s, layerStep{Step: st, in: in, n: n}, func(reason string) {
+		rep.Reason = reason
+		b.report(StepReport{Stage: rep.Stage, Line: rep.Line, Instruction: rep.Instruction, Status: StatusStarted, Reason: reason})
+	})
 	if err != nil {
-		return fmt.Errorf("%s:%d: %s: %w", b.g.File, in.Line, oneLine(in.Source), err)
+		return err
 	}
-	// A --link layer does not depend on the layers below, so neither does
-	// its key (a new base reuses it); the stage's key still chains it.
-	parent := s.key
-	if st.Copy != nil && linked(st.Copy) && !chownByName(st.Copy.Chown) {
-		parent = "link"
-	}
-	key := keyOf(layerSemantics, parent, prep.text, prep.source, b.o.epoch.UTC().Format(time.RFC3339), b.o.compression.String())
-	scope := keyOf(absPath(b.g.File), platformString(b.platform), s.ps.DisplayName(), fmt.Sprint(n), in.Keyword)
-	record := inputs{Key: key, Parent: s.key, Text: prep.text, Source: prep.source, Files: prep.files}
-
-	l, hit := b.cache.lookup(b.st, key)
-	if e, ok := b.shared[key]; !hit && ok && !b.o.noCache {
-		if l, err = b.fetchRemote(ctx, key, e); err == nil {
-			hit = true
-		} else {
-			b.addWarning(fmt.Sprintf("fetching cached layer for %s:%d from %s: %v", b.g.File, in.Line, e.repo, err))
-		}
-	}
-	if hit {
-		rep.Status = StatusCached
-	} else {
-		rep.Reason = b.cache.explain(scope, record, s.rebuilt)
-		b.report(StepReport{Stage: rep.Stage, Line: rep.Line, Instruction: rep.Instruction, Status: StatusStarted, Reason: rep.Reason})
-		switch {
-		case st.Run != nil:
-			l, err = b.run(ctx, s, st.Run, prep)
-		case st.Copy != nil:
-			l, err = b.copy(ctx, s, st.Copy, prep)
-		default:
-			l, err = b.mkdir(ctx, s, st.Mkdir)
-		}
-		if err != nil {
-			return fmt.Errorf("%s:%d: %s: %w", b.g.File, in.Line, oneLine(in.Source), err)
-		}
-		if err := b.cache.record(key, l); err != nil {
-			return fmt.Errorf("recording build cache: %w", err)
-		}
+	rep.Status = StatusCached
+	if !res.cached {
 		s.rebuilt = true
 		rep.Status = StatusDone
 	}
-	b.cache.remember(scope, record)
-	b.mu.Lock()
-	b.used[key] = l
-	b.mu.Unlock()
+	l := res.layer
 	s.fs.layers = append(s.fs.layers, l)
 	s.fs.history = append(s.fs.history, h)
-	if parent != s.key {
-		key = keyOf(s.key, key)
-	}
-	s.key = key
+	s.key = res.key
 	d, _ := l.Digest()
 	rep.Layer = d.String()
 	rep.Duration = time.Since(start)
 	b.report(rep)
 	return nil
+}
+
+// execute makes a layer step's layer: the builder is the step executor
+// the cache wraps.
+func (b *builder) execute(ctx context.Context, s *stage, st dockerfile.Step, p *prepared) (v1.Layer, error) {
+	switch {
+	case st.Run != nil:
+		return b.run(ctx, s, st.Run, p)
+	case st.Copy != nil:
+		return b.copy(ctx, s, st.Copy, p)
+	}
+	return b.mkdir(ctx, s, st.Mkdir)
 }
 
 // ensureRoot brings the stage's materialized filesystem up to date with its
