@@ -12,34 +12,42 @@
 //
 // # How a build flows
 //
-// One way, top to bottom; each part is its own type and reaches only the
-// parts below it:
+// One way, top to bottom: each part is its own type and reaches only the
+// parts below it (an arrow is "calls"), never one above.
 //
-//	Build (build.go)            options → store, context, shared caches; one
-//	  │                         stageRunner per platform; --cache-to export
-//	  ├─ planStages (stage.go)  dockerfile.Plan for the platform → Graph
-//	  ├─ stageRunner (stage.go) walks the graph's levels, starts each stage
-//	  │    │                    from scratch, a stage or an image, applies
-//	  │    │                    each instruction to the stage's config and
-//	  │    │                    hands layer steps down; assembles the target
-//	  │    ├─ cachingExecutor (cachestep.go)  wraps step execution: the
-//	  │    │    │                step key, local lookup, --cache-from fetch,
-//	  │    │    │                record, and the layers --cache-to exports;
-//	  │    │    │                explains every miss
-//	  │    │    ├─ stepCache (cache.go)        the step cache on disk
-//	  │    │    ├─ sharedCache (remotecache.go) --cache-from entries, used layers
-//	  │    │    └─ executor (executor.go, run.go, copy.go, sshmount.go)
-//	  │    │         prepares a step (what its key is made of) and makes its
-//	  │    │         layer: RUN isolated, COPY/ADD, WORKDIR's directory
-//	  │    │         ├─ stageSet (stages.go)  finished stages and their
-//	  │    │         │                        materialized filesystems
-//	  │    │         ├─ sources (sources.go, gitsource.go, gitcache.go,
-//	  │    │         │           gitsubmodule.go, download.go)  images
-//	  │    │         │           pulled and unpacked, named contexts, the
-//	  │    │         │           build context, git repositories (through
-//	  │    │         │           the git cache), ADD URLs
-//	  │    │         └─ layerWriter (executor.go)  changes → a stored layer
-//	  │    └─ assemble (image.go)  a stage's layers, history and config → image
-//	  └─ recorder (progress.go)   warnings, bases, step reports and events,
-//	                              shared by every part that reports
+//	Build (build.go)               options → store, context, checks, caches;
+//	 │                             then --cache-to export
+//	 └─ buildEnv.buildPlatform     wires the parts below, per platform
+//	     ├─ planStages (stage.go)  dockerfile.Plan for the platform → Graph
+//	     └─ stageRunner (stage.go) walks the graph's levels (a level's stages
+//	         │                     in parallel), starts each stage from
+//	         │                     scratch, a stage or an image, applies each
+//	         │                     instruction to the stage's config, hands
+//	         │                     layer steps down, assembles the target
+//	         ├─ cachingExecutor (cachestep.go)  wraps step execution: step
+//	         │   │                 key, lookup, --cache-from fetch, record,
+//	         │   │                 the layers --cache-to exports, why a
+//	         │   │                 step missed
+//	         │   ├─ stepCache (cache.go)          the step cache on disk
+//	         │   ├─ sharedCache (remotecache.go)  --cache-from entries,
+//	         │   │                                layers used
+//	         │   └─ stepExecutor: executor (executor.go, run.go, copy.go,
+//	         │       │             sshmount.go) prepares a step (what its
+//	         │       │             key is made of) and makes its layer: RUN
+//	         │       │             isolated, COPY/ADD, WORKDIR's directory
+//	         │       └─ layerWriter (executor.go)  changes → stored layer
+//	         ├─ stageSet, stage (stages.go)  the platform's stages; finished
+//	         │                     ones' materialized filesystems, which
+//	         │                     COPY --from and RUN --mount=from read
+//	         ├─ sources (sources.go, gitsource.go, gitcache.go,
+//	         │           gitsubmodule.go, download.go)  the build context,
+//	         │           named contexts, images (pulled once, unpacked
+//	         │           once), git repositories through the git cache, ADD
+//	         │           URLs; it knows nothing of stages
+//	         └─ assemble (image.go)  a stage's layers, history and config
+//	                               → image
+//
+// The executor reads stageSet and sources too; the stage runner alone
+// writes a stage's config, layers and cache key. recorder (progress.go)
+// takes the warnings, bases and step events of every part into the Result.
 package builder
