@@ -1,14 +1,3 @@
-// Package builder turns a Dockerfile and a build context into OCI images with
-// no daemon: stages run in dependency order (independent ones in parallel),
-// RUN steps run in Linux namespaces on an overlay of the stage's root
-// filesystem, and every step's layer is cached by what it depends on, with a
-// reason given whenever the cache misses. Images are reproducible: the same
-// inputs and build epoch give the same digest on any machine.
-//
-// Its sub-packages hold the parts: dockerfile (parsing, stage graph, config
-// and history), buildcontext (COPY sources), layer (deterministic layers),
-// rootfs (materializing layers), isolate (running commands) and store
-// (content-addressed blobs and base images).
 package builder
 
 import (
@@ -276,33 +265,29 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	hasher := buildcontext.LoadHasher(filepath.Join(o.cacheDir, "sums", keyOf(absPath(o.contextDir))))
 	defer hasher.Save()
 
-	used := map[string]v1.Layer{}
-	var shared map[string]remoteEntry
+	rec := &recorder{res: res, progress: o.progress}
+	env := &buildEnv{o: o, st: st, df: df, ctxTree: ctxTree, hasher: hasher, rec: rec,
+		local: &stepCache{dir: o.cacheDir, noCache: o.noCache}, shared: loadSharedCache(ctx, o, st, rec.warn)}
 	for _, p := range o.platforms {
-		b := &builder{o: o, st: st, df: df, platform: p, ctxTree: ctxTree, hasher: hasher, res: res,
-			cache: &stepCache{dir: o.cacheDir, noCache: o.noCache}, used: used}
-		if shared == nil {
-			shared = b.loadRemoteCaches(ctx)
-		}
-		b.shared = shared
-		img, err := b.build(ctx)
+		img, err := env.buildPlatform(ctx, p)
 		if err != nil {
 			return nil, err
 		}
 		res.Platforms = append(res.Platforms, PlatformImage{Platform: p, Image: img})
 	}
+	shared := env.shared
 	if o.cacheTo != nil {
-		if err := exportCache(ctx, o.cacheTo, used, o.remote); err != nil {
+		if err := exportCache(ctx, o.cacheTo, shared.used, o.remote); err != nil {
 			return nil, err
 		}
 	}
 	if o.localCacheTo != "" {
-		if err := exportLocalCache(o.localCacheTo, used); err != nil {
+		if err := exportLocalCache(o.localCacheTo, shared.used); err != nil {
 			return nil, err
 		}
 	}
 	if o.ghaCacheTo != nil {
-		if err := exportGHACache(ctx, *o.ghaCacheTo, used, res); err != nil {
+		if err := exportGHACache(ctx, *o.ghaCacheTo, shared.used, res); err != nil {
 			return nil, err
 		}
 	}
@@ -312,6 +297,49 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	}
 	res.Index = IndexOf(res.Platforms)
 	return res, nil
+}
+
+// buildEnv is what the builds of every platform share.
+type buildEnv struct {
+	o       *options
+	st      *store.Store
+	df      *dockerfile.Dockerfile
+	ctxTree *buildcontext.Tree
+	hasher  *buildcontext.Hasher
+	rec     *recorder
+	local   *stepCache
+	shared  *sharedCache
+}
+
+// buildPlatform plans the stage graph for p and builds its target, with
+// the parts wired one way: stage runner → cache → executor → stages and
+// sources.
+func (e *buildEnv) buildPlatform(ctx context.Context, p v1.Platform) (v1.Image, error) {
+	o := e.o
+	g, err := planStages(e.df, o, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range g.Warnings {
+		e.rec.warn(w.String())
+	}
+	work, err := e.st.NewWorkDir()
+	if err != nil {
+		return nil, err
+	}
+	defer work.Remove()
+
+	stages := newStageSet(g, work.Path)
+	src := &sources{st: e.st, remote: o.remote, named: o.named, ctxTree: e.ctxTree, secrets: o.secrets,
+		sshAgent: o.sshAgents["default"], cacheDir: o.cacheDir, work: work.Path, rec: e.rec,
+		images: map[string]*imageTree{}, pulled: map[string]*pulledImage{}}
+	ex := &executor{stages: stages, src: src, layers: layerWriter{st: e.st, epoch: o.epoch, compression: o.compression},
+		hasher: e.hasher, cacheDir: o.cacheDir, work: work.Path, secrets: o.secrets, sshAgents: o.sshAgents,
+		output: o.output, isolation: o.isolation, forceCopy: o.forceCopy}
+	r := &stageRunner{g: g, stages: stages, src: src, rec: e.rec, platform: p, platformSet: o.platformSet, epoch: o.epoch,
+		exec: &cachingExecutor{next: ex, local: e.local, shared: e.shared, st: e.st, file: g.File,
+			platform: p, epoch: o.epoch, compression: o.compression, warn: e.rec.warn}}
+	return r.run(ctx)
 }
 
 func newOptions(opts []Option) *options {

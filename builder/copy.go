@@ -3,20 +3,15 @@ package builder
 import (
 	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -29,24 +24,14 @@ import (
 	"github.com/sreevishnu07/stevedore/builder/rootfs"
 )
 
-// download is an ADD source fetched over HTTP.
-type download struct {
-	url, file, name string
-	modTime         time.Time
-}
-
-func isURL(s string) bool {
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
-}
-
-func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.CopyOp) (*prepared, error) {
+func (ex *executor) prepareCopy(ctx context.Context, s *stage, op *dockerfile.CopyOp) (*prepared, error) {
 	p := &prepared{}
 	var local []string
 	var urls []string
 	for _, src := range op.Sources {
 		switch {
 		case op.Add && isGitSource(src):
-			g, err := b.resolveGit(ctx, src, op)
+			g, err := ex.src.resolveGit(ctx, src, op)
 			if err != nil {
 				return nil, err
 			}
@@ -59,14 +44,14 @@ func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.Copy
 	}
 	var srcKey string
 	if len(local) > 0 {
-		key, err := b.sourceKey(ctx, op.FromRef, s.ps.Platform)
+		key, err := ex.sourceKey(ctx, op.FromRef, s.ps.Platform)
 		if err != nil {
 			return nil, err
 		}
 		if key == "" {
 			// The build context or a directory: the key is what the
 			// patterns select, by content.
-			tree, _, err := b.sourceTree(ctx, op.FromRef, s.ps.Platform)
+			tree, _, err := ex.sourceTree(ctx, op.FromRef, s.ps.Platform)
 			if err != nil {
 				return nil, err
 			}
@@ -74,7 +59,7 @@ func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.Copy
 			if err != nil {
 				return nil, err
 			}
-			fp, err := b.hasher.Fingerprint(tree, matches)
+			fp, err := ex.hasher.Fingerprint(tree, matches)
 			if err != nil {
 				return nil, err
 			}
@@ -83,7 +68,7 @@ func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.Copy
 		srcKey = key
 	}
 	for _, u := range urls {
-		d, sum, err := b.fetch(ctx, u, op.Checksum)
+		d, sum, err := ex.src.fetch(ctx, u, op.Checksum)
 		if err != nil {
 			return nil, err
 		}
@@ -102,52 +87,9 @@ func (b *builder) prepareCopy(ctx context.Context, s *stage, op *dockerfile.Copy
 	return p, nil
 }
 
-// fetch downloads an ADD URL into the build directory, verifying --checksum
-// when given. Without one the content is hashed so a changed remote file
-// misses the cache.
-func (b *builder) fetch(ctx context.Context, rawURL, checksum string) (download, string, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return download{}, "", fmt.Errorf("parsing ADD URL %s: %w", rawURL, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return download{}, "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return download{}, "", fmt.Errorf("downloading %s: %w", rawURL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return download{}, "", fmt.Errorf("downloading %s: %s", rawURL, resp.Status)
-	}
-	f, err := os.CreateTemp(b.work, "add-")
-	if err != nil {
-		return download{}, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), resp.Body); err != nil {
-		return download{}, "", fmt.Errorf("downloading %s: %w", rawURL, err)
-	}
-	sum := "sha256:" + hex.EncodeToString(h.Sum(nil))
-	if checksum != "" && checksum != sum {
-		return download{}, "", fmt.Errorf("downloading %s: checksum mismatch: --checksum=%s but the content is %s", rawURL, checksum, sum)
-	}
-	d := download{url: rawURL, file: f.Name(), name: path.Base(u.Path)}
-	if d.name == "/" || d.name == "." {
-		d.name = "index.html"
-	}
-	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
-		d.modTime = lm
-	}
-	return d, sum, nil
-}
-
 // copy makes the layer of a COPY or ADD.
-func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *prepared) (v1.Layer, error) {
-	owner, err := b.owner(ctx, s, op.Chown)
+func (ex *executor) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *prepared) (v1.Layer, error) {
+	owner, err := ex.owner(ctx, s, op.Chown)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +102,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 	if tree == nil && len(p.local) > 0 {
 		// A stage or an image: its key stood for its content; only now,
 		// building, are its files needed.
-		if tree, _, err = b.sourceTree(ctx, op.FromRef, s.ps.Platform); err != nil {
+		if tree, _, err = ex.sourceTree(ctx, op.FromRef, s.ps.Platform); err != nil {
 			return nil, err
 		}
 		if matches, err = tree.Select(p.local, op.Exclude); err != nil {
@@ -169,14 +111,14 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 	}
 	var keepOwner map[string]bool
 	if op.Add && (op.Unpack == nil || *op.Unpack) {
-		if matches, keepOwner, err = b.unpackArchives(ctx, tree, matches); err != nil {
+		if matches, keepOwner, err = ex.unpackArchives(ctx, tree, matches); err != nil {
 			return nil, err
 		}
 	}
 	// A git checkout is copied as COPY dir/ copies a directory (its
 	// contents into dest), never unpacked.
 	for _, g := range p.gits {
-		dir, err := b.checkout(ctx, g)
+		dir, err := ex.src.checkout(ctx, g)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +128,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		}
 		matches = append(matches, ms...)
 	}
-	root, err := b.copyRoot(ctx, s, op)
+	root, err := ex.copyRoot(ctx, s, op)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +234,7 @@ func (b *builder) copy(ctx context.Context, s *stage, op *dockerfile.CopyOp, p *
 		parentMode = chmod.Perm()
 	}
 	files = append(parentDirs(root, files, owner, parentMode), files...)
-	return b.writeLayer(ctx, files)
+	return ex.layers.files(ctx, files)
 }
 
 // parentDirs lists, as layer entries, the directories above files: those
@@ -338,15 +280,6 @@ func parentDirs(root string, files []layer.File, owner layer.Owner, mode fs.File
 	return out
 }
 
-func (b *builder) writeLayer(ctx context.Context, files []layer.File) (v1.Layer, error) {
-	changes, err := layer.FromFiles(ctx, files)
-	if err != nil {
-		return nil, err
-	}
-	return layer.Write(ctx, changes, filepath.Dir(b.st.Path(v1.Hash{Algorithm: "sha256", Hex: "x"})),
-		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
-}
-
 // linked reports whether a COPY or ADD builds its layer as BuildKit's
 // --link does: on an empty filesystem, merged over the image afterwards.
 // BuildKit v0.29 ignores --link when --chmod is given.
@@ -370,11 +303,11 @@ func chownByName(spec string) bool {
 // would on any base: its destination's parents made anew (0755, the
 // --chown user's), the base's symlinks not followed, a path that is a file
 // below made a directory.
-func (b *builder) copyRoot(ctx context.Context, s *stage, op *dockerfile.CopyOp) (string, error) {
+func (ex *executor) copyRoot(ctx context.Context, s *stage, op *dockerfile.CopyOp) (string, error) {
 	if !linked(op) {
-		return b.ensureRoot(ctx, s)
+		return s.ensureRoot(ctx)
 	}
-	return os.MkdirTemp(b.work, "link-")
+	return os.MkdirTemp(ex.work, "link-")
 }
 
 // resolveDest follows the symlinks of a COPY destination inside the image's
@@ -464,11 +397,11 @@ func specialBits(m uint32) fs.FileMode {
 
 // owner resolves --chown (default root) as BuildKit does: names need the
 // image's /etc/passwd and /etc/group, numbers do not.
-func (b *builder) owner(ctx context.Context, s *stage, chown string) (layer.Owner, error) {
+func (ex *executor) owner(ctx context.Context, s *stage, chown string) (layer.Owner, error) {
 	if chown == "" {
 		return layer.Owner{}, nil
 	}
-	root, err := b.ensureRoot(ctx, s)
+	root, err := s.ensureRoot(ctx)
 	if err != nil {
 		return layer.Owner{}, err
 	}
@@ -483,7 +416,7 @@ func (b *builder) owner(ctx context.Context, s *stage, chown string) (layer.Owne
 // among ADD's sources by their extracted contents, as BuildKit does. Files
 // from an archive keep the archive's owners unless --chown is given. The
 // map holds every extracted path, true for those the archive names.
-func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, matches []buildcontext.Match) ([]buildcontext.Match, map[string]bool, error) {
+func (ex *executor) unpackArchives(ctx context.Context, tree *buildcontext.Tree, matches []buildcontext.Match) ([]buildcontext.Match, map[string]bool, error) {
 	keep := map[string]bool{}
 	out := make([]buildcontext.Match, 0, len(matches))
 	for _, m := range matches {
@@ -500,7 +433,7 @@ func (b *builder) unpackArchives(ctx context.Context, tree *buildcontext.Tree, m
 			out = append(out, m)
 			continue
 		}
-		dir, err := os.MkdirTemp(b.work, "unpack-")
+		dir, err := os.MkdirTemp(ex.work, "unpack-")
 		if err == nil {
 			// The directory stands for the destination BuildKit creates.
 			err = os.Chmod(dir, 0o755)
@@ -558,8 +491,8 @@ func archiveNames(file string) (map[string]bool, error) {
 
 // mkdir makes WORKDIR's layer: the directory, owned by the current USER when
 // it is new; an existing directory is left alone (an empty layer).
-func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, error) {
-	root, err := b.ensureRoot(ctx, s)
+func (ex *executor) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, error) {
+	root, err := s.ensureRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -570,7 +503,7 @@ func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, er
 	f := layer.File{Path: dir, Kind: layer.KindDir, Mode: 0o755}
 	if isDirIn(root, dir) {
 		// Nothing changes: BuildKit's layer for it is empty.
-		return b.writeLayer(ctx, nil)
+		return ex.layers.files(ctx, nil)
 	}
 	o := layer.Owner{}
 	if s.state.Config.User != "" {
@@ -580,5 +513,5 @@ func (b *builder) mkdir(ctx context.Context, s *stage, dir string) (v1.Layer, er
 	}
 	f.Owner = &o
 	files := []layer.File{f}
-	return b.writeLayer(ctx, append(parentDirs(root, files, *f.Owner, 0o755), files...))
+	return ex.layers.files(ctx, append(parentDirs(root, files, *f.Owner, 0o755), files...))
 }

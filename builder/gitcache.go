@@ -30,8 +30,8 @@ const gitCacheDir = "git"
 // cachedRepo returns the git directory of the cache entry for g, fetching
 // it from g's remote with fetch (the arguments of git for a given remote
 // name) unless an earlier build did.
-func (b *builder) cachedRepo(ctx context.Context, g *gitSource, fetch func(remote string) []string) (string, error) {
-	dir, err := filepath.Abs(filepath.Join(b.o.cacheDir, gitCacheDir))
+func (sr *sources) cachedRepo(ctx context.Context, g *gitSource, fetch func(remote string) []string) (string, error) {
+	dir, err := filepath.Abs(filepath.Join(sr.cacheDir, gitCacheDir))
 	if err != nil {
 		return "", err
 	}
@@ -63,7 +63,7 @@ func (b *builder) cachedRepo(ctx context.Context, g *gitSource, fetch func(remot
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	git := b.gitCLI(g.auth, tmp)
+	git := sr.gitCLI(g.auth, tmp)
 	if _, err := git.run(ctx, "-c", "init.defaultBranch=master", "init", "--bare", tmp); err != nil {
 		return "", fmt.Errorf("creating a repository for %s: %w", redactURL(g.remote), err)
 	}
@@ -102,9 +102,9 @@ func (b *builder) cachedRepo(ctx context.Context, g *gitSource, fetch func(remot
 // fetchThroughCache fetches what fetch names for g into the repository of
 // git, from the cache (filled from the remote first if needed). An entry
 // that git cannot read (damaged on disk) is dropped and fetched again.
-func (b *builder) fetchThroughCache(ctx context.Context, git gitRunner, g *gitSource, fetch func(remote string) []string) error {
+func (sr *sources) fetchThroughCache(ctx context.Context, git gitRunner, g *gitSource, fetch func(remote string) []string) error {
 	for attempt := 0; ; attempt++ {
-		entry, err := b.cachedRepo(ctx, g, fetch)
+		entry, err := sr.cachedRepo(ctx, g, fetch)
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func isGitSource(src string) bool {
 }
 
 // resolveGit works out which commit an ADD git source stands for.
-func (b *builder) resolveGit(ctx context.Context, src string, op *dockerfile.CopyOp) (*gitSource, error) {
+func (sr *sources) resolveGit(ctx context.Context, src string, op *dockerfile.CopyOp) (*gitSource, error) {
 	ref, _, err := dfgitutil.ParseGitRef(src)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the git source %s: %w", redactURL(src), err)
@@ -90,7 +90,7 @@ func (b *builder) resolveGit(ctx context.Context, src string, op *dockerfile.Cop
 			return nil, fmt.Errorf("the git URL %s holds a password, which would be stored in the image history: drop it from the URL and pass the token with --secret id=GIT_AUTH_TOKEN,src=FILE", redactURL(g.remote))
 		}
 	}
-	if g.auth, err = b.gitAuth(g.remote); err != nil {
+	if g.auth, err = sr.gitAuth(g.remote); err != nil {
 		return nil, err
 	}
 	if strings.HasPrefix(ref.Ref, "-") {
@@ -104,7 +104,7 @@ func (b *builder) resolveGit(ctx context.Context, src string, op *dockerfile.Cop
 		g.commit, g.pullRef = ref.Ref, ref.Ref
 		return g, nil
 	}
-	git := b.gitCLI(g.auth, "")
+	git := sr.gitCLI(g.auth, "")
 	want := ref.Ref
 	if want == "" {
 		out, err := git.run(ctx, "ls-remote", "--symref", "--", g.remote, "HEAD")
@@ -179,13 +179,13 @@ func (g *gitSource) key() string {
 // checkout fetches the source (through the git cache, gitcache.go) and
 // checks it out into a new directory under the build's work directory,
 // which it returns.
-func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
-	work, err := os.MkdirTemp(b.work, "git-")
+func (sr *sources) checkout(ctx context.Context, g *gitSource) (string, error) {
+	work, err := os.MkdirTemp(sr.work, "git-")
 	if err != nil {
 		return "", err
 	}
 	bare := filepath.Join(work, "repo.git")
-	git := b.gitCLI(g.auth, bare)
+	git := sr.gitCLI(g.auth, bare)
 	if _, err := git.run(ctx, "-c", "init.defaultBranch=master", "init", "--bare", bare); err != nil {
 		return "", fmt.Errorf("creating a repository for %s: %w", redactURL(g.remote), err)
 	}
@@ -203,7 +203,7 @@ func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 		}
 		return []string{"fetch", "--depth=1", "--no-tags", remote, "--force", "--", ref + ":" + target}
 	}
-	if err := b.fetchThroughCache(ctx, git, g, fetch); err != nil {
+	if err := sr.fetchThroughCache(ctx, git, g, fetch); err != nil {
 		return "", err
 	}
 
@@ -216,7 +216,7 @@ func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 	gitDir := bare
 	if g.keepGitDir && subdir == "/" {
 		gitDir = filepath.Join(dir, ".git")
-		co := b.gitCLI(nil, gitDir).worktree(dir)
+		co := sr.gitCLI(nil, gitDir).worktree(dir)
 		if _, err := co.run(ctx, "-c", "init.defaultBranch=master", "init"); err != nil {
 			return "", err
 		}
@@ -267,7 +267,7 @@ func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 		}
 	}
 	if g.ref.Submodules == nil || *g.ref.Submodules {
-		if err := b.updateSubmodules(ctx, g, gitDir, cd); err != nil {
+		if err := sr.updateSubmodules(ctx, g, gitDir, cd); err != nil {
 			return "", fmt.Errorf("failed to update submodules for %s: %w", redactURL(g.remote), err)
 		}
 	}
@@ -277,7 +277,7 @@ func (b *builder) checkout(ctx context.Context, g *gitSource) (string, error) {
 		}
 	}
 	if g.ref.MTime == "commit" {
-		out, err := b.gitCLI(nil, gitDir).run(ctx, "log", "-1", "--format=%ct", ref+"^{commit}")
+		out, err := sr.gitCLI(nil, gitDir).run(ctx, "log", "-1", "--format=%ct", ref+"^{commit}")
 		if err != nil {
 			return "", fmt.Errorf("reading the commit time of %s: %w", redactURL(g.remote), err)
 		}
@@ -354,7 +354,7 @@ func takeSubdir(dir, cd, subdir string) error {
 // BuildKit does: GIT_AUTH_HEADER.<host>, GIT_AUTH_TOKEN.<host>, then
 // GIT_AUTH_HEADER and GIT_AUTH_TOKEN. They reach git as configuration in
 // its environment (not its arguments, which other users can read).
-func (b *builder) gitAuth(remote string) ([]string, error) {
+func (sr *sources) gitAuth(remote string) ([]string, error) {
 	u, err := url.Parse(remote)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, nil
@@ -363,7 +363,7 @@ func (b *builder) gitAuth(remote string) ([]string, error) {
 		id    string
 		token bool
 	}{{"GIT_AUTH_HEADER." + u.Host, false}, {"GIT_AUTH_TOKEN." + u.Host, true}, {"GIT_AUTH_HEADER", false}, {"GIT_AUTH_TOKEN", true}} {
-		file, ok := b.o.secrets[s.id]
+		file, ok := sr.secrets[s.id]
 		if !ok {
 			continue
 		}
@@ -395,8 +395,8 @@ type gitRunner struct {
 	sshAuthSock      string
 }
 
-func (b *builder) gitCLI(auth []string, gitDir string) gitRunner {
-	return gitRunner{gitDir: gitDir, env: auth, sshAuthSock: b.o.sshAgents["default"]}
+func (sr *sources) gitCLI(auth []string, gitDir string) gitRunner {
+	return gitRunner{gitDir: gitDir, env: auth, sshAuthSock: sr.sshAgent}
 }
 
 func (g gitRunner) worktree(dir string) gitRunner {

@@ -24,11 +24,11 @@ import (
 
 // updateSubmodules checks out the submodules of the checkout workTree
 // (git directory gitDir), and theirs, from the git cache.
-func (b *builder) updateSubmodules(ctx context.Context, g *gitSource, gitDir, workTree string) error {
+func (sr *sources) updateSubmodules(ctx context.Context, g *gitSource, gitDir, workTree string) error {
 	if _, err := os.Lstat(filepath.Join(workTree, ".gitmodules")); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	git := b.gitCLI(g.auth, gitDir).worktree(workTree)
+	git := sr.gitCLI(g.auth, gitDir).worktree(workTree)
 	if _, err := git.run(ctx, "submodule", "init"); err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (b *builder) updateSubmodules(ctx context.Context, g *gitSource, gitDir, wo
 		if err != nil {
 			continue // not initialized (inactive): git skips it too
 		}
-		if err := b.updateSubmodule(ctx, g, git, name, p, f[1], strings.TrimSpace(string(raw))); err != nil {
+		if err := sr.updateSubmodule(ctx, g, git, name, p, f[1], strings.TrimSpace(string(raw))); err != nil {
 			return fmt.Errorf("submodule %s (%s): %w", p, redactURL(strings.TrimSpace(string(raw))), err)
 		}
 	}
@@ -70,7 +70,7 @@ func (b *builder) updateSubmodules(ctx context.Context, g *gitSource, gitDir, wo
 
 // updateSubmodule checks out one submodule at commit from the cache entry
 // for rawURL, then its own submodules.
-func (b *builder) updateSubmodule(ctx context.Context, g *gitSource, git gitRunner, name, p, commit, rawURL string) error {
+func (sr *sources) updateSubmodule(ctx context.Context, g *gitSource, git gitRunner, name, p, commit, rawURL string) error {
 	if !gitSHA.MatchString(commit) {
 		return fmt.Errorf("invalid submodule commit %q", commit)
 	}
@@ -78,7 +78,7 @@ func (b *builder) updateSubmodule(ctx context.Context, g *gitSource, git gitRunn
 	// GIT_PROTOCOL_FROM_USER=0: a submodule URL naming a local path is
 	// refused, as git's own submodule update refuses it.
 	sub := &gitSource{remote: remote, pullRef: commit, commit: commit, auth: append(auth, "GIT_PROTOCOL_FROM_USER=0"), submodule: true}
-	entry, err := b.cachedRepo(ctx, sub, func(r string) []string {
+	entry, err := sr.cachedRepo(ctx, sub, func(r string) []string {
 		return []string{"fetch", "--depth=1", "--no-tags", r, commit}
 	})
 	if err != nil {
@@ -97,7 +97,7 @@ func (b *builder) updateSubmodule(ctx context.Context, g *gitSource, git gitRunn
 	subTree := filepath.Join(git.workTree, filepath.FromSlash(p))
 	// Before recursing: relative URLs of nested submodules resolve against
 	// the submodule's remote, which must be the real one.
-	subGit := b.gitCLI(g.auth, "").worktree(subTree)
+	subGit := sr.gitCLI(g.auth, "").worktree(subTree)
 	if _, err := subGit.run(ctx, "remote", "set-url", "origin", redactURL(rawURL)); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (b *builder) updateSubmodule(ctx context.Context, g *gitSource, git gitRunn
 	if err != nil {
 		return err
 	}
-	return b.updateSubmodules(ctx, g, strings.TrimSpace(string(dir)), subTree)
+	return sr.updateSubmodules(ctx, g, strings.TrimSpace(string(dir)), subTree)
 }
 
 // splitURLCredentials takes a user and password out of a submodule URL

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/sreevishnu07/stevedore/event"
 )
@@ -31,4 +32,35 @@ func oneLine(s string) string {
 		s = s[:117] + "..."
 	}
 	return s
+}
+
+// recorder collects what a build reports into its Result and passes step
+// events on. Every part that reports shares it; parts only ever add.
+type recorder struct {
+	mu       sync.Mutex
+	res      *Result
+	progress event.Sink
+}
+
+func (r *recorder) warn(w string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Warnings = append(r.res.Warnings, w)
+}
+
+func (r *recorder) base(b Base) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Bases = append(r.res.Bases, b)
+}
+
+// step emits a step's event; the result keeps those of steps that ended.
+func (r *recorder) step(rep StepReport) {
+	r.progress.Emit(rep)
+	if rep.Status == StatusStarted {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Steps = append(r.res.Steps, rep)
 }

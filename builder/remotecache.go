@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -18,6 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
 // cacheAnnotation holds a shared cache's step keys on its manifest. The
@@ -148,20 +151,32 @@ type remoteEntry struct {
 	cachedLayer
 }
 
-// loadRemoteCaches reads the step keys of every --cache-from image. A cache
+// sharedCache is what a build shares with other machines' builds: the
+// step results found in its --cache-from caches, and the layers of every
+// step it used, which --cache-to exports. One serves all platforms.
+type sharedCache struct {
+	st      *store.Store
+	remote  []remote.Option
+	entries map[string]remoteEntry // step key → where its layer is
+
+	mu   sync.Mutex
+	used map[string]v1.Layer // step key → layer, for --cache-to
+}
+
+// loadSharedCache reads the step keys of every --cache-from cache. A cache
 // that cannot be read is reported as a warning: a missing cache (first run
 // of a CI pipeline) must not fail the build.
-func (b *builder) loadRemoteCaches(ctx context.Context) map[string]remoteEntry {
+func loadSharedCache(ctx context.Context, o *options, st *store.Store, warn func(string)) *sharedCache {
 	out := map[string]remoteEntry{}
 	add := func(where string, manifest []byte, e remoteEntry) {
 		var m v1.Manifest
 		if err := json.Unmarshal(manifest, &m); err != nil {
-			b.addWarning(fmt.Sprintf("reading build cache %s: %v", where, err))
+			warn(fmt.Sprintf("reading build cache %s: %v", where, err))
 			return
 		}
 		var entries map[string]cachedLayer
 		if err := json.Unmarshal([]byte(m.Annotations[cacheAnnotation]), &entries); err != nil {
-			b.addWarning(fmt.Sprintf("reading build cache %s: not a stevedore cache (%v)", where, err))
+			warn(fmt.Sprintf("reading build cache %s: not a stevedore cache (%v)", where, err))
 			return
 		}
 		for k, c := range entries {
@@ -171,40 +186,53 @@ func (b *builder) loadRemoteCaches(ctx context.Context) map[string]remoteEntry {
 			}
 		}
 	}
-	for _, ref := range b.o.cacheFrom {
-		desc, err := remote.Get(ref, append([]remote.Option{remote.WithContext(ctx)}, b.o.remote...)...)
+	for _, ref := range o.cacheFrom {
+		desc, err := remote.Get(ref, append([]remote.Option{remote.WithContext(ctx)}, o.remote...)...)
 		if err != nil {
-			b.addWarning(fmt.Sprintf("reading build cache %s: %v (building without it)", ref, err))
+			warn(fmt.Sprintf("reading build cache %s: %v (building without it)", ref, err))
 			continue
 		}
 		add(ref.String(), desc.Manifest, remoteEntry{repo: ref.Context()})
 	}
-	for _, dir := range b.o.localCacheFrom {
+	for _, dir := range o.localCacheFrom {
 		manifest, err := readLocalCache(dir)
 		if err != nil {
-			b.addWarning(fmt.Sprintf("reading build cache %s: %v (building without it)", dir, err))
+			warn(fmt.Sprintf("reading build cache %s: %v (building without it)", dir, err))
 			continue
 		}
 		add(dir, manifest, remoteEntry{dir: layout.Path(dir)})
 	}
-	for _, g := range b.o.ghaCacheFrom {
+	for _, g := range o.ghaCacheFrom {
 		s, err := openGHA(g)
 		if err != nil {
-			b.addWarning(fmt.Sprintf("reading build cache: %v (building without it)", err))
+			warn(fmt.Sprintf("reading build cache: %v (building without it)", err))
 			continue
 		}
 		manifest, err := s.manifest(ctx)
 		if err != nil {
-			b.addWarning(fmt.Sprintf("%v (building without it)", g.wrap("reading build cache", err)))
+			warn(fmt.Sprintf("%v (building without it)", g.wrap("reading build cache", err)))
 			continue
 		}
 		if manifest == nil {
-			b.addWarning(fmt.Sprintf("reading build cache %s: no entries yet (building without it)", g))
+			warn(fmt.Sprintf("reading build cache %s: no entries yet (building without it)", g))
 			continue
 		}
 		add(g.String(), manifest, remoteEntry{gha: s})
 	}
-	return out
+	return &sharedCache{st: st, remote: o.remote, entries: out, used: map[string]v1.Layer{}}
+}
+
+// entry is where a shared cache holds the layer of the step key.
+func (c *sharedCache) entry(key string) (remoteEntry, bool) {
+	e, ok := c.entries[key]
+	return e, ok
+}
+
+// use marks the layer of a step this build used, cached or built.
+func (c *sharedCache) use(key string, l v1.Layer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.used[key] = l
 }
 
 // localCacheRef names the cache image in its layout's index.
@@ -239,14 +267,13 @@ func readLocalCache(dir string) ([]byte, error) {
 
 const imageRefName = "org.opencontainers.image.ref.name"
 
-// fetchRemote downloads a shared cache's layer into the store and records
-// it in the local cache.
-func (b *builder) fetchRemote(ctx context.Context, key string, e remoteEntry) (v1.Layer, error) {
+// fetch downloads a shared cache's layer into the store.
+func (c *sharedCache) fetch(ctx context.Context, e remoteEntry) (v1.Layer, error) {
 	d, err := v1.NewHash(e.Digest)
 	if err != nil {
 		return nil, err
 	}
-	if !b.st.HasBlob(d, e.Size) {
+	if !c.st.HasBlob(d, e.Size) {
 		var rc io.ReadCloser
 		switch {
 		case e.gha != nil:
@@ -255,14 +282,14 @@ func (b *builder) fetchRemote(ctx context.Context, key string, e remoteEntry) (v
 			rc, err = e.dir.Blob(d)
 		default:
 			var l v1.Layer
-			if l, err = remote.Layer(e.repo.Digest(e.Digest), append([]remote.Option{remote.WithContext(ctx)}, b.o.remote...)...); err == nil {
+			if l, err = remote.Layer(e.repo.Digest(e.Digest), append([]remote.Option{remote.WithContext(ctx)}, c.remote...)...); err == nil {
 				rc, err = l.Compressed()
 			}
 		}
 		if err != nil {
 			return nil, err
 		}
-		err = b.st.WriteBlob(d, rc)
+		err = c.st.WriteBlob(d, rc)
 		rc.Close()
 		if err != nil {
 			return nil, err
@@ -272,11 +299,7 @@ func (b *builder) fetchRemote(ctx context.Context, key string, e remoteEntry) (v
 	if err != nil {
 		return nil, err
 	}
-	l := &storedLayer{st: b.st, digest: d, diffID: diffID, size: e.Size, mt: e.MediaType}
-	if err := b.cache.record(key, l); err != nil {
-		return nil, err
-	}
-	return l, nil
+	return &storedLayer{st: c.st, digest: d, diffID: diffID, size: e.Size, mt: e.MediaType}, nil
 }
 
 // cacheImage holds the layers of every step this build used, keyed in its

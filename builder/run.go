@@ -65,7 +65,7 @@ type preparedBind struct {
 	ssh      bool
 }
 
-func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp) (*prepared, error) {
+func (ex *executor) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp) (*prepared, error) {
 	p := &prepared{}
 	var keyParts []string
 	nSSH := 0
@@ -96,7 +96,7 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 				bd.mkdirOwner = &o
 				perm = fmt.Sprintf("%d:%d:%o", o.UID, o.GID, bd.mkdirMode)
 			}
-			dir := filepath.Join(b.o.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform), perm))
+			dir := filepath.Join(ex.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform), perm))
 			bd.source = dir
 			if owned {
 				bd.source = filepath.Join(dir, "cache")
@@ -104,7 +104,7 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			p.binds = append(p.binds, bd)
 			keyParts = append(keyParts, "cache "+id+" "+m.Target+" "+perm)
 		case "tmpfs":
-			dir, err := os.MkdirTemp(b.work, "tmpfs-")
+			dir, err := os.MkdirTemp(ex.work, "tmpfs-")
 			if err != nil {
 				return nil, err
 			}
@@ -119,7 +119,7 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			if target == "" {
 				target = "/run/secrets/" + id
 			}
-			file, ok := b.o.secrets[id]
+			file, ok := ex.secrets[id]
 			if !ok && m.Required {
 				return nil, fmt.Errorf("secret %q is required: pass --secret id=%s,src=FILE", id, id)
 			}
@@ -144,12 +144,12 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			if src == "" {
 				src = "."
 			}
-			key, err := b.sourceKey(ctx, m.FromRef, s.ps.Platform)
+			key, err := ex.sourceKey(ctx, m.FromRef, s.ps.Platform)
 			if err != nil {
 				return nil, err
 			}
 			if key == "" {
-				tree, _, err := b.sourceTree(ctx, m.FromRef, s.ps.Platform)
+				tree, _, err := ex.sourceTree(ctx, m.FromRef, s.ps.Platform)
 				if err != nil {
 					return nil, err
 				}
@@ -157,7 +157,7 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 				if err != nil {
 					return nil, err
 				}
-				fp, err := b.hasher.Fingerprint(tree, matches)
+				fp, err := ex.hasher.Fingerprint(tree, matches)
 				if err != nil {
 					return nil, err
 				}
@@ -168,7 +168,7 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 			keyParts = append(keyParts, fmt.Sprintf("bind %s rw=%v", m.Target, !m.ReadOnly))
 			p.source += " " + m.Target + "=" + key
 		case "ssh":
-			bd, key, err := b.prepareSSH(m, nSSH)
+			bd, key, err := ex.prepareSSH(m, nSSH)
 			if err != nil {
 				return nil, err
 			}
@@ -194,15 +194,15 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 
 // run executes a RUN step on an overlay of the stage's filesystem and makes
 // its layer from the overlay's upper directory.
-func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *prepared) (v1.Layer, error) {
+func (ex *executor) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *prepared) (v1.Layer, error) {
 	if err := canRun(s.ps.Platform); err != nil {
 		return nil, err
 	}
-	root, err := b.ensureRoot(ctx, s)
+	root, err := s.ensureRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(b.work, "run-")
+	dir, err := os.MkdirTemp(ex.work, "run-")
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 
 	spec := isolate.Spec{
 		Args: append([]string(nil), op.Args...), Env: append(append(append([]string(nil), op.Env...), op.ProxyEnv...), p.env...),
-		Dir: op.Dir, User: op.User, Stdout: b.o.output, Stderr: b.o.output,
+		Dir: op.Dir, User: op.User, Stdout: ex.output, Stderr: ex.output,
 	}
 	if op.Network == "none" {
 		spec.Network = isolate.NetworkNone
@@ -230,7 +230,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 	}
 	for _, bd := range p.binds {
 		if bd.path != "" {
-			tree, _, err := b.sourceTree(ctx, bd.from, s.ps.Platform)
+			tree, _, err := ex.sourceTree(ctx, bd.from, s.ps.Platform)
 			if err != nil {
 				return nil, err
 			}
@@ -310,7 +310,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 	}
 
 	upper, merged := filepath.Join(dir, "upper"), filepath.Join(dir, "merged")
-	inPlace := b.o.forceCopy
+	inPlace := ex.forceCopy
 	if !inPlace {
 		if err := mountOverlay(root, upper, filepath.Join(dir, "work"), merged); err != nil {
 			inPlace = true // no overlayfs here: copy and compare instead
@@ -323,10 +323,9 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 			return nil, fmt.Errorf("snapshotting the root filesystem: %w", err)
 		}
 		spec.Rootfs = root
-		if err := runStep(ctx, spec, b.o.isolation); err != nil {
+		if err := runStep(ctx, spec, ex.isolation); err != nil {
 			// The tree is half-changed: rebuild it from the layers next time.
-			os.RemoveAll(s.root)
-			s.root, s.applied = "", 0
+			s.discardRoot()
 			return nil, err
 		}
 		if changes, err = layer.Diff(ctx, snapshot, root); err != nil {
@@ -334,7 +333,7 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 		}
 	} else {
 		spec.Rootfs = merged
-		runErr := runStep(ctx, spec, b.o.isolation)
+		runErr := runStep(ctx, spec, ex.isolation)
 		if err := unmount(merged); err != nil && runErr == nil {
 			runErr = fmt.Errorf("unmounting the step's overlay: %w", err)
 		}
@@ -360,14 +359,13 @@ func (b *builder) run(ctx context.Context, s *stage, op *dockerfile.RunOp, p *pr
 	if err != nil {
 		return nil, err
 	}
-	l, err := layer.Write(ctx, changes, filepath.Dir(b.st.Path(v1.Hash{Algorithm: "sha256", Hex: "x"})),
-		layer.WithEpoch(b.o.epoch), layer.WithCompression(b.o.compression))
+	l, err := ex.layers.changes(ctx, changes)
 	if err != nil {
 		return nil, err
 	}
 	if inPlace {
 		// The tree already holds the step's changes.
-		s.applied++
+		s.appliedInPlace()
 	}
 	return l, nil
 }

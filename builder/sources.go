@@ -6,14 +6,36 @@ import (
 	"os"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
 	"github.com/sreevishnu07/stevedore/builder/rootfs"
+	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
-// Where a step's inputs come from (the build context, a finished stage, a
-// named context or an image) and what stands for them in the cache key.
+// sources is where a platform's steps read from other than its stages: the
+// build context, named contexts, images (pulled once, unpacked once), git
+// repositories (gitsource.go, through the git cache) and ADD URLs
+// (download.go). It knows nothing of stages: COPY --from=STAGE is the
+// executor's to resolve.
+type sources struct {
+	st       *store.Store
+	remote   []remote.Option
+	named    map[string]NamedContext
+	ctxTree  *buildcontext.Tree
+	secrets  map[string]string // GIT_AUTH_TOKEN and GIT_AUTH_HEADER, for git remotes
+	sshAgent string            // the "default" agent, for git@ remotes
+	cacheDir string            // holds the git cache
+	work     string            // where downloads, checkouts and unpacked images go
+	rec      *recorder         // the images pulled
+
+	mu     sync.Mutex
+	images map[string]*imageTree   // pulled images materialized for COPY --from and mounts
+	pulled map[string]*pulledImage // images resolved for COPY --from and mounts
+}
 
 type imageTree struct {
 	once sync.Once
@@ -22,63 +44,102 @@ type imageTree struct {
 	err  error
 }
 
-// sourceImage resolves COPY --from=IMAGE or a mount's image once per build
-// (pulling what the store lacks), without unpacking it.
-func (b *builder) sourceImage(ctx context.Context, src dockerfile.Source, p v1.Platform) (v1.Image, error) {
-	k := src.Kind.String() + ":" + src.Name + "@" + platformString(p)
-	b.mu.Lock()
-	e, ok := b.pulled[k]
-	if !ok {
-		e = &pulledImage{}
-		b.pulled[k] = e
-	}
-	b.mu.Unlock()
-	e.once.Do(func() { e.img, e.err = b.baseImage(ctx, src, p) })
-	return e.img, e.err
-}
-
 type pulledImage struct {
 	once sync.Once
 	img  v1.Image
 	err  error
 }
 
-// stageRoot waits for another stage and returns its materialized
-// filesystem, for COPY --from and RUN --mount=from.
-func (b *builder) stageRoot(ctx context.Context, i int) (string, *stage, error) {
-	other, ok := b.stages[i]
-	if !ok {
-		return "", nil, fmt.Errorf("stage %d is not part of this build", i)
+// contextDir is the directory a named context stands for, if it is one.
+func (sr *sources) contextDir(name string) (string, bool) {
+	nc, ok := sr.named[name]
+	return nc.Dir, ok && nc.Dir != ""
+}
+
+// baseImage resolves an image reference or a named context to an image for
+// the platform, pulling what the store lacks.
+func (sr *sources) baseImage(ctx context.Context, src dockerfile.Source, p v1.Platform) (v1.Image, error) {
+	if src.Kind == dockerfile.FromContext {
+		nc, ok := sr.named[src.Name]
+		if !ok {
+			return nil, fmt.Errorf("named context %q was not given", src.Name)
+		}
+		switch {
+		case nc.Image != nil:
+			return nc.Image, nil
+		case nc.Index != nil:
+			return imageForPlatform(nc.Index, p)
+		case nc.Ref != nil:
+			return sr.pull(ctx, nc.Ref, p)
+		default:
+			return nil, fmt.Errorf("named context %q is a directory; FROM needs an image (oci:PATH or docker-image://REF)", src.Name)
+		}
 	}
-	<-other.done
-	// Materializing mutates the other stage's bookkeeping; stages that
-	// read the same finished stage in parallel take turns.
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	dir, err := b.ensureRoot(ctx, other)
-	return dir, other, err
+	ref, err := name.ParseReference(src.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("parsing image reference %q: %w", src.Ref, err)
+	}
+	return sr.pull(ctx, ref, p)
+}
+
+func (sr *sources) pull(ctx context.Context, ref name.Reference, p v1.Platform) (v1.Image, error) {
+	img, err := sr.st.Pull(ctx, ref, p, sr.remote...)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := img.Digest()
+	sr.rec.base(Base{Ref: ref.String(), Digest: d, Platform: p})
+	return img, nil
+}
+
+func imageForPlatform(ii v1.ImageIndex, p v1.Platform) (v1.Image, error) {
+	im, err := ii.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range im.Manifests {
+		if d.Platform != nil && d.Platform.Satisfies(v1.Platform{OS: p.OS, Architecture: p.Architecture}) {
+			return ii.Image(d.Digest)
+		}
+	}
+	return nil, fmt.Errorf("the index has no image for %s", platformString(p))
+}
+
+// sourceImage resolves COPY --from=IMAGE or a mount's image once per build
+// (pulling what the store lacks), without unpacking it.
+func (sr *sources) sourceImage(ctx context.Context, src dockerfile.Source, p v1.Platform) (v1.Image, error) {
+	k := src.Kind.String() + ":" + src.Name + "@" + platformString(p)
+	sr.mu.Lock()
+	e, ok := sr.pulled[k]
+	if !ok {
+		e = &pulledImage{}
+		sr.pulled[k] = e
+	}
+	sr.mu.Unlock()
+	e.once.Do(func() { e.img, e.err = sr.baseImage(ctx, src, p) })
+	return e.img, e.err
 }
 
 // imageRoot pulls and materializes an image for COPY --from=IMAGE and
 // RUN --mount=from=IMAGE, once per build.
-func (b *builder) imageRoot(ctx context.Context, src dockerfile.Source, p v1.Platform) (string, string, error) {
+func (sr *sources) imageRoot(ctx context.Context, src dockerfile.Source, p v1.Platform) (string, string, error) {
 	k := src.Kind.String() + ":" + src.Name
-	b.mu.Lock()
-	it, ok := b.images[k]
+	sr.mu.Lock()
+	it, ok := sr.images[k]
 	if !ok {
 		it = &imageTree{}
-		b.images[k] = it
+		sr.images[k] = it
 	}
-	b.mu.Unlock()
+	sr.mu.Unlock()
 	it.once.Do(func() {
-		img, err := b.sourceImage(ctx, src, p)
+		img, err := sr.sourceImage(ctx, src, p)
 		if err != nil {
 			it.err = err
 			return
 		}
 		d, _ := img.Digest()
 		it.key = keyOf("image", d.String())
-		dir, err := os.MkdirTemp(b.work, "image-")
+		dir, err := os.MkdirTemp(sr.work, "image-")
 		if err != nil {
 			it.err = err
 			return
@@ -97,90 +158,4 @@ func (b *builder) imageRoot(ctx context.Context, src dockerfile.Source, p v1.Pla
 		it.dir = dir
 	})
 	return it.dir, it.key, it.err
-}
-
-// prepared is what a layer step depends on, worked out before the cache
-// lookup and reused by the step if it has to run.
-type prepared struct {
-	text   string                 // canonical description of the step, for the cache key
-	source string                 // what its input files are (content digest, stage key, URL sums)
-	files  []buildcontext.FileSum // context files it reads, to explain misses
-	// COPY/ADD
-	tree      *buildcontext.Tree
-	matches   []buildcontext.Match
-	downloads []download
-	gits      []*gitSource
-	local     []string // the sources read from the context, a stage or an image
-	// RUN
-	binds []preparedBind
-	env   []string // set for the step only (SSH_AUTH_SOCK)
-}
-
-func (b *builder) prepare(ctx context.Context, s *stage, st dockerfile.Step) (*prepared, error) {
-	switch {
-	case st.Run != nil:
-		return b.prepareRun(ctx, s, st.Run)
-	case st.Copy != nil:
-		return b.prepareCopy(ctx, s, st.Copy)
-	}
-	return &prepared{text: fmt.Sprintf("WORKDIR mkdir %q user %q", st.Mkdir, s.state.Config.User)}, nil
-}
-
-// sourceKey is the cache key standing for a stage's or image's whole
-// content, worked out without unpacking anything; "" for the build context
-// and directories, whose selected files must be fingerprinted instead.
-func (b *builder) sourceKey(ctx context.Context, ref *dockerfile.Source, p v1.Platform) (string, error) {
-	if ref == nil {
-		return "", nil
-	}
-	switch ref.Kind {
-	case dockerfile.FromStage:
-		other, ok := b.stages[ref.Stage]
-		if !ok {
-			return "", fmt.Errorf("stage %d is not part of this build", ref.Stage)
-		}
-		<-other.done
-		return "stage:" + other.key, nil
-	case dockerfile.FromContext:
-		if nc, ok := b.o.named[ref.Name]; ok && nc.Dir != "" {
-			return "", nil
-		}
-	}
-	img, err := b.sourceImage(ctx, *ref, p)
-	if err != nil {
-		return "", err
-	}
-	d, err := img.Digest()
-	if err != nil {
-		return "", err
-	}
-	return keyOf("image", d.String()), nil
-}
-
-// sourceTree resolves where COPY --from or RUN --mount=from reads: the build
-// context, a finished stage, a named context or an image. It returns the
-// tree and, for stages and images, a key standing for their whole content
-// (their files need no hashing: their cache keys already say what they are).
-func (b *builder) sourceTree(ctx context.Context, ref *dockerfile.Source, p v1.Platform) (*buildcontext.Tree, string, error) {
-	if ref == nil {
-		return b.ctxTree, "", nil
-	}
-	switch ref.Kind {
-	case dockerfile.FromStage:
-		dir, other, err := b.stageRoot(ctx, ref.Stage)
-		if err != nil {
-			return nil, "", err
-		}
-		return buildcontext.OpenDir(dir), "stage:" + other.key, nil
-	case dockerfile.FromContext:
-		if nc, ok := b.o.named[ref.Name]; ok && nc.Dir != "" {
-			t, err := buildcontext.OpenContext(nc.Dir, "")
-			return t, "", err
-		}
-	}
-	dir, key, err := b.imageRoot(ctx, *ref, p)
-	if err != nil {
-		return nil, "", err
-	}
-	return buildcontext.OpenDir(dir), key, nil
 }

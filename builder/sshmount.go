@@ -32,7 +32,7 @@ func sshTarget(m dockerfile.Mount, n int) string {
 // prepareSSH resolves one RUN --mount=type=ssh: the agent it forwards
 // (none for an optional mount whose agent was not given) and the socket's
 // owner and mode (root's, 0600, unless the mount says otherwise).
-func (b *builder) prepareSSH(m dockerfile.Mount, n int) (preparedBind, string, error) {
+func (ex *executor) prepareSSH(m dockerfile.Mount, n int) (preparedBind, string, error) {
 	if m.Source != "" {
 		return preparedBind{}, "", fmt.Errorf("--mount=type=ssh does not take source= (the agent comes from --ssh)")
 	}
@@ -40,7 +40,7 @@ func (b *builder) prepareSSH(m dockerfile.Mount, n int) (preparedBind, string, e
 	if id == "" {
 		id = "default"
 	}
-	sock, ok := b.o.sshAgents[id]
+	sock, ok := ex.sshAgents[id]
 	if !ok && m.Required {
 		flag := "--ssh default"
 		if id != "default" {

@@ -3,58 +3,18 @@ package builder
 import (
 	"context"
 	"fmt"
-	"os"
-	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sreevishnu07/stevedore/builder/buildcontext"
 	"github.com/sreevishnu07/stevedore/builder/dockerfile"
-	"github.com/sreevishnu07/stevedore/builder/rootfs"
-	"github.com/sreevishnu07/stevedore/builder/store"
 )
 
-// builder builds one platform.
-type builder struct {
-	o        *options
-	st       *store.Store
-	df       *dockerfile.Dockerfile
-	g        *dockerfile.Graph
-	platform v1.Platform
-	ctxTree  *buildcontext.Tree
-	hasher   *buildcontext.Hasher
-	cache    *stepCache
-	res      *Result
-	work     string
-
-	shared map[string]remoteEntry // --cache-from entries
-	mu     sync.Mutex
-	used   map[string]v1.Layer // step key → layer, for --cache-to
-	stages map[int]*stage
-	images map[string]*imageTree   // pulled images materialized for COPY --from and mounts
-	pulled map[string]*pulledImage // images resolved for COPY --from and mounts
-}
-
-// stage is a stage being built or finished.
-type stage struct {
-	ps    *dockerfile.PlannedStage
-	state *dockerfile.State
-	fs    fsState
-	key   string // cache key of the filesystem so far
-	// root is the materialized filesystem ("" until a step needs it) and
-	// applied how many of fs.layers it holds.
-	root    string
-	applied int
-	rebuilt bool // a step of this stage missed the cache
-	done    chan struct{}
-}
-
-func (b *builder) build(ctx context.Context) (v1.Image, error) {
+// planStages plans the Dockerfile's stage graph for one platform.
+func planStages(df *dockerfile.Dockerfile, o *options, p v1.Platform) (*dockerfile.Graph, error) {
 	named := map[string]string{}
-	for k, nc := range b.o.named {
+	for k, nc := range o.named {
 		switch {
 		case nc.Dir != "":
 			named[k] = nc.Dir
@@ -64,70 +24,59 @@ func (b *builder) build(ctx context.Context) (v1.Image, error) {
 			named[k] = "image"
 		}
 	}
-	g, err := b.df.Plan(dockerfile.PlanOptions{
-		Target: b.o.target, BuildArgs: b.o.buildArgs,
-		BuildPlatform: HostPlatform(), TargetPlatform: b.platform, NamedContexts: named,
+	return df.Plan(dockerfile.PlanOptions{
+		Target: o.target, BuildArgs: o.buildArgs,
+		BuildPlatform: HostPlatform(), TargetPlatform: p, NamedContexts: named,
 	})
-	if err != nil {
-		return nil, err
-	}
-	b.g = g
-	for _, w := range g.Warnings {
-		b.addWarning(w.String())
-	}
-	work, err := b.st.NewWorkDir()
-	if err != nil {
-		return nil, err
-	}
-	b.work = work.Path
-	defer work.Remove()
+}
 
-	b.stages = map[int]*stage{}
-	b.images = map[string]*imageTree{}
-	b.pulled = map[string]*pulledImage{}
-	for _, ps := range g.Stages {
-		b.stages[ps.Index] = &stage{ps: ps, done: make(chan struct{})}
-	}
-	for _, level := range g.Levels {
+// stageRunner builds one platform's stage graph: it walks the graph's
+// levels (the stages of a level in parallel), starts each stage from its
+// base, applies each instruction to the stage's config and hands the steps
+// that make a layer to the cache-wrapped executor.
+type stageRunner struct {
+	g        *dockerfile.Graph
+	stages   *stageSet
+	src      *sources // FROM images
+	exec     *cachingExecutor
+	rec      *recorder
+	platform v1.Platform
+	// platformSet: the platform was asked for (--platform), so it names
+	// the image's OS and architecture whatever the target stage's base.
+	platformSet bool
+	epoch       time.Time
+}
+
+// run builds the stages the target needs and assembles the target's image.
+func (r *stageRunner) run(ctx context.Context) (v1.Image, error) {
+	for _, level := range r.g.Levels {
 		eg, ectx := errgroup.WithContext(ctx)
 		for _, i := range level {
-			s := b.stages[i]
+			s := r.stages.get(i)
 			eg.Go(func() error {
 				defer close(s.done)
-				return b.buildStage(ectx, s)
+				return r.buildStage(ectx, s)
 			})
 		}
 		if err := eg.Wait(); err != nil {
 			return nil, err
 		}
 	}
-	t := b.stages[g.Target]
-	return assemble(t.fs, t.state, imagePlatform(t.state.Platform, b.platform, b.o.platformSet), b.o.epoch)
+	t := r.stages.get(r.g.Target)
+	return assemble(t.fs, t.state, imagePlatform(t.state.Platform, r.platform, r.platformSet), r.epoch)
 }
 
-func (b *builder) addWarning(w string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.res.Warnings = append(b.res.Warnings, w)
-}
-
-func (b *builder) report(r StepReport) {
-	r.Platform = platformString(b.platform)
-	r.File = b.g.File
-	r.Instruction = redactURL(r.Instruction)
-	b.o.progress.Emit(r)
-	if r.Status == StatusStarted {
-		return
-	}
-	b.mu.Lock()
-	b.res.Steps = append(b.res.Steps, r)
-	b.mu.Unlock()
+func (r *stageRunner) report(rep StepReport) {
+	rep.Platform = platformString(r.platform)
+	rep.File = r.g.File
+	rep.Instruction = redactURL(rep.Instruction)
+	r.rec.step(rep)
 }
 
 // buildStage sets up the base, then applies the base's ONBUILD triggers and
 // the stage's instructions in order.
-func (b *builder) buildStage(ctx context.Context, s *stage) error {
-	if err := b.startStage(ctx, s); err != nil {
+func (r *stageRunner) buildStage(ctx context.Context, s *stage) error {
+	if err := r.startStage(ctx, s); err != nil {
 		return err
 	}
 	if s.ps.Overridden {
@@ -138,101 +87,52 @@ func (b *builder) buildStage(ctx context.Context, s *stage) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := b.step(ctx, s, n, in); err != nil {
+		if err := r.step(ctx, s, n, in); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (b *builder) startStage(ctx context.Context, s *stage) error {
+func (r *stageRunner) startStage(ctx context.Context, s *stage) error {
 	base := s.ps.Base
 	var err error
 	switch base.Kind {
 	case dockerfile.FromScratch:
 		s.key = keyOf("scratch", platformString(s.ps.Platform))
-		s.state, err = b.g.NewState(s.ps.Index, nil)
+		s.state, err = r.g.NewState(s.ps.Index, nil)
 	case dockerfile.FromStage:
-		parent := b.stages[base.Stage]
-		<-parent.done
+		var parent *stage
+		if parent, err = r.stages.finished(base.Stage); err != nil {
+			break
+		}
 		s.fs = parent.fs.clone()
 		s.key = parent.key
-		s.state, err = b.g.NewStateFromStage(s.ps.Index, parent.state)
+		s.state, err = r.g.NewStateFromStage(s.ps.Index, parent.state)
 	case dockerfile.FromImage, dockerfile.FromContext:
 		var img v1.Image
-		img, err = b.baseImage(ctx, base, s.ps.Platform)
+		img, err = r.src.baseImage(ctx, base, s.ps.Platform)
 		if err != nil {
-			return fmt.Errorf("%s:%d: FROM %s: %w", b.g.File, s.ps.Line, base.Name, err)
+			return fmt.Errorf("%s:%d: FROM %s: %w", r.g.File, s.ps.Line, base.Name, err)
 		}
 		if s.fs, err = baseState(img); err != nil {
 			return err
 		}
 		d, _ := img.Digest()
 		s.key = keyOf("image", d.String())
-		s.state, err = b.g.NewState(s.ps.Index, s.fs.base)
+		s.state, err = r.g.NewState(s.ps.Index, s.fs.base)
 	default:
 		err = fmt.Errorf("unknown base kind %v", base.Kind)
 	}
 	if err != nil {
-		return fmt.Errorf("%s:%d: starting stage %s: %w", b.g.File, s.ps.Line, s.ps.DisplayName(), err)
+		return fmt.Errorf("%s:%d: starting stage %s: %w", r.g.File, s.ps.Line, s.ps.DisplayName(), err)
 	}
 	return nil
 }
 
-// baseImage resolves an image reference or a named context to an image for
-// the platform, pulling what the store lacks.
-func (b *builder) baseImage(ctx context.Context, src dockerfile.Source, p v1.Platform) (v1.Image, error) {
-	if src.Kind == dockerfile.FromContext {
-		nc, ok := b.o.named[src.Name]
-		if !ok {
-			return nil, fmt.Errorf("named context %q was not given", src.Name)
-		}
-		switch {
-		case nc.Image != nil:
-			return nc.Image, nil
-		case nc.Index != nil:
-			return imageForPlatform(nc.Index, p)
-		case nc.Ref != nil:
-			return b.pull(ctx, nc.Ref, p)
-		default:
-			return nil, fmt.Errorf("named context %q is a directory; FROM needs an image (oci:PATH or docker-image://REF)", src.Name)
-		}
-	}
-	ref, err := name.ParseReference(src.Ref)
-	if err != nil {
-		return nil, fmt.Errorf("parsing image reference %q: %w", src.Ref, err)
-	}
-	return b.pull(ctx, ref, p)
-}
-
-func (b *builder) pull(ctx context.Context, ref name.Reference, p v1.Platform) (v1.Image, error) {
-	img, err := b.st.Pull(ctx, ref, p, b.o.remote...)
-	if err != nil {
-		return nil, err
-	}
-	d, _ := img.Digest()
-	b.mu.Lock()
-	b.res.Bases = append(b.res.Bases, Base{Ref: ref.String(), Digest: d, Platform: p})
-	b.mu.Unlock()
-	return img, nil
-}
-
-func imageForPlatform(ii v1.ImageIndex, p v1.Platform) (v1.Image, error) {
-	im, err := ii.IndexManifest()
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range im.Manifests {
-		if d.Platform != nil && d.Platform.Satisfies(v1.Platform{OS: p.OS, Architecture: p.Architecture}) {
-			return ii.Image(d.Digest)
-		}
-	}
-	return nil, fmt.Errorf("the index has no image for %s", platformString(p))
-}
-
 // step applies one instruction: metadata only, or a layer from the cache or
 // built now.
-func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instruction) error {
+func (r *stageRunner) step(ctx context.Context, s *stage, n int, in dockerfile.Instruction) error {
 	start := time.Now()
 	st, err := s.state.Apply(in)
 	if err != nil {
@@ -243,90 +143,33 @@ func (b *builder) step(ctx context.Context, s *stage, n int, in dockerfile.Instr
 		return nil
 	}
 	h := *st.History
-	h.Created = v1.Time{Time: b.o.epoch}
+	h.Created = v1.Time{Time: r.epoch}
 	if st.Run == nil && st.Copy == nil && st.Mkdir == "" {
 		s.fs.history = append(s.fs.history, h)
 		return nil
 	}
 
-	prep, err := b.prepare(ctx, s, st)
+	res, err := r.exec.step(ctx, s, layerStep{Step: st, in: in, n: n}, func(reason string) {
+		rep.Reason = reason
+		r.report(StepReport{Stage: rep.Stage, Line: rep.Line, Instruction: rep.Instruction, Status: StatusStarted, Reason: reason})
+	})
 	if err != nil {
-		return fmt.Errorf("%s:%d: %s: %w", b.g.File, in.Line, oneLine(in.Source), err)
+		return err
 	}
-	// A --link layer does not depend on the layers below, so neither does
-	// its key (a new base reuses it); the stage's key still chains it.
-	parent := s.key
-	if st.Copy != nil && linked(st.Copy) && !chownByName(st.Copy.Chown) {
-		parent = "link"
-	}
-	key := keyOf(layerSemantics, parent, prep.text, prep.source, b.o.epoch.UTC().Format(time.RFC3339), b.o.compression.String())
-	scope := keyOf(absPath(b.g.File), platformString(b.platform), s.ps.DisplayName(), fmt.Sprint(n), in.Keyword)
-	record := inputs{Key: key, Parent: s.key, Text: prep.text, Source: prep.source, Files: prep.files}
-
-	l, hit := b.cache.lookup(b.st, key)
-	if e, ok := b.shared[key]; !hit && ok && !b.o.noCache {
-		if l, err = b.fetchRemote(ctx, key, e); err == nil {
-			hit = true
-		} else {
-			b.addWarning(fmt.Sprintf("fetching cached layer for %s:%d from %s: %v", b.g.File, in.Line, e.repo, err))
-		}
-	}
-	if hit {
-		rep.Status = StatusCached
-	} else {
-		rep.Reason = b.cache.explain(scope, record, s.rebuilt)
-		b.report(StepReport{Stage: rep.Stage, Line: rep.Line, Instruction: rep.Instruction, Status: StatusStarted, Reason: rep.Reason})
-		switch {
-		case st.Run != nil:
-			l, err = b.run(ctx, s, st.Run, prep)
-		case st.Copy != nil:
-			l, err = b.copy(ctx, s, st.Copy, prep)
-		default:
-			l, err = b.mkdir(ctx, s, st.Mkdir)
-		}
-		if err != nil {
-			return fmt.Errorf("%s:%d: %s: %w", b.g.File, in.Line, oneLine(in.Source), err)
-		}
-		if err := b.cache.record(key, l); err != nil {
-			return fmt.Errorf("recording build cache: %w", err)
-		}
+	rep.Status = StatusCached
+	if !res.cached {
 		s.rebuilt = true
 		rep.Status = StatusDone
 	}
-	b.cache.remember(scope, record)
-	b.mu.Lock()
-	b.used[key] = l
-	b.mu.Unlock()
+	l := res.layer
 	s.fs.layers = append(s.fs.layers, l)
 	s.fs.history = append(s.fs.history, h)
-	if parent != s.key {
-		key = keyOf(s.key, key)
-	}
-	s.key = key
+	s.key = res.key
 	d, _ := l.Digest()
 	rep.Layer = d.String()
 	rep.Duration = time.Since(start)
-	b.report(rep)
+	r.report(rep)
 	return nil
-}
-
-// ensureRoot brings the stage's materialized filesystem up to date with its
-// layers, creating it on first use. Only steps that miss the cache need it,
-// so a fully cached build extracts nothing.
-func (b *builder) ensureRoot(ctx context.Context, s *stage) (string, error) {
-	if s.root == "" {
-		dir, err := os.MkdirTemp(b.work, "rootfs-")
-		if err != nil {
-			return "", err
-		}
-		s.root, s.applied = dir, 0
-	}
-	for ; s.applied < len(s.fs.layers); s.applied++ {
-		if _, err := rootfs.Apply(ctx, s.root, s.fs.layers[s.applied]); err != nil {
-			return "", fmt.Errorf("materializing the root filesystem: %w", err)
-		}
-	}
-	return s.root, nil
 }
 
 func platformString(p v1.Platform) string {
