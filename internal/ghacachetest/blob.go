@@ -123,6 +123,9 @@ func (b *blobStore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.reqID++
 	w.Header().Set("x-ms-request-id", fmt.Sprintf("00000000-0000-0000-0000-%012d", b.reqID))
 	w.Header().Set("x-ms-version", "2024-11-04")
+	if id := r.Header.Get("x-ms-client-request-id"); id != "" {
+		w.Header().Set("x-ms-client-request-id", id)
+	}
 
 	name, ok := strings.CutPrefix(r.URL.Path, blobContainer)
 	q := r.URL.Query()
