@@ -25,7 +25,7 @@ if (mode === "save") {
 // int64 sizes as strings, Azure SDK for JavaScript uploads and its
 // chunked ranged downloads. Set STEVEDORE_TEST_ACTIONS_CACHE_JS to a
 // directory where `npm install @actions/cache` ran.
-func TestV2ActionsToolkitOracle(t *testing.T) {
+func TestGHAV2ActionsToolkitOracle(t *testing.T) {
 	dir := os.Getenv("STEVEDORE_TEST_ACTIONS_CACHE_JS")
 	module := filepath.Join(dir, "node_modules/@actions/cache/lib/cache.js")
 	if _, err := os.Stat(module); dir == "" || err != nil {

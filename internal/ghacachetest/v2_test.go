@@ -55,7 +55,7 @@ func entryOf(t *testing.T, s *V2Server, key string) Entry {
 // go-actions-cache, BuildKit's client, saves and loads through the
 // service: a small blob with one Put Blob, a large one in blocks, each
 // downloaded whole and from an offset.
-func TestV2GoActionsCacheRoundTrip(t *testing.T) {
+func TestGHAV2GoActionsCacheRoundTrip(t *testing.T) {
 	s := StartV2(t)
 	c := client(t, s, s.Token)
 	ctx := context.Background()
@@ -105,7 +105,7 @@ func TestV2GoActionsCacheRoundTrip(t *testing.T) {
 
 // An entry is immutable: saving the same key again is already_exists,
 // which go-actions-cache reads as os.ErrExist, and the first content stays.
-func TestV2SaveTwiceConflicts(t *testing.T) {
+func TestGHAV2SaveTwiceConflicts(t *testing.T) {
 	s := StartV2(t)
 	c := client(t, s, s.Token)
 	ctx := context.Background()
@@ -124,7 +124,7 @@ func TestV2SaveTwiceConflicts(t *testing.T) {
 
 // Restore keys match by prefix, the newest entry first: what
 // SaveMutable's numbered index keys rely on.
-func TestV2RestoreKeysNewestFirst(t *testing.T) {
+func TestGHAV2RestoreKeysNewestFirst(t *testing.T) {
 	s := StartV2(t)
 	c := client(t, s, s.Token)
 	ctx := context.Background()
@@ -184,7 +184,7 @@ func put(t *testing.T, url string, body []byte, headers map[string]string) int {
 
 // The protocol as @actions/cache speaks it (protobuf JSON in camelCase,
 // int64 as strings), and the service's answers to misuse.
-func TestV2TwirpProtocol(t *testing.T) {
+func TestGHAV2TwirpProtocol(t *testing.T) {
 	s := StartV2(t)
 	tok := s.Token
 	status, out := call(t, s, tok, "CreateCacheEntry", map[string]any{"key": "npm-linux-abc", "version": "v1"})
@@ -259,7 +259,7 @@ func TestV2TwirpProtocol(t *testing.T) {
 }
 
 // A wrong token is refused with 401, and go-actions-cache says so.
-func TestV2WrongToken(t *testing.T) {
+func TestGHAV2WrongToken(t *testing.T) {
 	s := StartV2(t)
 	_, err := client(t, s, NewToken(t)).Load(context.Background(), "k")
 	var he actionscache.HTTPError
@@ -270,7 +270,7 @@ func TestV2WrongToken(t *testing.T) {
 
 // Scopes are git refs: a job on a feature branch restores what main
 // saved and saves into its own ref, which main does not see.
-func TestV2ScopesAreRefs(t *testing.T) {
+func TestGHAV2ScopesAreRefs(t *testing.T) {
 	s := StartV2(t)
 	ctx := context.Background()
 	main := client(t, s, s.Token)
@@ -298,7 +298,7 @@ func TestV2ScopesAreRefs(t *testing.T) {
 
 // An expired download URL is 403; go-actions-cache asks for a new one and
 // the download goes on.
-func TestV2ExpiredDownloadURL(t *testing.T) {
+func TestGHAV2ExpiredDownloadURL(t *testing.T) {
 	s := StartV2(t)
 	c := client(t, s, s.Token)
 	ctx := context.Background()
