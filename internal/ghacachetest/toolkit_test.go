@@ -29,7 +29,7 @@ func TestGHAV2ActionsToolkitOracle(t *testing.T) {
 	dir := os.Getenv("STEVEDORE_TEST_ACTIONS_CACHE_JS")
 	module := filepath.Join(dir, "node_modules/@actions/cache/lib/cache.js")
 	if _, err := os.Stat(module); dir == "" || err != nil {
-		t.Skip("skipping: set STEVEDORE_TEST_ACTIONS_CACHE_JS to a directory holding node_modules/@actions/cache (npm install @actions/cache)")
+		t.Skip("skipping: no @actions/cache; install it with .ci/oracles.sh actionscache and set STEVEDORE_TEST_ACTIONS_CACHE_JS to the directory it prints under (or to any directory where npm install @actions/cache ran)")
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -62,8 +62,11 @@ func TestGHAV2ActionsToolkitOracle(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(src, "data"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(src, "data/a.txt"), []byte("toolkit\n"), 0o644)
-	os.WriteFile(filepath.Join(src, "data/big.bin"), big, 0o644)
+	for name, content := range map[string][]byte{"data/a.txt": []byte("toolkit\n"), "data/big.bin": big} {
+		if err := os.WriteFile(filepath.Join(src, name), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if out := run(src, "save", "deps-linux-1"); !strings.Contains(out, "saved=1") {
 		t.Fatalf("saveCache:\n%s", out)
 	}
