@@ -323,3 +323,36 @@ func TestGHAV2ExpiredDownloadURL(t *testing.T) {
 		t.Errorf("downloading after the URL expired = %q, %v; want the client to reload it", buf.String(), err)
 	}
 }
+
+// An entry another job has created but not finalized yet blocks its key
+// (409) and is not restored; SaveMutable, which stevedore and BuildKit
+// write their indexes with, waits, then moves on to the next number.
+func TestGHAV2PendingEntryBlocksKey(t *testing.T) {
+	s := StartV2(t)
+	c := client(t, s, s.Token)
+	ctx := context.Background()
+	if status, out := call(t, s, s.Token, "CreateCacheEntry", map[string]any{"key": "index#1", "version": versionOf(t, s)}); status != 200 || out["ok"] != true {
+		t.Fatalf("CreateCacheEntry = %d %v", status, out)
+	}
+	if key, _ := load(t, c, "index#"); key != "" {
+		t.Errorf("a pending entry was restored: %s", key)
+	}
+	if err := c.SaveMutable(ctx, "index", 0, func(*actionscache.Entry) (actionscache.Blob, error) {
+		return actionscache.NewBlob([]byte("mine")), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if key, got := load(t, c, "index#"); key != "index#2" || string(got) != "mine" {
+		t.Errorf("Load(index#) = %s %q; want index#2, past the pending #1", key, got)
+	}
+}
+
+// versionOf is the version go-actions-cache sends (the same for every
+// key), read from an entry it created.
+func versionOf(t *testing.T, s *V2Server) string {
+	t.Helper()
+	if err := client(t, s, s.Token).Save(context.Background(), "probe", actionscache.NewBlob([]byte("p"))); err != nil {
+		t.Fatal(err)
+	}
+	return entryOf(t, s, "probe").Version
+}
