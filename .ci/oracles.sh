@@ -19,6 +19,8 @@
 #   qemu-aarch64-static   Debian's qemu-user-static, unpacked (no binfmt handlers
 #                         registered); runs the linux/arm64 release binary
 #   oras                  oras.land/oras v1.3.6 (reads referrers in OCI layouts: oras discover --oci-layout)
+#   @actions/cache        actions/toolkit's cache client 6.3.0, npm-installed (a client of the
+#                         GitHub Actions cache service v2 test server; skipped without npm)
 # The cosign v2.6.5 CLI is a go.mod tool and builds with `go build tool`.
 set -euo pipefail
 
@@ -31,6 +33,7 @@ TSA_VERSION=v1.2.9
 POLICY_CONTROLLER_VERSION=v0.13.1
 KYVERNO_VERSION=v1.19.1
 ORAS_VERSION=v1.3.6
+ACTIONS_CACHE_VERSION=6.3.0
 mkdir -p "$ORACLES"
 log() { printf 'oracles: %s\n' "$*" >&2; }
 
@@ -102,6 +105,28 @@ oras() {
 	goinstall oras "$ORAS_VERSION" oras.land/oras/cmd/oras oras
 }
 
+# @actions/cache, the library actions/cache is made of, talks to the cache
+# service API v2 test server (internal/ghacachetest) as a job would.
+actionscache() {
+	local out=$ORACLES/actions-cache-$ACTIONS_CACHE_VERSION
+	[ -f "$out/node_modules/@actions/cache/lib/cache.js" ] && return 0
+	if ! command -v npm >/dev/null; then
+		log "no npm: skipping @actions/cache (its test will skip)"
+		return 0
+	fi
+	log "installing @actions/cache $ACTIONS_CACHE_VERSION"
+	local tmp
+	tmp=$(mktemp -d)
+	if ! (cd "$tmp" && npm init -y >/dev/null && npm install --no-audit --no-fund --silent "@actions/cache@$ACTIONS_CACHE_VERSION" >/dev/null); then
+		log "npm install @actions/cache failed: its test will skip"
+		rm -rf "$tmp"
+		return 0
+	fi
+	rm -rf "$out"
+	mv "$tmp" "$out"
+	chmod 755 "$out"
+}
+
 # The local Sigstore for keyless tests: Fulcio, Rekor v2 and a TSA.
 sigstore() {
 	goinstall fulcio "$FULCIO_VERSION" github.com/sigstore/fulcio fulcio
@@ -160,6 +185,6 @@ qemu() {
 }
 
 command -v jq >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends jq >/dev/null; }
-want=${*:-buildkit cosign3 sigstore sshd qemu policytester kyverno oras}
+want=${*:-buildkit cosign3 sigstore sshd qemu policytester kyverno oras actionscache}
 for t in $want; do "$t"; done
 echo "$ORACLES"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -135,8 +136,19 @@ func (g GHACache) redact(err error) string {
 	return msg
 }
 
+// wrap names the cache and, when the service refused the token, the fix.
 func (g GHACache) wrap(doing string, err error) error {
-	return fmt.Errorf("%s %s: %s", doing, g, g.redact(err))
+	msg := g.redact(err)
+	var he actionscache.HTTPError
+	if errors.As(err, &he) {
+		switch he.StatusCode {
+		case http.StatusUnauthorized:
+			msg = fmt.Sprintf("the cache service refused the token (HTTP 401: %s): check ACTIONS_RUNTIME_TOKEN or token= (a runtime token is valid only in the job it was issued to)", msg)
+		case http.StatusForbidden:
+			msg = fmt.Sprintf("the token may not do this (HTTP 403: %s): check ACTIONS_RUNTIME_TOKEN or token=", msg)
+		}
+	}
+	return fmt.Errorf("%s %s: %s", doing, g, msg)
 }
 
 // manifest is the scope's cache manifest, or nil on a first run.

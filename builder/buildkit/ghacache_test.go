@@ -1,6 +1,9 @@
 package buildkit
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -57,4 +60,96 @@ func TestGHACache(t *testing.T) {
 	if run == nil || run.Status != builder.StatusCached {
 		t.Errorf("RUN on a fresh daemon with cache-from type=gha,scope=buildctl = %+v; want it from the cache buildctl exported", run)
 	}
+}
+
+// TestGHACacheV2: type=gha,version=2 passes through to the daemon as
+// url_v2 and version=2, and BuildKit's gha backend talks to the v2 cache
+// service (twirp, Azure blob URLs). On the shared daemon, whose local
+// cache would hide an import, each build's records are pruned first (by
+// the nonce in every step's description, the COPY's too: a cached later
+// step would make the RUN look cached): what the driver exports, buildctl
+// imports with the RUN step cached, and what buildctl exports, the driver
+// imports.
+func TestGHACacheV2(t *testing.T) {
+	buildctl := buildctlPath(t)
+	addr := daemonAddr(t)
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: RUN steps need root here")
+	}
+	srv := ghacachetest.StartV2(t)
+	nonce := fmt.Sprint(time.Now().UnixNano())
+	ctxDir := t.TempDir()
+	writeFiles(t, ctxDir, map[string]string{"Dockerfile": "FROM base AS build\nRUN echo built > /built-" + nonce + ".txt\nFROM base\nCOPY --from=build /built-" + nonce + ".txt /\n"})
+	base := registrytest.BusyboxImage(t)
+	gha := func(scope string) builder.GHACache {
+		c, err := builder.ParseCache("type=gha,version=2,url_v2="+srv.URL+",token="+srv.Token+",scope="+scope+"-"+nonce+",timeout=1m", true)
+		if err != nil || c.GHA == nil || !c.GHA.V2 {
+			t.Fatalf("ParseCache: %+v, %v", c, err)
+		}
+		return *c.GHA
+	}
+	prune := func() {
+		t.Helper()
+		if out, err := exec.Command(buildctl, "--addr", addr, "prune", "--filter", "description~="+nonce).CombinedOutput(); err != nil {
+			t.Fatalf("buildctl prune: %v\n%s", err, out)
+		}
+	}
+	driverBuild := cacheTestBuilder(t, ctxDir, base)
+
+	driverBuild(addr, builder.WithGHACacheTo(gha("driver")))
+	var driverIndex bool
+	for _, e := range srv.Entries() {
+		driverIndex = driverIndex || (e.Finalized && strings.HasPrefix(e.Key, "index-driver-"+nonce+"-"))
+	}
+	if !driverIndex {
+		t.Fatalf("the daemon wrote no finalized index for scope driver-%s to the v2 service: %+v", nonce, srv.Entries())
+	}
+	prune()
+
+	baseDir, bd := baseLayout(t, base)
+	cacheAttrs := "type=gha,version=2,url_v2=" + srv.URL + ",token=" + srv.Token
+	// rawjson: plain progress may print a cached step whose layer is pulled
+	// lazily as DONE rather than CACHED.
+	cmd := exec.Command(buildctl, "--addr", addr, "build", "--progress=rawjson",
+		"--frontend", "dockerfile.v0", "--local", "context="+ctxDir, "--local", "dockerfile="+ctxDir,
+		"--oci-layout", "base="+baseDir, "--opt", "context:base=oci-layout://base@"+bd.String(),
+		"--import-cache", cacheAttrs+",scope=driver-"+nonce, "--export-cache", cacheAttrs+",scope=buildctl-"+nonce+",mode=max")
+	var progress, stdout strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &progress
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("buildctl: %v\n%s", err, strings.ReplaceAll(progress.String(), srv.Token, "***"))
+	}
+	if !vertexCached(t, progress.String(), "RUN echo built > /built-"+nonce) {
+		t.Errorf("buildctl with --import-cache type=gha,version=2,scope=driver ran the RUN step; want it from the cache the driver exported")
+	}
+	prune()
+
+	run := runStep(driverBuild(addr, builder.WithGHACacheFrom(gha("buildctl"))))
+	if run == nil || run.Status != builder.StatusCached {
+		t.Errorf("RUN with cache-from type=gha,version=2,scope=buildctl = %+v; want it from the cache buildctl exported", run)
+	}
+}
+
+// vertexCached reads buildctl's rawjson progress: whether BuildKit
+// reported a vertex whose name holds step as cached.
+func vertexCached(t *testing.T, progress, step string) bool {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(progress))
+	for dec.More() {
+		var st struct {
+			Vertexes []struct {
+				Name   string
+				Cached bool
+			}
+		}
+		if err := dec.Decode(&st); err != nil {
+			t.Fatalf("reading buildctl's rawjson progress: %v", err)
+		}
+		for _, v := range st.Vertexes {
+			if v.Cached && strings.Contains(v.Name, step) {
+				return true
+			}
+		}
+	}
+	return false
 }
