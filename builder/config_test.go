@@ -19,6 +19,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/sreevishnu07/stevedore/builder/platform"
 )
 
 func (f *fixture) tryBuild(opts ...Option) (*Result, error) {
@@ -223,7 +225,7 @@ func TestForeignRunNeedsQEMU(t *testing.T) {
 	if err == nil {
 		t.Fatal("a RUN for a foreign platform succeeded without QEMU")
 	}
-	for _, want := range []string{"QEMU", "binfmt_misc", platformString(foreign), "Dockerfile:3"} {
+	for _, want := range []string{"QEMU", "binfmt_misc", platformString(platform.Normalize(foreign)), "Dockerfile:3"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error = %v\nwant it to mention %q", err, want)
 		}
