@@ -239,7 +239,7 @@ func (df *Dockerfile) resolveStage(st *Stage, global envList, lex *shell.Lex, by
 		}
 		pp, err := platform.Parse(p)
 		if err != nil {
-			return nil, locErr("planning", ErrInvalid, df.Filename, st.Line, fmt.Errorf("parsing FROM --platform: %w", err))
+			return nil, locErr("planning", ErrInvalid, df.Filename, st.Line, fmt.Errorf("parsing platform for FROM --platform: %w", err))
 		}
 		ps.Platform, ps.PlatformSet = pp, true
 	}
