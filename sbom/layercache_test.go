@@ -1,0 +1,127 @@
+package sbom
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// gzipLayer makes a gzip'd layer of raw, as a build's layers are.
+func gzipLayer(t testing.TB, raw []byte) v1.Layer {
+	t.Helper()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(raw)), nil
+	}, tarball.WithMediaType(types.OCILayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// uncachedDocs is the oracle: the whole image cataloged with no cache.
+func uncachedDocs(t *testing.T, img v1.Image) map[Format][]byte {
+	t.Helper()
+	s, err := Generate(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.LayerCache != (LayerCacheUse{}) {
+		t.Errorf("without a cache directory: LayerCache = %+v", s.LayerCache)
+	}
+	return encodeEvery(t, s)
+}
+
+// An image whose base layers have a cached catalog and whose new layer
+// holds only a Go binary is cataloged through the new layer alone, and its
+// documents are byte for byte those of cataloging the whole image: first
+// when the base entry is made by the same call, then for a second image on
+// the same base, which finds it.
+func TestLayerCacheNewLayersOnly(t *testing.T) {
+	ctx := context.Background()
+	bin, _ := goBinary(t)
+	base := osLayer(t)
+	cache := t.TempDir()
+	for i, c := range []struct {
+		name   string
+		path   string
+		stored bool
+	}{
+		{"first release, base cataloged now", "/usr/local/bin/hello", true},
+		{"second release on the same base", "/app/hello-v2", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			img := viaLayout(t, imageOf(t, base, gzipLayer(t, tarFiles(t, map[string][]byte{c.path: bin}, 0o755))))
+			want := uncachedDocs(t, img)
+			s, err := Generate(ctx, img, WithCacheDir(cache))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantUse := LayerCacheUse{BaseLayers: 1, Stored: c.stored, NewLayersOnly: true}
+			if s.FromCache || s.LayerCache != wantUse {
+				t.Fatalf("image %d: FromCache = %v, LayerCache = %+v; want %+v", i, s.FromCache, s.LayerCache, wantUse)
+			}
+			sameDocs(t, c.name, encodeEvery(t, s), want)
+			var goPkgs int
+			for _, p := range s.Packages() {
+				if p.Type == "go-module" {
+					goPkgs++
+				}
+			}
+			if goPkgs == 0 || s.Distro() != "debian 12" {
+				t.Errorf("merged SBOM: %d Go modules, distro %q; want the binary's modules and debian 12", goPkgs, s.Distro())
+			}
+		})
+	}
+}
+
+// Upper layers that could change what the base's catalog says, or whose
+// catalog syft could relate to the base's, make the whole image be
+// cataloged; the documents are still the uncached ones, byte for byte.
+func TestLayerCacheFallback(t *testing.T) {
+	ctx := context.Background()
+	bin, _ := goBinary(t)
+	whiteout := func(p string) []byte {
+		return rawTar(t, tarEntry{name: strings.TrimPrefix(p, "/"), typeflag: tar.TypeReg})
+	}
+	for _, c := range []struct {
+		name   string
+		layer  []byte
+		reason string // in LayerCacheUse.Fallback
+	}{
+		{"whiteout of the apk database", whiteout("/lib/apk/db/.wh.installed"), "/lib/apk/db/installed"},
+		{"whiteout of the dpkg database's directory", whiteout("/var/lib/.wh.dpkg"), "changes /var/lib/dpkg/"},
+		{"new os-release", tarFiles(t, map[string][]byte{
+			"/etc/os-release":      []byte("ID=alpine\nVERSION_ID=3.20.0\n"),
+			"/usr/local/bin/hello": bin,
+		}, 0), "/etc/os-release"},
+		{"symlink", rawTar(t,
+			tarEntry{name: "usr/local/bin/hello", typeflag: tar.TypeReg, body: string(bin)},
+			tarEntry{name: "usr/bin/hello", typeflag: tar.TypeSymlink, link: "../local/bin/hello"},
+		), "link at /usr/bin/hello"},
+		{"npm package", tarFiles(t, map[string][]byte{
+			"/srv/app/node_modules/is-even/package.json": []byte(`{"name": "is-even", "version": "1.0.0", "license": "MIT"}` + "\n"),
+			"/usr/local/bin/hello":                       bin,
+		}, 0), "npm package is-even"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			img := viaLayout(t, imageOf(t, osLayer(t), gzipLayer(t, c.layer)))
+			want := uncachedDocs(t, img)
+			s, err := Generate(ctx, img, WithCacheDir(t.TempDir()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := s.LayerCache
+			if u.NewLayersOnly || u.BaseLayers != 1 || !u.Stored || !strings.Contains(u.Fallback, c.reason) {
+				t.Fatalf("LayerCache = %+v; want a whole-image catalog because of %q", u, c.reason)
+			}
+			sameDocs(t, c.name, encodeEvery(t, s), want)
+		})
+	}
+}
