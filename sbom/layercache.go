@@ -21,6 +21,7 @@ import (
 	"github.com/anchore/syft/syft/pkg"
 	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source"
+	"github.com/bmatcuk/doublestar/v4"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/sreevishnu07/stevedore/internal/atomicfile"
@@ -62,6 +63,11 @@ type layerEntry struct {
 	// Relied adds to Requested every path returned or read, the files the
 	// packages own and the packages' locations.
 	Relied []string `json:"relied"`
+	// Globs are the patterns the catalogers (and syft's post-processing,
+	// which looks for the libraries executables import by name) searched
+	// with: a file a later layer adds that one matches could have been
+	// found by them.
+	Globs []string `json:"globs"`
 	// AllFiles reports that a cataloger enumerated every file, so any
 	// change above may matter.
 	AllFiles bool `json:"allFiles,omitempty"`
@@ -210,6 +216,11 @@ func catalogByLayers(ctx context.Context, img v1.Image, id identity, o *options)
 			}
 		}
 	}
+	for _, c := range changes {
+		if g, ok := matchesGlob(c, base.entry.Globs); ok {
+			return full(fmt.Sprintf("a new layer adds %s, which the base layers' catalogers searched for with %s", c.Path, g))
+		}
+	}
 	if p, ok := touches(changes, base.tree, base.entry.Relied); ok {
 		return full(fmt.Sprintf("a new layer changes %s, which the base layers' catalog relied on", p))
 	}
@@ -272,7 +283,7 @@ func storeBase(ctx context.Context, img v1.Image, id identity, o *options, layer
 		t.apply(c)
 	}
 	e := &layerEntry{Semantics: layerCacheSemantics, Syft: cachedSyftVersion(), ChainID: chain.String(), Layers: n,
-		Requested: rec.requestedPaths(), Relied: reliedPaths(doc, rec, t), AllFiles: rec.all, NixStore: rec.nixStore, Tree: map[string]string{}}
+		Requested: rec.requestedPaths(), Globs: rec.globPatterns(), Relied: reliedPaths(doc, rec, t), AllFiles: rec.all, NixStore: rec.nixStore, Tree: map[string]string{}}
 	for _, l := range meta.Layers[:n] {
 		e.Sizes = append(e.Sizes, l.Size)
 	}
@@ -369,6 +380,24 @@ func newLayersOnlyUnsound(doc *syftsbom.SBOM, rec *lookups, base *layerBase) str
 		}
 	}
 	return ""
+}
+
+// matchesGlob reports the first of globs that the file c adds matches.
+// Directories are not files to a glob search; whiteouts and opaque markers
+// remove what the base held, which touches handles.
+func matchesGlob(c layerChange, globs []string) (string, bool) {
+	if c.Kind == kindDir || c.Kind == kindWhiteout || c.Kind == kindOpaque {
+		return "", false
+	}
+	for _, g := range globs {
+		if ok, _ := doublestar.Match(g, c.Path); ok {
+			return g, true
+		}
+		if ok, _ := doublestar.Match(g, strings.TrimPrefix(c.Path, "/")); ok {
+			return g, true
+		}
+	}
+	return "", false
 }
 
 // inNixStore reports whether p is in or at a nix/store directory, where

@@ -108,7 +108,7 @@ func TestLayerCacheFallback(t *testing.T) {
 		{"npm package", tarFiles(t, map[string][]byte{
 			"/srv/app/node_modules/is-even/package.json": []byte(`{"name": "is-even", "version": "1.0.0", "license": "MIT"}` + "\n"),
 			"/usr/local/bin/hello":                       bin,
-		}, 0), "npm package is-even"},
+		}, 0), "searched for with **/package.json"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			img := viaLayout(t, imageOf(t, osLayer(t), gzipLayer(t, c.layer)))

@@ -20,6 +20,7 @@ type lookups struct {
 	mu        sync.Mutex
 	requested map[string]bool
 	found     map[string]bool
+	globs     map[string]bool
 	all       bool // some cataloger enumerated every file and kept what it liked
 	// nixStore reports that syft's nix cataloger enumerated every file for
 	// the ones under a nix/store directory: what it relied on is every
@@ -28,7 +29,7 @@ type lookups struct {
 }
 
 func newLookups() *lookups {
-	return &lookups{requested: map[string]bool{}, found: map[string]bool{}}
+	return &lookups{requested: map[string]bool{}, found: map[string]bool{}, globs: map[string]bool{}}
 }
 
 func (l *lookups) request(paths ...string) {
@@ -56,6 +57,12 @@ func (l *lookups) requestedPaths() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return sortedKeys(l.requested)
+}
+
+func (l *lookups) globPatterns() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return sortedKeys(l.globs)
 }
 
 func (l *lookups) paths() []string {
@@ -134,6 +141,11 @@ func (r *recordingResolver) FilesByPath(paths ...string) ([]file.Location, error
 }
 
 func (r *recordingResolver) FilesByGlob(patterns ...string) ([]file.Location, error) {
+	r.rec.mu.Lock()
+	for _, g := range patterns {
+		r.rec.globs[g] = true
+	}
+	r.rec.mu.Unlock()
 	locs, err := r.r.FilesByGlob(patterns...)
 	r.rec.saw(locs...)
 	return locs, err
