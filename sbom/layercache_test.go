@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,5 +126,108 @@ func TestLayerCacheFallback(t *testing.T) {
 			}
 			sameDocs(t, c.name, encodeEvery(t, s), want)
 		})
+	}
+}
+
+// A base of two layers serves an image with two new layers above it, and
+// the entry is named by the base's ChainID.
+func TestLayerCacheTwoNewLayers(t *testing.T) {
+	ctx := context.Background()
+	bin, _ := goBinary(t)
+	base := []v1.Layer{osLayer(t), gzipLayer(t, tarFiles(t, map[string][]byte{"/usr/share/misc/notes.txt": []byte("base\n")}, 0))}
+	app := gzipLayer(t, tarFiles(t, map[string][]byte{"/usr/local/bin/hello": bin}, 0o755))
+	data := gzipLayer(t, tarFiles(t, map[string][]byte{"/srv/app/VERSION": []byte("2.0.0\n")}, 0))
+	cache := t.TempDir()
+
+	first := viaLayout(t, imageOf(t, append(slices.Clone(base), app)...))
+	s, err := Generate(ctx, first, WithCacheDir(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := s.LayerCache; !u.Stored || u.BaseLayers != 2 || !u.NewLayersOnly {
+		t.Fatalf("first image: LayerCache = %+v; want the two base layers stored and the new layer alone cataloged", u)
+	}
+	cfg, err := first.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(cache, "sbom-layers"))
+	if err != nil || len(entries) != 1 || entries[0].Name() != chainIDs(cfg.RootFS.DiffIDs)[1].Hex {
+		t.Fatalf("sbom-layers holds %v (%v); want one entry named by the base's ChainID", entries, err)
+	}
+
+	second := viaLayout(t, imageOf(t, append(slices.Clone(base), app, data)...))
+	want := uncachedDocs(t, second)
+	s, err = Generate(ctx, second, WithCacheDir(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := s.LayerCache; u.Stored || u.BaseLayers != 2 || !u.NewLayersOnly {
+		t.Fatalf("second image: LayerCache = %+v; want the cached two-layer base and the two new layers alone cataloged", u)
+	}
+	sameDocs(t, "two new layers", encodeEvery(t, s), want)
+}
+
+// A damaged base entry is not used: the base is cataloged again, the entry
+// rewritten, and the documents are still the uncached ones.
+func TestLayerCacheDamaged(t *testing.T) {
+	ctx := context.Background()
+	bin, _ := goBinary(t)
+	cache := t.TempDir()
+	release := func(p string) v1.Image {
+		return viaLayout(t, imageOf(t, osLayer(t), gzipLayer(t, tarFiles(t, map[string][]byte{p: bin}, 0o755))))
+	}
+	if _, err := Generate(ctx, release("/usr/local/bin/v1"), WithCacheDir(cache)); err != nil {
+		t.Fatal(err)
+	}
+	catalogs, err := filepath.Glob(filepath.Join(cache, "sbom-layers", "*", "catalog.syft.json"))
+	if err != nil || len(catalogs) != 1 {
+		t.Fatalf("base catalogs: %v %v, want one", catalogs, err)
+	}
+	if err := os.WriteFile(catalogs[0], []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := release("/usr/local/bin/v2")
+	want := uncachedDocs(t, img)
+	s, err := Generate(ctx, img, WithCacheDir(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := s.LayerCache; !u.Stored || !u.NewLayersOnly {
+		t.Fatalf("LayerCache = %+v; want the damaged base entry made again", u)
+	}
+	sameDocs(t, "after damage", encodeEvery(t, s), want)
+}
+
+// matchesGlob: files a new layer adds against the base's search patterns,
+// with or without the leading slash the patterns are written for.
+func TestMatchesGlob(t *testing.T) {
+	globs := []string{"**/package.json", "**/libssl.so.3", "/usr/lib/os-release"}
+	for _, c := range []struct {
+		change layerChange
+		want   string
+	}{
+		{layerChange{"/srv/node_modules/x/package.json", kindFile}, "**/package.json"},
+		{layerChange{"/package.json", kindFile}, "**/package.json"},
+		{layerChange{"/opt/vendor/libssl.so.3", kindFile}, "**/libssl.so.3"},
+		{layerChange{"/usr/lib/os-release", kindFile}, "/usr/lib/os-release"},
+		{layerChange{"/usr/local/bin/hello", kindFile}, ""},
+		{layerChange{"/srv/package.json", kindDir}, ""},
+		{layerChange{"/srv/package.json", kindWhiteout}, ""},
+	} {
+		g, ok := matchesGlob(c.change, globs)
+		if g != c.want || ok != (c.want != "") {
+			t.Errorf("matchesGlob(%v) = %q, %v; want %q", c.change, g, ok, c.want)
+		}
+	}
+}
+
+// tree.has counts a path reached through a link as present.
+func TestTreeHas(t *testing.T) {
+	tr := tree{"/lib": kindLink, "/etc": kindDir, "/etc/os-release": kindFile}
+	for p, want := range map[string]bool{"/etc/os-release": true, "/lib/apk/db/installed": true, "/etc/passwd": false, "/usr/lib/x": false} {
+		if got := tr.has(p); got != want {
+			t.Errorf("has(%s) = %v, want %v", p, got, want)
+		}
 	}
 }
