@@ -58,10 +58,9 @@ type layerEntry struct {
 	// their entries' sizes), which the catalog of the new layers, run with
 	// these layers emptied, cannot see.
 	Sizes []int64 `json:"sizes"`
-	// Requested are the paths the catalogers asked for, found or not.
-	Requested []string `json:"requested"`
-	// Relied adds to Requested every path returned or read, the files the
-	// packages own and the packages' locations.
+	// Relied are the paths the catalogers asked for, found or not, every
+	// path returned or read, the files the packages own and the packages'
+	// locations.
 	Relied []string `json:"relied"`
 	// Globs are the patterns the catalogers (and syft's post-processing,
 	// which looks for the libraries executables import by name) searched
@@ -283,7 +282,7 @@ func storeBase(ctx context.Context, img v1.Image, id identity, o *options, layer
 		t.apply(c)
 	}
 	e := &layerEntry{Semantics: layerCacheSemantics, Syft: cachedSyftVersion(), ChainID: chain.String(), Layers: n,
-		Requested: rec.requestedPaths(), Globs: rec.globPatterns(), Relied: reliedPaths(doc, rec, t), AllFiles: rec.all, NixStore: rec.nixStore, Tree: map[string]string{}}
+		Globs: rec.globPatterns(), Relied: reliedPaths(doc, rec, t), AllFiles: rec.all, NixStore: rec.nixStore, Tree: map[string]string{}}
 	for _, l := range meta.Layers[:n] {
 		e.Sizes = append(e.Sizes, l.Size)
 	}
@@ -367,14 +366,12 @@ func newLayersOnlyUnsound(doc *syftsbom.SBOM, rec *lookups, base *layerBase) str
 	if rec.all {
 		return "a cataloger of the new layers read every file"
 	}
-	// Paths the base's catalogers asked for too are asked for whatever the
-	// layers hold (the release files, the package databases); what is left
-	// was asked for because of something in the new layers, and must not be
-	// something the emptied base hid.
-	for _, p := range rec.requestedPaths() {
-		if _, ok := slices.BinarySearch(base.entry.Requested, p); ok {
-			continue
-		}
+	// What the new layers' catalogers asked for because of what those layers
+	// hold must not be something the emptied base hid. Release
+	// identification is left out: it asks for the same files whatever the
+	// layers hold, its answer is the base's (the new layers identified
+	// none), and the base relied on the files it asked for.
+	for _, p := range rec.cataloged() {
 		if base.tree.has(p) {
 			return fmt.Sprintf("cataloging the new layers looked up %s, which the base layers hold", p)
 		}

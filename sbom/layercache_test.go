@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -81,6 +82,50 @@ func TestLayerCacheNewLayersOnly(t *testing.T) {
 				t.Errorf("merged SBOM: %d Go modules, distro %q; want the binary's modules and debian 12", goPkgs, s.Distro())
 			}
 		})
+	}
+}
+
+// debianLikeLayer is a base laid out as Debian's: /etc/os-release a link
+// to /usr/lib/os-release, a dpkg database, and a /bin/busybox (as Alpine
+// has) that release identification also asks for.
+func debianLikeLayer(t testing.TB) v1.Layer {
+	t.Helper()
+	return static.NewLayer(rawTar(t,
+		tarEntry{name: "bin/", typeflag: tar.TypeDir},
+		tarEntry{name: "bin/busybox", typeflag: tar.TypeReg, body: "not a busybox\n"},
+		tarEntry{name: "etc/", typeflag: tar.TypeDir},
+		tarEntry{name: "etc/os-release", typeflag: tar.TypeSymlink, link: "../usr/lib/os-release"},
+		tarEntry{name: "usr/", typeflag: tar.TypeDir},
+		tarEntry{name: "usr/lib/", typeflag: tar.TypeDir},
+		tarEntry{name: "usr/lib/os-release", typeflag: tar.TypeReg, body: osRelease},
+		tarEntry{name: "var/", typeflag: tar.TypeDir},
+		tarEntry{name: "var/lib/", typeflag: tar.TypeDir},
+		tarEntry{name: "var/lib/dpkg/", typeflag: tar.TypeDir},
+		tarEntry{name: "var/lib/dpkg/status", typeflag: tar.TypeReg, body: dpkgStatus},
+	), types.OCIUncompressedLayer)
+}
+
+// On a Debian-like base (links in the base are fine, only new ones are
+// not) a Go binary is cataloged alone too, byte for byte.
+func TestLayerCacheDebianLikeBase(t *testing.T) {
+	ctx := context.Background()
+	bin, _ := goBinary(t)
+	base := debianLikeLayer(t)
+	cache := t.TempDir()
+	for i, p := range []string{"/usr/local/bin/v1", "/usr/local/bin/v2"} {
+		img := viaLayout(t, imageOf(t, base, gzipLayer(t, tarFiles(t, map[string][]byte{p: bin}, 0o755))))
+		want := uncachedDocs(t, img)
+		s, err := Generate(ctx, img, WithCacheDir(cache))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := s.LayerCache; !u.NewLayersOnly || u.Stored != (i == 0) {
+			t.Fatalf("image %d: LayerCache = %+v; want the new layer alone cataloged", i, u)
+		}
+		sameDocs(t, p, encodeEvery(t, s), want)
+		if s.Distro() != "debian 12" {
+			t.Errorf("distro %q, want debian 12", s.Distro())
+		}
 	}
 }
 

@@ -21,7 +21,10 @@ type lookups struct {
 	requested map[string]bool
 	found     map[string]bool
 	globs     map[string]bool
-	all       bool // some cataloger enumerated every file and kept what it liked
+	// release are the paths syft's release identification asked for: it
+	// runs first, over the whole tree, whatever the layers hold.
+	release map[string]bool
+	all     bool // some cataloger enumerated every file and kept what it liked
 	// nixStore reports that syft's nix cataloger enumerated every file for
 	// the ones under a nix/store directory: what it relied on is every
 	// such file, present or added later.
@@ -29,14 +32,34 @@ type lookups struct {
 }
 
 func newLookups() *lookups {
-	return &lookups{requested: map[string]bool{}, found: map[string]bool{}, globs: map[string]bool{}}
+	return &lookups{requested: map[string]bool{}, found: map[string]bool{}, globs: map[string]bool{}, release: map[string]bool{}}
 }
 
 func (l *lookups) request(paths ...string) {
+	release := callerIn("/syft/syft/linux.")
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, p := range paths {
 		l.requested[cleanPath(p)] = true
+		if release {
+			l.release[cleanPath(p)] = true
+		}
+	}
+}
+
+// callerIn reports whether a function of the package (path and the dot
+// that follows it) is on the stack.
+func callerIn(pkg string) bool {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		if strings.Contains(f.Function, pkg) {
+			return true
+		}
+		if !more {
+			return false
+		}
 	}
 }
 
@@ -53,10 +76,17 @@ func (l *lookups) saw(locs ...file.Location) {
 	}
 }
 
-func (l *lookups) requestedPaths() []string {
+// cataloged are the paths requested other than by release identification.
+func (l *lookups) cataloged() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return sortedKeys(l.requested)
+	m := map[string]bool{}
+	for p := range l.requested {
+		if !l.release[p] {
+			m[p] = true
+		}
+	}
+	return sortedKeys(m)
 }
 
 func (l *lookups) globPatterns() []string {
