@@ -48,7 +48,10 @@ func (l *lookups) request(paths ...string) {
 }
 
 // callerIn reports whether a function of the package (path and the dot
-// that follows it) is on the stack.
+// that follows it) is on the stack. syft says nothing else about who asks:
+// should it move its code, the lookups count as any cataloger's and more
+// images are cataloged whole, which is slower but never wrong (the tests
+// of the fast path then fail and say so).
 func callerIn(pkg string) bool {
 	pcs := make([]uintptr, 32)
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
