@@ -381,11 +381,13 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cached := 0
+	cached, baseCached := 0, 0
 	for i, pi := range ir.res.Platforms {
 		doc := docs[i]
 		if doc.FromCache {
 			cached++
+		} else if u := doc.LayerCache; u.NewLayersOnly && !u.Stored {
+			baseCached++
 		}
 		d, _ := pi.Image.Digest()
 		for _, f := range formats {
@@ -404,8 +406,8 @@ func (r *releaser) sbom(ctx context.Context, ir *imageRun) (string, error) {
 		}
 	}
 	ir.ledger.SBOMs = ir.sboms
-	if cached > 0 {
-		return fmt.Sprintf("%d files (%d of %d platforms from the SBOM cache)", len(ir.sboms), cached, len(ir.res.Platforms)), nil
+	if cached > 0 || baseCached > 0 {
+		return fmt.Sprintf("%d files (%d of %d platforms from the SBOM cache, %d with only their new layers cataloged)", len(ir.sboms), cached, len(ir.res.Platforms), baseCached), nil
 	}
 	return fmt.Sprintf("%d files", len(ir.sboms)), nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -109,4 +111,66 @@ func BenchmarkGenerateCached(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLayerCache catalogs the second release of an application on an
+// unchanged base (the fixture's OS layer and a 16 MB layer of files) whose
+// top layer is a Go binary: with no cache, with an empty cache directory
+// (the base is cataloged and stored, then the new layer), and with the
+// base's catalog already cached by the first release, when only the new
+// layer is cataloged. The whole-document cache is cleared before each
+// Generate so that it never answers. Reported, never asserted.
+func BenchmarkLayerCache(b *testing.B) {
+	bin, _ := goBinary(b)
+	rng := rand.New(rand.NewPCG(3, 4))
+	files := map[string][]byte{}
+	for f := range 64 {
+		data := make([]byte, 256<<10)
+		for i := 0; i < len(data); i += 2 {
+			data[i] = byte(rng.Uint32())
+		}
+		files[fmt.Sprintf("/usr/lib/runtime/file%03d.bin", f)] = data
+	}
+	runtimeLayer := gzipLayer(b, tarFiles(b, files, 0))
+	release := func(p string) v1.Image {
+		return viaLayout(b, imageOf(b, osLayer(b), runtimeLayer, gzipLayer(b, tarFiles(b, map[string][]byte{p: bin}, 0o755))))
+	}
+	first, second := release("/usr/local/bin/app-v1"), release("/usr/local/bin/app-v2")
+	ctx := context.Background()
+
+	b.Run("uncached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Generate(ctx, second); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("empty-cache", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			cache := b.TempDir()
+			b.StartTimer()
+			s, err := Generate(ctx, second, WithCacheDir(cache))
+			if err != nil || !s.LayerCache.Stored || !s.LayerCache.NewLayersOnly {
+				b.Fatalf("LayerCache = %+v, err = %v", s.LayerCache, err)
+			}
+		}
+	})
+	b.Run("base-cached", func(b *testing.B) {
+		cache := b.TempDir()
+		if _, err := Generate(ctx, first, WithCacheDir(cache)); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			b.StopTimer()
+			if err := os.RemoveAll(filepath.Join(cache, "sbom")); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			s, err := Generate(ctx, second, WithCacheDir(cache))
+			if err != nil || s.LayerCache.Stored || !s.LayerCache.NewLayersOnly {
+				b.Fatalf("LayerCache = %+v, err = %v", s.LayerCache, err)
+			}
+		}
+	})
 }

@@ -17,9 +17,12 @@
 //
 // It is also what makes the documents cacheable: with WithCacheDir, an image
 // cataloged before (same manifest digest, same syft version, same name and
-// tool in the documents) is not read again. The cache holds whole documents,
-// not per-layer results: syft catalogs the squashed file system, where a
-// later layer can change what an earlier one's package database says.
+// tool in the documents) is not read again. It also keeps the catalog of an
+// image's base layers, by their ChainID, and a later image on that base
+// catalogs only its new layers when they cannot change or be related to
+// what the base's catalogers found (see catalogByLayers): syft catalogs the
+// squashed file system, where a later layer can change what an earlier
+// one's package database says, so anything else catalogs the whole image.
 //
 // Only the syft packages needed for an image already in memory are imported
 // (the library entry point, the stereoscope image reader, the format model

@@ -10,6 +10,7 @@ import (
 	"github.com/anchore/stereoscope/pkg/file"
 	"github.com/anchore/stereoscope/pkg/image"
 	"github.com/anchore/syft/syft"
+	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source"
 	"github.com/anchore/syft/syft/source/stereoscopesource"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -26,7 +27,9 @@ import (
 // fetched from a registry unless img itself is a lazily-fetched remote image.
 //
 // With WithCacheDir, an image cataloged before is not read at all: its
-// documents come from the cache.
+// documents come from the cache. Otherwise the catalog of its bottom layers
+// may come from the per-layer cache, and only the layers above them are
+// cataloged (SBOM.LayerCache says whether, and if not, why not).
 func Generate(ctx context.Context, img v1.Image, opts ...Option) (*SBOM, error) {
 	if img == nil {
 		return nil, errors.New("generating SBOM: no image given")
@@ -38,19 +41,22 @@ func Generate(ctx context.Context, img v1.Image, opts ...Option) (*SBOM, error) 
 		return nil, err
 	}
 
-	if o.cacheDir != "" {
-		if s := loadCached(id, o); s != nil {
-			return s, nil
+	if o.cacheDir == "" {
+		s, err := catalog(ctx, img, id, o)
+		if err != nil {
+			return nil, fmt.Errorf("generating SBOM for %s: %w", id.name(), err)
 		}
+		return s, nil
 	}
-	s, err := catalog(ctx, img, id, o)
+	if s := loadCached(id, o); s != nil {
+		return s, nil
+	}
+	s, err := catalogByLayers(ctx, img, id, o)
 	if err != nil {
 		return nil, fmt.Errorf("generating SBOM for %s: %w", id.name(), err)
 	}
-	if o.cacheDir != "" {
-		if err := storeCached(s, id, o); err != nil {
-			return nil, fmt.Errorf("caching SBOM of %s in %s: %w (set --cache-dir to a writable directory)", id.name(), o.cacheDir, err)
-		}
+	if err := storeCached(s, id, o); err != nil {
+		return nil, fmt.Errorf("caching SBOM of %s in %s: %w (set --cache-dir to a writable directory)", id.name(), o.cacheDir, err)
 	}
 	return s, nil
 }
@@ -104,7 +110,23 @@ func identify(img v1.Image, o *options) (identity, error) {
 	return id, nil
 }
 
-func catalog(ctx context.Context, img v1.Image, id identity, o *options) (_ *SBOM, err error) {
+func catalog(ctx context.Context, img v1.Image, id identity, o *options) (*SBOM, error) {
+	doc, err := runSyft(ctx, img, id, o, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &SBOM{
+		Digest:     id.digest,
+		Config:     id.config,
+		Repository: id.repo,
+		Created:    id.created,
+		doc:        doc,
+	}, nil
+}
+
+// runSyft catalogs img, recording the catalogers' file lookups in rec when
+// it is not nil.
+func runSyft(ctx context.Context, img v1.Image, id identity, o *options, rec *lookups) (_ *syftsbom.SBOM, err error) {
 	// Building syft's license scanner is about a second of CPU, most of a
 	// small image's SBOM; it needs nothing from the image, so it is built
 	// while the layers are read and indexed rather than after.
@@ -136,10 +158,13 @@ func catalog(ctx context.Context, img v1.Image, id identity, o *options) (_ *SBO
 		return nil, fmt.Errorf("reading layers: %w", err)
 	}
 
-	src := stereoscopesource.New(simg, stereoscopesource.ImageConfig{
+	var src source.Source = stereoscopesource.New(simg, stereoscopesource.ImageConfig{
 		Reference: id.name(),
 		Alias:     alias(id),
 	})
+	if rec != nil {
+		src = recordingSource{Source: src, rec: rec}
+	}
 
 	ctx, err = withLicenseScanner(ctx)
 	if err != nil {
@@ -149,13 +174,7 @@ func catalog(ctx context.Context, img v1.Image, id identity, o *options) (_ *SBO
 	if err != nil {
 		return nil, fmt.Errorf("cataloging packages: %w", err)
 	}
-	return &SBOM{
-		Digest:     id.digest,
-		Config:     id.config,
-		Repository: id.repo,
-		Created:    id.created,
-		doc:        doc,
-	}, nil
+	return doc, nil
 }
 
 func repoDigests(id identity) []string {

@@ -70,8 +70,12 @@ func WithParallelism(n int) Option {
 // manifest digest, the syft version, the tool, repository and creation time
 // written into the documents: a later Generate of the same image returns the
 // same bytes in every format without cataloging (SBOM.FromCache says so).
-// An entry is a few documents of the image's package list; nothing expires
-// it, and deleting the directory is always safe. Default: no cache, every
+// It also keeps base layers' catalogs under dir/sbom-layers, by ChainID,
+// so an image on a base cataloged before may catalog only its new layers,
+// with the same bytes as a whole catalog (SBOM.LayerCache says which). An
+// entry is a few documents of the image's package list (and, for a base,
+// the paths its catalogers relied on); nothing expires it, and deleting the
+// directory is always safe. Default: no cache, every
 // call catalogs.
 func WithCacheDir(dir string) Option {
 	return func(o *options) { o.cacheDir = dir }

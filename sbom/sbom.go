@@ -23,6 +23,9 @@ type SBOM struct {
 	// FromCache reports that the documents were read from the cache given
 	// with WithCacheDir rather than cataloged now.
 	FromCache bool
+	// LayerCache says how the per-layer cache of WithCacheDir was used
+	// when the image was cataloged now; zero without a cache directory.
+	LayerCache LayerCacheUse
 
 	doc *syftsbom.SBOM
 	// encoded holds documents already encoded: all formats for a cached

@@ -87,8 +87,11 @@ named sbom[-PLATFORM].EXT in the current directory.`,
 						return fmt.Errorf("writing SBOM: %w", err)
 					}
 					cached := ""
-					if d.sbom.FromCache {
+					switch u := d.sbom.LayerCache; {
+					case d.sbom.FromCache:
 						cached = ", from cache"
+					case u.NewLayersOnly && !u.Stored:
+						cached = fmt.Sprintf(", %d base layers from the layer cache", u.BaseLayers)
 					}
 					fmt.Fprintf(c.App.ErrWriter, "wrote %s (%s, %s, %d packages%s)\n", file, f, d.label(), len(d.sbom.Packages()), cached)
 				}
