@@ -24,7 +24,9 @@ destination holds it, so a failed publish moves no tag anywhere. All
 destinations (and every platform image of an index) are pushed at once, with
 at most --jobs blob uploads running together; a blob is uploaded once per
 registry and mounted or found in place for the other repositories. Several
---from images are published together (a mirror): by digest, no tags.`,
+--from images are published together (a mirror): by digest, no tags. A
+--from oci:PATH whose layout holds several images (after a second release
+into it) publishes the one the --ledger records there, and says so.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "from", Usage: "source `REF` (repeatable: several images published at once, by digest, without tags)"},
