@@ -105,17 +105,11 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 	return out, nil
 }
 
-// FormatJSON writes findings as a JSON array (never null).
+// FormatJSON writes what Check found in the object FormatResultJSON
+// writes for Pin and Update, so that --check, --write and --update print
+// one shape: findings, with changes and files empty (Check writes nothing).
 func FormatJSON(w io.Writer, findings []Finding) error {
-	if findings == nil {
-		findings = []Finding{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(findings); err != nil {
-		return fmt.Errorf("writing findings: %w", err)
-	}
-	return nil
+	return FormatResultJSON(w, &Result{Findings: findings})
 }
 
 // changeJSON is a Change as --json prints it.
