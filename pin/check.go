@@ -81,7 +81,7 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 			if err != nil {
 				out = append(out, finding(r, RuleUnsigned,
 					fmt.Sprintf("image %s is not signed by the expected signer: %v", r.Text, err),
-					"sign "+d.String()+" (stevedore sign --recursive --key cosign.key "+d.String()+": an index's platform manifests too), or add its repository to --allow if it is a third-party image"))
+					"stevedore sign --recursive --key cosign.key "+d.String()+", which signs an index's platform manifests too; or add its repository to --allow if it is a third-party image"))
 			}
 		}
 		if !r.Pinned() {
@@ -97,7 +97,7 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 		if now := digests[t.Name()]; now != r.Digest {
 			f := finding(r, RuleTagMoved,
 				fmt.Sprintf("tag %s now points to %s, not the pinned %s", t, now, r.Digest),
-				"stevedore pin --update "+r.File+" (or pin the intended digest by hand)")
+				"stevedore pin --update "+r.File+", or pin the intended digest by hand")
 			f.Digest = now.String()
 			out = append(out, f)
 		}

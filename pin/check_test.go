@@ -53,6 +53,10 @@ spec:
 		!strings.Contains(got[1].Fix, "stevedore pin --update "+p) {
 		t.Fatalf("strict findings = %+v", got)
 	}
+	// The CLI prints a fix in parentheses, "(fix: …)": none of its own.
+	if strings.ContainsAny(got[1].Fix, "()") {
+		t.Errorf("tag-moved fix %q holds parentheses", got[1].Fix)
+	}
 	if r.calls["index.docker.io/library/nginx:1.27"] != 0 {
 		t.Error("strict check resolved an unpinned reference; it only needs pinned ones")
 	}
@@ -159,6 +163,9 @@ func TestCheckVerifiesPinnedDigests(t *testing.T) {
 	}
 	if len(findings) != 1 || findings[0].Rule != RuleUnsigned || findings[0].Line != 6 || !strings.Contains(findings[0].Message, "no signature") {
 		t.Errorf("findings = %+v; want one unsigned finding for line 6 (nginx is allowed)", findings)
+	}
+	if len(findings) == 1 && strings.ContainsAny(findings[0].Fix, "()") {
+		t.Errorf("unsigned fix %q holds parentheses; the CLI prints it in \"(fix: …)\"", findings[0].Fix)
 	}
 	if len(v.seen) != 2 {
 		t.Errorf("verified %v; want web and api only", v.seen)
