@@ -98,7 +98,11 @@ func TestRecord(t *testing.T) {
 	l.Record("ignored", digest('a'), Destination{Ref: "ghcr.io/acme/app@" + digest('a'), Tags: []string{"1.3", "1.3.0"}})
 	// Another digest: a new image.
 	l.Record("worker", digest('b'), Destination{Ref: "ghcr.io/acme/worker@" + digest('b'), Tags: []string{"2.0.0"}})
-	if len(l.Images) != 2 || l.Images[0].Name != "app" || l.Images[1].Name != "worker" {
+	// Another digest under a name the ledger has: not a second "worker".
+	if got := l.Record("worker", digest('c'), Destination{Ref: "ghcr.io/acme/worker@" + digest('c'), Tags: []string{"2.0.0"}}); got != digest('b') {
+		t.Errorf("Record of another worker digest = %q, want the recorded %s", got, digest('b'))
+	}
+	if len(l.Images) != 2 || l.Images[0].Name != "app" || l.Images[1].Name != "worker" || len(l.Images[1].Destinations) != 1 {
 		t.Fatalf("images %+v", l.Images)
 	}
 	if d := l.Images[0].Destinations; len(d) != 2 || !slices.Equal(d[1].Tags, []string{"1.3", "1.3.0", "latest"}) {

@@ -110,7 +110,10 @@ into it) publishes the one the --ledger records there, and says so.`,
 				res.Destinations = append(res.Destinations, r.Destinations...)
 			}
 			if rec != nil {
-				res.Record(rec)
+				for _, u := range res.Record(rec) {
+					fmt.Fprintf(c.App.ErrWriter, "stevedore: published %s, but %s records the image %s as %s: not recorded there (record this publish in another ledger with --ledger PATH)\n",
+						u.Destination.Ref, c.String("ledger"), u.Name, u.Recorded)
+				}
 				if err := ledger.Write(c.String("ledger"), rec); err != nil {
 					return fmt.Errorf("published, but %w", err)
 				}

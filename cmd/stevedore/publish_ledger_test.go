@@ -187,3 +187,36 @@ func TestQuickstartPublishAfterSecondRelease(t *testing.T) {
 		t.Errorf("deploy/app.yaml:\n%s\nwant it to end %q", got, w)
 	}
 }
+
+// Publishing another digest under an image name the ledger already
+// records adds no second entry of that name: it is published, said to be
+// unrecorded, and the ledger keeps the first.
+func TestPublishOtherDigestSameNameNotRecordedTwice(t *testing.T) {
+	reg := registrytest.InProcess(t)
+	dir := t.TempDir()
+	one, two := filepath.Join(dir, "one"), filepath.Join(dir, "two")
+	first := registrytest.WriteLayout(t, one, "", registrytest.Image(t, 1, 64))
+	second := registrytest.WriteLayout(t, two, "", registrytest.Image(t, 1, 65))
+	led := filepath.Join(dir, "release.json")
+	if r := stevedore(t, nil, "", "publish", "--ledger", led, "--from", "oci:"+one, "--destination", reg+"/acme/app", "--tag", "1.0.0"); r.code != 0 {
+		t.Fatalf("first publish: exit %d: %s", r.code, r.stderr)
+	}
+	r := stevedore(t, nil, "", "publish", "--ledger", led, "--from", "oci:"+two, "--destination", reg+"/acme/app", "--tag", "1.1.0")
+	if r.code != 0 {
+		t.Fatalf("second publish: exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "not recorded") || !strings.Contains(r.stderr, first.String()) || !strings.Contains(r.stderr, "--ledger PATH") {
+		t.Errorf("the second publish does not say it was left out of the ledger:\n%s", r.stderr)
+	}
+	ref, _ := name.ParseReference(reg + "/acme/app:1.1.0")
+	if desc, err := remote.Head(ref); err != nil || desc.Digest != second {
+		t.Errorf("1.1.0: %v %v, want %s published", desc, err, second)
+	}
+	l, err := ledger.Read(led)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Images) != 1 || l.Images[0].Name != "app" || l.Images[0].Digest != first.String() {
+		t.Errorf("ledger images %+v, want only the first app", l.Images)
+	}
+}
