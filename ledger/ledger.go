@@ -20,7 +20,11 @@ import (
 // SchemaVersion is the version of the schema this package writes. Adding an
 // optional field keeps it; a change that an older reader would misread (a
 // field renamed, removed or given another meaning) increments it.
-const SchemaVersion = 1
+//
+// Version 2 renamed the image's imageid to image_id (the snake_case every
+// other key follows); version 1 ledgers still read, their imageid taken as
+// image_id, and are written back as version 2.
+const SchemaVersion = 2
 
 // ErrSchema means a ledger is not one this stevedore can read: not JSON,
 // the wrong shape, or a newer schemaVersion.
@@ -55,7 +59,7 @@ type Image struct {
 	// ImageID is build-push-action's imageid: the config digest of a
 	// single-platform image, the index digest of several (as buildx's
 	// --iidfile).
-	ImageID string `json:"imageid,omitempty"`
+	ImageID string `json:"image_id,omitempty"`
 	// Labels are the config labels and Annotations the manifest (and
 	// index) annotations the image was given.
 	Labels      map[string]string `json:"labels,omitempty"`
@@ -111,6 +115,22 @@ func Parse(name string, data []byte) (*Ledger, error) {
 	case l.SchemaVersion < 0 || l.SchemaVersion > SchemaVersion:
 		return nil, fmt.Errorf("parsing ledger %s: %w: schemaVersion %d is newer than this stevedore reads (%d): upgrade stevedore, or write the ledger again with this one",
 			name, ErrSchema, l.SchemaVersion, SchemaVersion)
+	}
+	if l.SchemaVersion == 1 {
+		// Version 1 spelled image_id "imageid".
+		var v1 struct {
+			Images []struct {
+				ImageID string `json:"imageid"`
+			} `json:"images"`
+		}
+		if err := json.Unmarshal(data, &v1); err != nil {
+			return nil, fmt.Errorf("parsing ledger %s: %w: %w", name, ErrSchema, err)
+		}
+		for i := range l.Images {
+			if l.Images[i].ImageID == "" && i < len(v1.Images) {
+				l.Images[i].ImageID = v1.Images[i].ImageID
+			}
+		}
 	}
 	return &l, nil
 }

@@ -18,7 +18,8 @@ const schemaFile = "../ledger.schema.json"
 func digest(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
 
 // A ledger written before schemaVersion existed (stevedore ≤ 0.x wrote
-// exactly this shape) reads as version 1 and is written back with the field.
+// exactly this shape) reads as version 1, its imageid as image_id, and is
+// written back as version 2.
 func TestReadsLedgerWithoutSchemaVersion(t *testing.T) {
 	old := `{
   "version": "1.3.0",
@@ -27,13 +28,14 @@ func TestReadsLedgerWithoutSchemaVersion(t *testing.T) {
   "images": [{"name": "app", "digest": "` + digest('a') + `", "mediaType": "application/vnd.oci.image.manifest.v1+json",
     "platforms": [{"platform": "linux/amd64", "digest": "` + digest('a') + `"}],
     "destinations": [{"ref": "ghcr.io/acme/app@` + digest('a') + `", "tags": ["1.3.0"]}],
-    "sboms": [{"path": "dist/sbom/app-linux-amd64.spdx.json", "format": "spdx-json", "platform": "linux/amd64", "digest": "` + digest('b') + `"}]}]
+    "sboms": [{"path": "dist/sbom/app-linux-amd64.spdx.json", "format": "spdx-json", "platform": "linux/amd64", "digest": "` + digest('b') + `"}],
+    "imageid": "` + digest('c') + `"}]
 }`
 	l, err := Parse("release.json", []byte(old))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.SchemaVersion != 1 || l.Version != "1.3.0" || l.Images[0].Destinations[0].Tags[0] != "1.3.0" {
+	if l.SchemaVersion != 1 || l.Version != "1.3.0" || l.Images[0].Destinations[0].Tags[0] != "1.3.0" || l.Images[0].ImageID != digest('c') {
 		t.Errorf("parsed %+v", l)
 	}
 	path := filepath.Join(t.TempDir(), "dist", "release.json")
@@ -44,18 +46,19 @@ func TestReadsLedgerWithoutSchemaVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), `"schemaVersion": 1,`) {
-		t.Errorf("written without schemaVersion:\n%s", data)
+	if !strings.Contains(string(data), `"schemaVersion": 2,`) || !strings.Contains(string(data), `"image_id": "`+digest('c')+`"`) || strings.Contains(string(data), `"imageid"`) {
+		t.Errorf("not written as version 2, with image_id:\n%s", data)
 	}
 	schematest.Validate(t, schemaFile, data)
 	again, err := Read(path)
+	l.SchemaVersion = SchemaVersion
 	if err != nil || !reflect.DeepEqual(again, l) {
 		t.Errorf("round trip: %v\n%+v\n%+v", err, again, l)
 	}
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
-	_, err := Parse("dist/release.json", []byte(`{"schemaVersion": 2, "version": "1.0.0", "images": []}`))
+	_, err := Parse("dist/release.json", []byte(`{"schemaVersion": 3, "version": "1.0.0", "images": []}`))
 	if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "dist/release.json") || !strings.Contains(err.Error(), "upgrade stevedore") {
 		t.Errorf("err = %v", err)
 	}
@@ -95,7 +98,11 @@ func TestRecord(t *testing.T) {
 	l.Record("ignored", digest('a'), Destination{Ref: "ghcr.io/acme/app@" + digest('a'), Tags: []string{"1.3", "1.3.0"}})
 	// Another digest: a new image.
 	l.Record("worker", digest('b'), Destination{Ref: "ghcr.io/acme/worker@" + digest('b'), Tags: []string{"2.0.0"}})
-	if len(l.Images) != 2 || l.Images[0].Name != "app" || l.Images[1].Name != "worker" {
+	// Another digest under a name the ledger has: not a second "worker".
+	if got := l.Record("worker", digest('c'), Destination{Ref: "ghcr.io/acme/worker@" + digest('c'), Tags: []string{"2.0.0"}}); got != digest('b') {
+		t.Errorf("Record of another worker digest = %q, want the recorded %s", got, digest('b'))
+	}
+	if len(l.Images) != 2 || l.Images[0].Name != "app" || l.Images[1].Name != "worker" || len(l.Images[1].Destinations) != 1 {
 		t.Fatalf("images %+v", l.Images)
 	}
 	if d := l.Images[0].Destinations; len(d) != 2 || !slices.Equal(d[1].Tags, []string{"1.3", "1.3.0", "latest"}) {
@@ -147,5 +154,33 @@ func TestSchemaMatchesStructs(t *testing.T) {
 		if obj["additionalProperties"] != false {
 			t.Errorf("%s: additionalProperties must be false, so that the schema test catches a field missing from it", what)
 		}
+	}
+}
+
+// image_id is the key from version 2 on; a version 1 ledger's imageid
+// still reads, and in a version 2 ledger imageid is an unknown key.
+func TestImageIDKey(t *testing.T) {
+	for _, tc := range []struct {
+		doc, want string
+	}{
+		{`{"schemaVersion": 1, "version": "1.0.0", "images": [{"name": "a", "digest": "` + digest('a') + `", "platforms": [], "destinations": [], "imageid": "` + digest('c') + `"}]}`, digest('c')},
+		{`{"schemaVersion": 2, "version": "1.0.0", "images": [{"name": "a", "digest": "` + digest('a') + `", "platforms": [], "destinations": [], "image_id": "` + digest('d') + `"}]}`, digest('d')},
+		{`{"schemaVersion": 2, "version": "1.0.0", "images": [{"name": "a", "digest": "` + digest('a') + `", "platforms": [], "destinations": [], "imageid": "` + digest('c') + `"}]}`, ""},
+	} {
+		l, err := Parse("release.json", []byte(tc.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.Images[0].ImageID; got != tc.want {
+			t.Errorf("%s: image_id %q, want %q", tc.doc, got, tc.want)
+		}
+		data, err := Encode(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), `"imageid"`) {
+			t.Errorf("written with imageid:\n%s", data)
+		}
+		schematest.Validate(t, schemaFile, data)
 	}
 }

@@ -14,9 +14,18 @@ import (
 // twice. A ledger with no version takes the highest full version among the
 // tags (1.4.2, v1.4.2), so that `stevedore pin --from` moves deploy files
 // from older versions to it.
-func (l *Ledger) Record(name, digest string, dst Destination) {
+//
+// A name is one image of the release: when the ledger already records an
+// image called name under another digest, nothing is added (a second entry
+// would give one image two digests, and which of them `pin --from` takes
+// would depend on the order), and Record returns that image's digest so the
+// caller can say why. It returns "" when it recorded dst.
+func (l *Ledger) Record(name, digest string, dst Destination) (conflict string) {
 	i := slices.IndexFunc(l.Images, func(img Image) bool { return img.Digest == digest })
 	if i < 0 {
+		if j := slices.IndexFunc(l.Images, func(img Image) bool { return img.Name == name }); j >= 0 {
+			return l.Images[j].Digest
+		}
 		l.Images = append(l.Images, Image{Name: name, Digest: digest, Platforms: []Platform{}})
 		i = len(l.Images) - 1
 	}
@@ -31,6 +40,7 @@ func (l *Ledger) Record(name, digest string, dst Destination) {
 	if l.Version == "" {
 		l.Version = highestVersion(dst.Tags)
 	}
+	return ""
 }
 
 func sortedUnion(a, b []string) []string {

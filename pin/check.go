@@ -81,7 +81,7 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 			if err != nil {
 				out = append(out, finding(r, RuleUnsigned,
 					fmt.Sprintf("image %s is not signed by the expected signer: %v", r.Text, err),
-					"sign "+d.String()+" (stevedore sign --recursive --key cosign.key "+d.String()+": an index's platform manifests too), or add its repository to --allow if it is a third-party image"))
+					"stevedore sign --recursive --key cosign.key "+d.String()+", which signs an index's platform manifests too; or add its repository to --allow if it is a third-party image"))
 			}
 		}
 		if !r.Pinned() {
@@ -97,7 +97,7 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 		if now := digests[t.Name()]; now != r.Digest {
 			f := finding(r, RuleTagMoved,
 				fmt.Sprintf("tag %s now points to %s, not the pinned %s", t, now, r.Digest),
-				"stevedore pin --update "+r.File+" (or pin the intended digest by hand)")
+				"stevedore pin --update "+r.File+", or pin the intended digest by hand")
 			f.Digest = now.String()
 			out = append(out, f)
 		}
@@ -105,17 +105,11 @@ func Check(ctx context.Context, paths []string, opts ...Option) ([]Finding, erro
 	return out, nil
 }
 
-// FormatJSON writes findings as a JSON array (never null).
+// FormatJSON writes what Check found in the object FormatResultJSON
+// writes for Pin and Update, so that --check, --write and --update print
+// one shape: findings, with changes and files empty (Check writes nothing).
 func FormatJSON(w io.Writer, findings []Finding) error {
-	if findings == nil {
-		findings = []Finding{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(findings); err != nil {
-		return fmt.Errorf("writing findings: %w", err)
-	}
-	return nil
+	return FormatResultJSON(w, &Result{Findings: findings})
 }
 
 // changeJSON is a Change as --json prints it.

@@ -53,6 +53,10 @@ spec:
 		!strings.Contains(got[1].Fix, "stevedore pin --update "+p) {
 		t.Fatalf("strict findings = %+v", got)
 	}
+	// The CLI prints a fix in parentheses, "(fix: …)": none of its own.
+	if strings.ContainsAny(got[1].Fix, "()") {
+		t.Errorf("tag-moved fix %q holds parentheses", got[1].Fix)
+	}
 	if r.calls["index.docker.io/library/nginx:1.27"] != 0 {
 		t.Error("strict check resolved an unpinned reference; it only needs pinned ones")
 	}
@@ -109,21 +113,33 @@ func TestCheckPositionsAcrossKinds(t *testing.T) {
 	}
 }
 
+// Check's findings print in the object --write and --update print:
+// lowercase keys, empty lists as [].
 func TestFormatJSON(t *testing.T) {
 	var b bytes.Buffer
-	if err := FormatJSON(&b, nil); err != nil || strings.TrimSpace(b.String()) != "[]" {
-		t.Fatalf("empty: %q, %v", b.String(), err)
+	if err := FormatJSON(&b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(strings.Fields(b.String()), ""); got != `{"changes":[],"findings":[],"files":[]}` {
+		t.Fatalf("empty: %s", b.String())
 	}
 	b.Reset()
 	in := []Finding{{File: "a.yaml", Line: 1, Column: 2, Ref: "x:1", Rule: RuleTagMoved, Message: "m", Fix: "f", Digest: digestOf('c').String()}}
 	if err := FormatJSON(&b, in); err != nil {
 		t.Fatal(err)
 	}
-	var out []map[string]any
+	var out struct {
+		Changes  []any            `json:"changes"`
+		Findings []map[string]any `json:"findings"`
+		Files    []string         `json:"files"`
+	}
 	if err := json.Unmarshal(b.Bytes(), &out); err != nil {
 		t.Fatal(err)
 	}
-	if out[0]["file"] != "a.yaml" || out[0]["line"] != 1.0 || out[0]["column"] != 2.0 || out[0]["rule"] != "tag-moved" || out[0]["digest"] != digestOf('c').String() {
+	if out.Changes == nil || out.Files == nil || len(out.Findings) != 1 {
+		t.Fatalf("json = %s", b.String())
+	}
+	if f := out.Findings[0]; f["file"] != "a.yaml" || f["line"] != 1.0 || f["column"] != 2.0 || f["rule"] != "tag-moved" || f["digest"] != digestOf('c').String() {
 		t.Errorf("json = %s", b.String())
 	}
 }
@@ -147,6 +163,9 @@ func TestCheckVerifiesPinnedDigests(t *testing.T) {
 	}
 	if len(findings) != 1 || findings[0].Rule != RuleUnsigned || findings[0].Line != 6 || !strings.Contains(findings[0].Message, "no signature") {
 		t.Errorf("findings = %+v; want one unsigned finding for line 6 (nginx is allowed)", findings)
+	}
+	if len(findings) == 1 && strings.ContainsAny(findings[0].Fix, "()") {
+		t.Errorf("unsigned fix %q holds parentheses; the CLI prints it in \"(fix: …)\"", findings[0].Fix)
 	}
 	if len(v.seen) != 2 {
 		t.Errorf("verified %v; want web and api only", v.seen)

@@ -102,8 +102,12 @@ func (r *releaser) checkDirty(ctx context.Context, p *Plan) error {
 		p.Notes = append(p.Notes, fmt.Sprintf("building uncommitted files (%s): the images are not commit %s; the ledger records dirty: true", shown, short(p.Commit)))
 		return nil
 	}
-	return fmt.Errorf("%w: %s differ from commit %s, so the images would not be the commit their version, tags and provenance name; commit or stash them (or add them to .dockerignore), or release them anyway, marked dirty, with --allow-dirty (allow-dirty: true in stevedore.yaml)",
-		ErrDirty, shown, short(p.Commit))
+	verb := "differ"
+	if len(files) == 1 {
+		verb = "differs"
+	}
+	return fmt.Errorf("%w: %s %s from commit %s, so the images would not be the commit their version, tags and provenance name; commit or stash them (or add them to .dockerignore), or release them anyway, marked dirty, with --allow-dirty (allow-dirty: true in stevedore.yaml)",
+		ErrDirty, shown, verb, short(p.Commit))
 }
 
 func short(commit string) string { return commit[:min(7, len(commit))] }

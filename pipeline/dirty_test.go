@@ -36,7 +36,7 @@ func TestReleaseRefusesDirtyContext(t *testing.T) {
 	if !errors.Is(err, ErrDirty) || !errors.As(err, &se) || se.Step != StepPlan {
 		t.Fatalf("err = %v, want ErrDirty in the plan step", err)
 	}
-	for _, want := range []string{"app/extra.txt", "worker/job.txt", "--allow-dirty", "allow-dirty: true"} {
+	for _, want := range []string{"app/extra.txt", "worker/job.txt differ from commit", "--allow-dirty", "allow-dirty: true"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
@@ -89,5 +89,19 @@ func TestReleaseOutputsAreNotDirt(t *testing.T) {
 		if rep.Plan.Dirty {
 			t.Errorf("release %d is marked dirty", i+1)
 		}
+	}
+}
+
+// One changed file "differs"; several "differ".
+func TestReleaseRefusesOneDirtyFile(t *testing.T) {
+	dir := repo(t)
+	writeFiles(t, dir, map[string]string{"worker/job.txt": "changed\n"})
+	signer, _ := testSigner(t)
+	_, err := Release(context.Background(), config(t, "oci:dist/IMAGE"), releaseOpts(t, dir, signer)...)
+	if !errors.Is(err, ErrDirty) {
+		t.Fatalf("err = %v, want ErrDirty", err)
+	}
+	if want := "worker/job.txt differs from commit"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error lacks %q: %v", want, err)
 	}
 }

@@ -48,7 +48,7 @@ func TestMergeAssemblesSignsThenTags(t *testing.T) {
 	}
 	signerFn, verifier := testSigner(t)
 	signer, _ := signerFn(context.Background(), Signing{})
-	res, err := Merge(context.Background(), []name.Digest{amd, arm}, []publish.Reference{dst}, []string{"1.2.0"}, signer, "", nil, []sign.Option{sign.WithTlogUpload(false)})
+	res, err := Merge(context.Background(), []name.Digest{amd, arm}, []publish.Reference{dst}, []string{"1.2.0"}, signer, "", nil, []sign.Option{sign.WithTlogUpload(false)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestMergeAssemblesSignsThenTags(t *testing.T) {
 		t.Errorf("the merged index is not signed: %v", err)
 	}
 	// Two images for one platform are refused.
-	if _, err := Merge(context.Background(), []name.Digest{amd, amd}, []publish.Reference{dst}, nil, nil, "", nil, nil); err == nil {
+	if _, err := Merge(context.Background(), []name.Digest{amd, amd}, []publish.Reference{dst}, nil, nil, "", nil, nil, nil); err == nil {
 		t.Error("two linux/amd64 images were merged")
 	}
 }

@@ -224,6 +224,7 @@ func planVersion(ctx context.Context, g git, o *options, tags []versionTag, head
 		// aims there (v2.0.0-rc.1 was cut); releasing 1.2.1 past it would
 		// step backwards.
 		if pre, ok := first(tags, func(t versionTag) bool { return t.Reachable && !t.stable() && coreOf(t.Version).GreaterThan(target) }); ok {
+			rel.Notes = append(rel.Notes, finishingNote(pre, onHead(pre), base, target, o.bump))
 			target = coreOf(pre.Version)
 		}
 	}
@@ -342,4 +343,26 @@ func EventTags(e Event, rules []Rule, f Flavor, m MetadataEnv, now time.Time) ([
 		}
 	}
 	return imageTags(tc, rules)
+}
+
+// finishingNote explains a version that a prerelease already cut lifted
+// above the commits' (or --bump's) own target, so that a "major bump" after
+// --bump minor is not a surprise: v1.0.0-rc.1 on HEAD with --bump minor
+// releases 1.0.0, not 0.1.0.
+func finishingNote(pre versionTag, onHead bool, base, target *semver.Version, bump string) string {
+	core := coreOf(pre.Version)
+	why := "the commits"
+	if bump != "" {
+		why = "--bump " + bump
+	}
+	from := base.String()
+	if base.Equal(semver.New(0, 0, 0, "", "")) {
+		from = "0.0.0 (no stable release yet)"
+	}
+	where := "is already cut"
+	if onHead {
+		where = "is on HEAD"
+	}
+	return fmt.Sprintf("%s → %s: finishing the release candidate; the prerelease %s %s, and a release never steps back below it (%s alone would give %s); from %s that is a %s bump",
+		pre.Version, core, pre.Name, where, why, target, from, bumpName(levelBetween(base, core)))
 }

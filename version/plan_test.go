@@ -573,3 +573,84 @@ func TestReleaseTagsWith(t *testing.T) {
 		t.Errorf("a Release not made by Plan: err = %v, want ErrInvalidOption", err)
 	}
 }
+
+// A prerelease that lifts the version above what the commits or --bump
+// give (v1.0.0-rc.1 with --bump minor releases 1.0.0, a major bump) is
+// explained in a note; a plain promotion needs none.
+func TestPlanExplainsFinishingACandidate(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		setup         func(r *repo)
+		bump, version string
+		note          []string // fragments of the one note; nil: no note
+	}{
+		{
+			name:    "rc.1 of 1.0.0 on HEAD with --bump minor",
+			setup:   func(r *repo) { r.commit("feat: a"); r.tag("v1.0.0-rc.1") },
+			bump:    "minor",
+			version: "1.0.0",
+			note:    []string{"1.0.0-rc.1 → 1.0.0: finishing the release candidate", "v1.0.0-rc.1 is on HEAD", "--bump minor alone would give 0.1.0", "from 0.0.0 (no stable release yet) that is a major bump"},
+		},
+		{
+			name: "reachable rc of 2.0.0 after fixes with --bump patch",
+			setup: func(r *repo) {
+				r.commit("feat: a")
+				r.tag("v1.0.0")
+				r.commit("feat!: b")
+				r.tag("v2.0.0-rc.1")
+				r.commit("fix: c")
+			},
+			bump:    "patch",
+			version: "2.0.0",
+			note:    []string{"2.0.0-rc.1 → 2.0.0: finishing the release candidate", "v2.0.0-rc.1 is already cut", "--bump patch alone would give 1.0.1", "from 1.0.0 that is a major bump"},
+		},
+		{
+			name: "reachable rc of 2.0.0 after fixes",
+			setup: func(r *repo) {
+				r.commit("feat: a")
+				r.tag("v1.0.0")
+				r.commit("chore: b")
+				r.tag("v2.0.0-rc.1")
+				r.commit("fix: c")
+			},
+			version: "2.0.0",
+			note:    []string{"2.0.0-rc.1 → 2.0.0", "the commits alone would give 1.0.1"},
+		},
+		{
+			name:    "rc of the bumped version on HEAD",
+			setup:   func(r *repo) { r.commit("feat: a"); r.tag("v1.2.0"); r.commit("feat: b"); r.tag("v1.3.0-rc.1") },
+			bump:    "minor",
+			version: "1.3.0",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRepo(t)
+			tc.setup(r)
+			var opts []Option
+			if tc.bump != "" {
+				opts = append(opts, WithBump(tc.bump))
+			}
+			rel, err := Plan(context.Background(), r.dir, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rel.Version != tc.version {
+				t.Errorf("version %s, want %s", rel.Version, tc.version)
+			}
+			if tc.note == nil {
+				if len(rel.Notes) != 0 {
+					t.Errorf("Notes = %q, want none", rel.Notes)
+				}
+				return
+			}
+			if len(rel.Notes) != 1 {
+				t.Fatalf("Notes = %q, want one", rel.Notes)
+			}
+			for _, f := range tc.note {
+				if !strings.Contains(rel.Notes[0], f) {
+					t.Errorf("note %q lacks %q", rel.Notes[0], f)
+				}
+			}
+		})
+	}
+}

@@ -69,8 +69,24 @@ func cliReference(app *cli.App) map[string][]byte {
 			fmt.Fprintf(&index, "| %s | `%s` | `%s` |\n", cmd.Name, dashed(old), dashed(renames[old]))
 		}
 	}
+	index.WriteString("\nExit codes: [exit-codes.md](exit-codes.md).\n")
 	files["README.md"] = index.Bytes()
+	files["exit-codes.md"] = exitCodeReference(app)
 	return files
+}
+
+// exitCodeReference is the table of exit codes, from exitCodes.
+func exitCodeReference(app *cli.App) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s exit codes\n\n", app.Name)
+	fmt.Fprintf(&b, "Every command exits with one of these. Generated from the definitions by `%s`; do not edit by hand.\n\n", regenerateDocs)
+	writeRow(&b, []string{"code", "meaning"})
+	writeRow(&b, []string{"---", "---"})
+	for _, e := range exitCodes {
+		writeRow(&b, []string{strconv.Itoa(e.code), cell(e.meaning)})
+	}
+	b.WriteString("\nSee also: [all commands](README.md).\n")
+	return b.Bytes()
 }
 
 func commandReference(app *cli.App, cmd *cli.Command) []byte {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"path/filepath"
@@ -63,5 +66,48 @@ func TestCLIReferenceContent(t *testing.T) {
 	}
 	if !strings.Contains(string(files["README.md"]), "| publish | `--to` | `--destination` |") {
 		t.Errorf("README.md does not list the old spellings:\n%s", files["README.md"])
+	}
+}
+
+// docs/cli/exit-codes.md lists every exit code exit.go defines, once, from
+// exitCodes; the README links to it rather than keeping its own table.
+func TestExitCodeReference(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "exit.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var defined []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, s := range g.Specs {
+			for i, n := range s.(*ast.ValueSpec).Names {
+				if strings.HasPrefix(n.Name, "exit") {
+					defined = append(defined, s.(*ast.ValueSpec).Values[i].(*ast.BasicLit).Value)
+				}
+			}
+		}
+	}
+	if len(defined) == 0 {
+		t.Fatal("no exit code constants found in exit.go")
+	}
+	page := string(cliReference(newApp(nil, io.Discard, io.Discard, func(string) string { return "" }))["exit-codes.md"])
+	for _, code := range defined {
+		if n := strings.Count(page, "\n| "+code+" | "); n != 1 {
+			t.Errorf("exit code %s is listed %d times in exit-codes.md:\n%s", code, n, page)
+		}
+	}
+	if strings.Count(page, "\n| ") != len(defined)+2 { // the header and separator rows
+		t.Errorf("exit-codes.md lists codes exit.go does not define:\n%s", page)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "(docs/cli/exit-codes.md)") {
+		t.Error("README.md does not link docs/cli/exit-codes.md")
 	}
 }

@@ -12,15 +12,30 @@ import (
 	"github.com/sreevishnu07/stevedore/version"
 )
 
-// Exit codes. Only this package maps errors to them; the README lists them.
+// Exit codes. Only this package maps errors to them; exitCodes says what
+// each means.
 const (
 	exitOK       = 0
-	exitFailed   = 1   // the work failed: registry, git or file system errors
-	exitUsage    = 2   // bad input: flags, references, tag rules, repository state to fix first
-	exitDenied   = 3   // authentication or authorization refused by a registry
-	exitVerify   = 4   // verification failed: no signature, none verifies, or pin --check found unpinned/unsigned references
-	exitCanceled = 130 // interrupted (SIGINT/SIGTERM), as shells report it
+	exitFailed   = 1
+	exitUsage    = 2
+	exitDenied   = 3
+	exitVerify   = 4
+	exitCanceled = 130
 )
+
+// exitCodes is the one description of the exit codes: docs/cli/exit-codes.md
+// is generated from it (stevedore docs), and the README links there.
+var exitCodes = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "success"},
+	{exitFailed, "the work failed: registry, git or file system errors; `build --check` found something"},
+	{exitUsage, "bad input, fix it and re-run: flags, references, tag rules, not a git repository, shallow clone; signing material or destinations `release`'s plan step found unusable (before building)"},
+	{exitDenied, "a registry refused the credentials or the operation"},
+	{exitVerify, "verification failed: no signature, none that verifies, or `pin --check` findings (unpinned or unsigned references)"},
+	{exitCanceled, "interrupted (SIGINT or SIGTERM), as shells report it"},
+}
 
 func exitCode(err error) int {
 	var ue *usageError

@@ -194,7 +194,7 @@ overwritten.`,
 				return err
 			}
 			if password == "" {
-				fmt.Fprintf(c.App.ErrWriter, "warning: $%s is empty: %s is encrypted with an empty password\n", envCosignPassword, priv)
+				fmt.Fprintf(c.App.ErrWriter, "stevedore: warning: $%s is empty: %s is encrypted with an empty password\n", envCosignPassword, priv)
 			}
 			fmt.Fprintf(c.App.Writer, "Private key written to %s\nPublic key written to %s\n", priv, pub)
 			return nil

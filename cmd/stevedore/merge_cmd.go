@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/urfave/cli/v2"
 
+	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
@@ -27,6 +28,7 @@ pushes it by digest to every --destination, signs it and its children (with --ke
 			&cli.StringSliceFlag{Name: "tag", Usage: "tag to apply after signing (repeatable)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			formatFlag(),
+			progressFlag(),
 		}, signerFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 || len(c.StringSlice("destination")) == 0 {
@@ -60,6 +62,11 @@ pushes it by digest to every --destination, signs it and its children (with --ke
 					format = pipeline.FormatBoth
 				}
 			}
+			prog, err := newProgress(c, getenv, nil)
+			if err != nil {
+				return err
+			}
+			defer prog.close()
 			var signer *sign.Signer
 			if c.String("key") != "" || c.Bool("keyless") || c.String("signing-config") != "" {
 				var err error
@@ -67,9 +74,10 @@ pushes it by digest to every --destination, signs it and its children (with --ke
 					return err
 				}
 			} else {
-				fmt.Fprintln(c.App.ErrWriter, "note: no --key or --keyless: the index is not signed")
+				prog.Emit(event.Warning{Message: "no --key or --keyless: the index is not signed"})
 			}
-			res, err := pipeline.Merge(c.Context, srcs, dsts, c.StringSlice("tag"), signer, format, publishOptions(getenv, insecure), signOptions(c, getenv))
+			pubOpts := append(publishOptions(getenv, insecure), publish.WithRetryEvents(func(e publish.RetryEvent) { prog.Emit(e) }))
+			res, err := pipeline.Merge(c.Context, srcs, dsts, c.StringSlice("tag"), signer, format, pubOpts, signOptions(c, getenv), prog)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,5 +99,76 @@ func TestMergeKeylessSigningConfig(t *testing.T) {
 		"--certificate-identity", w.Identity(), "--certificate-oidc-issuer", s.GitHubIssuer)
 	if v.code != 0 || strings.Count(v.stdout, "verified platform ") != 2 {
 		t.Errorf("the merged index does not verify recursively: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+}
+
+// merge --progress shows its steps through the same event model as
+// release: json gives one event per line (read, push, sign and tag started
+// and done, the signature and the tag moved); plain the "=> step" lines;
+// quiet only warnings.
+func TestMergeProgress(t *testing.T) {
+	reg := registrytest.InProcess(t)
+	var refs []string
+	for _, arch := range []string{"amd64", "arm64"} {
+		img := registrytest.Image(t, 1, 64)
+		cf, _ := img.ConfigFile()
+		cf = cf.DeepCopy()
+		cf.OS, cf.Architecture = "linux", arch
+		img, _ = mutate.ConfigFile(img, cf)
+		d, _ := img.Digest()
+		ref, _ := name.NewDigest(reg + "/ci/app@" + d.String())
+		if err := remote.Write(ref, img); err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, ref.String())
+	}
+	keys := t.TempDir()
+	env := map[string]string{"COSIGN_PASSWORD": "pw"}
+	if r := stevedore(t, env, "", "keygen", "--output-key-prefix", filepath.Join(keys, "cosign")); r.code != 0 {
+		t.Fatalf("keygen: %s", r.stderr)
+	}
+	r := stevedore(t, env, "", append([]string{"merge", "--progress", "json", "--destination", reg + "/acme/app", "--tag", "1.0.0", "--key", filepath.Join(keys, "cosign.key")}, refs...)...)
+	if r.code != 0 {
+		t.Fatalf("merge --progress json: exit %d: %s", r.code, r.stderr)
+	}
+	index := strings.TrimSpace(r.stdout)
+	digest := index[strings.Index(index, "@")+1:]
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("stderr line %q is not JSON: %v", line, err)
+		}
+		switch ev["event"] {
+		case "phase":
+			seen[ev["step"].(string)+" "+ev["status"].(string)] = true
+		case "tag_moved":
+			if ev["ref"] != reg+"/acme/app:1.0.0" || ev["digest"] != digest {
+				t.Errorf("tag event %s, want %s:1.0.0 → %s", line, reg+"/acme/app", digest)
+			}
+			seen["tag moved"] = true
+		case "signed":
+			if ev["ref"] != index || ev["format"] != "legacy" {
+				t.Errorf("signed event %s, want %s (legacy)", line, index)
+			}
+			seen["signed"] = true
+		}
+	}
+	for _, want := range []string{"read started", "read done", "push started", "push done", "sign started", "sign done", "tag started", "tag done", "tag moved", "signed"} {
+		if !seen[want] {
+			t.Errorf("no %q event in\n%s", want, r.stderr)
+		}
+	}
+
+	r = stevedore(t, nil, "", append([]string{"merge", "--progress", "plain", "--destination", reg + "/acme/other"}, refs...)...)
+	if r.code != 0 || !strings.Contains(r.stderr, "=> push") || !strings.Contains(r.stderr, "warning: no --key or --keyless: the index is not signed") {
+		t.Errorf("merge --progress plain: exit %d:\n%s", r.code, r.stderr)
+	}
+	r = stevedore(t, nil, "", append([]string{"merge", "--progress", "quiet", "--destination", reg + "/acme/other"}, refs...)...)
+	if r.code != 0 || strings.TrimSpace(r.stderr) != "warning: no --key or --keyless: the index is not signed" {
+		t.Errorf("merge --progress quiet: exit %d, want only the warning:\n%s", r.code, r.stderr)
+	}
+	if r := stevedore(t, nil, "", append([]string{"merge", "--progress", "fancy", "--destination", reg + "/acme/other"}, refs...)...); r.code != exitUsage || !strings.Contains(r.stderr, "--progress") {
+		t.Errorf("merge --progress fancy: exit %d: %s", r.code, r.stderr)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // which event renderer shows what the command is doing.
 
 func progressFlag() cli.Flag {
-	return &cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto (tty on a terminal, else plain; json with --json), tty (live status line), plain, json (one object per line) or quiet (warnings only)"}
+	return &cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto (tty on a terminal, else plain, as with TERM=dumb; json with --json), tty (live status line, even with TERM=dumb, as docker buildx), plain, json (one object per line) or quiet (warnings only)"}
 }
 
 // progress is a command's event sink, with where its steps' own output
@@ -26,8 +26,8 @@ type progress struct {
 
 // newProgress makes the renderer --progress asks for. Plain lines go to
 // stderr, except in GitHub Actions, where they go to stdout inside their
-// groups. TERM=dumb means the terminal cannot redraw a line: plain lines
-// instead; NO_COLOR turns colors off (https://no-color.org).
+// groups. TERM=dumb means the terminal cannot redraw a line: auto prints
+// plain lines instead; NO_COLOR turns colors off (https://no-color.org).
 func newProgress(c *cli.Context, getenv env, gh *actions.Runner) (*progress, error) {
 	errW := c.App.ErrWriter
 	mode, err := progressMode(c.String("progress"), c.Bool("json"), gh != nil, isTerminal(errW), getenv)
@@ -64,6 +64,7 @@ func newProgress(c *cli.Context, getenv env, gh *actions.Runner) (*progress, err
 
 // progressMode resolves --progress: auto becomes json with --json, plain
 // in GitHub Actions or when stderr is no terminal (or TERM=dumb), else tty.
+// Only auto looks at TERM: a forced tty is what the user asked for.
 func progressMode(flag string, asJSON, actions, terminal bool, getenv env) (string, error) {
 	dumb := getenv("TERM") == "dumb"
 	switch flag {
@@ -76,9 +77,8 @@ func progressMode(flag string, asJSON, actions, terminal bool, getenv env) (stri
 		}
 		return "tty", nil
 	case "tty":
-		if dumb {
-			return "plain", nil
-		}
+		// Forced, it wins over TERM=dumb, as docker buildx's --progress tty
+		// does (BuildKit's progressui only asks whether stderr is a console).
 		return flag, nil
 	case "plain", "json", "quiet":
 		return flag, nil

@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// --progress auto|tty on a terminal that cannot redraw (TERM=dumb) prints
-// plain lines; --json makes auto json; a wrong mode is a usage error.
+// --progress auto on a terminal that cannot redraw (TERM=dumb) prints plain
+// lines, a forced --progress tty keeps the live line (as docker buildx's
+// does); --json makes auto json; a wrong mode is a usage error.
 func TestProgressMode(t *testing.T) {
 	for _, c := range []struct {
 		flag            string
@@ -18,7 +19,8 @@ func TestProgressMode(t *testing.T) {
 	}{
 		{flag: "auto", term: true, want: "tty"},
 		{flag: "auto", term: true, termEnv: "dumb", want: "plain"},
-		{flag: "tty", term: true, termEnv: "dumb", want: "plain"},
+		{flag: "tty", term: true, termEnv: "dumb", want: "tty"}, // forced wins, as docker buildx
+		{flag: "tty", want: "tty"},
 		{flag: "auto", want: "plain"},
 		{flag: "auto", term: true, gha: true, want: "plain"},
 		{flag: "auto", term: true, json: true, want: "json"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,7 +24,9 @@ destination holds it, so a failed publish moves no tag anywhere. All
 destinations (and every platform image of an index) are pushed at once, with
 at most --jobs blob uploads running together; a blob is uploaded once per
 registry and mounted or found in place for the other repositories. Several
---from images are published together (a mirror): by digest, no tags.`,
+--from images are published together (a mirror): by digest, no tags. A
+--from oci:PATH whose layout holds several images (after a second release
+into it) publishes the one the --ledger records there, and says so.`,
 		OnUsageError: commandUsage,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "from", Usage: "source `REF` (repeatable: several images published at once, by digest, without tags)"},
@@ -69,6 +72,13 @@ registry and mounted or found in place for the other repositories. Several
 			if err != nil {
 				return err
 			}
+			// After a second release into the same layout it holds two
+			// images; the ledger says which one the release made.
+			for i, src := range srcs {
+				if srcs[i], err = chooseSource(c, src, rec); err != nil {
+					return err
+				}
+			}
 			if len(srcs) > 1 && len(c.StringSlice("tag")) > 0 {
 				return usageErrorf("--tag with several --from would point one tag at several images; drop --tag (each image is published by digest) or publish the images one at a time")
 			}
@@ -100,7 +110,10 @@ registry and mounted or found in place for the other repositories. Several
 				res.Destinations = append(res.Destinations, r.Destinations...)
 			}
 			if rec != nil {
-				res.Record(rec)
+				for _, u := range res.Record(rec) {
+					fmt.Fprintf(c.App.ErrWriter, "stevedore: published %s, but %s records the image %s as %s: not recorded there (record this publish in another ledger with --ledger PATH)\n",
+						u.Destination.Ref, c.String("ledger"), u.Name, u.Recorded)
+				}
 				if err := ledger.Write(c.String("ledger"), rec); err != nil {
 					return fmt.Errorf("published, but %w", err)
 				}
@@ -130,6 +143,36 @@ func openLedger(path string) (*ledger.Ledger, error) {
 		return nil, usageErrorf("%v (fix or remove it, or record elsewhere with --ledger PATH)", err)
 	}
 	return l, nil
+}
+
+// chooseSource pins a --from layout that holds several images to the one
+// the ledger records there, saying so; when the ledger cannot decide, the
+// error lists the --from values to choose from.
+func chooseSource(c *cli.Context, src publish.Reference, rec *ledger.Ledger) (publish.Reference, error) {
+	ch, err := publish.ChooseFromLedger(src, rec, c.String("ledger"))
+	var amb *publish.AmbiguousLayoutError
+	if errors.As(err, &amb) {
+		why := ""
+		if amb.Why != "" {
+			why = " and " + amb.Why
+		} else {
+			why = " and no --ledger to choose from"
+		}
+		choices := make([]string, len(amb.Choices))
+		for i, s := range amb.Choices {
+			choices[i] = "--from " + s
+		}
+		return publish.Reference{}, usageErrorf("--from %s: the layout holds %d images%s; name one:\n  %s", src, amb.Images, why, strings.Join(choices, "\n  "))
+	}
+	if err != nil {
+		return publish.Reference{}, err
+	}
+	if ch.FromLedger {
+		d, _ := ch.Ref.Digest()
+		fmt.Fprintf(c.App.ErrWriter, "stevedore: --from %s: the layout holds %d images; publishing %s, the one %s records (name another with --from %s@sha256:…)\n",
+			src, ch.Images, d, c.String("ledger"), src)
+	}
+	return ch.Ref, nil
 }
 
 func parseRef(s string, insecure []string) (publish.Reference, error) {

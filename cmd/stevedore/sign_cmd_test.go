@@ -289,3 +289,25 @@ func TestLayoutSignPublishVerify(t *testing.T) {
 		t.Errorf("re-publish: exit %d: %s", p.code, p.stderr)
 	}
 }
+
+// Messages name what the user typed: pin's --verify (not the verify
+// command) when it lacks a key, and keygen's warning carries the stevedore:
+// prefix every other message has.
+func TestVerifyAndKeygenWording(t *testing.T) {
+	deploy := t.TempDir()
+	if err := os.WriteFile(filepath.Join(deploy, "app.yaml"), []byte("image: ghcr.io/acme/app:1@sha256:"+strings.Repeat("a", 64)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := stevedore(t, nil, "", "pin", "--check", "--verify", deploy)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--verify needs --key PUB") {
+		t.Errorf("pin --check --verify without a key: exit %d: %s", r.code, r.stderr)
+	}
+	r = stevedore(t, nil, "", "verify", "ghcr.io/acme/app@sha256:"+strings.Repeat("a", 64))
+	if r.code != exitUsage || !strings.Contains(r.stderr, "stevedore: verify needs --key PUB") {
+		t.Errorf("verify without a key: exit %d: %s", r.code, r.stderr)
+	}
+	r = stevedore(t, map[string]string{"COSIGN_PASSWORD": ""}, "", "keygen", "--output-key-prefix", filepath.Join(t.TempDir(), "cosign"))
+	if r.code != 0 || !strings.HasPrefix(r.stderr, "stevedore: warning: $COSIGN_PASSWORD is empty") {
+		t.Errorf("keygen with an empty password: exit %d: %q", r.code, r.stderr)
+	}
+}

@@ -175,7 +175,12 @@ func verifyOptions(c *cli.Context, getenv env) ([]sign.Option, error) {
 		return nil, usageErrorf("--key and --certificate-identity[-regexp] exclude each other")
 	}
 	if c.String("key") == "" && (!keyless || c.String("certificate-oidc-issuer") == "" && c.String("certificate-oidc-issuer-regexp") == "") {
-		return nil, usageErrorf("verify needs --key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] for keyless signatures")
+		// pin checks signatures only with --verify: name the flag that asked.
+		what := "verify"
+		if c.Command.Name != "verify" {
+			what = "--verify"
+		}
+		return nil, usageErrorf("%s needs --key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] for keyless signatures", what)
 	}
 	for _, f := range []string{"certificate-identity-regexp", "certificate-oidc-issuer-regexp"} {
 		if c.IsSet(f) && sign.MatchesAnything(c.String(f)) {
