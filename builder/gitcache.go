@@ -48,7 +48,7 @@ func (b *builder) cachedRepo(ctx context.Context, g *gitSource, fetch func(remot
 		return "", err
 	}
 	defer unlock()
-	if _, err := os.Stat(entry); err == nil {
+	if b.st.Lease().Use(entry) { // a hit is a use: prune keeps it
 		return entry, nil
 	}
 	// Under the lock, a temporary entry is a killed build's.

@@ -97,6 +97,7 @@ func (b *builder) prepareRun(ctx context.Context, s *stage, op *dockerfile.RunOp
 				perm = fmt.Sprintf("%d:%d:%o", o.UID, o.GID, bd.mkdirMode)
 			}
 			dir := filepath.Join(b.o.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform), perm))
+			b.st.Lease().Use(dir) // a use: prune keeps it (it is made at the first)
 			bd.source = dir
 			if owned {
 				bd.source = filepath.Join(dir, "cache")
