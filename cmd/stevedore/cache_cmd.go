@@ -236,6 +236,45 @@ func writePrune(w io.Writer, res *cachedir.PruneResult, dryRun bool) error {
 	return err
 }
 
+// The JSON of cache du and cache prune, in the CLI's convention:
+// lowercase snake_case keys, sizes in bytes, durations in seconds, lists
+// never null.
+type duOutput struct {
+	CacheDir         string        `json:"cache_dir"`
+	Kinds            []kindOutput  `json:"kinds"`
+	Entries          []entryOutput `json:"entries"`
+	SizeBytes        int64         `json:"size_bytes"`
+	ReclaimableBytes int64         `json:"reclaimable_bytes"`
+}
+
+type kindOutput struct {
+	Kind             string `json:"kind"`
+	Entries          int    `json:"entries"`
+	SizeBytes        int64  `json:"size_bytes"`
+	ReclaimableBytes int64  `json:"reclaimable_bytes"`
+}
+
+type entryOutput struct {
+	Kind               string  `json:"kind"`
+	Name               string  `json:"name"`
+	SizeBytes          int64   `json:"size_bytes"`
+	LastUsed           string  `json:"last_used"`
+	LastUsedAgoSeconds float64 `json:"last_used_ago_seconds"`
+	InUse              bool    `json:"in_use"`
+}
+
+type pruneOutput struct {
+	DryRun         bool          `json:"dry_run"`
+	Removed        []entryOutput `json:"removed"`
+	ReclaimedBytes int64         `json:"reclaimed_bytes"`
+	KeptInUse      int           `json:"kept_in_use"`
+}
+
+func entryJSON(e cachedir.Entry, now time.Time) entryOutput {
+	return entryOutput{Kind: string(e.Kind), Name: e.Name, SizeBytes: e.Size,
+		LastUsed: e.LastUsed.UTC().Format(time.RFC3339), LastUsedAgoSeconds: now.Sub(e.LastUsed).Round(time.Second).Seconds(), InUse: e.InUse}
+}
+
 func duJSON(dir string, entries []cachedir.Entry, now time.Time) duOutput {
 	out := duOutput{CacheDir: dir, Kinds: []kindOutput{}, Entries: []entryOutput{}}
 	for _, s := range cachedir.Summarize(entries) {
