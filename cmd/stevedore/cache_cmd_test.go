@@ -143,6 +143,7 @@ func TestCacheDuAndPruneOfARealBuild(t *testing.T) {
 	}
 
 	text := stevedore(t, env, "", "cache", "du", "--cache-dir", cache)
+	t.Logf("cache du:\n%s", text.stdout)
 	if !regexp.MustCompile(`(?m)^KIND +ENTRIES +SIZE +RECLAIMABLE$`).MatchString(text.stdout) || !regexp.MustCompile(`(?m)^blobs +\d+ +[0-9.]+[kMG]?B `).MatchString(text.stdout) {
 		t.Errorf("cache du table:\n%s", text.stdout)
 	}
