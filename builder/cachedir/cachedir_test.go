@@ -456,3 +456,55 @@ func TestPruneAllOnlyRemovesUnknownDirectories(t *testing.T) {
 		t.Errorf("left %v, want only other-tool", names(left))
 	}
 }
+
+// What an interrupted prune had renamed away is reported as trash and
+// removed by the next prune, whatever its filters; a layer-SBOM directory
+// is its own kind.
+func TestInterruptedPruneLeavesOnlyTrash(t *testing.T) {
+	p := newProject(t)
+	p.build(t)
+	var step cachedir.Entry
+	for _, e := range list(t, p.cache) {
+		if e.Kind == cachedir.Steps {
+			step = e
+			break
+		}
+	}
+	// As Prune leaves it when killed between the rename and the delete.
+	trash := filepath.Join(p.cache, ".trash-1234")
+	if err := os.MkdirAll(trash, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(p.cache, step.Name), filepath.Join(trash, "0-0")); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WriteFile(t, filepath.Join(p.cache, "sbom-layers", "abc", "meta.json"), "{}\n")
+	kinds := map[cachedir.Kind]int{}
+	for _, e := range list(t, p.cache) {
+		kinds[e.Kind]++
+	}
+	if kinds[cachedir.Trash] != 1 || kinds[cachedir.SBOMLayers] != 1 || kinds[cachedir.Steps] != 2 {
+		t.Errorf("kinds %v, want one trash entry, one sbom-layers entry and two step records", kinds)
+	}
+	res, err := cachedir.Prune(context.Background(), p.cache, cachedir.PruneOptions{Until: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(res.Removed); !slices.Equal(got, []string{".trash-1234"}) {
+		t.Errorf("removed %v, want only the trash (nothing else is a day old)", got)
+	}
+	if _, err := os.Stat(trash); err == nil {
+		t.Error("trash still there")
+	}
+	// The step whose record went is rebuilt; the others are cached.
+	res2 := p.build(t)
+	done := 0
+	for _, s := range statuses(res2) {
+		if strings.HasSuffix(s, ":done") {
+			done++
+		}
+	}
+	if done != 1 {
+		t.Errorf("after losing one step record: %v, want one step rebuilt", statuses(res2))
+	}
+}
