@@ -13,6 +13,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/cachedir"
+	"github.com/sreevishnu07/stevedore/builder/store"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/testutil"
 )
@@ -506,5 +507,49 @@ func TestInterruptedPruneLeavesOnlyTrash(t *testing.T) {
 	}
 	if done != 1 {
 		t.Errorf("after losing one step record: %v, want one step rebuilt", statuses(res2))
+	}
+}
+
+// A git cache entry whose lock a build holds (it is being fetched) is
+// kept, as the builder's own lock says, even when old; once let go it is
+// removed with its lock file.
+func TestPruneHonoursTheGitEntryLock(t *testing.T) {
+	cache := t.TempDir()
+	if _, err := store.Open(cache); err != nil {
+		t.Fatal(err)
+	}
+	entry := filepath.Join(cache, "git", "0123abcd")
+	testutil.WriteFile(t, filepath.Join(entry, "HEAD"), "ref: refs/heads/master\n")
+	tmp := entry + ".tmp-42"
+	testutil.WriteFile(t, filepath.Join(tmp, "HEAD"), "ref: refs/heads/master\n")
+	unlock, err := store.Lock(entry + ".lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-48 * time.Hour)
+	for _, p := range []string{entry, tmp, entry + ".lock"} {
+		os.Chtimes(p, long, long)
+	}
+	got := list(t, cache)
+	if len(got) != 2 || got[0].Name != "git/0123abcd" || got[1].Name != "git/0123abcd.tmp-42" {
+		t.Fatalf("listed %v, want the entry (with its lock) and the one being filled", names(got))
+	}
+	res, err := cachedir.Prune(context.Background(), cache, cachedir.PruneOptions{Until: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Removed) != 0 || res.Kept != 2 {
+		t.Errorf("removed %v, kept %d; want nothing removed while the lock is held", names(res.Removed), res.Kept)
+	}
+	unlock()
+	res, err = cachedir.Prune(context.Background(), cache, cachedir.PruneOptions{Until: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Removed) != 2 {
+		t.Errorf("removed %v once let go, want both", names(res.Removed))
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "git", "*")); len(left) != 0 {
+		t.Errorf("left %v", left)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sreevishnu07/stevedore/builder/store"
@@ -91,6 +92,10 @@ func Prune(ctx context.Context, dir string, o PruneOptions) (*PruneResult, error
 			}
 		}
 		moved, err := moveToTrash(dir, trash, e, len(res.Removed))
+		if errors.Is(err, errHeld) {
+			res.Kept++
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -176,10 +181,30 @@ func total(entries []Entry) int64 {
 	return n
 }
 
+// errHeld means a build holds the entry's own lock.
+var errHeld = errors.New("held by a build")
+
 // moveToTrash renames e (and the files that go with it) into trash; false
 // if it was gone already.
 func moveToTrash(dir, trash string, e Entry, n int) (bool, error) {
 	names := append([]string{e.Name}, e.extra...)
+	// A git entry is filled under its lock file (KEY.lock), as builds
+	// take it: one held is being written, whatever its times say.
+	if e.Kind == Git {
+		key := filepath.Join(dir, filepath.FromSlash(e.Name))
+		if i := strings.Index(filepath.Base(key), ".tmp-"); i >= 0 {
+			key = filepath.Join(filepath.Dir(key), filepath.Base(key)[:i]) // KEY.tmp-N is KEY being filled
+		}
+		lock := strings.TrimSuffix(key, ".lock") + ".lock"
+		unlock, held, err := store.TryLock(lock)
+		if err != nil {
+			return false, err
+		}
+		if held {
+			return false, errHeld
+		}
+		defer unlock()
+	}
 	moved := false
 	for i, name := range names {
 		from := filepath.Join(dir, filepath.FromSlash(name))
