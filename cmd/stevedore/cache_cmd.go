@@ -35,7 +35,8 @@ func cacheCommand(getenv env, stdin io.Reader) *cli.Command {
 				Description: `Kinds: blobs (image store), steps (step records), last-inputs, context-sums,
 run-mounts (RUN --mount=type=cache), git, sbom, sbom-layers, work (build scratch
 directories), trash (left by an interrupted prune) and unknown (not stevedore's).
-An entry used since the oldest running build started is in use, not reclaimable.`,
+An entry used since the oldest running build started is in use, not reclaimable;
+unknown entries count as reclaimable, though only prune --all removes them.`,
 				OnUsageError: commandUsage,
 				Flags: []cli.Flag{
 					dirFlag,
