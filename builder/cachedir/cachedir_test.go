@@ -553,3 +553,44 @@ func TestPruneHonoursTheGitEntryLock(t *testing.T) {
 		t.Errorf("left %v", left)
 	}
 }
+
+// A command holding the cache (build --output, release) keeps the layers
+// its build returned through a prune that runs after the build, until it
+// has read them.
+func TestHeldCacheKeepsABuildsLayersAfterTheBuild(t *testing.T) {
+	p := newProject(t)
+	release, err := builder.HoldCache(p.cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := p.build(t)
+	pruned, err := cachedir.Prune(context.Background(), p.cache, cachedir.PruneOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pruned.Removed) != 0 {
+		t.Errorf("removed %v while the command held the cache", names(pruned.Removed))
+	}
+	layers, err := res.Image.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		rc, err := l.Compressed()
+		if err == nil {
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+		}
+		if err != nil {
+			t.Errorf("reading a layer the build returned: %v", err)
+		}
+	}
+	release()
+	pruned, err = cachedir.Prune(context.Background(), p.cache, cachedir.PruneOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pruned.Removed) == 0 || len(list(t, p.cache)) != 0 {
+		t.Errorf("once let go: removed %d entries, %d left", len(pruned.Removed), len(list(t, p.cache)))
+	}
+}

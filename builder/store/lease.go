@@ -39,6 +39,9 @@ type Lease struct {
 // Acquire takes a lease on the cache directory dir for one build. Release
 // it when the build ends; a killed build's lease ends with its process.
 func Acquire(dir string) (*Lease, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("taking a lease on the cache %s: %w", dir, err)
+	}
 	unlock, err := lockShared(filepath.Join(dir, UseLock))
 	if err != nil {
 		return nil, fmt.Errorf("taking a lease on the cache %s: %w", dir, err)
