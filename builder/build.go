@@ -262,7 +262,9 @@ func Build(ctx context.Context, opts ...Option) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher := buildcontext.LoadHasher(filepath.Join(o.cacheDir, "sums", keyOf(absPath(o.contextDir))))
+	sums := filepath.Join(o.cacheDir, "sums", keyOf(absPath(o.contextDir)))
+	st.Lease().Use(sums)
+	hasher := buildcontext.LoadHasher(sums)
 	defer hasher.Save()
 
 	rec := &recorder{res: res, progress: o.progress}
@@ -380,7 +382,15 @@ func (o *options) openStore() (st *store.Store, cleanup func(), err error) {
 		cleanup()
 		return nil, nil, err
 	}
-	return st, cleanup, nil
+	// Held for the whole build: `stevedore cache prune` keeps what it uses.
+	lease, err := store.Acquire(o.cacheDir)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	st.SetLease(lease)
+	removeTemp := cleanup
+	return st, func() { lease.Release(); removeTemp() }, nil
 }
 
 // IndexOf is the OCI index over platform images, in their order: what a

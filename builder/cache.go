@@ -68,6 +68,9 @@ func (c *stepCache) lookup(st *store.Store, key string) (v1.Layer, bool) {
 	if c.noCache {
 		return nil, false
 	}
+	if !st.Lease().Use(c.entryPath(key)) {
+		return nil, false
+	}
 	data, err := os.ReadFile(c.entryPath(key))
 	if err != nil {
 		return nil, false

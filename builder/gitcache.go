@@ -48,7 +48,7 @@ func (sr *sources) cachedRepo(ctx context.Context, g *gitSource, fetch func(remo
 		return "", err
 	}
 	defer unlock()
-	if _, err := os.Stat(entry); err == nil {
+	if sr.st.Lease().Use(entry) { // a hit is a use: prune keeps it
 		return entry, nil
 	}
 	// Under the lock, a temporary entry is a killed build's.

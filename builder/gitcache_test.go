@@ -152,3 +152,46 @@ func BenchmarkAddGit(b *testing.B) {
 		})
 	}
 }
+
+// A build that reads a checkout from the git cache uses the entry: its
+// time moves, so `stevedore cache prune --filter until=…` keeps it.
+func TestGitCacheHitTouchesTheEntry(t *testing.T) {
+	gs := startGitServer(t)
+	cache := t.TempDir()
+	if _, err := buildGit(t, gs, cache, "FROM scratch\nADD {{GIT}}/repo.git#feature /a\n"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := filepath.Glob(filepath.Join(cache, gitCacheDir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-48 * time.Hour)
+	var repos []string
+	for _, e := range entries {
+		if fi, err := os.Stat(e); err == nil && fi.IsDir() {
+			repos = append(repos, e)
+			if err := os.Chtimes(e, long, long); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(repos) == 0 {
+		t.Fatalf("no git cache entry in %v", entries)
+	}
+	// Another destination: the step misses and checks out from the cache.
+	if _, err := buildGit(t, gs, cache, "FROM scratch\nADD {{GIT}}/repo.git#feature /b\n"); err != nil {
+		t.Fatal(err)
+	}
+	if n := gs.fetches.count("repo.git"); n != 1 {
+		t.Fatalf("%d fetches, want 1: the second build did not read the cache", n)
+	}
+	touched := 0
+	for _, r := range repos {
+		if fi, err := os.Stat(r); err == nil && fi.ModTime().After(long.Add(time.Hour)) {
+			touched++
+		}
+	}
+	if touched == 0 {
+		t.Errorf("no git cache entry of %v was marked used by the build that read it", repos)
+	}
+}

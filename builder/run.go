@@ -97,6 +97,7 @@ func (ex *executor) prepareRun(ctx context.Context, s *stage, op *dockerfile.Run
 				perm = fmt.Sprintf("%d:%d:%o", o.UID, o.GID, bd.mkdirMode)
 			}
 			dir := filepath.Join(ex.cacheDir, "mounts", keyOf(id, platformString(s.ps.Platform), perm))
+			ex.layers.st.Lease().Use(dir) // a use: prune keeps it (it is made at the first)
 			bd.source = dir
 			if owned {
 				bd.source = filepath.Join(dir, "cache")

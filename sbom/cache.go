@@ -70,6 +70,10 @@ func loadCached(id identity, o *options) *SBOM {
 	if json.Unmarshal(meta, &e) != nil || e.Digest != id.digest.String() || len(e.Documents) != len(Formats()) {
 		return nil
 	}
+	// A read is a use: `stevedore cache prune --filter until=…` keeps
+	// what was read recently.
+	now := time.Now()
+	_ = os.Chtimes(dir, now, now)
 	s := &SBOM{Digest: id.digest, Config: id.config, Repository: id.repo, Created: id.created,
 		FromCache: true, encoded: map[Format][]byte{}, packages: e.Packages, distro: e.Distro}
 	for _, f := range Formats() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -176,5 +177,38 @@ func TestGenerateCacheSyftVersion(t *testing.T) {
 	}
 	if s.FromCache {
 		t.Error("a document cataloged by another syft version was served from the cache")
+	}
+}
+
+// Serving an SBOM from the cache is a use of the entry: its time moves,
+// so `stevedore cache prune --filter until=…` keeps what is read.
+func TestGenerateCacheHitMarksTheEntryUsed(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	img := viaLayout(t, fixtureImage(t))
+	if _, err := Generate(ctx, img, WithCacheDir(cache)); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := filepath.Glob(filepath.Join(cache, "sbom", "*"))
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("SBOM cache entries: %v %v, want one", entries, err)
+	}
+	long := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(entries[0], long, long); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Generate(ctx, img, WithCacheDir(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.FromCache {
+		t.Fatal("not served from the cache")
+	}
+	fi, err := os.Stat(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.ModTime().After(long.Add(time.Hour)) {
+		t.Errorf("the entry read was last modified %s, still as old as before the read", fi.ModTime())
 	}
 }

@@ -25,7 +25,23 @@ import (
 // several goroutines and processes: blobs are written to a temporary file
 // and renamed into place once their digest checks out.
 type Store struct {
-	dir string
+	dir   string
+	lease *Lease
+}
+
+// SetLease makes every later check or read of a blob a use under l, so a
+// concurrent prune keeps the blobs this build relies on.
+func (s *Store) SetLease(l *Lease) { s.lease = l }
+
+// Lease is the lease SetLease gave, or nil.
+func (s *Store) Lease() *Lease { return s.lease }
+
+// use marks the blob h as used; false means it is not there.
+func (s *Store) use(h v1.Hash) bool {
+	if s.lease == nil {
+		return true
+	}
+	return s.lease.Use(s.Path(h))
 }
 
 // Open opens (creating if needed) the store at dir, first removing the
@@ -108,6 +124,9 @@ func (s *Store) Path(h v1.Hash) string {
 
 // Has reports whether the blob h is in the store.
 func (s *Store) Has(h v1.Hash) bool {
+	if !s.use(h) {
+		return false
+	}
 	fi, err := os.Stat(s.Path(h))
 	return err == nil && fi.Mode().IsRegular()
 }
@@ -115,6 +134,7 @@ func (s *Store) Has(h v1.Hash) bool {
 // Open opens the blob h for reading. The read that reaches the end fails
 // with ErrDigestMismatch if the content is not h's.
 func (s *Store) Open(h v1.Hash) (io.ReadCloser, error) {
+	s.use(h)
 	f, err := os.Open(s.Path(h))
 	if err != nil {
 		return nil, fmt.Errorf("reading blob %s from the image store: %w", h, err)
@@ -125,6 +145,7 @@ func (s *Store) Open(h v1.Hash) (io.ReadCloser, error) {
 // ReadBlob returns the whole blob h (for manifests and configs), verified
 // against its digest.
 func (s *Store) ReadBlob(h v1.Hash) ([]byte, error) {
+	s.use(h)
 	b, err := os.ReadFile(s.Path(h))
 	if err != nil {
 		return nil, fmt.Errorf("reading blob %s from the image store: %w", h, err)

@@ -158,3 +158,63 @@ func TestOpenSweepsWhatAKilledRunLeft(t *testing.T) {
 		t.Error("a finished blob was removed")
 	}
 }
+
+// A lease is live while its build holds it; one left by a killed build
+// (no lock) is removed the next time the cache is locked for pruning.
+func TestLeases(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	oldest, unlock, err := Exclusive(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if !oldest.IsZero() {
+		t.Fatalf("no build runs, yet the oldest live one started %s", oldest)
+	}
+	l, err := Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(dir, LeaseDir, "build-killed")
+	if err := os.WriteFile(dead, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oldest, unlock, err = Exclusive(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if oldest.IsZero() {
+		t.Error("a held lease is not live")
+	}
+	if _, err := os.Stat(dead); err == nil {
+		t.Error("the lease of a killed build is still there")
+	}
+	blob := filepath.Join(dir, "blobs", "sha256", "x")
+	if err := os.WriteFile(blob, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(blob, long, long)
+	if !l.Use(blob) {
+		t.Error("Use of a present entry reports it missing")
+	}
+	if fi, _ := os.Stat(blob); fi.ModTime().Before(oldest) {
+		t.Errorf("a used entry's time %s is before its build's start %s", fi.ModTime(), oldest)
+	}
+	if l.Use(filepath.Join(dir, "blobs", "sha256", "gone")) {
+		t.Error("Use of a missing entry reports it present")
+	}
+	l.Release()
+	oldest, unlock, err = Exclusive(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if !oldest.IsZero() {
+		t.Error("a released lease is still live")
+	}
+}

@@ -23,6 +23,9 @@ import (
 // descriptor or cache record gives for it. A stored blob of another size is
 // removed and reported missing.
 func (s *Store) HasBlob(h v1.Hash, size int64) bool {
+	if !s.use(h) {
+		return false
+	}
 	fi, err := os.Stat(s.Path(h))
 	if err != nil || !fi.Mode().IsRegular() {
 		return false
@@ -37,6 +40,9 @@ func (s *Store) HasBlob(h v1.Hash, size int64) bool {
 // Verify reports whether the blob h is in the store and hashes to h,
 // removing it if it does not.
 func (s *Store) Verify(h v1.Hash) bool {
+	if !s.use(h) {
+		return false
+	}
 	f, err := os.Open(s.Path(h))
 	if err != nil {
 		return false

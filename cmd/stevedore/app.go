@@ -65,6 +65,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv env) *cli.App {
 			keygenCommand(getenv),
 			pinCommand(getenv),
 			mergeCommand(getenv),
+			cacheCommand(getenv, stdin),
 			completionCommand(),
 			docsCommand(),
 		},

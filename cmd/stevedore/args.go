@@ -26,6 +26,13 @@ func flagsFirst(app *cli.App, args []string) []string {
 	if cmd == nil {
 		return args
 	}
+	// A subcommand's flags follow it: `cache prune --all`.
+	if len(cmd.Subcommands) > 0 && i+1 < len(args) {
+		if sub := subcommand(cmd, args[i+1]); sub != nil {
+			cmd = sub
+			i++
+		}
+	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
 		_, isBool := f.(*cli.BoolFlag)

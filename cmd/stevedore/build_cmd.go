@@ -62,6 +62,13 @@ SOURCE_DATE_EPOCH, else the commit time of HEAD, else 1970.`,
 			if c.NArg() == 1 {
 				contextDir = c.Args().First()
 			}
+			// The layers built are read after the build (outputs, push,
+			// SBOM, signing): the whole command holds the cache.
+			release, err := builder.HoldCache(cacheDir(c.String("cache-dir"), getenv))
+			if err != nil {
+				return err
+			}
+			defer release()
 			return runBuild(c, getenv, contextDir)
 		},
 	}

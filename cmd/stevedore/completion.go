@@ -91,6 +91,10 @@ func candidates(app *cli.App, words []string, cur string) []candidate {
 			}
 			continue
 		}
+		if sub := subcommand(cmd, w); sub != nil && len(positional) == 0 {
+			cmd = sub // cache du, cache prune
+			continue
+		}
 		positional = append(positional, w)
 	}
 	if cur != "" {
@@ -108,6 +112,12 @@ func candidates(app *cli.App, words []string, cur string) []candidate {
 				out = append(out, candidate{c.Name, c.Usage})
 			}
 		}
+	case len(cmd.Subcommands) > 0 && len(positional) == 0:
+		for _, c := range cmd.Subcommands {
+			if !c.Hidden {
+				out = append(out, candidate{c.Name, c.Usage})
+			}
+		}
 	case cmd.Name == "completion" && len(positional) == 0:
 		for _, s := range shells {
 			out = append(out, candidate{s, s + " completion script"})
@@ -116,6 +126,15 @@ func candidates(app *cli.App, words []string, cur string) []candidate {
 	// Otherwise the word is an argument (a directory, a reference): the
 	// scripts fall back to the shell's file completion on no candidates.
 	return out
+}
+
+func subcommand(cmd *cli.Command, name string) *cli.Command {
+	for _, c := range cmd.Subcommands {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
 }
 
 // flagCandidates lists the visible spellings of flags that start with cur:

@@ -56,6 +56,8 @@ func TestCompletionCandidates(t *testing.T) {
 		{"deprecated spellings are not offered", []string{"publish", "--t", "--generate-bash-completion"}, []string{"--tag"}, []string{"--to"}, false},
 		{"short flags with one dash", []string{"build", "-", "--generate-bash-completion"}, []string{"-f", "-t", "--destination"}, []string{"-o"}, false},
 		{"an argument: the shell completes files", []string{"build", "--generate-bash-completion"}, nil, nil, true},
+		{"subcommands", []string{"cache", "--generate-bash-completion"}, []string{"du", "prune"}, []string{"build"}, false},
+		{"flags of a subcommand", []string{"cache", "prune", "--", "--generate-bash-completion"}, []string{"--keep-storage", "--filter", "--dry-run", "--cache-dir"}, []string{"--verbose"}, false},
 		{"shells", []string{"completion", "--generate-bash-completion"}, []string{"bash", "zsh", "fish"}, nil, false},
 		{"help topics", []string{"help", "--generate-bash-completion"}, []string{"build", "plan"}, nil, false},
 		{"described", []string{"publish", "--dest", "--generate-shell-completion"}, []string{"--destination\twhere to copy it: a registry REF or oci:PATH (repeatable)"}, nil, false},

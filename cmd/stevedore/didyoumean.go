@@ -69,6 +69,17 @@ func unknownCommand(app *cli.App, name string) error {
 	return usageErrorf("unknown command %q%s; run %s --help for the list", name, didYouMean(name, known), app.Name)
 }
 
+// unknownSubcommand is the usage error for a subcommand cmd does not have.
+func unknownSubcommand(cmd *cli.Command, name string) error {
+	var known []string
+	for _, c := range cmd.Subcommands {
+		if !c.Hidden {
+			known = append(known, c.Names()...)
+		}
+	}
+	return usageErrorf("unknown command %q for %s%s; run stevedore %s --help for the list", name, cmd.Name, didYouMean(name, known), cmd.Name)
+}
+
 // checkedHelp wraps the help command so `stevedore help NAME` for an
 // unknown NAME is a usage error with a hint, as an unknown command is,
 // rather than urfave/cli's bare "No help topic" with its own exit code.

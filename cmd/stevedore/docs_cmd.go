@@ -54,7 +54,16 @@ func cliReference(app *cli.App) map[string][]byte {
 		}
 		file := app.Name + "_" + cmd.Name + ".md"
 		fmt.Fprintf(&index, "| [%s %s](%s) | %s |\n", app.Name, cmd.Name, file, cell(cmd.Usage))
-		files[file] = commandReference(app, cmd)
+		files[file] = commandReference(app, cmd.Name, cmd)
+		for _, sub := range cmd.Subcommands {
+			if sub.Hidden || sub.Name == "help" {
+				continue
+			}
+			name := cmd.Name + " " + sub.Name
+			file := app.Name + "_" + cmd.Name + "_" + sub.Name + ".md"
+			fmt.Fprintf(&index, "| [%s %s](%s) | %s |\n", app.Name, name, file, cell(sub.Usage))
+			files[file] = commandReference(app, name, sub)
+		}
 	}
 	index.WriteString("\nEvery command also takes `--help`. Global flags: `--help`, `--version`.\n")
 	index.WriteString("\nOld flag spellings still accepted, with a deprecation notice:\n\n| command | old | use |\n|---|---|---|\n")
@@ -89,12 +98,14 @@ func exitCodeReference(app *cli.App) []byte {
 	return b.Bytes()
 }
 
-func commandReference(app *cli.App, cmd *cli.Command) []byte {
+// commandReference is the page of cmd, spelled name after the program
+// ("cache du" for a subcommand).
+func commandReference(app *cli.App, name string, cmd *cli.Command) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# %s %s\n\n%s.\n\n", app.Name, cmd.Name, upperFirst(cmd.Usage))
+	fmt.Fprintf(&b, "# %s %s\n\n%s.\n\n", app.Name, name, upperFirst(cmd.Usage))
 	usage := cmd.UsageText
 	if usage == "" {
-		usage = app.Name + " " + cmd.Name + " [options]"
+		usage = app.Name + " " + name + " [options]"
 	}
 	fmt.Fprintf(&b, "```\n%s\n```\n\n", usage)
 	if len(cmd.Aliases) > 0 {
@@ -132,6 +143,15 @@ func commandReference(app *cli.App, cmd *cli.Command) []byte {
 			writeRow(&b, r)
 		}
 		b.WriteString("\n")
+	}
+	var subs []string
+	for _, sub := range cmd.Subcommands {
+		if !sub.Hidden && sub.Name != "help" {
+			subs = append(subs, fmt.Sprintf("[%s %s %s](%s_%s_%s.md)", app.Name, name, sub.Name, app.Name, name, sub.Name))
+		}
+	}
+	if len(subs) > 0 {
+		fmt.Fprintf(&b, "Commands: %s.\n\n", strings.Join(subs, ", "))
 	}
 	fmt.Fprintf(&b, "See also: [all commands](README.md).\n")
 	return b.Bytes()

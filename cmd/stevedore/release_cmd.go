@@ -56,6 +56,13 @@ running again resumes without sending anything twice.`,
 			if c.NArg() > 0 {
 				return usageErrorf("release takes no arguments (got %q)", c.Args().First())
 			}
+			// The layers built are read after the build (outputs, push,
+			// SBOM, signing): the whole command holds the cache.
+			release, err := builder.HoldCache(cacheDir(c.String("cache-dir"), getenv))
+			if err != nil {
+				return err
+			}
+			defer release()
 			return runRelease(c, getenv)
 		},
 	}
