@@ -57,7 +57,7 @@ func (c *readCache) RoundTrip(req *http.Request) (*http.Response, error) {
 		return a.response(req), nil
 	}
 	resp, err := c.inner.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusOK || resp.ContentLength < 0 || resp.ContentLength > maxCachedRead {
+	if err != nil || !keep(req, resp) || resp.ContentLength < 0 || resp.ContentLength > maxCachedRead {
 		return resp, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxCachedRead+1))
@@ -72,6 +72,15 @@ func (c *readCache) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.mu.Unlock()
 	}
 	return a.response(req), nil
+}
+
+// keep says whether resp is an answer to keep: a 200, or a referrers
+// API's 404. That 404 means the registry has no referrers API (one that has
+// it answers an empty list), which does not change during a batch, and
+// every lookup would otherwise ask it again before reading the tag schema.
+func keep(req *http.Request, resp *http.Response) bool {
+	return resp.StatusCode == http.StatusOK ||
+		(resp.StatusCode == http.StatusNotFound && strings.Contains(req.URL.Path, "/referrers/"))
 }
 
 // cacheable: manifests, blobs and referrers lists of a repository; not the
