@@ -30,7 +30,7 @@ const attacherPassword = "layout attacher"
 // attestation verifies with its key, and ORAS lists all 16 bundles.
 func TestLayoutConcurrentAttachers(t *testing.T) {
 	if spec := os.Getenv(attacherEnv); spec != "" {
-		attach(t, spec)
+		runAttacher(t, spec)
 		return
 	}
 	const n = 8
@@ -68,12 +68,12 @@ func TestLayoutConcurrentAttachers(t *testing.T) {
 
 	ctx := t.Context()
 	for i, v := range verifiers {
-		for _, f := range []Format{LegacyFormat, BundleFormat} {
+		for f, format := range map[Format]string{LegacyFormat: "legacy", BundleFormat: "bundle"} {
 			if _, err := VerifyLayoutFormat(ctx, dir, h, f, WithKey(v)); err != nil {
-				t.Errorf("signature %d (%s format): %v", i, f, err)
+				t.Errorf("signature %d (%s format): %v", i, format, err)
 			}
 			if _, err := VerifyLayoutAttestationFormat(ctx, dir, h, attacherPredicate, f, WithKey(v)); err != nil {
-				t.Errorf("attestation %d (%s format): %v", i, f, err)
+				t.Errorf("attestation %d (%s format): %v", i, format, err)
 			}
 		}
 	}
@@ -116,9 +116,9 @@ func TestLayoutConcurrentAttachers(t *testing.T) {
 
 const attacherPredicate = "https://stevedore.invalid/attacher"
 
-// attach is one attaching process: its signature and attestation, legacy
+// runAttacher is one attaching process: its signature and attestation, legacy
 // and bundle.
-func attach(t *testing.T, spec string) {
+func runAttacher(t *testing.T, spec string) {
 	f := strings.Fields(spec)
 	if len(f) != 4 {
 		t.Fatalf("%s=%q: want LAYOUT DIGEST KEYFILE N", attacherEnv, spec)
