@@ -72,6 +72,10 @@ func Init(dir string) error {
 // the index lists (the signature image a tag holds now) and write blobs
 // before listing them. An error from change leaves index.json untouched.
 func Update(dir string, change func(*v1.IndexManifest) error) error {
+	// Not a layout: fail before leaving a lock file in the directory.
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+		return fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
 	unlock, err := filelock.Lock(filepath.Join(dir, LockName))
 	if err != nil {
 		return fmt.Errorf("updating %s/index.json: %w", dir, err)
