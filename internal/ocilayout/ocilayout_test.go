@@ -2,9 +2,11 @@ package ocilayout
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -58,5 +60,34 @@ func TestUpdate(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(other, LockName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Update of a directory with no index.json left a lock file: %v", err)
+	}
+}
+
+// Changes made at once each keep their entry (the flock is taken per open
+// file, so goroutines of one process exclude each other as processes do).
+func TestUpdateAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	if err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			d := v1.Descriptor{MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 2, Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064x", i)}}
+			errs[i] = Update(dir, func(im *v1.IndexManifest) error { im.Manifests = append(im.Manifests, d); return nil })
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	ii, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im, err := ii.IndexManifest(); err != nil || len(im.Manifests) != n {
+		t.Fatalf("index.json lists %d entries, want %d (%v)", len(im.Manifests), n, err)
 	}
 }
