@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sreevishnu07/stevedore/builder/store"
+	"github.com/sreevishnu07/stevedore/internal/filelock"
 )
 
 // Fetched repositories stay in the cache directory between builds, as
@@ -43,7 +43,7 @@ func (sr *sources) cachedRepo(ctx context.Context, g *gitSource, fetch func(remo
 		kind = "git-submodule" // shallow: not what a top-level ADD of the commit fetches
 	}
 	entry := filepath.Join(dir, keyOf(kind, redactURL(g.remote), g.pullRef, g.commit))
-	unlock, err := store.Lock(entry + ".lock")
+	unlock, err := filelock.Lock(entry + ".lock")
 	if err != nil {
 		return "", err
 	}
@@ -123,7 +123,7 @@ func (sr *sources) fetchThroughCache(ctx context.Context, git gitRunner, g *gitS
 
 // dropEntry removes a damaged cache entry, under its lock.
 func dropEntry(entry string) error {
-	unlock, err := store.Lock(entry + ".lock")
+	unlock, err := filelock.Lock(entry + ".lock")
 	if err != nil {
 		return err
 	}

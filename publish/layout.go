@@ -3,7 +3,6 @@ package publish
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,15 +15,13 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/sreevishnu07/stevedore/internal/atomicfile"
+	"github.com/sreevishnu07/stevedore/internal/ocilayout"
 )
 
 // RefNameAnnotation holds a layout entry's tag, as skopeo and crane write it.
 const RefNameAnnotation = "org.opencontainers.image.ref.name"
-
-const ociLayoutFile = `{"imageLayoutVersion":"1.0.0"}`
 
 // readIndexJSON reads PATH/index.json, naming the path when it is missing.
 func readIndexJSON(path string) (*v1.IndexManifest, error) {
@@ -343,46 +340,15 @@ func plain(d v1.Descriptor) v1.Descriptor {
 }
 
 func initLayout(path string) error {
-	if err := os.MkdirAll(filepath.Join(path, "blobs", "sha256"), 0o755); err != nil {
-		return fmt.Errorf("creating OCI layout %s: %w", path, err)
-	}
-	if _, err := os.Stat(filepath.Join(path, "oci-layout")); errors.Is(err, fs.ErrNotExist) {
-		if err := writeFileAtomic(filepath.Join(path, "oci-layout"), []byte(ociLayoutFile)); err != nil {
-			return fmt.Errorf("creating OCI layout %s: %w", path, err)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(path, "index.json")); errors.Is(err, fs.ErrNotExist) {
-		empty := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}
-		raw, _ := json.Marshal(empty)
-		if err := writeFileAtomic(filepath.Join(path, "index.json"), raw); err != nil {
-			return fmt.Errorf("creating OCI layout %s: %w", path, err)
-		}
-	}
-	return nil
+	return ocilayout.Init(path)
 }
 
-// updateIndexJSON rewrites index.json through a temporary file and rename,
-// so a reader never sees a half-written index. Concurrent writers to the same
-// layout are not coordinated (last rename wins).
+// updateIndexJSON changes index.json under the layout's lock (see
+// ocilayout.Update), so other processes writing the same layout keep
+// their entries.
 func updateIndexJSON(path string, change func(*v1.IndexManifest)) error {
-	im, err := readIndexJSON(path)
-	if err != nil {
-		return err
-	}
-	if im.Manifests == nil {
-		im.Manifests = []v1.Descriptor{}
-	}
-	change(im)
-	raw, err := json.MarshalIndent(im, "", "  ")
-	if err != nil {
-		return fmt.Errorf("writing %s/index.json: %w", path, err)
-	}
-	if err := writeFileAtomic(filepath.Join(path, "index.json"), raw); err != nil {
-		return fmt.Errorf("writing %s/index.json: %w", path, err)
-	}
-	return nil
-}
-
-func writeFileAtomic(file string, data []byte) error {
-	return atomicfile.WriteFile(file, data, 0o644)
+	return ocilayout.Update(path, func(im *v1.IndexManifest) error {
+		change(im)
+		return nil
+	})
 }

@@ -16,7 +16,7 @@ var processStart = time.Now()
 
 // Temporary names written into a layout: go-containerregistry's blob writes
 // (os.CreateTemp(dir, HEX), which appends digits, or digits alone for a
-// stream whose digest is not known yet) and writeFileAtomic's
+// stream whose digest is not known yet) and atomicfile's
 // ".NAME.tmp-DIGITS". Nothing else is touched: a finished blob is exactly 64
 // hex characters.
 var (

@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/match"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
+
+	"github.com/sreevishnu07/stevedore/internal/ocilayout"
 )
 
 // refNameAnnotation tags index.json entries of an OCI layout (the same
@@ -197,9 +200,45 @@ func (l *layoutTarget) read(_ context.Context, tag string) (oci.Signatures, erro
 	return &layoutSigs{Image: img}, nil
 }
 
+// write stores sigs under tag merged into what the tag holds when the
+// layout's lock is taken (see ocilayout.Update), as registryTarget.write
+// merges into what the registry holds: another process that signed the
+// same digest since sigs was read keeps its signature.
 func (l *layoutTarget) write(_ context.Context, tag string, sigs oci.Signatures) error {
-	err := l.path.ReplaceImage(sigs, match.Annotation(refNameAnnotation, tag),
-		layout.WithAnnotations(map[string]string{refNameAnnotation: tag}))
+	err := ocilayout.Update(string(l.path), func(im *v1.IndexManifest) error {
+		var have oci.Signatures = empty.Signatures()
+		for i := len(im.Manifests) - 1; i >= 0; i-- {
+			if d := im.Manifests[i]; d.Annotations[refNameAnnotation] == tag {
+				img, err := l.path.Image(d.Digest)
+				if err != nil {
+					return err
+				}
+				have = &layoutSigs{Image: img}
+				break
+			}
+		}
+		merged, changed, err := appendMissing(have, sigs)
+		if err != nil || !changed {
+			return err
+		}
+		if err := l.path.WriteImage(merged); err != nil {
+			return err
+		}
+		desc, err := partial.Descriptor(merged)
+		if err != nil {
+			return err
+		}
+		im.Manifests = slices.DeleteFunc(im.Manifests, func(d v1.Descriptor) bool {
+			return d.Annotations[refNameAnnotation] == tag
+		})
+		im.Manifests = append(im.Manifests, v1.Descriptor{
+			MediaType:   desc.MediaType,
+			Size:        desc.Size,
+			Digest:      desc.Digest,
+			Annotations: map[string]string{refNameAnnotation: tag},
+		})
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("writing %s:%s: %w", l, tag, err)
 	}

@@ -8,6 +8,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/sreevishnu07/stevedore/internal/ocilayout"
 )
 
 // Referrers in an OCI layout are kept as ORAS (oras cp --recursive to an
@@ -64,9 +66,9 @@ func (l *layoutTarget) manifest(_ context.Context, h v1.Hash) (v1.Image, error) 
 }
 
 // putReferrer writes ref's blobs and manifest and lists the manifest in
-// index.json, unless it already is (a copy run again writes nothing).
-// Like the signature tags of a layout, index.json is rewritten in place:
-// two processes adding referrers to one layout at once can drop one.
+// index.json, unless it already is (a copy run again writes nothing). The
+// listing is one change under the layout's lock (ocilayout.Update), so
+// processes adding referrers to one layout at once each keep theirs.
 func (l *layoutTarget) putReferrer(ctx context.Context, h v1.Hash, ref referrer) error {
 	desc, err := ref.descriptor()
 	if err != nil {
@@ -99,7 +101,16 @@ func (l *layoutTarget) putReferrer(ctx context.Context, h v1.Hash, ref referrer)
 	if err := l.path.WriteBlob(desc.Digest, io.NopCloser(bytesReader(ref.raw))); err != nil {
 		return fmt.Errorf("writing %s: %w", l, err)
 	}
-	if err := l.path.AppendDescriptor(desc); err != nil {
+	err = ocilayout.Update(string(l.path), func(im *v1.IndexManifest) error {
+		for _, d := range im.Manifests {
+			if d.Digest == desc.Digest {
+				return nil
+			}
+		}
+		im.Manifests = append(im.Manifests, desc)
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("listing the referrer in %s/index.json: %w", l.path, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/builder/cachedir"
 	"github.com/sreevishnu07/stevedore/builder/store"
+	"github.com/sreevishnu07/stevedore/internal/filelock"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
 	"github.com/sreevishnu07/stevedore/internal/testutil"
 )
@@ -522,7 +523,7 @@ func TestPruneHonoursTheGitEntryLock(t *testing.T) {
 	testutil.WriteFile(t, filepath.Join(entry, "HEAD"), "ref: refs/heads/master\n")
 	tmp := entry + ".tmp-42"
 	testutil.WriteFile(t, filepath.Join(tmp, "HEAD"), "ref: refs/heads/master\n")
-	unlock, err := store.Lock(entry + ".lock")
+	unlock, err := filelock.Lock(entry + ".lock")
 	if err != nil {
 		t.Fatal(err)
 	}

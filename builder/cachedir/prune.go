@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sreevishnu07/stevedore/builder/store"
+	"github.com/sreevishnu07/stevedore/internal/filelock"
 )
 
 // PruneOptions choose what Prune removes. The zero value removes every
@@ -196,7 +197,7 @@ func moveToTrash(dir, trash string, e Entry, n int) (bool, error) {
 			key = filepath.Join(filepath.Dir(key), filepath.Base(key)[:i]) // KEY.tmp-N is KEY being filled
 		}
 		lock := strings.TrimSuffix(key, ".lock") + ".lock"
-		unlock, held, err := store.TryLock(lock)
+		unlock, held, err := filelock.TryLock(lock)
 		if err != nil {
 			return false, err
 		}

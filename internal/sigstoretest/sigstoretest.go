@@ -36,6 +36,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sreevishnu07/stevedore/internal/filelock"
 )
 
 // Where .ci/oracles.sh builds the servers.
@@ -263,19 +265,14 @@ var tsaMu sync.Mutex
 func lockTSA(t testing.TB) {
 	t.Helper()
 	tsaMu.Lock()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "stevedore-sigstoretest-tsa.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := filelock.Lock(filepath.Join(os.TempDir(), "stevedore-sigstoretest-tsa.lock"))
 	if err != nil {
-		tsaMu.Unlock()
-		t.Fatal(err)
-	}
-	if err := lockFile(f); err != nil {
-		f.Close()
 		tsaMu.Unlock()
 		t.Fatal(err)
 	}
 	// Registered before the server's own cleanup, so it runs after the
 	// server has stopped and released the port.
-	t.Cleanup(func() { f.Close(); tsaMu.Unlock() })
+	t.Cleanup(func() { unlock(); tsaMu.Unlock() })
 	if l, err := net.Listen("tcp", ":2112"); err != nil {
 		t.Fatalf("the timestamp authority needs port 2112 for its metrics and something else holds it: %v", err)
 	} else {
