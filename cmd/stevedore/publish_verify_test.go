@@ -33,8 +33,8 @@ func TestPublishRecordsVerifyCommands(t *testing.T) {
 	}
 	// Keyless, through a private Sigstore (a Rekor v2 log: bundles only).
 	// cosign v2.6.5 refuses these bundles ("threshold not met for verified
-	// log entry integrated timestamps": a Rekor v2 entry carries none), as
-	// it does the release's own commands, so v3 runs them.
+	// log entry integrated timestamps": a Rekor v2 entry carries none), so
+	// v3 runs them.
 	t.Run("keyless", func(t *testing.T) {
 		st := sigstoretest.Start(t)
 		env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "CI": "true", "GITLAB_CI": "true", "SIGSTORE_ID_TOKEN": st.EmailToken(t, "ci@example.com")}
