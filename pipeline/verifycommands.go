@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/sreevishnu07/stevedore/internal/shell"
 	"github.com/sreevishnu07/stevedore/ledger"
@@ -153,7 +154,7 @@ func RecordPublishedVerify(ctx context.Context, l *ledger.Ledger, digest v1.Hash
 	if err != nil {
 		return nil, err
 	}
-	c := VerifyCheck{Digest: digest, Index: isIndexMediaType(img.MediaType), Signer: *img.Signer}
+	c := VerifyCheck{Digest: digest, Index: types.MediaType(img.MediaType).IsIndex(), Signer: *img.Signer}
 	for _, a := range img.Signer.Attestations {
 		c.Attestations = append(c.Attestations, AttestationCheck{Attestation: a, What: "the " + a.PredicateType + " attestation", Command: true})
 	}
@@ -173,22 +174,15 @@ func RecordPublishedVerify(ctx context.Context, l *ledger.Ledger, digest v1.Hash
 	return added, nil
 }
 
-func isIndexMediaType(mt string) bool {
-	switch mt {
-	case "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json":
-		return true
-	}
-	return false
-}
-
 // signerFormats lists the formats a ledger signer's Format says signing
 // wrote, bundles first.
 func signerFormats(f string) ([]sign.Format, error) {
-	legacy, bundle, err := Signing{Format: f}.formats()
-	if err != nil {
-		return nil, fmt.Errorf("the ledger's signer: %w", err)
+	switch f {
+	case FormatLegacy, FormatBundle, FormatBoth:
+	default:
+		return nil, fmt.Errorf("%w: the signer's format %q: want legacy, bundle or both (release again to write it)", ledger.ErrSchema, f)
 	}
-	return writtenFormats(legacy, bundle), nil
+	return writtenFormats(f != FormatBundle, f != FormatLegacy), nil
 }
 
 // layoutVerifyCommand is the command that checks a layout destination.
