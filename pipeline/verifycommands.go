@@ -95,12 +95,16 @@ func VerifyDestination(ctx context.Context, d publish.Reference, c VerifyCheck, 
 }
 
 // SignerOptions are the sign options that check what s signed: its public
-// key, or its keyless identity and issuer, with its trusted root (and no
+// key (a file, or a KMS key the process can reach), or its keyless identity and issuer, with its trusted root (and no
 // SCT check when that root lists no CT log, as a private Sigstore's).
-func SignerOptions(s ledger.Signer) ([]sign.Option, error) {
+func SignerOptions(ctx context.Context, s ledger.Signer) ([]sign.Option, error) {
 	var opts []sign.Option
 	if s.Key != "" {
-		v, err := sign.LoadVerifierFile(s.Key)
+		load := func() (*sign.Verifier, error) { return sign.LoadVerifierFile(s.Key) }
+		if sign.IsKMSURI(s.Key) {
+			load = func() (*sign.Verifier, error) { return sign.LoadKMSVerifier(ctx, s.Key) }
+		}
+		v, err := load()
 		if err != nil {
 			return nil, fmt.Errorf("loading the public key the ledger records: %w", err)
 		}
@@ -150,7 +154,7 @@ func RecordPublishedVerify(ctx context.Context, l *ledger.Ledger, digest v1.Hash
 		return nil, ErrNoSigner
 	}
 	img := &l.Images[i]
-	so, err := SignerOptions(*img.Signer)
+	so, err := SignerOptions(ctx, *img.Signer)
 	if err != nil {
 		return nil, err
 	}
