@@ -56,6 +56,11 @@ type Image struct {
 	SBOMs        []File        `json:"sboms,omitempty"`
 	// Verify holds ready-to-run commands that check the release.
 	Verify []string `json:"verify,omitempty"`
+	// Signer is how the release signed the image, so that `stevedore
+	// publish` can write Verify commands for the destinations it copies the
+	// signatures to. Absent when the image was not signed, and in ledgers
+	// written before the field existed.
+	Signer *Signer `json:"signer,omitempty"`
 	// ImageID is build-push-action's imageid: the config digest of a
 	// single-platform image, the index digest of several (as buildx's
 	// --iidfile).
@@ -64,6 +69,33 @@ type Image struct {
 	// index) annotations the image was given.
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Signer is what checks an image's signatures: a public key, or a keyless
+// identity and issuer (each exact or a regular expression) with the trusted
+// root they chain to. It never holds a private key.
+type Signer struct {
+	// Key is the public key's path (or KMS reference), as the verify
+	// commands name it.
+	Key            string `json:"key,omitempty"`
+	Identity       string `json:"identity,omitempty"`
+	IdentityRegexp string `json:"identity_regexp,omitempty"`
+	Issuer         string `json:"issuer,omitempty"`
+	IssuerRegexp   string `json:"issuer_regexp,omitempty"`
+	// TrustedRoot is the Sigstore trusted root file the commands pass with
+	// --trusted-root, "" for the public Sigstore's.
+	TrustedRoot string `json:"trusted_root,omitempty"`
+	// Format is how the signatures were stored: legacy, bundle or both.
+	Format string `json:"format"`
+	// Attestations are the attestations the Verify commands check.
+	Attestations []Attestation `json:"attestations,omitempty"`
+}
+
+// Attestation is one attestation made: its predicate type (a URI) and the
+// digest it is attached to (the image's, or one platform's).
+type Attestation struct {
+	PredicateType string `json:"predicate_type"`
+	Digest        string `json:"digest"`
 }
 
 // Platform is one platform's image of a release.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/atomicfile"
-	"github.com/sreevishnu07/stevedore/internal/shell"
+	"github.com/sreevishnu07/stevedore/ledger"
 	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 )
@@ -220,78 +220,73 @@ func (r *releaser) verify(ctx context.Context, ir *imageRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	var keyRoot string
 	if bundle && !sg.Keyless {
 		// Bundle commands only: a legacy signature with a log entry is
 		// checked against the trusted root, which this one is not.
-		tr, err := r.keyTrustedRoot()
-		if err != nil {
+		if keyRoot, err = r.keyTrustedRoot(); err != nil {
 			return "", err
 		}
-		opts = append(opts, sign.WithTrustedRoot(tr))
+		opts = append(opts, sign.WithTrustedRoot(keyRoot))
 	}
-	// Every platform manifest of an index was signed, so every one must
-	// verify: a consumer pinning one platform's digest checks that one.
-	base := opts
+	rec := ledger.Signer{Key: keyRef, Format: FormatLegacy, TrustedRoot: sg.TrustedRoot}
+	if bundle {
+		rec.Format = FormatBundle
+		if legacy {
+			rec.Format = FormatBoth
+		}
+	}
+	if sg.Keyless {
+		rec.Key = ""
+		rec.Identity, rec.IdentityRegexp, rec.Issuer, rec.IssuerRegexp = sg.Identity, sg.IdentityRegexp, sg.Issuer, sg.IssuerRegexp
+	} else {
+		rec.TrustedRoot = keyRoot
+	}
+	// Every SBOM attestation is checked; the commands cover the image's own
+	// (or, with one platform's alone, that one's) and the provenance.
+	check := VerifyCheck{Digest: ir.art.Digest(), Index: ir.art.IsIndex(), Signer: rec}
+	digests := make([]string, 0, len(ir.sbomData))
+	for digest := range ir.sbomData {
+		digests = append(digests, digest)
+	}
+	slices.Sort(digests)
+	for _, digest := range digests {
+		for _, doc := range ir.sbomData[digest] {
+			check.Attestations = append(check.Attestations, AttestationCheck{
+				Attestation: ledger.Attestation{PredicateType: doc.format.PredicateType(), Digest: digest},
+				What:        fmt.Sprintf("the %s SBOM attestation", doc.format),
+				Command:     digest == ir.art.Digest().String() || len(ir.sbomData) == 1,
+			})
+		}
+	}
+	provenanceURI, err := sign.PredicateTypeURI(sign.PredicateSLSA1)
+	if err != nil {
+		return "", err
+	}
+	check.Attestations = append(check.Attestations, AttestationCheck{
+		Attestation: ledger.Attestation{PredicateType: provenanceURI, Digest: ir.art.Digest().String()},
+		What:        "the provenance attestation",
+		Command:     true,
+	})
+	for _, a := range check.Attestations {
+		if a.Command {
+			rec.Attestations = append(rec.Attestations, a.Attestation)
+		}
+	}
+	check.Signer = rec
 	var cmds []string
 	for _, d := range ir.dsts {
-		opts, err := r.destOpts(ctx, d, base)
+		dopts, err := r.destOpts(ctx, d, opts)
 		if err != nil {
 			return "", err
 		}
-		sigOpts := append(slices.Clip(opts), sign.WithRecursive(ir.art.IsIndex()))
-		if d.IsLayout() {
-			// Each format written is checked on its own, as for registries.
-			for _, f := range writtenFormats(legacy, bundle) {
-				if _, err := sign.VerifyLayoutFormat(ctx, d.Path(), ir.art.Digest(), f, sigOpts...); err != nil {
-					return "", err
-				}
-			}
-			for digest, docs := range ir.sbomData {
-				h, err := v1.NewHash(digest)
-				if err != nil {
-					return "", err
-				}
-				for _, doc := range docs {
-					if _, err := sign.VerifyLayoutAttestation(ctx, d.Path(), h, doc.format.PredicateType(), opts...); err != nil {
-						return "", fmt.Errorf("verifying the %s SBOM attestation of %s: %w", doc.format, digest, err)
-					}
-				}
-			}
-			// cosign cannot read signatures in a layout; stevedore can.
-			cmds = append(cmds, layoutVerifyCommand(d, ir, sg, keyRef))
-			continue
-		}
-		subject := d.Repository().Digest(ir.art.Digest().String())
-		// Each format written is checked on its own: verifying "any" would
-		// pass on the bundles alone with the legacy tags gone.
-		var sigCmd string
-		for _, f := range writtenFormats(legacy, bundle) {
-			v, err := sign.VerifyFormat(ctx, subject, f, sigOpts...)
-			if err != nil {
-				return "", err
-			}
-			if sigCmd == "" {
-				sigCmd = v.Command
-			}
-		}
-		cmds = append(cmds, sigCmd)
-		for digest, docs := range ir.sbomData {
-			for _, doc := range docs {
-				a, err := sign.VerifyAttestation(ctx, d.Repository().Digest(digest), doc.format.PredicateType(), opts...)
-				if err != nil {
-					return "", fmt.Errorf("verifying the %s SBOM attestation of %s: %w", doc.format, digest, err)
-				}
-				if digest == ir.art.Digest().String() || len(ir.sbomData) == 1 {
-					cmds = append(cmds, a.Command)
-				}
-			}
-		}
-		p, err := sign.VerifyAttestation(ctx, subject, sign.PredicateSLSA1, opts...)
+		c, err := VerifyDestination(ctx, d, check, dopts...)
 		if err != nil {
-			return "", fmt.Errorf("verifying the provenance attestation of %s: %w", subject, err)
+			return "", err
 		}
-		cmds = append(cmds, p.Command)
+		cmds = append(cmds, c...)
 	}
+	ir.ledger.Signer = &rec
 	ir.ledger.Verify = cmds
 	return fmt.Sprintf("%d destinations", len(ir.dsts)), nil
 }
@@ -403,27 +398,4 @@ func baseDigest(ref string, d v1.Hash) (name.Digest, error) {
 		return name.Digest{}, err
 	}
 	return r.Context().Digest(d.String()), nil
-}
-
-// layoutVerifyCommand is the command that checks a layout destination.
-func layoutVerifyCommand(d publish.Reference, ir *imageRun, s Signing, keyRef string) string {
-	cmd := "stevedore verify " + publish.LayoutPrefix + d.Path() + "@" + ir.art.Digest().String()
-	if s.Keyless {
-		flag := func(name, exact, re string) string {
-			if exact != "" {
-				return " --" + name + " " + shell.Quote(exact)
-			}
-			return " --" + name + "-regexp " + shell.Quote(re)
-		}
-		cmd += flag("certificate-identity", s.Identity, s.IdentityRegexp) + flag("certificate-oidc-issuer", s.Issuer, s.IssuerRegexp)
-		if s.TrustedRoot != "" {
-			// verify resolved the path against the project directory.
-			cmd += " --trusted-root " + shell.Quote(s.TrustedRoot)
-			if n, err := sign.TrustedRootCTLogs(s.TrustedRoot); err == nil && n == 0 {
-				cmd += " --insecure-ignore-sct"
-			}
-		}
-		return cmd
-	}
-	return cmd + " --key " + shell.Quote(keyRef)
 }

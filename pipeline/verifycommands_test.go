@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/sreevishnu07/stevedore/event"
 	"github.com/sreevishnu07/stevedore/internal/cosigntest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/ledger"
+	"github.com/sreevishnu07/stevedore/publish"
 	"github.com/sreevishnu07/stevedore/sign"
 )
 
@@ -159,4 +162,32 @@ func indexOf(t *testing.T, repo name.Repository) v1.ImageIndex {
 	}
 	t.Fatalf("no index in %s (tags %v)", repo, tags)
 	return nil
+}
+
+// RecordPublishedVerify adds nothing for an image the ledger records no
+// signer for (or does not record at all), and refuses a signer whose format
+// it cannot read, naming the fix, before reaching any destination.
+func TestRecordPublishedVerifyWithoutSigner(t *testing.T) {
+	h, err := v1.NewHash("sha256:" + strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := publish.ParseReference("oci:" + t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := []string{"cosign verify --key cosign.pub x@" + h.String()}
+	l := &ledger.Ledger{Images: []ledger.Image{{Name: "app", Digest: h.String(), Verify: old}}}
+	for _, l := range []*ledger.Ledger{l, {}} {
+		if added, err := RecordPublishedVerify(context.Background(), l, h, []publish.Reference{dst}); !errors.Is(err, ErrNoSigner) || len(added) != 0 {
+			t.Errorf("no signer: added %q, err %v, want ErrNoSigner", added, err)
+		}
+	}
+	if got := l.Images[0].Verify; strings.Join(got, "\n") != strings.Join(old, "\n") {
+		t.Errorf("verify commands changed: %q", got)
+	}
+	l.Images[0].Signer = &ledger.Signer{Format: "cms"}
+	if _, err := RecordPublishedVerify(context.Background(), l, h, []publish.Reference{dst}); !errors.Is(err, ledger.ErrSchema) || !strings.Contains(err.Error(), `"cms"`) || !strings.Contains(err.Error(), "release again") {
+		t.Errorf("bad format: err %v, want one naming it and the fix", err)
+	}
 }

@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sreevishnu07/stevedore/ledger"
+	"github.com/sreevishnu07/stevedore/pipeline"
 	"github.com/sreevishnu07/stevedore/publish"
+	"github.com/sreevishnu07/stevedore/sign"
 )
 
 func publishCommand(getenv env) *cli.Command {
@@ -102,17 +106,24 @@ into it) publishes the one the --ledger records there, and says so.`,
 				return err
 			}
 			res := &publish.Result{Destinations: []publish.Destination{}}
+			carried := make([][]publish.Reference, len(results))
 			for i, r := range results {
 				// A signed layout's signatures and attestations follow the image.
-				if err := carrySignatures(c, getenv, srcs[i], dsts, r); err != nil {
+				if carried[i], err = carrySignatures(c, getenv, srcs[i], dsts, r); err != nil {
 					return fmt.Errorf("published, but %w", err)
 				}
 				res.Destinations = append(res.Destinations, r.Destinations...)
 			}
 			if rec != nil {
-				for _, u := range res.Record(rec) {
+				unrecorded := res.Record(rec)
+				for _, u := range unrecorded {
 					fmt.Fprintf(c.App.ErrWriter, "stevedore: published %s, but %s records the image %s as %s: not recorded there (record this publish in another ledger with --ledger PATH)\n",
 						u.Destination.Ref, c.String("ledger"), u.Name, u.Recorded)
+				}
+				for i, r := range results {
+					if err := recordVerify(c, getenv, rec, srcs[i], r, carried[i], unrecorded); err != nil {
+						return fmt.Errorf("published, but %w", err)
+					}
 				}
 				if err := ledger.Write(c.String("ledger"), rec); err != nil {
 					return fmt.Errorf("published, but %w", err)
@@ -127,6 +138,38 @@ into it) publishes the one the --ledger records there, and says so.`,
 			return nil
 		},
 	}
+}
+
+// recordVerify adds to the ledger the verify commands for the destinations
+// the signatures were carried to, checked there against the signer the
+// ledger records; with no signer recorded it adds none and says so.
+func recordVerify(c *cli.Context, getenv env, rec *ledger.Ledger, src publish.Reference, r *publish.Result, carried []publish.Reference, unrecorded []publish.Unrecorded) error {
+	if r == nil || len(r.Destinations) == 0 || len(carried) == 0 {
+		return nil
+	}
+	h, err := v1.NewHash(r.Destinations[0].Digest)
+	if err != nil {
+		return err
+	}
+	// An image the ledger left out (its name taken by another digest) gets
+	// no commands there either.
+	if slices.ContainsFunc(unrecorded, func(u publish.Unrecorded) bool { return u.Destination.Digest == h.String() }) {
+		return nil
+	}
+	ro := remoteOptions(c.Context, getenv, c.StringSlice("insecure-registry"))
+	added, err := pipeline.RecordPublishedVerify(c.Context, rec, h, carried, sign.WithRemoteOptions(ro...))
+	if errors.Is(err, pipeline.ErrNoSigner) {
+		fmt.Fprintf(c.App.ErrWriter, "stevedore: %s records no signer for %s (not signed, or written by an older stevedore): no verify commands added for the signatures carried from %s; release again to record one, or check them with stevedore verify\n",
+			c.String("ledger"), h, src)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(added) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "stevedore: recorded %d verify commands in %s\n", len(added), c.String("ledger"))
+	}
+	return nil
 }
 
 // openLedger reads the ledger publish adds to, or starts one; path ""

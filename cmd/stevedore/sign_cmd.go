@@ -282,15 +282,18 @@ func predicateName(f sbom.Format) string {
 // carrySignatures copies the signatures and attestations a source layout
 // holds for the published digest to every destination, after the publish
 // succeeded, so a release signed offline verifies where it was published.
-func carrySignatures(c *cli.Context, getenv env, src publish.Reference, dsts []publish.Reference, res *publish.Result) error {
+// It returns the destinations copied to (all but the source layout itself),
+// those already holding them included.
+func carrySignatures(c *cli.Context, getenv env, src publish.Reference, dsts []publish.Reference, res *publish.Result) ([]publish.Reference, error) {
 	if !src.IsLayout() || res == nil || len(res.Destinations) == 0 {
-		return nil
+		return nil, nil
 	}
 	h, err := v1.NewHash(res.Destinations[0].Digest)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ro := remoteOptions(c.Context, getenv, c.StringSlice("insecure-registry"))
+	var carried []publish.Reference
 	for _, d := range dsts {
 		var tags []string
 		switch {
@@ -298,11 +301,11 @@ func carrySignatures(c *cli.Context, getenv env, src publish.Reference, dsts []p
 			continue
 		case d.IsLayout():
 			if tags, err = sign.CopyLayoutSignatures(c.Context, src.Path(), h, d.Path()); err != nil {
-				return err
+				return nil, err
 			}
 		default:
 			if tags, err = sign.CopySignatures(c.Context, src.Path(), h, d.Repository(), sign.WithRemoteOptions(ro...)); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		where := d.String()
@@ -312,6 +315,7 @@ func carrySignatures(c *cli.Context, getenv env, src publish.Reference, dsts []p
 		for _, t := range tags {
 			fmt.Fprintf(c.App.ErrWriter, "carried %s to %s\n", t, where)
 		}
+		carried = append(carried, d)
 	}
-	return nil
+	return carried, nil
 }
