@@ -142,6 +142,11 @@ func SignerOptions(ctx context.Context, s ledger.Signer) ([]sign.Option, error) 
 // signed, or the ledger was written before stevedore recorded signers.
 var ErrNoSigner = errors.New("the ledger records no signer for the image")
 
+// ErrSignerUnavailable means the recorded signer's public key (a file or a
+// KMS key) cannot be read where publish runs: the signatures were copied,
+// but nothing checked them there, so no commands are recorded.
+var ErrSignerUnavailable = errors.New("the recorded signer's public key cannot be read here")
+
 // RecordPublishedVerify adds to l's image with digest the verify commands
 // for dsts, the destinations publish copied its signatures and
 // attestations to, after checking them there (VerifyDestination) against
@@ -156,7 +161,7 @@ func RecordPublishedVerify(ctx context.Context, l *ledger.Ledger, digest v1.Hash
 	img := &l.Images[i]
 	so, err := SignerOptions(ctx, *img.Signer)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrSignerUnavailable, err)
 	}
 	c := VerifyCheck{Digest: digest, Index: types.MediaType(img.MediaType).IsIndex(), Signer: *img.Signer}
 	for _, a := range img.Signer.Attestations {

@@ -138,6 +138,22 @@ func publishVerifyCommands(t *testing.T, env map[string]string, sigArgs, clis []
 // A ledger written before the signer was recorded (no "signer" field)
 // still publishes, with no verify commands added and a note saying why.
 func TestPublishOldLedgerAddsNoVerifyCommands(t *testing.T) {
+	// An older stevedore's ledger: the same, without signer.
+	publishWithoutVerifyCommands(t, func(img map[string]any) { delete(img, "signer") }, "records no signer")
+}
+
+// A signer whose public key is not where publish runs (another job, a key
+// file not checked in) publishes all the same, with a warning.
+func TestPublishSignerKeyMissingAddsNoVerifyCommands(t *testing.T) {
+	publishWithoutVerifyCommands(t, func(img map[string]any) {
+		img["signer"].(map[string]any)["key"] = "missing.pub"
+	}, "warning:")
+}
+
+// publishWithoutVerifyCommands releases into a layout, changes the
+// ledger's image with edit, publishes to a second registry and checks that
+// publish succeeds, says why (want) and records no verify commands.
+func publishWithoutVerifyCommands(t *testing.T, edit func(img map[string]any), want string) {
 	priv, pub, _ := testKeys(t)
 	dir := flagProject(t)
 	second := registrytest.InProcess(t) + "/mirror/app"
@@ -146,7 +162,6 @@ func TestPublishOldLedgerAddsNoVerifyCommands(t *testing.T) {
 	if r := stevedore(t, env, "", "release", "--context", "app", "--file", "app/Containerfile", "--destination", "oci:dist/app", "--key", priv); r.code != 0 {
 		t.Fatalf("release: exit %d\n%s", r.code, r.stderr)
 	}
-	// The ledger as an older stevedore wrote it: the same, without signer.
 	data, err := os.ReadFile("dist/release.json")
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +174,7 @@ func TestPublishOldLedgerAddsNoVerifyCommands(t *testing.T) {
 	if _, ok := img["signer"]; !ok {
 		t.Fatalf("release recorded no signer:\n%s", data)
 	}
-	delete(img, "signer")
+	edit(img)
 	old, err := json.Marshal(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +191,7 @@ func TestPublishOldLedgerAddsNoVerifyCommands(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("publish: exit %d\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "records no signer") || !strings.Contains(r.stderr, "no verify commands added") {
+	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "no verify commands added") {
 		t.Errorf("publish does not say why it added no verify commands:\n%s", r.stderr)
 	}
 	l, err := ledger.Read("dist/release.json")
