@@ -21,6 +21,15 @@ var gitConformanceCases = []conformanceCase{
 	{name: "git-add-into-existing", dockerfile: "FROM stevedore-test/busybox:1\nRUN mkdir -m 0700 /e && echo old > /e/old\nADD {{GIT}}/repo.git#v0.0.1 /e\n"},
 	{name: "git-add-submodule", dockerfile: "FROM stevedore-test/busybox:1\nADD {{GIT}}/repo.git#withsub /w\nRUN cat /w/mod/.git > /dotgit\n",
 		known: "a submodule's .git file points at the checkout's git directory, which is in BuildKit's state directory and outside the image in both"},
+	// A submodule with a submodule of its own: both checked out; what the
+	// final stage takes is compared whole (the .git files point outside
+	// the image in both builders).
+	{name: "git-add-nested-submodule", dockerfile: "FROM stevedore-test/busybox:1 AS r\nADD {{GIT}}/repo.git#withnestedsub /w\nRUN ls -a /w/mod /w/mod/inner > /ls\n" +
+		"FROM stevedore-test/busybox:1\nCOPY --from=r /ls /w/foo /w/.gitmodules /w/mod/file /w/mod/.gitmodules /w/mod/inner/deep /out/\n"},
+	// --keep-git-dir with a submodule: the repository's own .git, config
+	// and submodule state as BuildKit leaves them.
+	{name: "git-keep-git-dir-submodule", dockerfile: "FROM stevedore-test/busybox:1 AS r\nADD --keep-git-dir=true {{GIT}}/repo.git#withsub /r\nRUN ls -a /r /r/mod > /ls && cat /r/.git/HEAD /r/.git/config > /meta && ls /r/.git/modules > /modules 2>&1 || true\n" +
+		"FROM stevedore-test/busybox:1\nCOPY --from=r /ls /meta /modules /r/mod/file /out/\n"},
 	{name: "git-add-no-submodules", dockerfile: "FROM stevedore-test/busybox:1\nADD {{GIT}}/repo.git?ref=withsub&submodules=false /w\n"},
 	{name: "git-keep-git-dir", dockerfile: "FROM stevedore-test/busybox:1 AS r\nADD --keep-git-dir=true {{GIT}}/repo.git#v0.0.1 /r\nRUN ls -a /r/.git > /ls && cat /r/.git/HEAD /r/.git/config > /meta\n" +
 		"FROM stevedore-test/busybox:1\nCOPY --from=r /ls /meta /r/foo /out/\n"},

@@ -26,7 +26,10 @@ import (
 //
 //	/repo.git     master (tag latest), tags v0.0.1 and v0.0.2 (annotated),
 //	              branch feature (adds sub/), a link and an executable
-//	/sub.git      one file; repo.git's branch withsub has it as submodule mod
+//	/sub.git      one file; repo.git's branch withsub has it as submodule mod;
+//	              its branch withnested adds nested.git as submodule inner, and
+//	              repo.git's branch withnestedsub pins mod there
+//	/nested.git   one file
 //	/private.git  like repo.git's master; asks for basic auth
 //	              x-access-token:gitToken (BuildKit's GIT_AUTH_TOKEN form)
 type gitServer struct {
@@ -130,12 +133,24 @@ git config --global user.name test
 git config --global init.defaultBranch master
 git config --global protocol.file.allow always`)
 
+	nested := filepath.Join(root, "nested-work")
+	os.MkdirAll(nested, 0o755)
+	sh(nested, `git init -q
+echo from the nested submodule > deep
+git add deep
+git commit -qm nested
+git clone -q --bare . ../nested.git`)
+
 	sub := filepath.Join(root, "sub-work")
 	os.MkdirAll(sub, 0o755)
 	sh(sub, `git init -q
 echo from the submodule > file
 git add file
 git commit -qm sub
+git checkout -qb withnested
+git submodule add -q `+gs.url+`/nested.git inner
+git commit -qm withnested
+git checkout -q master
 git clone -q --bare . ../sub.git`)
 
 	work := filepath.Join(root, "work")
@@ -167,10 +182,15 @@ git tag latest
 git checkout -qb withsub
 git submodule add -q `+gs.url+`/sub.git mod
 git commit -qm withsub
+git checkout -qb withnestedsub
+git -C mod fetch -q origin withnested
+git -C mod checkout -q FETCH_HEAD
+git add mod
+git commit -qm withnestedsub
 git checkout -q master
 git clone -q --bare . ../repo.git
 git clone -q --bare . ../private.git`)
-	for _, ref := range []string{"v0.0.1", "v0.0.2", "latest", "feature", "withsub", "master"} {
+	for _, ref := range []string{"v0.0.1", "v0.0.2", "latest", "feature", "withsub", "withnestedsub", "master"} {
 		gs.commits[ref] = sh(work, "git rev-parse "+ref+"^{commit}")
 	}
 	gs.commits["v0.0.2-tag"] = sh(work, "git rev-parse v0.0.2")
