@@ -275,14 +275,24 @@ func validate(req request) (code, msg string) {
 	return "", ""
 }
 
-func (s *service) create(w http.ResponseWriter, scopes []Scope, req request) {
+// writable checks a create or finalize request and picks the scope it
+// writes to, answering the twirp error itself when there is none.
+func writable(w http.ResponseWriter, scopes []Scope, req request) (string, bool) {
 	if code, msg := validate(req); code != "" {
 		writeTwirpError(w, code, msg)
-		return
+		return "", false
 	}
 	scope, ok := writeScope(scopes)
 	if !ok {
 		writeTwirpError(w, "permission_denied", "the runtime token grants no scope to write cache entries to")
+		return "", false
+	}
+	return scope, true
+}
+
+func (s *service) create(w http.ResponseWriter, scopes []Scope, req request) {
+	scope, ok := writable(w, scopes, req)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -298,13 +308,8 @@ func (s *service) create(w http.ResponseWriter, scopes []Scope, req request) {
 }
 
 func (s *service) finalize(w http.ResponseWriter, scopes []Scope, req request) {
-	if code, msg := validate(req); code != "" {
-		writeTwirpError(w, code, msg)
-		return
-	}
-	scope, ok := writeScope(scopes)
+	scope, ok := writable(w, scopes, req)
 	if !ok {
-		writeTwirpError(w, "permission_denied", "the runtime token grants no scope to write cache entries to")
 		return
 	}
 	s.mu.Lock()
