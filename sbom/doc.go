@@ -18,7 +18,8 @@
 // It is also what makes the documents cacheable: with WithCacheDir, an image
 // cataloged before (same manifest digest, same syft version, same name and
 // tool in the documents) is not read again. It also keeps the catalog of an
-// image's base layers, by their ChainID, and a later image on that base
+// image's base layers, by their ChainID, once a second image on them is
+// cataloged (the first only marks them seen), and a later image on that base
 // catalogs only its new layers when they cannot change or be related to
 // what the base's catalogers found (see catalogByLayers): syft catalogs the
 // squashed file system, where a later layer can change what an earlier

@@ -123,6 +123,18 @@ func loadLayerEntry(cacheDir string, chain v1.Hash, layers int) *layerBase {
 	return &layerBase{entry: &e, doc: doc, tree: t}
 }
 
+// seenBase reports whether an earlier call saw an image on the base layers
+// with ChainID chain, and marks them seen. A mark that cannot be written
+// only delays storing the base.
+func seenBase(cacheDir string, chain v1.Hash) bool {
+	p := filepath.Join(layerEntryDir(cacheDir, chain), "seen")
+	if _, err := os.Stat(p); err == nil {
+		return true
+	}
+	_ = atomicfile.WriteFile(p, nil, 0o644)
+	return false
+}
+
 // storeLayerEntry writes b under chain, catalog first and meta last.
 func storeLayerEntry(cacheDir string, chain v1.Hash, catalog []byte, e *layerEntry) error {
 	dir := layerEntryDir(cacheDir, chain)
@@ -180,6 +192,14 @@ func catalogByLayers(ctx context.Context, img v1.Image, id identity, o *options)
 	}
 	if base == nil {
 		n := len(layers) - 1
+		// Cataloging the base apart costs a second syft run. Only a base
+		// seen before is worth it: the first image on a base (a one-off
+		// sbom, a CI runner whose cache does not outlive the job) costs
+		// what an uncached SBOM costs, the second stores the base's
+		// catalog, and later ones catalog only their new layers.
+		if !seenBase(o.cacheDir, chain[n-1]) {
+			return full("the first image on these base layers: the next one on them stores their catalog")
+		}
 		base, err = storeBase(ctx, img, id, o, layers, chain[n-1], n)
 		if err != nil {
 			return nil, err

@@ -42,6 +42,24 @@ func uncachedDocs(t *testing.T, img v1.Image) map[Format][]byte {
 	return encodeEvery(t, s)
 }
 
+// primeBase catalogs an image on the base layers into cache, as the first
+// release on them does: whole, marking them seen, so that the next image
+// on them stores their catalog.
+func primeBase(t *testing.T, cache string, base ...v1.Layer) {
+	t.Helper()
+	top := gzipLayer(t, tarFiles(t, map[string][]byte{"/etc/motd": []byte("first image on this base\n")}, 0))
+	img := viaLayout(t, imageOf(t, append(slices.Clone(base), top)...))
+	want := uncachedDocs(t, img)
+	s, err := Generate(context.Background(), img, WithCacheDir(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := s.LayerCache; u.Stored || u.NewLayersOnly || !strings.Contains(u.Fallback, "first image on these base layers") {
+		t.Fatalf("first image on a base: LayerCache = %+v; want it cataloged whole and the base marked seen", u)
+	}
+	sameDocs(t, "first image on a base", encodeEvery(t, s), want)
+}
+
 // An image whose base layers have a cached catalog and whose new layer
 // holds only a Go binary is cataloged through the new layer alone, and its
 // documents are byte for byte those of cataloging the whole image: first
@@ -52,13 +70,14 @@ func TestLayerCacheNewLayersOnly(t *testing.T) {
 	bin, _ := goBinary(t)
 	base := osLayer(t)
 	cache := t.TempDir()
+	primeBase(t, cache, base)
 	for i, c := range []struct {
 		name   string
 		path   string
 		stored bool
 	}{
-		{"first release, base cataloged now", "/usr/local/bin/hello", true},
-		{"second release on the same base", "/app/hello-v2", false},
+		{"second release, base cataloged now", "/usr/local/bin/hello", true},
+		{"third release on the same base", "/app/hello-v2", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			img := viaLayout(t, imageOf(t, base, gzipLayer(t, tarFiles(t, map[string][]byte{c.path: bin}, 0o755))))
@@ -112,6 +131,7 @@ func TestLayerCacheDebianLikeBase(t *testing.T) {
 	bin, _ := goBinary(t)
 	base := debianLikeLayer(t)
 	cache := t.TempDir()
+	primeBase(t, cache, base)
 	for i, p := range []string{"/usr/local/bin/v1", "/usr/local/bin/v2"} {
 		img := viaLayout(t, imageOf(t, base, gzipLayer(t, tarFiles(t, map[string][]byte{p: bin}, 0o755))))
 		want := uncachedDocs(t, img)
@@ -161,7 +181,9 @@ func TestLayerCacheFallback(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			img := viaLayout(t, imageOf(t, osLayer(t), gzipLayer(t, c.layer)))
 			want := uncachedDocs(t, img)
-			s, err := Generate(ctx, img, WithCacheDir(t.TempDir()))
+			cache := t.TempDir()
+			primeBase(t, cache, osLayer(t))
+			s, err := Generate(ctx, img, WithCacheDir(cache))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,6 +205,7 @@ func TestLayerCacheTwoNewLayers(t *testing.T) {
 	app := gzipLayer(t, tarFiles(t, map[string][]byte{"/usr/local/bin/hello": bin}, 0o755))
 	data := gzipLayer(t, tarFiles(t, map[string][]byte{"/srv/app/VERSION": []byte("2.0.0\n")}, 0))
 	cache := t.TempDir()
+	primeBase(t, cache, base...)
 
 	first := viaLayout(t, imageOf(t, append(slices.Clone(base), app)...))
 	s, err := Generate(ctx, first, WithCacheDir(cache))
@@ -222,6 +245,7 @@ func TestLayerCacheDamaged(t *testing.T) {
 	release := func(p string) v1.Image {
 		return viaLayout(t, imageOf(t, osLayer(t), gzipLayer(t, tarFiles(t, map[string][]byte{p: bin}, 0o755))))
 	}
+	primeBase(t, cache, osLayer(t))
 	if _, err := Generate(ctx, release("/usr/local/bin/v1"), WithCacheDir(cache)); err != nil {
 		t.Fatal(err)
 	}
