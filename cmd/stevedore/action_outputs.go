@@ -23,7 +23,9 @@ func writeActionOutputs(gh *actions.Runner, rep *pipeline.Report, levels []strin
 		if i == 0 {
 			first = li
 		}
-		tags = append(tags, rep.Plan.Images[i].Tags...)
+		if i < len(rep.Plan.Images) { // one ledger image per planned image, in order
+			tags = append(tags, rep.Plan.Images[i].Tags...)
+		}
 		for _, d := range li.Destinations {
 			refs = append(refs, d.Ref)
 			repo, _, _ := strings.Cut(d.Ref, "@")
