@@ -22,7 +22,10 @@ func (r *releaser) ociMetadata(ctx context.Context, ir *imageRun) (labels, annot
 	if len(ir.p.Tags) > 0 {
 		main = ir.p.Tags[0]
 	}
-	created, _ := version.CommitTime(ctx, r.o.dir) // no git: no created key
+	created := r.o.created
+	if created.IsZero() {
+		created, _ = version.CommitTime(ctx, r.o.dir) // no git: no created key
+	}
 	base := version.OCIAnnotations(r.o.repoInfo, main, r.plan_.Commit, created)
 	labels, annotations = maps.Clone(base), maps.Clone(base)
 	for _, m := range []map[string]string{r.cfg.Labels, ir.p.img.Labels, r.o.labels} {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -68,5 +69,42 @@ func TestReleaseOCILabelsAndAnnotations(t *testing.T) {
 		if got := m.Annotations[k]; got != v {
 			t.Errorf("manifest annotation %s = %q, want %q", k, got, v)
 		}
+	}
+}
+
+// With SOURCE_DATE_EPOCH (WithCreated) the created label and annotation
+// give that time, not the commit's, as the image config does.
+func TestReleaseCreatedFollowsSourceDateEpoch(t *testing.T) {
+	dir := repo(t)
+	reg := registrytest.InProcess(t)
+	signer, _ := testSigner(t)
+	cfg := config(t, reg+"/acme/IMAGE")
+	epoch := time.Unix(1600000000, 0)
+	rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithCreated(epoch))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(reg + "/acme/app@" + rep.Ledger.Images[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "2020-09-13T12:26:40.000Z"
+	if got := cf.Config.Labels["org.opencontainers.image.created"]; got != want {
+		t.Errorf("created label = %q, want %q (SOURCE_DATE_EPOCH)", got, want)
+	}
+	if got := m.Annotations["org.opencontainers.image.created"]; got != want {
+		t.Errorf("created annotation = %q, want %q (SOURCE_DATE_EPOCH)", got, want)
 	}
 }

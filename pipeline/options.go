@@ -22,6 +22,7 @@ type Option func(*options)
 type SignerFunc func(ctx context.Context, s Signing) (*sign.Signer, error)
 
 type options struct {
+	created     time.Time // the created label's time; zero: the commit's
 	dir         string
 	dryRun      bool
 	snapshot    bool
@@ -84,6 +85,11 @@ func WithRepository(info version.RepoInfo) Option { return func(o *options) { o.
 // WithLabels and WithAnnotations override stevedore.yaml's labels and
 // annotations key by key (the command line's --label/--annotation).
 func WithLabels(m map[string]string) Option { return func(o *options) { o.labels = m } }
+
+// WithCreated sets the time the org.opencontainers.image.created label and
+// annotation give: SOURCE_DATE_EPOCH when the user sets it, so the label
+// agrees with the image config's time. Default: the commit time.
+func WithCreated(t time.Time) Option { return func(o *options) { o.created = t } }
 
 // WithAnnotations: see [WithLabels].
 func WithAnnotations(m map[string]string) Option { return func(o *options) { o.annotations = m } }

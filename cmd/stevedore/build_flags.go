@@ -44,6 +44,15 @@ func buildEpoch(ctx context.Context, dir string, getenv env) (time.Time, error) 
 	return t.UTC(), nil
 }
 
+// sourceDateEpoch is epoch when SOURCE_DATE_EPOCH set it, else zero (the
+// created label then takes the commit time, and no git gives none).
+func sourceDateEpoch(getenv env, epoch time.Time) time.Time {
+	if getenv("SOURCE_DATE_EPOCH") == "" {
+		return time.Time{}
+	}
+	return epoch
+}
+
 // cacheDir is --cache-dir, else $XDG_CACHE_HOME/stevedore, else
 // ~/.cache/stevedore.
 func cacheDir(flag string, getenv env) string {

@@ -141,6 +141,7 @@ func runRelease(c *cli.Context, getenv env) error {
 		publish.WithJobs(c.Int("jobs")), publish.WithRetryEvents(func(e publish.RetryEvent) { progress.Emit(e) })}
 	opts := []pipeline.Option{
 		pipeline.WithDir(dir),
+		pipeline.WithCreated(sourceDateEpoch(getenv, epoch)),
 		pipeline.WithDryRun(c.Bool("dry-run")),
 		pipeline.WithSnapshot(c.Bool("snapshot")),
 		pipeline.WithAllowDirty(c.Bool("allow-dirty")),
