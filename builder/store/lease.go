@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sreevishnu07/stevedore/internal/filelock"
 )
 
 // A cache directory is shared by the builds that use it and by
@@ -32,13 +34,16 @@ const LeaseDir = "leases"
 
 // Lease is a running build's claim on the cache directory.
 type Lease struct {
-	dir string
-	f   *os.File
+	dir  string
+	f    *os.File
+	made bool // Acquire created dir
 }
 
 // Acquire takes a lease on the cache directory dir for one build. Release
 // it when the build ends; a killed build's lease ends with its process.
 func Acquire(dir string) (*Lease, error) {
+	_, err := os.Stat(dir)
+	made := errors.Is(err, fs.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("taking a lease on the cache %s: %w", dir, err)
 	}
@@ -59,10 +64,12 @@ func Acquire(dir string) (*Lease, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("taking a lease on the cache %s: %w", dir, err)
 	}
-	return &Lease{dir: dir, f: f}, nil
+	return &Lease{dir: dir, f: f, made: made}, nil
 }
 
-// Release ends the lease.
+// Release ends the lease. A cache directory the lease made and nothing
+// used (a release refused in its plan step) is removed again: a command
+// that did nothing leaves nothing behind.
 func (l *Lease) Release() {
 	if l == nil || l.f == nil {
 		return
@@ -70,6 +77,29 @@ func (l *Lease) Release() {
 	os.Remove(l.f.Name())
 	l.f.Close()
 	l.f = nil
+	if l.made {
+		l.unmake()
+	}
+}
+
+// unmake removes the lease directory and the use lock of a cache directory
+// holding nothing else, if no build holds the use lock meanwhile.
+func (l *Lease) unmake() {
+	if os.Remove(filepath.Join(l.dir, LeaseDir)) != nil {
+		return // another build's lease
+	}
+	entries, err := os.ReadDir(l.dir)
+	if err != nil || len(entries) != 1 || entries[0].Name() != UseLock {
+		return
+	}
+	unlock, held, err := filelock.TryLock(filepath.Join(l.dir, UseLock))
+	if err != nil || held {
+		return
+	}
+	defer unlock()
+	if os.Remove(filepath.Join(l.dir, UseLock)) == nil {
+		os.Remove(l.dir)
+	}
 }
 
 // Use marks the entries at paths as used now, so prune keeps them while

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -216,5 +217,43 @@ func TestLeases(t *testing.T) {
 	unlock()
 	if !oldest.IsZero() {
 		t.Error("a released lease is still live")
+	}
+}
+
+// A lease on a cache directory that did not exist leaves nothing behind
+// when nothing used it (a command refused before building), and keeps the
+// directory once something is in it.
+func TestLeaseLeavesNoEmptyCache(t *testing.T) {
+	unused := filepath.Join(t.TempDir(), "cache")
+	l, err := Acquire(unused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	if _, err := os.Stat(unused); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("an unused cache directory is left behind (%v)", err)
+	}
+
+	used := filepath.Join(t.TempDir(), "cache")
+	l, err = Acquire(used)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(used, "entry"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	if _, err := os.Stat(filepath.Join(used, "entry")); err != nil {
+		t.Errorf("a used cache directory lost its entry: %v", err)
+	}
+
+	// A directory that was there before is never removed.
+	before := t.TempDir()
+	if l, err = Acquire(before); err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	if _, err := os.Stat(before); err != nil {
+		t.Errorf("an existing cache directory was removed: %v", err)
 	}
 }
