@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/sreevishnu07/stevedore/internal/ghacachetest"
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 )
 
 // BuildKit v0.29's own gha backend is the oracle for the v2 test service:
@@ -89,7 +90,7 @@ func TestGitHubActionsCacheV2BuildKitOracle(t *testing.T) {
 	// progress may show a cached step whose layer is pulled lazily during
 	// the export as DONE, not CACHED).
 	out, secondLayers := build("rawjson", "--import-cache", cache)
-	cached := cachedVertices(t, out)
+	cached := testutil.CachedVertices(t, out)
 	for _, step := range []string{"one", "two"} {
 		name := "RUN echo " + step + "-" + nonce
 		hit := false
@@ -156,33 +157,6 @@ func downloads(srv *ghacachetest.V2Server) map[string]int64 {
 		m[e.Key] = e.Downloaded
 	}
 	return m
-}
-
-// cachedVertices reads buildctl's rawjson progress: for each vertex name
-// after its "[i/n] " prefix, whether BuildKit reported it cached.
-func cachedVertices(t *testing.T, progress string) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	dec := json.NewDecoder(strings.NewReader(progress))
-	for dec.More() {
-		var st struct {
-			Vertexes []struct {
-				Name   string
-				Cached bool
-			}
-		}
-		if err := dec.Decode(&st); err != nil {
-			t.Fatalf("reading buildctl's rawjson progress: %v", err)
-		}
-		for _, v := range st.Vertexes {
-			name := v.Name
-			if i := strings.Index(name, "] "); strings.HasPrefix(name, "[") && i > 0 {
-				name = name[i+2:]
-			}
-			out[name] = out[name] || v.Cached
-		}
-	}
-	return out
 }
 
 // ociLayers are the layer digests of the one image in an OCI layout.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
@@ -28,22 +29,7 @@ func TestReleaseOCILabelsAndAnnotations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := name.ParseReference(reg + "/acme/app@" + rep.Ledger.Images[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := remote.Image(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := img.Manifest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cf, m := pushedApp(t, reg, rep)
 	wantLabels := map[string]string{
 		"org.opencontainers.image.source":   "https://github.com/acme/app",
 		"org.opencontainers.image.url":      "https://github.com/acme/app",
@@ -72,18 +58,10 @@ func TestReleaseOCILabelsAndAnnotations(t *testing.T) {
 	}
 }
 
-// With SOURCE_DATE_EPOCH (WithCreated) the created label and annotation
-// give that time, not the commit's, as the image config does.
-func TestReleaseCreatedFollowsSourceDateEpoch(t *testing.T) {
-	dir := repo(t)
-	reg := registrytest.InProcess(t)
-	signer, _ := testSigner(t)
-	cfg := config(t, reg+"/acme/IMAGE")
-	epoch := time.Unix(1600000000, 0)
-	rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithCreated(epoch))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+// pushedApp reads back the config and manifest of the app image rep
+// released to reg.
+func pushedApp(t *testing.T, reg string, rep *Report) (*v1.ConfigFile, *v1.Manifest) {
+	t.Helper()
 	ref, err := name.ParseReference(reg + "/acme/app@" + rep.Ledger.Images[0].Digest)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +78,22 @@ func TestReleaseCreatedFollowsSourceDateEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cf, m
+}
+
+// With SOURCE_DATE_EPOCH (WithCreated) the created label and annotation
+// give that time, not the commit's, as the image config does.
+func TestReleaseCreatedFollowsSourceDateEpoch(t *testing.T) {
+	dir := repo(t)
+	reg := registrytest.InProcess(t)
+	signer, _ := testSigner(t)
+	cfg := config(t, reg+"/acme/IMAGE")
+	epoch := time.Unix(1600000000, 0)
+	rep, err := Release(context.Background(), cfg, releaseOpts(t, dir, signer, WithCreated(epoch))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, m := pushedApp(t, reg, rep)
 	const want = "2020-09-13T12:26:40.000Z"
 	if got := cf.Config.Labels["org.opencontainers.image.created"]; got != want {
 		t.Errorf("created label = %q, want %q (SOURCE_DATE_EPOCH)", got, want)

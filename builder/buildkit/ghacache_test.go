@@ -1,7 +1,6 @@
 package buildkit
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"github.com/sreevishnu07/stevedore/builder"
 	"github.com/sreevishnu07/stevedore/internal/ghacachetest"
 	"github.com/sreevishnu07/stevedore/internal/registrytest"
+	"github.com/sreevishnu07/stevedore/internal/testutil"
 )
 
 // TestGHACache: type=gha passes through to the daemon, which talks to
@@ -130,25 +130,13 @@ func TestGHACacheV2(t *testing.T) {
 	}
 }
 
-// vertexCached reads buildctl's rawjson progress: whether BuildKit
-// reported a vertex whose name holds step as cached.
+// vertexCached: whether buildctl's rawjson progress reports a vertex
+// whose name holds step as cached.
 func vertexCached(t *testing.T, progress, step string) bool {
 	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(progress))
-	for dec.More() {
-		var st struct {
-			Vertexes []struct {
-				Name   string
-				Cached bool
-			}
-		}
-		if err := dec.Decode(&st); err != nil {
-			t.Fatalf("reading buildctl's rawjson progress: %v", err)
-		}
-		for _, v := range st.Vertexes {
-			if v.Cached && strings.Contains(v.Name, step) {
-				return true
-			}
+	for name, cached := range testutil.CachedVertices(t, progress) {
+		if cached && strings.Contains(name, step) {
+			return true
 		}
 	}
 	return false

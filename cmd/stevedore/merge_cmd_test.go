@@ -14,7 +14,11 @@ import (
 	"github.com/sreevishnu07/stevedore/internal/sigstoretest"
 )
 
-func TestMergeTwoRunners(t *testing.T) {
+// twoRunnerImages pushes a linux/amd64 and a linux/arm64 image by digest to
+// a new registry's ci/app, as two matrix runners would, and returns the
+// registry and their references.
+func twoRunnerImages(t *testing.T) (string, []string) {
+	t.Helper()
 	reg := registrytest.InProcess(t)
 	var refs []string
 	for _, arch := range []string{"amd64", "arm64"} {
@@ -30,6 +34,11 @@ func TestMergeTwoRunners(t *testing.T) {
 		}
 		refs = append(refs, ref.String())
 	}
+	return reg, refs
+}
+
+func TestMergeTwoRunners(t *testing.T) {
+	reg, refs := twoRunnerImages(t)
 	keys := t.TempDir()
 	if r := stevedore(t, map[string]string{"COSIGN_PASSWORD": "pw"}, "", "keygen", "--output-key-prefix", filepath.Join(keys, "cosign")); r.code != 0 {
 		t.Fatalf("keygen: %s", r.stderr)
@@ -66,21 +75,7 @@ func TestMergeTwoRunners(t *testing.T) {
 // recursively; --format legacy is refused naming --format bundle.
 func TestMergeKeylessSigningConfig(t *testing.T) {
 	s := sigstoretest.Start(t)
-	reg := registrytest.InProcess(t)
-	var refs []string
-	for _, arch := range []string{"amd64", "arm64"} {
-		img := registrytest.Image(t, 1, 64)
-		cf, _ := img.ConfigFile()
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture = "linux", arch
-		img, _ = mutate.ConfigFile(img, cf)
-		d, _ := img.Digest()
-		ref, _ := name.NewDigest(reg + "/ci/app@" + d.String())
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
-		refs = append(refs, ref.String())
-	}
+	reg, refs := twoRunnerImages(t)
 	w := sigstoretest.GitHubWorkflow{Repository: "acme/app", Ref: "refs/tags/v1.0.0"}
 	tok := s.GitHubToken(t, w)
 	merge := func(extra ...string) result {
@@ -107,21 +102,7 @@ func TestMergeKeylessSigningConfig(t *testing.T) {
 // and done, the signature and the tag moved); plain the "=> step" lines;
 // quiet only warnings.
 func TestMergeProgress(t *testing.T) {
-	reg := registrytest.InProcess(t)
-	var refs []string
-	for _, arch := range []string{"amd64", "arm64"} {
-		img := registrytest.Image(t, 1, 64)
-		cf, _ := img.ConfigFile()
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture = "linux", arch
-		img, _ = mutate.ConfigFile(img, cf)
-		d, _ := img.Digest()
-		ref, _ := name.NewDigest(reg + "/ci/app@" + d.String())
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
-		refs = append(refs, ref.String())
-	}
+	reg, refs := twoRunnerImages(t)
 	keys := t.TempDir()
 	env := map[string]string{"COSIGN_PASSWORD": "pw"}
 	if r := stevedore(t, env, "", "keygen", "--output-key-prefix", filepath.Join(keys, "cosign")); r.code != 0 {

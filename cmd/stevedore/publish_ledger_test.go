@@ -14,13 +14,13 @@ import (
 	"github.com/sreevishnu07/stevedore/ledger"
 )
 
-// The README's quickstart sequence, run as written in the project
-// directory: release into a layout, publish it with a version tag, pin the
-// deploy files from dist/release.json.
-func TestReleasePublishPinSequence(t *testing.T) {
-	dir := t.TempDir()
-	reg := registrytest.InProcess(t)
-	app := reg + "/owner/app"
+// quickstartProject is the README quickstart's project: a Dockerfile, its
+// file and a deploy file naming app (a repository on a new registry) at
+// 1.3.0.
+func quickstartProject(t *testing.T) (dir, app string) {
+	t.Helper()
+	dir = t.TempDir()
+	app = registrytest.InProcess(t) + "/owner/app"
 	for n, c := range map[string]string{
 		"Dockerfile":      "FROM scratch\nCOPY hello.txt /\n",
 		"hello.txt":       "hi\n",
@@ -33,6 +33,14 @@ func TestReleasePublishPinSequence(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return dir, app
+}
+
+// The README's quickstart sequence, run as written in the project
+// directory: release into a layout, publish it with a version tag, pin the
+// deploy files from dist/release.json.
+func TestReleasePublishPinSequence(t *testing.T) {
+	dir, app := quickstartProject(t)
 	schema, err := filepath.Abs("../../ledger.schema.json")
 	if err != nil {
 		t.Fatal(err)
@@ -115,21 +123,7 @@ func TestPublishRefusesUnreadableLedger(t *testing.T) {
 // ledger records, saying which. With no ledger to decide, the error names
 // the --from choices to type.
 func TestQuickstartPublishAfterSecondRelease(t *testing.T) {
-	dir := t.TempDir()
-	reg := registrytest.InProcess(t)
-	app := reg + "/owner/app"
-	for n, c := range map[string]string{
-		"Dockerfile":      "FROM scratch\nCOPY hello.txt /\n",
-		"hello.txt":       "hi\n",
-		"deploy/app.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: app\n    image: " + app + ":1.3.0\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, app := quickstartProject(t)
 	t.Chdir(dir)
 	env := map[string]string{"XDG_CACHE_HOME": t.TempDir(), "COSIGN_PASSWORD": "correct horse battery"}
 	if r := stevedore(t, env, "", "release"); r.code != 0 {

@@ -1,9 +1,11 @@
 // Package testutil holds the small helpers tests of several packages
-// share: writing a tree of files and running git with a fixed identity and
-// date, so every test repository has reproducible commits.
+// share: writing a tree of files, running git with a fixed identity and
+// date (so every test repository has reproducible commits), and reading
+// buildctl's progress.
 package testutil
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,4 +52,32 @@ func Git(t testing.TB, dir, date string, args ...string) string {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// CachedVertices reads buildctl's --progress rawjson output: for each
+// vertex name after its "[i/n] " prefix, whether BuildKit reported it
+// cached.
+func CachedVertices(t testing.TB, progress string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	dec := json.NewDecoder(strings.NewReader(progress))
+	for dec.More() {
+		var st struct {
+			Vertexes []struct {
+				Name   string
+				Cached bool
+			}
+		}
+		if err := dec.Decode(&st); err != nil {
+			t.Fatalf("reading buildctl's rawjson progress: %v", err)
+		}
+		for _, v := range st.Vertexes {
+			name := v.Name
+			if i := strings.Index(name, "] "); strings.HasPrefix(name, "[") && i > 0 {
+				name = name[i+2:]
+			}
+			out[name] = out[name] || v.Cached
+		}
+	}
+	return out
 }
